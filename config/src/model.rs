@@ -1,0 +1,181 @@
+//! The validated configuration the gateway runs on.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+/// A validated configuration. Build it with [`Config::from_toml`] or
+/// [`Config::load`]; every value in it has passed validation.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Where it came from: a path or `<embedded default>`.
+    pub origin: String,
+    /// `[server]`
+    pub server: ServerConfig,
+    /// `[spool]`
+    pub spool: SpoolConfig,
+    /// `[audit]`
+    pub audit: AuditConfig,
+    /// `[metrics]`
+    pub metrics: MetricsConfig,
+    /// `[delivery]`
+    pub delivery: DeliveryConfig,
+}
+
+/// The inbound SMTP service.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// Listening addresses (at least one).
+    pub listen: Vec<SocketAddr>,
+    /// Greeting, EHLO and `Received:` name.
+    pub hostname: String,
+    /// Clients that may relay without authenticating.
+    pub relay_networks: Vec<IpNet>,
+    /// Largest message in bytes, advertised with SIZE.
+    pub max_message_size: u64,
+    /// Recipients per transaction.
+    pub max_recipients: usize,
+    /// Longest command line in bytes, CRLF included.
+    pub max_line_length: usize,
+    /// Concurrent sessions in total.
+    pub max_connections: usize,
+    /// Concurrent sessions from one client IP.
+    pub max_connections_per_ip: usize,
+    /// Idle time allowed while waiting for a command.
+    pub command_timeout: Duration,
+    /// Idle time allowed inside DATA or between BDAT chunks.
+    pub data_timeout: Duration,
+    /// Protocol errors tolerated before the session is closed.
+    pub max_errors: u32,
+    /// How long sessions get to finish after SIGTERM.
+    pub shutdown_grace: Duration,
+    /// Inbound STARTTLS certificate and key, when configured.
+    pub tls: Option<TlsFiles>,
+    /// Users who may authenticate.
+    pub users: Vec<AuthUser>,
+}
+
+impl ServerConfig {
+    /// Whether `ip` may relay without authenticating.
+    pub fn is_relay_client(&self, ip: IpAddr) -> bool {
+        let ip = canonical_ip(ip);
+        self.relay_networks.iter().any(|n| n.contains(&ip))
+    }
+}
+
+/// An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`, what a dual-stack socket
+/// reports) is the IPv4 client it stands for.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+/// PEM files for a TLS identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsFiles {
+    /// Certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// A user allowed to AUTH.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthUser {
+    /// Login name as the client sends it.
+    pub name: String,
+    /// PHC-format argon2 hash of the password.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for AuthUser {
+    // The hash stays out of debug output and logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthUser")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The durable spool.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SpoolConfig {
+    /// Directory holding the spool segments.
+    pub dir: PathBuf,
+    /// Share fsyncs between concurrent sessions.
+    pub group_commit: bool,
+    /// Size at which a segment is closed and the next one started.
+    pub segment_size: u64,
+}
+
+/// The audit log.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AuditConfig {
+    /// Directory holding audit files.
+    pub dir: PathBuf,
+}
+
+/// The metrics endpoint.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MetricsConfig {
+    /// Address of the HTTP listener serving `/metrics`.
+    pub listen: SocketAddr,
+}
+
+/// Outbound delivery.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DeliveryConfig {
+    /// Smarthost; `None` means MX lookup.
+    pub relay: Option<NextHop>,
+}
+
+/// A next hop as Postfix writes it: `host:port` looks up MX records for
+/// `host`; `[host]:port` (or an IP literal) connects to `host` directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NextHop {
+    /// Host name or IP address.
+    pub host: Host,
+    /// TCP port.
+    pub port: u16,
+    /// Whether to look up MX records for `host`.
+    pub mx_lookup: bool,
+}
+
+/// A host by name or by address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// A DNS name.
+    Name(String),
+    /// An IP literal.
+    Ip(IpAddr),
+}
+
+impl std::fmt::Display for NextHop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = match &self.host {
+            Host::Name(n) => n.clone(),
+            Host::Ip(ip) => ip.to_string(),
+        };
+        if self.mx_lookup {
+            write!(f, "{host}:{}", self.port)
+        } else {
+            write!(f, "[{host}]:{}", self.port)
+        }
+    }
+}

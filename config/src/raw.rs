@@ -1,0 +1,179 @@
+//! The file as written: serde structs that mirror the TOML layout.
+//!
+//! Values that validation checks are wrapped in [`Spanned`] so an error can
+//! point at their line. Defaults here are the documented defaults; the
+//! embedded default file spells most of them out as well.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{ConfigError, ConfigErrors, line_of};
+
+/// The whole file.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
+    pub spool: RawSpool,
+    #[serde(default)]
+    pub audit: RawAudit,
+    #[serde(default)]
+    pub metrics: RawMetrics,
+    #[serde(default)]
+    pub delivery: RawDelivery,
+}
+
+/// `[server]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawServer {
+    pub listen: Vec<Spanned<String>>,
+    pub hostname: Spanned<String>,
+    pub relay_networks: Vec<Spanned<String>>,
+    pub max_message_size: Spanned<u64>,
+    pub max_recipients: Spanned<u64>,
+    pub max_line_length: Spanned<u64>,
+    pub max_connections: Spanned<u64>,
+    pub max_connections_per_ip: Spanned<u64>,
+    pub command_timeout_secs: Spanned<u64>,
+    pub data_timeout_secs: Spanned<u64>,
+    pub max_errors: Spanned<u64>,
+    pub shutdown_grace_secs: Spanned<u64>,
+    pub tls: Option<RawServerTls>,
+    pub auth: RawAuth,
+}
+
+fn sp<T>(v: T) -> Spanned<T> {
+    Spanned::new(0..0, v)
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            listen: vec![sp("127.0.0.1:2525".into())],
+            hostname: sp("phigate.example".into()),
+            relay_networks: vec![sp("127.0.0.0/8".into()), sp("::1/128".into())],
+            max_message_size: sp(36_700_160),
+            max_recipients: sp(100),
+            max_line_length: sp(2048),
+            max_connections: sp(1000),
+            max_connections_per_ip: sp(100),
+            command_timeout_secs: sp(300),
+            data_timeout_secs: sp(600),
+            max_errors: sp(20),
+            shutdown_grace_secs: sp(30),
+            tls: None,
+            auth: RawAuth::default(),
+        }
+    }
+}
+
+/// `[server.tls]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawServerTls {
+    pub cert: Spanned<String>,
+    pub key: Spanned<String>,
+}
+
+/// `[server.auth]`
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawAuth {
+    pub users: Vec<RawUser>,
+}
+
+/// `[[server.auth.users]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawUser {
+    pub name: Spanned<String>,
+    pub password_hash: Spanned<String>,
+}
+
+/// `[spool]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawSpool {
+    pub dir: Spanned<String>,
+    pub group_commit: bool,
+    pub segment_size: Spanned<u64>,
+}
+
+impl Default for RawSpool {
+    fn default() -> Self {
+        RawSpool {
+            dir: sp("./phigate-data/spool".into()),
+            group_commit: true,
+            segment_size: sp(64 << 20),
+        }
+    }
+}
+
+/// `[audit]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawAudit {
+    pub dir: Spanned<String>,
+}
+
+impl Default for RawAudit {
+    fn default() -> Self {
+        RawAudit {
+            dir: sp("./phigate-data/audit".into()),
+        }
+    }
+}
+
+/// `[metrics]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawMetrics {
+    pub listen: Spanned<String>,
+}
+
+impl Default for RawMetrics {
+    fn default() -> Self {
+        RawMetrics {
+            listen: sp("127.0.0.1:9725".into()),
+        }
+    }
+}
+
+/// `[delivery]`
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawDelivery {
+    pub relay: Option<Spanned<String>>,
+}
+
+/// Parses the TOML text into the raw structs. Syntax and shape errors (a
+/// misspelt key, a string where a number belongs) stop at the first one, as
+/// the parser cannot go on past them; they still carry file, line and key.
+pub fn parse(origin: &str, text: &str) -> Result<RawConfig, ConfigErrors> {
+    let de = toml::Deserializer::new(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        // Spanned<T> shows up in the path as a private segment: not a key.
+        let key = e
+            .path()
+            .to_string()
+            .split('.')
+            .filter(|seg| !seg.starts_with("$__") && !seg.is_empty())
+            .collect::<Vec<_>>()
+            .join(".");
+        let inner = e.into_inner();
+        let line = inner.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+        ConfigErrors::single(ConfigError::new(origin, line, &key, inner.message().trim()))
+    })
+}

@@ -1,0 +1,130 @@
+use super::*;
+
+fn errors(text: &str) -> Vec<ConfigError> {
+    Config::from_toml("test.toml", text).unwrap_err().0
+}
+
+#[test]
+fn embedded_default_validates() {
+    let cfg = Config::embedded_default();
+    assert_eq!(cfg.server.listen, vec!["127.0.0.1:2525".parse().unwrap()]);
+    assert_eq!(cfg.server.hostname, "phigate.example");
+    assert_eq!(
+        cfg.spool.dir,
+        std::path::PathBuf::from("./phigate-data/spool")
+    );
+    assert_eq!(cfg.metrics.listen.port(), 9725);
+    assert!(cfg.delivery.relay.is_none());
+    assert!(cfg.server.is_relay_client("127.9.9.9".parse().unwrap()));
+    assert!(
+        cfg.server
+            .is_relay_client("::ffff:127.0.0.1".parse().unwrap())
+    );
+    assert!(!cfg.server.is_relay_client("192.0.2.1".parse().unwrap()));
+}
+
+#[test]
+fn empty_file_is_the_documented_defaults() {
+    let cfg = Config::from_toml("empty.toml", "").unwrap();
+    let def = Config::embedded_default();
+    assert_eq!(cfg.server.listen, def.server.listen);
+    assert_eq!(cfg.server.max_message_size, def.server.max_message_size);
+    assert_eq!(cfg.spool.dir, def.spool.dir);
+}
+
+#[test]
+fn contract_keys_parse() {
+    let cfg = Config::from_toml(
+        "c.toml",
+        r#"
+[server]
+listen = ["127.0.0.1:2525", "[::1]:2525"]
+hostname = "gw.practice.example"
+relay_networks = ["127.0.0.1/32", "10.1.2.3"]
+max_message_size = 1000000
+[server.tls]
+cert = "cert.pem"
+key = "key.pem"
+[spool]
+dir = "/var/spool/phigate"
+[audit]
+dir = "/var/log/phigate"
+[metrics]
+listen = "127.0.0.1:9725"
+[delivery]
+relay = "[127.0.0.1]:2526"
+"#,
+    )
+    .unwrap();
+    assert_eq!(cfg.server.listen.len(), 2);
+    assert_eq!(cfg.server.relay_networks[1].to_string(), "10.1.2.3/32");
+    assert_eq!(cfg.server.max_message_size, 1_000_000);
+    let relay = cfg.delivery.relay.unwrap();
+    assert_eq!(relay.to_string(), "[127.0.0.1]:2526");
+    assert!(!relay.mx_lookup);
+    assert!(cfg.server.tls.is_some());
+}
+
+#[test]
+fn unknown_key_names_line_and_key() {
+    let e = errors("[server]\nhostname = \"a.example\"\nlistn = [\"127.0.0.1:25\"]\n");
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].line, 3);
+    assert!(e[0].message.contains("unknown field `listn`"), "{}", e[0]);
+    assert_eq!(e[0].to_string().split(':').next(), Some("test.toml"));
+}
+
+#[test]
+fn wrong_type_names_key() {
+    let e = errors("[server]\n\nmax_message_size = \"big\"\n");
+    assert_eq!(e[0].line, 3);
+    assert_eq!(e[0].key, "server.max_message_size");
+}
+
+#[test]
+fn every_semantic_error_reported_at_once() {
+    let e = errors(
+        r#"[server]
+listen = ["nonsense"]
+relay_networks = ["10.0.0.0/33"]
+max_recipients = 0
+[metrics]
+listen = "also nonsense"
+[delivery]
+relay = "[unclosed:25"
+"#,
+    );
+    let got: Vec<(usize, &str)> = e.iter().map(|e| (e.line, e.key.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, "server.listen"),
+            (3, "server.relay_networks"),
+            (4, "server.max_recipients"),
+            (6, "metrics.listen"),
+            (8, "delivery.relay"),
+        ]
+    );
+}
+
+#[test]
+fn auth_user_needs_argon2_hash() {
+    let e = errors("[[server.auth.users]]\nname = \"a\"\npassword_hash = \"secret\"\n");
+    assert_eq!(e[0].line, 3);
+    assert_eq!(e[0].key, "server.auth.users.password_hash");
+    // The would-be secret never appears in the message.
+    assert!(!e[0].to_string().contains("secret"));
+}
+
+#[test]
+fn next_hop_forms() {
+    use crate::validate::parse_next_hop;
+    let h = parse_next_hop("smtp.example.com:587").unwrap();
+    assert_eq!((h.port, h.mx_lookup), (587, true));
+    let h = parse_next_hop("[smtp.example.com]").unwrap();
+    assert_eq!((h.port, h.mx_lookup), (25, false));
+    let h = parse_next_hop("[::1]:2526").unwrap();
+    assert_eq!(h.host, Host::Ip("::1".parse().unwrap()));
+    assert!(parse_next_hop("[::1]:0").is_none());
+    assert!(parse_next_hop("bad host:25").is_none());
+}

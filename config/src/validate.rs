@@ -1,0 +1,295 @@
+//! Step two: raw structs to a [`Config`], collecting every error in the file.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use toml::Spanned;
+
+use crate::error::{ConfigError, ConfigErrors, line_of};
+use crate::model::*;
+use crate::raw::RawConfig;
+
+/// Collects errors with their positions while validation walks the file.
+struct Checker<'a> {
+    origin: &'a str,
+    text: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+impl Checker<'_> {
+    fn error<T>(&mut self, v: &Spanned<T>, key: &str, msg: impl Into<String>) {
+        // Values filled in by serde defaults have an empty span: no line to name.
+        let span = v.span();
+        let line = if span.is_empty() && span.start == 0 {
+            0
+        } else {
+            line_of(self.text, span.start)
+        };
+        self.errors
+            .push(ConfigError::new(self.origin, line, key, msg.into()));
+    }
+
+    fn socket_addr(&mut self, v: &Spanned<String>, key: &str) -> Option<SocketAddr> {
+        match v.get_ref().parse::<SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.error(
+                    v,
+                    key,
+                    format!(
+                        "`{}` is not an address:port such as 127.0.0.1:2525 or [::1]:2525",
+                        v.get_ref()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn positive(&mut self, v: &Spanned<u64>, key: &str, max: u64) -> u64 {
+        let n = *v.get_ref();
+        if n == 0 || n > max {
+            self.error(v, key, format!("must be between 1 and {max}, not {n}"));
+        }
+        n
+    }
+
+    fn path(&mut self, v: &Spanned<String>, key: &str) -> PathBuf {
+        if v.get_ref().trim().is_empty() {
+            self.error(v, key, "must not be empty");
+        }
+        PathBuf::from(v.get_ref())
+    }
+}
+
+pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Config, ConfigErrors> {
+    let mut c = Checker {
+        origin,
+        text,
+        errors: Vec::new(),
+    };
+    let s = &raw.server;
+
+    if s.listen.is_empty() {
+        c.errors.push(ConfigError::new(
+            origin,
+            0,
+            "server.listen",
+            "needs at least one address",
+        ));
+    }
+    let listen = s
+        .listen
+        .iter()
+        .filter_map(|l| c.socket_addr(l, "server.listen"))
+        .collect();
+
+    let hostname = s.hostname.get_ref().clone();
+    if !is_domain(&hostname) {
+        c.error(
+            &s.hostname,
+            "server.hostname",
+            format!("`{hostname}` is not a fully qualified host name"),
+        );
+    }
+
+    let relay_networks = s
+        .relay_networks
+        .iter()
+        .filter_map(|n| match parse_net(n.get_ref()) {
+            Some(net) => Some(net),
+            None => {
+                c.error(
+                    n,
+                    "server.relay_networks",
+                    format!(
+                        "`{}` is not a network such as 192.168.1.0/24 or ::1/128",
+                        n.get_ref()
+                    ),
+                );
+                None
+            }
+        })
+        .collect();
+
+    const TB: u64 = 1 << 40;
+    let max_message_size = c.positive(&s.max_message_size, "server.max_message_size", TB);
+    let max_recipients = c.positive(&s.max_recipients, "server.max_recipients", 100_000);
+    let max_line_length = c.positive(&s.max_line_length, "server.max_line_length", 1 << 20);
+    if max_line_length < 512 {
+        c.error(
+            &s.max_line_length,
+            "server.max_line_length",
+            "must be at least 512 (RFC 5321 4.5.3.1.4)",
+        );
+    }
+    let max_connections = c.positive(&s.max_connections, "server.max_connections", 1 << 20);
+    let max_per_ip = c.positive(
+        &s.max_connections_per_ip,
+        "server.max_connections_per_ip",
+        1 << 20,
+    );
+    let day = 86_400;
+    let command_timeout = c.positive(&s.command_timeout_secs, "server.command_timeout_secs", day);
+    let data_timeout = c.positive(&s.data_timeout_secs, "server.data_timeout_secs", day);
+    let max_errors = c.positive(&s.max_errors, "server.max_errors", 1_000);
+    let grace = c.positive(&s.shutdown_grace_secs, "server.shutdown_grace_secs", day);
+
+    let tls = s.tls.as_ref().map(|t| TlsFiles {
+        cert: c.path(&t.cert, "server.tls.cert"),
+        key: c.path(&t.key, "server.tls.key"),
+    });
+
+    let mut users: Vec<AuthUser> = Vec::new();
+    for u in &s.auth.users {
+        let name = u.name.get_ref().clone();
+        if name.is_empty() || name.chars().any(|ch| ch.is_control()) {
+            c.error(
+                &u.name,
+                "server.auth.users.name",
+                "must be a non-empty login name",
+            );
+        }
+        if users.iter().any(|x| x.name == name) {
+            c.error(
+                &u.name,
+                "server.auth.users.name",
+                format!("`{name}` is listed twice"),
+            );
+        }
+        let hash = u.password_hash.get_ref().clone();
+        if !hash.starts_with("$argon2") {
+            c.error(
+                &u.password_hash,
+                "server.auth.users.password_hash",
+                "must be an argon2 PHC string (make one with `phigate hash-password`)",
+            );
+        }
+        users.push(AuthUser {
+            name,
+            password_hash: hash,
+        });
+    }
+
+    let sp = &raw.spool;
+    let spool = SpoolConfig {
+        dir: c.path(&sp.dir, "spool.dir"),
+        group_commit: sp.group_commit,
+        segment_size: c.positive(&sp.segment_size, "spool.segment_size", TB),
+    };
+    if spool.segment_size < 1 << 16 {
+        c.error(
+            &sp.segment_size,
+            "spool.segment_size",
+            "must be at least 65536",
+        );
+    }
+    let audit = AuditConfig {
+        dir: c.path(&raw.audit.dir, "audit.dir"),
+    };
+    let metrics_listen = c.socket_addr(&raw.metrics.listen, "metrics.listen");
+    let relay = raw
+        .delivery
+        .relay
+        .as_ref()
+        .and_then(|r| match parse_next_hop(r.get_ref()) {
+            Some(h) => Some(h),
+            None => {
+                c.error(
+                    r,
+                    "delivery.relay",
+                    format!(
+                        "`{}` is not a next hop such as [127.0.0.1]:2526 or smtp.example.com:587",
+                        r.get_ref()
+                    ),
+                );
+                None
+            }
+        });
+
+    if !c.errors.is_empty() {
+        c.errors.sort_by_key(|e| e.line);
+        return Err(ConfigErrors(c.errors));
+    }
+    Ok(Config {
+        origin: origin.to_owned(),
+        server: ServerConfig {
+            listen,
+            hostname,
+            relay_networks,
+            max_message_size,
+            max_recipients: max_recipients as usize,
+            max_line_length: max_line_length as usize,
+            max_connections: max_connections as usize,
+            max_connections_per_ip: max_per_ip as usize,
+            command_timeout: Duration::from_secs(command_timeout),
+            data_timeout: Duration::from_secs(data_timeout),
+            max_errors: max_errors as u32,
+            shutdown_grace: Duration::from_secs(grace),
+            tls,
+            users,
+        },
+        spool,
+        audit,
+        metrics: MetricsConfig {
+            listen: metrics_listen.expect("checked above"),
+        },
+        delivery: DeliveryConfig { relay },
+    })
+}
+
+/// A network in CIDR form; a bare address is a /32 or /128.
+fn parse_net(s: &str) -> Option<IpNet> {
+    s.parse::<IpNet>()
+        .ok()
+        .or_else(|| s.parse::<IpAddr>().ok().map(IpNet::from))
+}
+
+/// Letters, digits, hyphens and dots, at least two labels.
+fn is_domain(s: &str) -> bool {
+    let labels: Vec<&str> = s.split('.').collect();
+    s.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// `[host]:port`, `host:port`, `[host]` or `host`; the port defaults to 25.
+pub(crate) fn parse_next_hop(s: &str) -> Option<NextHop> {
+    let (host, mx_lookup, rest) = if let Some(inner) = s.strip_prefix('[') {
+        let close = inner.find(']')?;
+        (&inner[..close], false, &inner[close + 1..])
+    } else {
+        match s.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') => (h, true, &s[h.len()..][..p.len() + 1]),
+            _ => (s, true, ""),
+        }
+    };
+    let port = match rest {
+        "" => 25,
+        r => r
+            .strip_prefix(':')?
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p > 0)?,
+    };
+    let host = match host.parse::<IpAddr>() {
+        Ok(ip) => Host::Ip(ip),
+        Err(_) if is_domain(host) => Host::Name(host.to_ascii_lowercase()),
+        Err(_) => return None,
+    };
+    // An address needs no MX lookup whatever the brackets say.
+    let mx_lookup = mx_lookup && matches!(host, Host::Name(_));
+    Some(NextHop {
+        host,
+        port,
+        mx_lookup,
+    })
+}

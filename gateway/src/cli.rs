@@ -1,0 +1,194 @@
+//! The `phigate` command line. Errors here carry their context and are
+//! printed as a chain; exit codes are documented per command.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use phigate_config::Config;
+
+/// phigate: an SMTP relay that keeps protected health information off plaintext email.
+#[derive(Parser, Debug)]
+#[command(name = "phigate", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the gateway (the embedded default configuration unless --config is given).
+    Serve {
+        /// Configuration file.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Validate a configuration file: exit 0 if good, 1 naming each problem.
+    CheckConfig {
+        /// Configuration file.
+        file: PathBuf,
+    },
+    /// Inspect the spool.
+    Queue {
+        #[command(subcommand)]
+        command: QueueCommand,
+    },
+    /// Read a password on standard input and print its argon2 hash for
+    /// `[[server.auth.users]] password_hash`.
+    HashPassword,
+}
+
+#[derive(Subcommand, Debug)]
+enum QueueCommand {
+    /// List messages waiting in the spool.
+    List {
+        /// Configuration file naming the spool.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// One JSON object per message.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the command line; what `main` calls.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { config } => serve(config.as_deref()),
+        Command::CheckConfig { file } => return check_config(&file),
+        Command::Queue {
+            command: QueueCommand::List { config, json },
+        } => queue_list(config.as_deref(), json),
+        Command::HashPassword => hash_password(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("phigate: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(path: Option<&Path>) -> Result<Config> {
+    match path {
+        Some(p) => Config::load(p).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}")),
+        None => Ok(Config::embedded_default()),
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PHIGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn serve(config: Option<&Path>) -> Result<()> {
+    let config = load(config)?;
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let origin = config.origin.clone();
+        let server = crate::Server::bind(config)
+            .await
+            .context("starting phigate")?;
+        for addr in server.local_addrs() {
+            tracing::info!(%addr, config = %origin, waiting = server.waiting, "listening");
+        }
+        server.run(termination()).await;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn termination() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot watch SIGTERM; stop with SIGINT");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+fn check_config(file: &Path) -> ExitCode {
+    let cfg = match Config::load(file) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(tls) = &cfg.server.tls
+        && let Err(e) = crate::tls::acceptor(tls)
+    {
+        eprintln!("{}: {e}", file.display());
+        return ExitCode::FAILURE;
+    }
+    println!("{}: ok", file.display());
+    ExitCode::SUCCESS
+}
+
+fn queue_list(config: Option<&Path>, json: bool) -> Result<()> {
+    let cfg = load(config)?;
+    let scan = crate::spool::scan(&cfg.spool.dir, false)
+        .with_context(|| format!("reading spool {}", cfg.spool.dir.display()))?;
+    if json {
+        for m in &scan.messages {
+            println!("{}", serde_json::to_string(&m.envelope)?);
+        }
+        return Ok(());
+    }
+    println!(
+        "{:<16}  {:<31}  {:>10}  {:>5}  SENDER",
+        "QUEUE ID", "RECEIVED", "SIZE", "RCPTS"
+    );
+    for m in &scan.messages {
+        let e = &m.envelope;
+        let from = if e.mail_from.is_empty() {
+            "<>"
+        } else {
+            &e.mail_from
+        };
+        println!(
+            "{:<16}  {:<31}  {:>10}  {:>5}  {}",
+            e.id,
+            crate::received::rfc5322_date(e.received_at),
+            e.size,
+            e.rcpt_to.len(),
+            from
+        );
+    }
+    println!("{} message(s) waiting", scan.messages.len());
+    Ok(())
+}
+
+fn hash_password() -> Result<()> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(!password.is_empty(), "empty password");
+    let hash = crate::auth::hash(password).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+    println!("{hash}");
+    Ok(())
+}

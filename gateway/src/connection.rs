@@ -1,0 +1,409 @@
+//! One client session over a socket: reads commands and data, writes
+//! replies, and does what the [`Session`] state machine asks.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::timeout;
+
+use crate::received::Trace;
+use crate::server::Shared;
+use crate::smtp::command::{Line, find_line, line_text};
+use crate::smtp::reply::common;
+use crate::smtp::session::{Accepted, Credential, TlsInfo};
+use crate::smtp::{Action, Content, DataReader, Reply, Session, Step};
+use crate::spool::{Envelope, QueueId, SpoolError};
+use crate::stream::Stream;
+
+/// Why a session ended; for the log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Quit,
+    ClientClosed,
+    Timeout,
+    Shutdown,
+    TooManyErrors,
+    TlsFailed,
+    Io,
+}
+
+struct Connection {
+    stream: Stream,
+    /// Bytes read but not yet used. Emptied at STARTTLS so that nothing a
+    /// client pipelined in plaintext is taken as said under TLS (CVE-2011-0411).
+    input: Vec<u8>,
+    /// Replies not yet written: flushed just before we wait for input, which
+    /// is what PIPELINING (RFC 2920) asks of a server.
+    output: Vec<u8>,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+    /// Content of a BDAT transaction so far.
+    bdat_body: Vec<u8>,
+    accepted: u32,
+}
+
+/// Runs a session to its end.
+pub(crate) async fn serve(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let _ = tcp.set_nodelay(true);
+    let ip = phigate_config::canonical_ip(peer.ip());
+    let relay = shared.config.server.is_relay_client(ip);
+    let session = Session::new(shared.limits.clone(), ip, relay);
+    let mut conn = Connection {
+        stream: Stream::Plain(tcp),
+        input: Vec::with_capacity(4096),
+        output: Vec::with_capacity(1024),
+        shared,
+        shutdown,
+        bdat_body: Vec::new(),
+        accepted: 0,
+    };
+    let end = conn.run(session).await;
+    tracing::info!(client = %ip, accepted = conn.accepted, end = ?end, "session closed");
+}
+
+impl Connection {
+    async fn run(&mut self, mut session: Session) -> End {
+        session.greeting().write_to(&mut self.output);
+        let max_line = self.shared.config.server.max_line_length;
+        let mut discarding = false;
+        loop {
+            if discarding {
+                // Skipping the rest of an over-long line.
+                match memchr::memchr(b'\n', &self.input) {
+                    Some(i) => {
+                        self.input.drain(..=i);
+                        discarding = false;
+                        let step = session.line_too_long();
+                        if let Some(end) = self.perform(&mut session, step).await {
+                            return end;
+                        }
+                    }
+                    None => self.input.clear(),
+                }
+            }
+            match find_line(&self.input, max_line) {
+                _ if discarding => {}
+                Line::Complete { len } => {
+                    let line: Vec<u8> = self.input.drain(..len).collect();
+                    let text = line_text(&line);
+                    let step = if session.wants_auth_line() {
+                        session.auth_line(text)
+                    } else {
+                        session.command(text)
+                    };
+                    if let Some(end) = self.perform(&mut session, step).await {
+                        return end;
+                    }
+                    if *self.shutdown.borrow() && !session.in_transaction() {
+                        return self.say_shutdown().await;
+                    }
+                    continue;
+                }
+                Line::TooLong => {
+                    discarding = true;
+                    self.input.clear();
+                    continue;
+                }
+                Line::Incomplete => {}
+            }
+            if let Err(end) = self.flush().await {
+                return end;
+            }
+            let wait = self.shared.config.server.command_timeout;
+            let idle = !session.in_transaction();
+            match self.read_more(wait, idle).await {
+                Ok(()) => {}
+                Err(End::Shutdown) => return self.say_shutdown().await,
+                Err(End::Timeout) => {
+                    return self.say_timeout("waiting for command").await;
+                }
+                Err(end) => return end,
+            }
+        }
+    }
+
+    /// Writes the step's replies and carries out its action, and those of
+    /// the steps that follow from it. `Some(end)` when the session is over.
+    async fn perform(&mut self, session: &mut Session, mut step: Step) -> Option<End> {
+        loop {
+            for r in &step.replies {
+                r.write_to(&mut self.output);
+            }
+            step = match step.action {
+                Action::Continue => return None,
+                Action::Close => {
+                    let end = if step.replies.iter().any(|r| r.code() == 221) {
+                        End::Quit
+                    } else {
+                        End::TooManyErrors
+                    };
+                    let _ = self.flush().await;
+                    return Some(end);
+                }
+                Action::StartTls => {
+                    if let Err(end) = self.flush().await {
+                        return Some(end);
+                    }
+                    match self.start_tls().await {
+                        Ok(info) => {
+                            session.tls_established(info);
+                            return None;
+                        }
+                        Err(end) => return Some(end),
+                    }
+                }
+                Action::ReadData => match self.read_data().await {
+                    Ok(result) => {
+                        let content = session.data_done(result);
+                        self.content(session, content).await
+                    }
+                    Err(end) => return Some(end),
+                },
+                Action::ReadChunk { size, last, keep } => {
+                    let mut body = std::mem::take(&mut self.bdat_body);
+                    let read = self.read_chunk(size, keep.then_some(&mut body)).await;
+                    if let Err(end) = read {
+                        return Some(end);
+                    }
+                    let content = session.chunk_done(size, last, keep, &mut body);
+                    self.bdat_body = body;
+                    self.content(session, content).await
+                }
+                Action::DiscardChunk { size, then } => {
+                    if let Err(end) = self.read_chunk(size, None).await {
+                        return Some(end);
+                    }
+                    Step {
+                        replies: vec![then],
+                        action: Action::Continue,
+                    }
+                }
+                Action::Authenticate(cred) => {
+                    let user = self.check_password(cred).await;
+                    session.auth_checked(user)
+                }
+            };
+        }
+    }
+
+    /// Spools an accepted message, or passes on the refusal.
+    async fn content(&mut self, session: &Session, content: Content) -> Step {
+        match content {
+            Content::Replied(step) => step,
+            Content::Accepted(msg) => {
+                let reply = match self.spool(session, msg).await {
+                    Ok(id) => {
+                        self.accepted += 1;
+                        Reply::new(250, format!("2.0.0 Ok: queued as {id}"))
+                    }
+                    Err(e) => spool_error_reply(&e),
+                };
+                Step {
+                    replies: vec![reply],
+                    action: Action::Continue,
+                }
+            }
+        }
+    }
+
+    /// Adds the trace header and makes the message durable.
+    async fn spool(&self, session: &Session, msg: Accepted) -> Result<QueueId, SpoolError> {
+        let spool = &self.shared.spool;
+        let facts = session.facts();
+        let id = spool.next_id();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let trace = Trace {
+            helo: &msg.helo.name,
+            client_ip: facts.client_ip,
+            by: &self.shared.config.server.hostname,
+            protocol: session.protocol(),
+            id,
+            tls: facts
+                .tls
+                .as_ref()
+                .map(|t| (t.version.as_str(), t.cipher.as_str())),
+            unix_secs: now,
+        }
+        .header();
+        let tx = &msg.transaction;
+        let envelope = Envelope {
+            id,
+            received_at: now,
+            client_ip: facts.client_ip,
+            helo: msg.helo.name.clone(),
+            mail_from: tx.from.as_ref().map(|a| a.to_string()).unwrap_or_default(),
+            rcpt_to: tx.rcpts.iter().map(|a| a.to_string()).collect(),
+            body_type: tx.params.body,
+            smtputf8: tx.params.smtputf8,
+            tls: facts.tls.clone(),
+            auth_user: facts.auth_user.clone(),
+            size: (trace.len() + msg.body.len()) as u64,
+            phi: None,
+        };
+        spool
+            .append(&envelope, &[trace.as_bytes(), &msg.body])
+            .await?;
+        tracing::info!(queue_id = %id, recipients = envelope.rcpt_to.len(), size = envelope.size, "queued");
+        Ok(id)
+    }
+
+    /// Reads message content after 354 up to the terminating dot line.
+    async fn read_data(&mut self) -> Result<Result<Vec<u8>, crate::smtp::data::DataError>, End> {
+        self.flush().await?;
+        let mut reader = DataReader::new(self.shared.config.server.max_message_size);
+        let wait = self.shared.config.server.data_timeout;
+        loop {
+            let (used, done) = reader.feed(&self.input);
+            self.input.drain(..used);
+            if done {
+                return Ok(reader.finish());
+            }
+            match self.read_more(wait, false).await {
+                Ok(()) => {}
+                Err(End::Timeout) => return Err(self.say_timeout("reading message data").await),
+                Err(end) => return Err(end),
+            }
+        }
+    }
+
+    /// Reads exactly `size` bytes of a BDAT chunk, into `body` if given.
+    async fn read_chunk(&mut self, size: u64, mut body: Option<&mut Vec<u8>>) -> Result<(), End> {
+        let wait = self.shared.config.server.data_timeout;
+        let mut left = size;
+        loop {
+            let take = left.min(self.input.len() as u64) as usize;
+            if let Some(b) = body.as_deref_mut() {
+                b.extend_from_slice(&self.input[..take]);
+            }
+            self.input.drain(..take);
+            left -= take as u64;
+            if left == 0 {
+                return Ok(());
+            }
+            match self.read_more(wait, false).await {
+                Ok(()) => {}
+                Err(End::Timeout) => return Err(self.say_timeout("reading BDAT chunk").await),
+                Err(end) => return Err(end),
+            }
+        }
+    }
+
+    /// Reads more input. With `interruptible`, a shutdown ends the wait.
+    async fn read_more(&mut self, wait: Duration, interruptible: bool) -> Result<(), End> {
+        self.input.reserve(16 * 1024);
+        let read = async {
+            match self.stream.read_buf(&mut self.input).await {
+                Ok(0) => Err(End::ClientClosed),
+                Ok(_) => Ok(()),
+                Err(_) => Err(End::Io),
+            }
+        };
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            r = timeout(wait, read) => r.unwrap_or(Err(End::Timeout)),
+            _ = shutdown.wait_for(|down| *down), if interruptible => Err(End::Shutdown),
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), End> {
+        if self.output.is_empty() {
+            return Ok(());
+        }
+        let wait = self.shared.config.server.command_timeout;
+        let write = async {
+            self.stream.write_all(&self.output).await?;
+            self.stream.flush().await
+        };
+        match timeout(wait, write).await {
+            Ok(Ok(())) => {
+                self.output.clear();
+                Ok(())
+            }
+            Ok(Err(_)) => Err(End::Io),
+            Err(_) => Err(End::Timeout),
+        }
+    }
+
+    async fn say_timeout(&mut self, what: &str) -> End {
+        let host = &self.shared.config.server.hostname;
+        Reply::new(
+            421,
+            format!("4.4.2 {host} Timeout {what}, closing connection"),
+        )
+        .write_to(&mut self.output);
+        let _ = self.flush().await;
+        End::Timeout
+    }
+
+    async fn say_shutdown(&mut self) -> End {
+        common::shutting_down(&self.shared.config.server.hostname).write_to(&mut self.output);
+        let _ = self.flush().await;
+        End::Shutdown
+    }
+
+    async fn start_tls(&mut self) -> Result<TlsInfo, End> {
+        let Some(acceptor) = self.shared.acceptor.clone() else {
+            return Err(End::TlsFailed);
+        };
+        // Plaintext the client pipelined after STARTTLS is thrown away.
+        self.input.clear();
+        let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Detached) else {
+            return Err(End::TlsFailed);
+        };
+        let wait = self.shared.config.server.command_timeout;
+        match timeout(wait, acceptor.accept(tcp)).await {
+            Ok(Ok(tls)) => {
+                let (_, conn) = tls.get_ref();
+                let info = TlsInfo {
+                    version: conn
+                        .protocol_version()
+                        .map(|v| format!("{v:?}"))
+                        .unwrap_or_default(),
+                    cipher: conn
+                        .negotiated_cipher_suite()
+                        .map(|c| format!("{:?}", c.suite()))
+                        .unwrap_or_default(),
+                };
+                self.stream = Stream::Tls(Box::new(tls));
+                Ok(info)
+            }
+            Ok(Err(e)) => {
+                tracing::info!(error = %e, "inbound TLS handshake failed");
+                Err(End::TlsFailed)
+            }
+            Err(_) => Err(End::Timeout),
+        }
+    }
+
+    async fn check_password(&self, cred: Credential) -> Option<String> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::auth::verify(&shared.config.server.users, &cred.user, &cred.password)
+                .then_some(cred.user)
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+}
+
+/// The one place spool failures become SMTP replies.
+fn spool_error_reply(e: &SpoolError) -> Reply {
+    match e {
+        SpoolError::Full(_) => {
+            Reply::new(452, "4.3.1 Insufficient system storage, try again later")
+        }
+        _ => Reply::new(451, "4.3.0 Local error writing the queue, try again later"),
+    }
+}

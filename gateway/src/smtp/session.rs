@@ -1,0 +1,732 @@
+//! The SMTP session as a state machine: (state, command) -> replies + action.
+//!
+//! No I/O happens here. The connection feeds commands and the results of the
+//! work it was asked to do (read message data, complete a TLS handshake, check
+//! a password), and writes the replies it gets back. Each state carries
+//! exactly the data valid in it, so "RCPT before MAIL" or "DATA with no
+//! recipients" are states that cannot be built, only commands that get 503.
+
+use std::net::IpAddr;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use super::command::{Address, AuthMechanism, Command, MailParams, SyntaxError};
+use super::data::{DataError, check_line_endings};
+use super::reply::{Reply, common};
+
+/// The parts of the configuration a session consults.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Our host name.
+    pub hostname: String,
+    /// Largest message accepted.
+    pub max_message_size: u64,
+    /// Recipients per transaction.
+    pub max_recipients: usize,
+    /// Protocol errors before the session is closed.
+    pub max_errors: u32,
+    /// Whether STARTTLS can be offered.
+    pub tls_available: bool,
+    /// Whether any AUTH user is configured.
+    pub auth_available: bool,
+}
+
+/// What we know of the client, which grows as the session goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// Client address.
+    pub client_ip: IpAddr,
+    /// Whether the client's network may relay without AUTH.
+    pub relay_network: bool,
+    /// Negotiated TLS, once STARTTLS completed.
+    pub tls: Option<TlsInfo>,
+    /// Authenticated user name, once AUTH succeeded.
+    pub auth_user: Option<String>,
+}
+
+/// What the inbound TLS handshake negotiated.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TlsInfo {
+    /// e.g. `TLSv1_3`
+    pub version: String,
+    /// e.g. `TLS13_AES_256_GCM_SHA384`
+    pub cipher: String,
+}
+
+/// How the client introduced itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Helo {
+    /// The name given.
+    pub name: String,
+    /// EHLO (extended) or HELO.
+    pub extended: bool,
+}
+
+/// A mail transaction being built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    /// Reverse-path; `None` is the null sender.
+    pub from: Option<Address>,
+    /// MAIL parameters.
+    pub params: MailParams,
+    /// Accepted recipients.
+    pub rcpts: Vec<Address>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LoginStep {
+    Username,
+    Password(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    /// Before EHLO/HELO.
+    Fresh,
+    /// Greeted, no transaction.
+    Ready(Helo),
+    /// MAIL accepted; recipients may still be empty.
+    Mail(Helo, Transaction),
+    /// DATA accepted, content being read.
+    Data(Helo, Transaction),
+    /// Between BDAT chunks; `bytes` received so far.
+    Bdat(Helo, Transaction, u64),
+    /// AUTH PLAIN waiting for its response line.
+    AuthPlain(Helo),
+    /// AUTH LOGIN waiting for a line.
+    AuthLogin(Helo, LoginStep),
+    /// A credential is being checked.
+    Authenticating(Helo),
+    /// TLS handshake under way.
+    Handshaking,
+    /// QUIT or a fatal error: nothing more is read.
+    Closed,
+}
+
+impl State {
+    fn helo(&self) -> Option<&Helo> {
+        match self {
+            State::Ready(h)
+            | State::Mail(h, _)
+            | State::Data(h, _)
+            | State::Bdat(h, _, _)
+            | State::AuthPlain(h)
+            | State::AuthLogin(h, _)
+            | State::Authenticating(h) => Some(h),
+            State::Fresh | State::Handshaking | State::Closed => None,
+        }
+    }
+}
+
+/// What the connection must do after writing the replies.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Read the next command.
+    Continue,
+    /// Discard buffered input and run the TLS handshake, then call
+    /// [`Session::tls_established`].
+    StartTls,
+    /// Read message content with a [`super::DataReader`], then call
+    /// [`Session::data_done`].
+    ReadData,
+    /// Read exactly `size` bytes of BDAT content, then call
+    /// [`Session::chunk_done`]; with `keep` false the bytes are discarded
+    /// (the message has grown past the size limit).
+    ReadChunk {
+        /// Octets to read.
+        size: u64,
+        /// Whether this is the last chunk.
+        last: bool,
+        /// Whether they belong to the message.
+        keep: bool,
+    },
+    /// Read and drop `size` bytes of a BDAT chunk sent out of sequence
+    /// (RFC 3030 says they must still be consumed), then send `then`.
+    DiscardChunk {
+        /// Octets to read.
+        size: u64,
+        /// The reply to send after them.
+        then: Reply,
+    },
+    /// Check the credential, then call [`Session::auth_checked`].
+    Authenticate(Credential),
+    /// Close the connection.
+    Close,
+}
+
+/// A login name and password to check.
+#[derive(PartialEq, Eq)]
+pub struct Credential {
+    /// Login name.
+    pub user: String,
+    /// Password as given.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Replies to send and what to do next.
+#[derive(Debug)]
+pub struct Step {
+    /// Replies, in order.
+    pub replies: Vec<Reply>,
+    /// The next thing to do.
+    pub action: Action,
+}
+
+impl Step {
+    fn reply(r: Reply) -> Step {
+        Step {
+            replies: vec![r],
+            action: Action::Continue,
+        }
+    }
+    fn then(r: Reply, action: Action) -> Step {
+        Step {
+            replies: vec![r],
+            action,
+        }
+    }
+    fn then_only(action: Action) -> Step {
+        Step {
+            replies: Vec::new(),
+            action,
+        }
+    }
+}
+
+/// The result of reading message content.
+#[derive(Debug)]
+pub enum Content {
+    /// A complete message to spool.
+    Accepted(Accepted),
+    /// Replies to send instead (a refusal, or 250 for a non-final chunk).
+    Replied(Step),
+}
+
+/// A finished message, ready to be spooled: the only way to get one is
+/// through a complete, valid transaction.
+#[derive(Debug)]
+pub struct Accepted {
+    /// How the client introduced itself.
+    pub helo: Helo,
+    /// Sender, recipients and parameters.
+    pub transaction: Transaction,
+    /// The content, dot-unstuffed, with CRLF line endings only.
+    pub body: Vec<u8>,
+}
+
+/// One SMTP session.
+#[derive(Debug)]
+pub struct Session {
+    limits: Limits,
+    facts: Facts,
+    state: State,
+    errors: u32,
+}
+
+impl Session {
+    /// A new session for a client.
+    pub fn new(limits: Limits, client_ip: IpAddr, relay_network: bool) -> Self {
+        Session {
+            limits,
+            facts: Facts {
+                client_ip,
+                relay_network,
+                tls: None,
+                auth_user: None,
+            },
+            state: State::Fresh,
+            errors: 0,
+        }
+    }
+
+    /// What we know of the client.
+    pub fn facts(&self) -> &Facts {
+        &self.facts
+    }
+
+    /// The 220 greeting.
+    pub fn greeting(&self) -> Reply {
+        Reply::new(220, format!("{} ESMTP phigate", self.limits.hostname))
+    }
+
+    /// Whether the next line is an AUTH continuation rather than a command.
+    pub fn wants_auth_line(&self) -> bool {
+        matches!(self.state, State::AuthPlain(_) | State::AuthLogin(..))
+    }
+
+    /// Whether a transaction is in progress (used to decide whether a
+    /// shutdown may interrupt the session now).
+    pub fn in_transaction(&self) -> bool {
+        !matches!(self.state, State::Fresh | State::Ready(_) | State::Closed)
+    }
+
+    /// Handles one command line (terminator stripped).
+    pub fn command(&mut self, line: &[u8]) -> Step {
+        match Command::parse(line) {
+            Ok(cmd) => self.handle(cmd),
+            Err(e) => self.syntax_error(e),
+        }
+    }
+
+    /// A command line longer than the limit.
+    pub fn line_too_long(&mut self) -> Step {
+        self.error(Reply::new(500, "5.5.2 Line too long"))
+    }
+
+    fn syntax_error(&mut self, e: SyntaxError) -> Step {
+        self.error(Reply::new(e.code(), e.to_string()))
+    }
+
+    /// Counts a 5xx; past the limit the session ends with 421.
+    fn error(&mut self, r: Reply) -> Step {
+        self.errors += 1;
+        if self.errors > self.limits.max_errors {
+            self.state = State::Closed;
+            return Step {
+                replies: vec![
+                    r,
+                    Reply::new(
+                        421,
+                        format!("4.7.0 {} Too many errors, closing", self.limits.hostname),
+                    ),
+                ],
+                action: Action::Close,
+            };
+        }
+        Step::reply(r)
+    }
+
+    fn handle(&mut self, cmd: Command) -> Step {
+        let state = std::mem::replace(&mut self.state, State::Closed);
+        let (next, step) = self.transition(state, cmd);
+        self.state = next;
+        step
+    }
+
+    fn transition(&mut self, state: State, cmd: Command) -> (State, Step) {
+        use Command::*;
+        match (state, cmd) {
+            (_, Quit) => (
+                State::Closed,
+                Step::then(
+                    Reply::new(
+                        221,
+                        format!("2.0.0 {} closing connection", self.limits.hostname),
+                    ),
+                    Action::Close,
+                ),
+            ),
+            (s, Noop) => (s, Step::reply(common::ok())),
+            (s, Help) => (
+                s,
+                Step::reply(Reply::multi(
+                    214,
+                    vec![
+                        "2.0.0 phigate: commands are".into(),
+                        "2.0.0 EHLO HELO STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP QUIT HELP"
+                            .into(),
+                        "2.0.0 See RFC 5321".into(),
+                    ],
+                )),
+            ),
+            (s, Vrfy) => self.refuse(s, Reply::new(502, "5.5.1 VRFY command is disabled")),
+            (s, Expn) => self.refuse(s, Reply::new(502, "5.5.1 EXPN command is disabled")),
+            // Between BDAT chunks only BDAT, RSET, NOOP, HELP and QUIT make sense.
+            (State::Bdat(h, tx, n), Bdat { size, last }) => {
+                self.bdat(State::Bdat(h, tx, n), size, last)
+            }
+            (State::Bdat(h, ..), Rset) => (State::Ready(h), Step::reply(common::ok())),
+            (s @ State::Bdat(..), _) => {
+                self.refuse(s, common::bad_sequence("BDAT chunks expected"))
+            }
+            (s, Ehlo(name)) => self.ehlo(s, name, true),
+            (s, Helo(name)) => self.ehlo(s, name, false),
+            (State::Fresh, Rset) => (State::Fresh, Step::reply(common::ok())),
+            (s, Rset) => match s.helo().cloned() {
+                Some(h) => (State::Ready(h), Step::reply(common::ok())),
+                None => (s, Step::reply(common::ok())),
+            },
+            (s, StartTls) => self.starttls(s),
+            (s, Auth(mech, initial)) => self.auth(s, mech, initial),
+            (State::Ready(h), Mail(from, params)) => self.mail(h, from, params),
+            (s @ State::Fresh, Mail(..)) => {
+                self.refuse(s, common::bad_sequence("send EHLO or HELO first"))
+            }
+            (s @ State::Mail(..), Mail(..)) => {
+                self.refuse(s, common::bad_sequence("nested MAIL command"))
+            }
+            (State::Mail(h, tx), Rcpt(to)) => self.rcpt(h, tx, to),
+            (s, Rcpt(_)) => self.refuse(s, common::bad_sequence("send MAIL first")),
+            (State::Mail(h, tx), Data) if !tx.rcpts.is_empty() => (
+                State::Data(h, tx),
+                Step::then(
+                    Reply::new(354, "End data with <CR><LF>.<CR><LF>"),
+                    Action::ReadData,
+                ),
+            ),
+            (s @ State::Mail(..), Data) => {
+                self.refuse(s, Reply::new(554, "5.5.1 No valid recipients"))
+            }
+            (s, Data) => self.refuse(s, common::bad_sequence("send MAIL and RCPT first")),
+            (s @ State::Mail(..), Bdat { size, last }) => self.bdat(s, size, last),
+            (s, Bdat { size, .. }) => {
+                let then = common::bad_sequence("send MAIL and RCPT first");
+                (s, Step::then_only(Action::DiscardChunk { size, then }))
+            }
+            (s, Mail(..)) => self.refuse(s, common::bad_sequence("MAIL not allowed now")),
+        }
+    }
+
+    fn refuse(&mut self, s: State, r: Reply) -> (State, Step) {
+        let step = if r.code() >= 500 {
+            self.error(r)
+        } else {
+            Step::reply(r)
+        };
+        let s = if step.action == Action::Close {
+            State::Closed
+        } else {
+            s
+        };
+        (s, step)
+    }
+
+    /// EHLO/HELO from any state starts over (RFC 5321 4.1.4): an open
+    /// transaction is dropped.
+    fn ehlo(&mut self, _s: State, name: String, extended: bool) -> (State, Step) {
+        let helo = Helo { name, extended };
+        let host = &self.limits.hostname;
+        if !extended {
+            return (
+                State::Ready(helo),
+                Step::reply(Reply::new(250, host.clone())),
+            );
+        }
+        let mut lines = vec![
+            host.clone(),
+            "PIPELINING".into(),
+            format!("SIZE {}", self.limits.max_message_size),
+            "8BITMIME".into(),
+            "SMTPUTF8".into(),
+            "ENHANCEDSTATUSCODES".into(),
+            "CHUNKING".into(),
+        ];
+        if self.limits.tls_available && self.facts.tls.is_none() {
+            lines.push("STARTTLS".into());
+        }
+        if self.auth_offered() {
+            lines.push("AUTH PLAIN LOGIN".into());
+        }
+        lines.push("HELP".into());
+        (State::Ready(helo), Step::reply(Reply::multi(250, lines)))
+    }
+
+    /// AUTH is offered only over TLS, only once, and only if users exist.
+    fn auth_offered(&self) -> bool {
+        self.limits.auth_available && self.facts.tls.is_some() && self.facts.auth_user.is_none()
+    }
+
+    fn starttls(&mut self, s: State) -> (State, Step) {
+        if !self.limits.tls_available {
+            return self.refuse(s, Reply::new(502, "5.5.1 STARTTLS not available"));
+        }
+        if self.facts.tls.is_some() {
+            return self.refuse(s, common::bad_sequence("TLS already active"));
+        }
+        match s {
+            State::Ready(_) | State::Fresh => (
+                State::Handshaking,
+                Step::then(
+                    Reply::new(220, "2.0.0 Ready to start TLS"),
+                    Action::StartTls,
+                ),
+            ),
+            s => self.refuse(s, common::bad_sequence("STARTTLS inside a transaction")),
+        }
+    }
+
+    /// The handshake finished: RFC 3207 4.2 says forget everything learnt in
+    /// plaintext; the client must EHLO again.
+    pub fn tls_established(&mut self, info: TlsInfo) {
+        self.facts.tls = Some(info);
+        self.state = State::Fresh;
+    }
+
+    fn auth(&mut self, s: State, mech: AuthMechanism, initial: Option<String>) -> (State, Step) {
+        let h = match s {
+            State::Ready(h) => h,
+            s @ State::Fresh => return self.refuse(s, common::bad_sequence("send EHLO first")),
+            s => return self.refuse(s, common::bad_sequence("AUTH not allowed now")),
+        };
+        if self.facts.auth_user.is_some() {
+            return self.refuse(
+                State::Ready(h),
+                common::bad_sequence("already authenticated"),
+            );
+        }
+        if self.facts.tls.is_none() {
+            return self.refuse(
+                State::Ready(h),
+                Reply::new(
+                    538,
+                    "5.7.11 Encryption required for requested authentication mechanism",
+                ),
+            );
+        }
+        if !self.limits.auth_available {
+            return self.refuse(State::Ready(h), Reply::new(502, "5.5.1 AUTH not available"));
+        }
+        match (mech, initial) {
+            (AuthMechanism::Plain, None) => (State::AuthPlain(h), Step::reply(Reply::new(334, ""))),
+            (AuthMechanism::Plain, Some(resp)) => self.plain_response(h, &resp),
+            (AuthMechanism::Login, None) => (
+                State::AuthLogin(h, LoginStep::Username),
+                Step::reply(Reply::new(334, "VXNlcm5hbWU6")),
+            ),
+            (AuthMechanism::Login, Some(user)) => self.login_line(h, LoginStep::Username, &user),
+        }
+    }
+
+    /// Handles a line sent in answer to a 334 challenge.
+    pub fn auth_line(&mut self, line: &[u8]) -> Step {
+        let text = String::from_utf8_lossy(line).trim().to_owned();
+        let state = std::mem::replace(&mut self.state, State::Closed);
+        let (next, step) = match state {
+            State::AuthPlain(h) | State::AuthLogin(h, _) if text == "*" => {
+                let s = State::Ready(h);
+                self.refuse(s, Reply::new(501, "5.7.0 Authentication cancelled"))
+            }
+            State::AuthPlain(h) => self.plain_response(h, &text),
+            State::AuthLogin(h, step) => self.login_line(h, step, &text),
+            other => (
+                other,
+                Step::reply(common::bad_sequence("no AUTH in progress")),
+            ),
+        };
+        self.state = next;
+        step
+    }
+
+    fn plain_response(&mut self, h: Helo, b64: &str) -> (State, Step) {
+        let decoded = B64
+            .decode(b64.as_bytes())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok());
+        let Some(decoded) = decoded else {
+            return self.refuse(
+                State::Ready(h),
+                Reply::new(501, "5.5.2 Cannot decode AUTH response"),
+            );
+        };
+        let mut parts = decoded.split('\0');
+        let (authz, user, password) = (parts.next(), parts.next(), parts.next());
+        match (authz, user, password, parts.next()) {
+            (Some(authz), Some(user), Some(pw), None) if authz.is_empty() || authz == user => (
+                State::Authenticating(h),
+                Step::then_only(Action::Authenticate(Credential {
+                    user: user.to_owned(),
+                    password: pw.to_owned(),
+                })),
+            ),
+            _ => self.refuse(
+                State::Ready(h),
+                Reply::new(535, "5.7.8 Authentication credentials invalid"),
+            ),
+        }
+    }
+
+    fn login_line(&mut self, h: Helo, step: LoginStep, b64: &str) -> (State, Step) {
+        let Some(text) = B64
+            .decode(b64.as_bytes())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+        else {
+            return self.refuse(
+                State::Ready(h),
+                Reply::new(501, "5.5.2 Cannot decode AUTH response"),
+            );
+        };
+        match step {
+            LoginStep::Username => (
+                State::AuthLogin(h, LoginStep::Password(text)),
+                Step::reply(Reply::new(334, "UGFzc3dvcmQ6")),
+            ),
+            LoginStep::Password(user) => (
+                State::Authenticating(h),
+                Step::then_only(Action::Authenticate(Credential {
+                    user,
+                    password: text,
+                })),
+            ),
+        }
+    }
+
+    /// The credential check finished: `Some(user)` on success.
+    pub fn auth_checked(&mut self, user: Option<String>) -> Step {
+        let h = match std::mem::replace(&mut self.state, State::Closed) {
+            State::Authenticating(h) => h,
+            other => {
+                self.state = other;
+                return Step::reply(common::bad_sequence("no AUTH in progress"));
+            }
+        };
+        self.state = State::Ready(h);
+        match user {
+            Some(u) => {
+                self.facts.auth_user = Some(u);
+                Step::reply(Reply::new(235, "2.7.0 Authentication successful"))
+            }
+            None => self.error(Reply::new(535, "5.7.8 Authentication credentials invalid")),
+        }
+    }
+
+    fn mail(&mut self, h: Helo, from: Option<Address>, params: MailParams) -> (State, Step) {
+        if params
+            .size
+            .is_some_and(|s| s > self.limits.max_message_size)
+        {
+            return self.refuse(
+                State::Ready(h),
+                Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size"),
+            );
+        }
+        let tx = Transaction {
+            from,
+            params,
+            rcpts: Vec::new(),
+        };
+        (
+            State::Mail(h, tx),
+            Step::reply(Reply::new(250, "2.1.0 Sender ok")),
+        )
+    }
+
+    fn rcpt(&mut self, h: Helo, mut tx: Transaction, to: Address) -> (State, Step) {
+        if !(self.facts.relay_network || self.facts.auth_user.is_some()) {
+            let r = Reply::new(554, format!("5.7.1 <{to}>: Relay access denied"));
+            return self.refuse(State::Mail(h, tx), r);
+        }
+        if to.is_utf8() && !tx.params.smtputf8 {
+            let r = Reply::new(553, "5.6.7 Non-ASCII address needs SMTPUTF8 on MAIL");
+            return self.refuse(State::Mail(h, tx), r);
+        }
+        if tx.rcpts.len() >= self.limits.max_recipients {
+            let r = Reply::new(452, "4.5.3 Too many recipients");
+            return (State::Mail(h, tx), Step::reply(r));
+        }
+        tx.rcpts.push(to);
+        (
+            State::Mail(h, tx),
+            Step::reply(Reply::new(250, "2.1.5 Recipient ok")),
+        )
+    }
+
+    fn bdat(&mut self, s: State, size: u64, last: bool) -> (State, Step) {
+        let (h, tx, so_far) = match s {
+            State::Mail(h, tx) if !tx.rcpts.is_empty() => (h, tx, 0),
+            State::Bdat(h, tx, n) => (h, tx, n),
+            s => {
+                let then = Reply::new(554, "5.5.1 No valid recipients");
+                return (s, Step::then_only(Action::DiscardChunk { size, then }));
+            }
+        };
+        // The chunk is read whatever happens: its bytes are on their way.
+        let keep = so_far.saturating_add(size) <= self.limits.max_message_size;
+        let action = Action::ReadChunk { size, last, keep };
+        (State::Bdat(h, tx, so_far), Step::then_only(action))
+    }
+
+    /// A BDAT chunk was read into `body` (the content so far), or dropped
+    /// when `kept` is false.
+    pub fn chunk_done(&mut self, size: u64, last: bool, kept: bool, body: &mut Vec<u8>) -> Content {
+        let state = std::mem::replace(&mut self.state, State::Closed);
+        let State::Bdat(h, tx, so_far) = state else {
+            self.state = state;
+            return Content::Replied(Step::reply(common::bad_sequence("no BDAT in progress")));
+        };
+        if !kept {
+            body.clear();
+            self.state = State::Ready(h);
+            let r = Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size");
+            return Content::Replied(self.error(r));
+        }
+        let total = so_far + size;
+        if !last {
+            self.state = State::Bdat(h, tx, total);
+            let r = Reply::new(250, format!("2.0.0 {size} octets received"));
+            return Content::Replied(Step::reply(r));
+        }
+        self.state = State::Ready(h.clone());
+        let content = std::mem::take(body);
+        if check_line_endings(&content).is_err() {
+            return Content::Replied(self.error(bare_line_ending_reply()));
+        }
+        Content::Accepted(Accepted {
+            helo: h,
+            transaction: tx,
+            body: content,
+        })
+    }
+
+    /// DATA content was read.
+    pub fn data_done(&mut self, result: Result<Vec<u8>, DataError>) -> Content {
+        let state = std::mem::replace(&mut self.state, State::Closed);
+        let State::Data(h, tx) = state else {
+            self.state = state;
+            return Content::Replied(Step::reply(common::bad_sequence("no DATA in progress")));
+        };
+        self.state = State::Ready(h.clone());
+        match result {
+            Ok(body) => Content::Accepted(Accepted {
+                helo: h,
+                transaction: tx,
+                body,
+            }),
+            Err(DataError::TooBig) => {
+                let r = Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size");
+                Content::Replied(self.error(r))
+            }
+            Err(DataError::BareLineEnding) => {
+                Content::Replied(self.error(bare_line_ending_reply()))
+            }
+        }
+    }
+
+    /// The session ends now; no more input is read.
+    pub fn close(&mut self) {
+        self.state = State::Closed;
+    }
+
+    /// The body type declared for the message, used for the Received: header.
+    pub fn protocol(&self) -> &'static str {
+        let ext = self.state.helo().is_none_or(|h| h.extended);
+        match (
+            ext,
+            self.facts.tls.is_some(),
+            self.facts.auth_user.is_some(),
+        ) {
+            (false, _, _) => "SMTP",
+            (true, false, false) => "ESMTP",
+            (true, true, false) => "ESMTPS",
+            (true, false, true) => "ESMTPA",
+            (true, true, true) => "ESMTPSA",
+        }
+    }
+}
+
+fn bare_line_ending_reply() -> Reply {
+    Reply::new(
+        554,
+        "5.6.0 Message refused: bare <CR> or <LF> in message content (RFC 5321 2.3.8); \
+         lines must end with <CR><LF>",
+    )
+}

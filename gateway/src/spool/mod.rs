@@ -1,0 +1,282 @@
+//! The durable spool: an append-only log of segment files.
+//!
+//! Every accepted message is one record appended to the current segment and
+//! flushed with `fdatasync` before the client hears 250 (see [`writer`] for
+//! the group commit that makes this cheap). A message leaves the spool with a
+//! `done` record; a segment whose messages are all done can be removed whole.
+//! Why a log rather than a file per message, and the exact byte layout, are
+//! in docs/SPOOL.md.
+
+mod envelope;
+mod id;
+pub mod record;
+mod writer;
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+pub use envelope::Envelope;
+pub use id::{IdGenerator, QueueId};
+use record::{Reader, Record, Stop};
+use writer::{Request, Writer, segment_path, sync_dir};
+
+/// Spool failures, as values: the session maps them to SMTP replies.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpoolError {
+    /// The file system is full.
+    #[error("spool storage full while trying to {0}")]
+    Full(&'static str),
+    /// Any other I/O failure.
+    #[error("spool I/O error while trying to {what}: {message}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The OS error text.
+        message: String,
+    },
+    /// Another process holds the spool.
+    #[error("spool directory {0} is in use by another phigate process")]
+    Locked(String),
+    /// The writer thread has stopped.
+    #[error("spool writer has stopped")]
+    Closed,
+}
+
+impl SpoolError {
+    pub(crate) fn from_io(what: &'static str, e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::StorageFull
+            || e.kind() == std::io::ErrorKind::QuotaExceeded
+        {
+            SpoolError::Full(what)
+        } else {
+            SpoolError::Io {
+                what,
+                message: e.to_string(),
+            }
+        }
+    }
+}
+
+/// A message found in the spool.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    /// Its envelope.
+    pub envelope: Envelope,
+    /// Its content (with `Received:`), when asked for.
+    pub message: Option<Vec<u8>>,
+    /// Segment number holding it.
+    pub segment: u64,
+}
+
+/// What a scan of the spool found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Messages not yet done, in queue-ID order.
+    pub messages: Vec<StoredMessage>,
+    /// Segment numbers present.
+    pub segments: Vec<u64>,
+    /// Segments whose tail was a torn (never acknowledged) write.
+    pub torn: Vec<(u64, u64)>,
+}
+
+/// Reads every segment in `dir` without changing anything.
+pub fn scan(dir: &Path, with_content: bool) -> Result<Scan, SpoolError> {
+    let mut out = Scan::default();
+    let mut live: BTreeMap<QueueId, StoredMessage> = BTreeMap::new();
+    for seq in segment_numbers(dir)? {
+        out.segments.push(seq);
+        let path = segment_path(dir, seq);
+        let file = File::open(&path).map_err(|e| SpoolError::from_io("open segment", e))?;
+        let mut reader = match Reader::new(BufReader::new(file)) {
+            Ok(r) => r,
+            // A segment created but never given its magic: nothing in it was acknowledged.
+            Err(_) => {
+                out.torn.push((seq, 0));
+                continue;
+            }
+        };
+        loop {
+            match reader
+                .next_record()
+                .map_err(|e| SpoolError::from_io("read segment", e))?
+            {
+                Ok(Record::Message { envelope, message }) => {
+                    let id = envelope.id;
+                    live.insert(
+                        id,
+                        StoredMessage {
+                            envelope,
+                            message: with_content.then_some(message),
+                            segment: seq,
+                        },
+                    );
+                }
+                Ok(Record::Done(id)) => {
+                    live.remove(&id);
+                }
+                Err(Stop::End) => break,
+                Err(Stop::Torn { offset }) => {
+                    out.torn.push((seq, offset));
+                    break;
+                }
+            }
+        }
+    }
+    out.messages = live.into_values().collect();
+    Ok(out)
+}
+
+fn segment_numbers(dir: &Path) -> Result<Vec<u64>, SpoolError> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| SpoolError::from_io("list spool directory", e))?;
+    let mut seqs: Vec<u64> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name();
+            let name = name.to_str()?;
+            name.strip_suffix(".seg")?.parse().ok()
+        })
+        .collect();
+    seqs.sort_unstable();
+    Ok(seqs)
+}
+
+/// The open spool, shared by every session.
+#[derive(Clone)]
+pub struct Spool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    ids: IdGenerator,
+    tx: mpsc::UnboundedSender<Request>,
+    /// Held for the life of the process: one gateway per spool.
+    _lock: File,
+}
+
+/// What opening found.
+#[derive(Debug)]
+pub struct Opened {
+    /// The spool.
+    pub spool: Spool,
+    /// Messages waiting for delivery.
+    pub waiting: usize,
+    /// Torn tails trimmed: `(segment, offset)`.
+    pub trimmed: Vec<(u64, u64)>,
+}
+
+impl std::fmt::Debug for Spool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spool")
+            .field("dir", &self.inner.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Spool {
+    /// Opens (creating if needed) the spool in `dir`: takes its lock, trims
+    /// torn tails left by a crash, and starts a new segment for appends.
+    pub fn open(dir: &Path, segment_size: u64, group_commit: bool) -> Result<Opened, SpoolError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| SpoolError::from_io("create spool directory", e))?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("lock"))
+            .map_err(|e| SpoolError::from_io("open lock file", e))?;
+        if lock.try_lock().is_err() {
+            return Err(SpoolError::Locked(dir.display().to_string()));
+        }
+        let found = scan(dir, false)?;
+        for &(seq, offset) in &found.torn {
+            trim(dir, seq, offset)?;
+        }
+        let floor = found
+            .messages
+            .last()
+            .map(|m| m.envelope.id)
+            .unwrap_or(QueueId::from_u64(0));
+        let next_seq = found.segments.last().map_or(1, |s| s + 1);
+        let writer = Writer::create(dir, next_seq, segment_size, group_commit)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("spool-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| SpoolError::from_io("start writer thread", e))?;
+        Ok(Opened {
+            spool: Spool {
+                inner: Arc::new(Inner {
+                    dir: dir.to_owned(),
+                    ids: IdGenerator::new(floor),
+                    tx,
+                    _lock: lock,
+                }),
+            },
+            waiting: found.messages.len(),
+            trimmed: found.torn,
+        })
+    }
+
+    /// The spool directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// A fresh queue ID.
+    pub fn next_id(&self) -> QueueId {
+        self.inner.ids.next()
+    }
+
+    /// Appends a message and returns once it is on stable storage.
+    /// `parts` are concatenated to form the stored message.
+    pub async fn append(&self, envelope: &Envelope, parts: &[&[u8]]) -> Result<(), SpoolError> {
+        self.submit(record::encode_message(envelope, parts)).await
+    }
+
+    /// Records that a message has left the spool.
+    pub async fn complete(&self, id: QueueId) -> Result<(), SpoolError> {
+        self.submit(record::encode_done(id)).await
+    }
+
+    async fn submit(&self, bytes: Vec<u8>) -> Result<(), SpoolError> {
+        let (done, wait) = oneshot::channel();
+        self.inner
+            .tx
+            .send(Request { bytes, done })
+            .map_err(|_| SpoolError::Closed)?;
+        wait.await.map_err(|_| SpoolError::Closed)?
+    }
+}
+
+/// Cuts a segment back to its last whole record.
+fn trim(dir: &Path, seq: u64, offset: u64) -> Result<(), SpoolError> {
+    let path = segment_path(dir, seq);
+    if offset == 0 {
+        std::fs::remove_file(&path).map_err(|e| SpoolError::from_io("remove empty segment", e))?;
+        return sync_dir(dir).map_err(|e| SpoolError::from_io("sync spool directory", e));
+    }
+    let f = OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .map_err(|e| SpoolError::from_io("open segment to trim", e))?;
+    f.set_len(offset)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| SpoolError::from_io("trim torn segment tail", e))?;
+    tracing::warn!(
+        segment = seq,
+        offset,
+        "trimmed an unacknowledged partial write left by a crash"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
