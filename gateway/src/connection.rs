@@ -109,8 +109,9 @@ impl Connection {
                     continue;
                 }
                 Line::TooLong => {
+                    // The terminator may already be buffered: the discarding
+                    // branch above looks for it before anything is thrown away.
                     discarding = true;
-                    self.input.clear();
                     continue;
                 }
                 Line::Incomplete => {}

@@ -1,1 +1,11 @@
-//! e2e
+//! phigate end-to-end tests: real sockets, real TLS, the real binary.
+//! One test binary, a module per concern.
+
+mod conversation;
+mod crash;
+mod interop;
+mod limits;
+mod relay;
+mod shutdown;
+mod smuggling;
+mod tls;

@@ -1,1 +1,30 @@
-//! Test harness.
+//! Test harness for phigate's end-to-end tests: a test CA, a gateway
+//! builder (in-process or as a real process), and an SMTP client whose
+//! scripts read like transcripts.
+#![allow(missing_docs)]
+
+pub mod ca;
+pub mod client;
+pub mod gateway;
+
+pub use ca::TestCa;
+pub use client::{Client, Reply, converse};
+pub use gateway::{GatewayBuilder, GatewayProcess, RunningGateway};
+
+/// Fails loudly when a tool an interop test needs is missing: CI installs
+/// it, so a missing tool is a broken environment, never a reason to skip.
+pub fn require_tool(name: &str) -> std::path::PathBuf {
+    for dir in std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .chain(["/usr/sbin", "/usr/lib/postfix/sbin"])
+    {
+        let p = std::path::Path::new(dir).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "required tool `{name}` is not installed (CI installs it in .ci/run: apt-get install -y postfix swaks)"
+    );
+}

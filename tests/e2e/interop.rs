@@ -1,0 +1,113 @@
+//! Real clients: swaks (STARTTLS, AUTH, pipelining) and Postfix's smtp-source.
+
+use std::process::Command;
+
+use phigate_tests::{GatewayBuilder, TestCa, require_tool};
+
+#[test]
+fn swaks_sends_a_message() {
+    let swaks = require_tool("swaks");
+    let gw = GatewayBuilder::new().spawn();
+    let out = Command::new(swaks)
+        .args(["--server", &gw.addr.to_string(), "--pipeline"])
+        .args([
+            "--from",
+            "desk@clinic.example",
+            "--to",
+            "billing@payer.example",
+        ])
+        .args(["--header", "Subject: swaks interop"])
+        .output()
+        .unwrap();
+    let transcript = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "swaks failed:\n{transcript}");
+    assert!(
+        transcript.contains("250 2.0.0 Ok: queued as"),
+        "{transcript}"
+    );
+    let spool = gw.spool();
+    assert_eq!(spool.messages.len(), 1);
+    assert!(
+        String::from_utf8_lossy(spool.messages[0].message.as_ref().unwrap())
+            .contains("Subject: swaks interop")
+    );
+}
+
+#[test]
+fn swaks_starttls_and_auth_to_relay_from_outside_relay_networks() {
+    let swaks = require_tool("swaks");
+    let ca = TestCa::new("phigate test CA");
+    // 127.0.0.1 is not a relay network here: swaks must authenticate.
+    let b = GatewayBuilder::new()
+        .server("relay_networks", "[\"192.0.2.0/24\"]")
+        .user("desk@clinic.example", "pa55 word");
+    let id = ca.issue(b.dir(), "gw", &["gw.test.example", "127.0.0.1"]);
+    let gw = b.tls(id).spawn();
+    let base = |c: &mut Command| {
+        c.args(["--server", &gw.addr.to_string(), "--tls"]).args([
+            "--from",
+            "desk@clinic.example",
+            "--to",
+            "billing@payer.example",
+        ]);
+    };
+    let mut refused = Command::new(&swaks);
+    base(&mut refused);
+    let out = refused.output().unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success() && t.contains("554 5.7.1"),
+        "relay without AUTH must fail:\n{t}"
+    );
+
+    let mut ok = Command::new(&swaks);
+    base(&mut ok);
+    ok.args([
+        "--auth",
+        "PLAIN",
+        "--auth-user",
+        "desk@clinic.example",
+        "--auth-password",
+        "pa55 word",
+    ]);
+    let out = ok.output().unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "swaks with AUTH failed:\n{t}");
+    assert!(
+        t.contains("235 2.7.0") && t.contains("250 2.0.0 Ok: queued as"),
+        "{t}"
+    );
+    let m = &gw.spool().messages[0];
+    assert_eq!(m.envelope.auth_user.as_deref(), Some("desk@clinic.example"));
+    assert!(m.envelope.tls.is_some());
+}
+
+#[test]
+fn smtp_source_load_is_all_spooled() {
+    let source = require_tool("smtp-source");
+    let gw = GatewayBuilder::new().spawn();
+    let out = Command::new(source)
+        .args([
+            "-s",
+            "10",
+            "-m",
+            "200",
+            "-l",
+            "4096",
+            "-f",
+            "desk@clinic.example",
+            "-t",
+            "billing@payer.example",
+        ])
+        .arg(gw.addr.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "smtp-source failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spool = gw.spool();
+    assert_eq!(spool.messages.len(), 200);
+    assert!(spool.messages.iter().all(|m| m.envelope.size > 4096));
+}

@@ -1,0 +1,174 @@
+//! Limits, each with a clear reply.
+
+use std::time::Duration;
+
+use phigate_tests::{Client, GatewayBuilder, converse};
+
+#[tokio::test]
+async fn an_overlong_command_line_is_refused_and_the_session_goes_on() {
+    let gw = GatewayBuilder::new()
+        .server("max_line_length", "512")
+        .start()
+        .await;
+    let mut c = Client::connect(gw.addr).await;
+    c.reply().await;
+    let long = format!("EHLO {}", "a".repeat(3000));
+    let r = c.expect(&long, 500).await;
+    assert!(r.text().contains("too long"), "{r}");
+    c.expect("EHLO client.test", 250).await;
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn too_many_recipients() {
+    let gw = GatewayBuilder::new()
+        .server("max_recipients", "2")
+        .start()
+        .await;
+    converse(
+        gw.addr,
+        "S: 220
+         C: EHLO client.test
+         S: 250
+         C: MAIL FROM:<a@clinic.example>
+         S: 250
+         C: RCPT TO:<1@payer.example>
+         S: 250
+         C: RCPT TO:<2@payer.example>
+         S: 250
+         C: RCPT TO:<3@payer.example>
+         S: 452 4.5.3",
+    )
+    .await;
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn message_size_at_mail_and_during_data() {
+    let gw = GatewayBuilder::new()
+        .server("max_message_size", "1000")
+        .start()
+        .await;
+    let mut c = converse(
+        gw.addr,
+        "S: 220
+         C: EHLO client.test
+         S~ SIZE 1000
+         C: MAIL FROM:<a@clinic.example> SIZE=1001
+         S: 552 5.3.4
+         C: MAIL FROM:<a@clinic.example> SIZE=900
+         S: 250",
+    )
+    .await;
+    c.expect("RCPT TO:<b@payer.example>", 250).await;
+    c.expect("DATA", 354).await;
+    let big = "x".repeat(78) + "\r\n";
+    c.send_raw(format!("{}.\r\n", big.repeat(20)).as_bytes())
+        .await;
+    let r = c.reply().await;
+    assert_eq!(r.code, 552, "{r}");
+    // The transaction is over; the session is not.
+    c.expect("RCPT TO:<b@payer.example>", 503).await;
+    c.expect("NOOP", 250).await;
+    assert!(gw.spool().messages.is_empty());
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn bdat_over_the_size_limit() {
+    let gw = GatewayBuilder::new()
+        .server("max_message_size", "1000")
+        .start()
+        .await;
+    let mut c = Client::connect(gw.addr).await;
+    c.reply().await;
+    c.expect("EHLO client.test", 250).await;
+    c.expect("MAIL FROM:<a@clinic.example>", 250).await;
+    c.expect("RCPT TO:<b@payer.example>", 250).await;
+    c.send_raw(b"BDAT 1500 LAST\r\n").await;
+    c.send_raw(&[b'y'; 1500]).await;
+    assert_eq!(c.reply().await.code, 552);
+    c.expect("NOOP", 250).await;
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn connections_per_client_ip_and_in_total() {
+    let gw = GatewayBuilder::new()
+        .server("max_connections_per_ip", "2")
+        .server("max_connections", "3")
+        .start()
+        .await;
+    let mut a = Client::connect_from(gw.addr, "127.0.0.1".parse().unwrap()).await;
+    let mut b = Client::connect_from(gw.addr, "127.0.0.1".parse().unwrap()).await;
+    assert_eq!(a.reply().await.code, 220);
+    assert_eq!(b.reply().await.code, 220);
+    let mut third = Client::connect_from(gw.addr, "127.0.0.1".parse().unwrap()).await;
+    let r = third.reply().await;
+    assert_eq!(r.code, 421, "{r}");
+    assert!(r.text().starts_with("4.7.0"));
+    let mut other = Client::connect_from(gw.addr, "127.0.0.5".parse().unwrap()).await;
+    assert_eq!(other.reply().await.code, 220);
+    let mut fourth = Client::connect_from(gw.addr, "127.0.0.6".parse().unwrap()).await;
+    assert_eq!(fourth.reply().await.code, 421, "total limit");
+    // A slot frees up when a session ends.
+    a.expect("QUIT", 221).await;
+    assert!(a.is_closed().await);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut again = Client::connect_from(gw.addr, "127.0.0.1".parse().unwrap()).await;
+    assert_eq!(again.reply().await.code, 220);
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_idle_client_times_out_with_421() {
+    let gw = GatewayBuilder::new()
+        .server("command_timeout_secs", "1")
+        .start()
+        .await;
+    let mut c = Client::connect(gw.addr).await;
+    c.reply().await;
+    c.expect("EHLO client.test", 250).await;
+    let r = c.reply().await;
+    assert_eq!(r.code, 421);
+    assert!(r.text().starts_with("4.4.2"), "{r}");
+    assert!(c.is_closed().await);
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stalled_data_phase_times_out_with_421() {
+    let gw = GatewayBuilder::new()
+        .server("data_timeout_secs", "1")
+        .start()
+        .await;
+    let mut c = Client::connect(gw.addr).await;
+    c.reply().await;
+    c.expect("EHLO client.test", 250).await;
+    c.expect("MAIL FROM:<a@clinic.example>", 250).await;
+    c.expect("RCPT TO:<b@payer.example>", 250).await;
+    c.expect("DATA", 354).await;
+    c.send_raw(b"Subject: never finished\r\n").await;
+    let r = c.reply().await;
+    assert_eq!(r.code, 421, "{r}");
+    assert!(gw.spool().messages.is_empty());
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn too_many_errors_end_the_session() {
+    let gw = GatewayBuilder::new()
+        .server("max_errors", "3")
+        .start()
+        .await;
+    let mut c = Client::connect(gw.addr).await;
+    c.reply().await;
+    for _ in 0..3 {
+        c.expect("FROB", 500).await;
+    }
+    c.send("FROB").await;
+    assert_eq!(c.reply().await.code, 500);
+    assert_eq!(c.reply().await.code, 421);
+    assert!(c.is_closed().await);
+    gw.shutdown().await;
+}

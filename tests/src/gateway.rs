@@ -1,0 +1,284 @@
+//! Builds a gateway for a test: writes its config into a fresh directory and
+//! runs it in-process (fast, for conversation tests) or as a real process
+//! (for crash and signal tests).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use phigate::spool::{Scan, scan};
+use tempfile::TempDir;
+
+use crate::ca::Identity;
+
+/// Describes the gateway a test wants.
+pub struct GatewayBuilder {
+    dir: TempDir,
+    server: Vec<String>,
+    spool: Vec<String>,
+    tls: Option<Identity>,
+    users: Vec<(String, String)>,
+}
+
+impl Default for GatewayBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GatewayBuilder {
+    pub fn new() -> Self {
+        GatewayBuilder {
+            dir: tempfile::tempdir().unwrap(),
+            // A short grace keeps a test that leaves a transaction open from
+            // waiting the production default at shutdown.
+            server: vec![
+                "hostname = \"gw.test.example\"".into(),
+                "shutdown_grace_secs = 5".into(),
+            ],
+            spool: Vec::new(),
+            tls: None,
+            users: Vec::new(),
+        }
+    }
+
+    /// The directory holding config, spool and certificates.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Sets `key = value` (value as TOML) under `[server]`.
+    pub fn server(mut self, key: &str, value: &str) -> Self {
+        let prefix = format!("{key} =");
+        self.server.retain(|l| !l.starts_with(&prefix));
+        self.server.push(format!("{key} = {value}"));
+        self
+    }
+
+    /// Adds `key = value` under `[spool]`.
+    pub fn spool(mut self, key: &str, value: &str) -> Self {
+        self.spool.push(format!("{key} = {value}"));
+        self
+    }
+
+    /// Offers STARTTLS with this identity.
+    pub fn tls(mut self, id: Identity) -> Self {
+        self.tls = Some(id);
+        self
+    }
+
+    /// Adds an AUTH user.
+    pub fn user(mut self, name: &str, password: &str) -> Self {
+        self.users
+            .push((name.into(), phigate::auth::hash(password).unwrap()));
+        self
+    }
+
+    fn config_text(&self, listen: &str) -> String {
+        let d = self.dir.path();
+        let mut t = format!("[server]\nlisten = [\"{listen}\"]\n");
+        for l in &self.server {
+            t += l;
+            t += "\n";
+        }
+        if let Some(id) = &self.tls {
+            t += &format!(
+                "[server.tls]\ncert = \"{}\"\nkey = \"{}\"\n",
+                id.cert.display(),
+                id.key.display()
+            );
+        }
+        for (name, hash) in &self.users {
+            t += &format!("[[server.auth.users]]\nname = \"{name}\"\npassword_hash = \"{hash}\"\n");
+        }
+        t += &format!("[spool]\ndir = \"{}\"\n", d.join("spool").display());
+        for l in &self.spool {
+            t += l;
+            t += "\n";
+        }
+        t += &format!("[audit]\ndir = \"{}\"\n", d.join("audit").display());
+        t += "[metrics]\nlisten = \"127.0.0.1:0\"\n";
+        t
+    }
+
+    /// Runs the gateway inside this test process.
+    pub async fn start(self) -> RunningGateway {
+        let text = self.config_text("127.0.0.1:0");
+        let config = phigate_config::Config::from_toml("test.toml", &text)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let server = phigate::Server::bind(config).await.expect("gateway starts");
+        let addr = server.local_addrs()[0];
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        RunningGateway {
+            addr,
+            dir: self.dir,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Writes the config and runs the real binary on a free port.
+    pub fn spawn(self) -> GatewayProcess {
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let config = self.dir.path().join("phigate.toml");
+        std::fs::write(&config, self.config_text(&addr.to_string())).unwrap();
+        let mut p = GatewayProcess {
+            addr,
+            config,
+            dir: self.dir,
+            child: None,
+        };
+        p.start();
+        p
+    }
+}
+
+/// A gateway running in this process.
+pub struct RunningGateway {
+    pub addr: SocketAddr,
+    dir: TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningGateway {
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+    /// What the spool holds now, with message content.
+    pub fn spool(&self) -> Scan {
+        scan(&self.dir.path().join("spool"), true).unwrap()
+    }
+    /// Starts a graceful shutdown and waits for it to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(30), &mut self.task)
+            .await
+            .expect("gateway stops within 30 s")
+            .unwrap();
+    }
+}
+
+/// The real `phigate` binary, run as a child process.
+pub struct GatewayProcess {
+    pub addr: SocketAddr,
+    pub config: PathBuf,
+    dir: TempDir,
+    child: Option<Child>,
+}
+
+impl GatewayProcess {
+    /// Starts (or restarts) the process and waits until it accepts connections.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("phigate.log"))
+            .unwrap();
+        let child = Command::new(binary())
+            .args(["serve", "--config"])
+            .arg(&self.config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn phigate");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(self.addr).is_err() {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("phigate exited at start ({status}); log:\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "phigate did not listen in time; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The process's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("phigate.log")).unwrap_or_default()
+    }
+
+    /// SIGKILL, and reap.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let pid = self.child.as_ref().expect("running").id();
+        let ok = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -TERM failed");
+    }
+
+    /// Waits for the process to exit by itself; its exit code.
+    pub fn wait(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
+        let child = self.child.as_mut().expect("running");
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// What the spool holds now, with message content.
+    pub fn spool(&self) -> Scan {
+        scan(&self.dir.path().join("spool"), true).unwrap()
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The gateway binary built for this package's integration tests. Cargo
+/// builds it next to the `deps/` directory that holds the test binary.
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary in target/<profile>/deps");
+    let bin = dir.join("phigate-under-test");
+    assert!(
+        bin.is_file(),
+        "{} not built: run the tests with `cargo test`",
+        bin.display()
+    );
+    bin
+}
