@@ -12,11 +12,11 @@ mod id;
 pub mod record;
 mod writer;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -90,9 +90,15 @@ pub fn scan(dir: &Path, with_content: bool) -> Result<Scan, SpoolError> {
     let mut out = Scan::default();
     let mut live: BTreeMap<QueueId, StoredMessage> = BTreeMap::new();
     for seq in segment_numbers(dir)? {
-        out.segments.push(seq);
         let path = segment_path(dir, seq);
-        let file = File::open(&path).map_err(|e| SpoolError::from_io("open segment", e))?;
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            // Removed by a running gateway since the listing: it held
+            // nothing that was still waiting.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(SpoolError::from_io("open segment", e)),
+        };
+        out.segments.push(seq);
         let mut reader = match Reader::new(BufReader::new(file)) {
             Ok(r) => r,
             // A segment created but never given its magic: nothing in it was acknowledged.
@@ -111,7 +117,7 @@ pub fn scan(dir: &Path, with_content: bool) -> Result<Scan, SpoolError> {
                     live.insert(
                         id,
                         StoredMessage {
-                            envelope,
+                            envelope: *envelope,
                             message: with_content.then_some(message),
                             segment: seq,
                         },
@@ -157,8 +163,48 @@ struct Inner {
     dir: PathBuf,
     ids: IdGenerator,
     tx: mpsc::UnboundedSender<Request>,
+    index: Mutex<Index>,
     /// Held for the life of the process: one gateway per spool.
     _lock: File,
+}
+
+/// Which segment holds each waiting message, and how many wait in each.
+///
+/// A segment is removed once it and every older segment hold no waiting
+/// message. The order matters: a done record may sit in a later segment
+/// than its message, and must not disappear while the message's segment
+/// still exists, or the message would come back after a restart.
+#[derive(Debug, Default)]
+struct Index {
+    segment_of: HashMap<QueueId, u64>,
+    waiting: BTreeMap<u64, usize>,
+}
+
+impl Index {
+    fn added(&mut self, id: QueueId, seq: u64) {
+        self.segment_of.insert(id, seq);
+        *self.waiting.entry(seq).or_insert(0) += 1;
+    }
+
+    /// Marks `id` gone; returns the segments that may now be removed.
+    fn finished(&mut self, id: QueueId) -> Vec<u64> {
+        if let Some(seq) = self.segment_of.remove(&id)
+            && let Some(n) = self.waiting.get_mut(&seq)
+        {
+            *n -= 1;
+        }
+        let mut free = Vec::new();
+        // Never the newest known segment: it may be the one being written.
+        let newest = self.waiting.keys().next_back().copied();
+        while let Some((&seq, &n)) = self.waiting.iter().next() {
+            if n > 0 || Some(seq) == newest {
+                break;
+            }
+            self.waiting.remove(&seq);
+            free.push(seq);
+        }
+        free
+    }
 }
 
 /// What opening found.
@@ -204,6 +250,13 @@ impl Spool {
             .last()
             .map(|m| m.envelope.id)
             .unwrap_or(QueueId::from_u64(0));
+        let mut index = Index::default();
+        for &seq in &found.segments {
+            index.waiting.entry(seq).or_insert(0);
+        }
+        for m in &found.messages {
+            index.added(m.envelope.id, m.segment);
+        }
         let next_seq = found.segments.last().map_or(1, |s| s + 1);
         let writer = Writer::create(dir, next_seq, segment_size, group_commit)?;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -217,6 +270,7 @@ impl Spool {
                     dir: dir.to_owned(),
                     ids: IdGenerator::new(floor),
                     tx,
+                    index: Mutex::new(index),
                     _lock: lock,
                 }),
             },
@@ -238,20 +292,36 @@ impl Spool {
     /// Appends a message and returns once it is on stable storage.
     /// `parts` are concatenated to form the stored message.
     pub async fn append(&self, envelope: &Envelope, parts: &[&[u8]]) -> Result<(), SpoolError> {
-        self.submit(record::encode_message(envelope, parts)).await
+        let seq = self.submit(record::encode_message(envelope, parts)).await?;
+        self.index().added(envelope.id, seq);
+        Ok(())
     }
 
-    /// Records that a message has left the spool.
+    /// Records that a message has left the spool; segments left with no
+    /// waiting message are removed.
     pub async fn complete(&self, id: QueueId) -> Result<(), SpoolError> {
-        self.submit(record::encode_done(id)).await
+        let seq = self.submit(record::encode_done(id)).await?;
+        let free = {
+            let mut index = self.index();
+            // The done record's segment counts as known, so that it is the
+            // "newest" one and stays while it may still be written to.
+            index.waiting.entry(seq).or_insert(0);
+            index.finished(id)
+        };
+        for seq in free {
+            let _ = self.inner.tx.send(Request::Remove(seq));
+        }
+        Ok(())
     }
 
-    async fn submit(&self, bytes: Vec<u8>) -> Result<(), SpoolError> {
+    fn index(&self) -> std::sync::MutexGuard<'_, Index> {
+        self.inner.index.lock().expect("spool index lock")
+    }
+
+    async fn submit(&self, bytes: Vec<u8>) -> Result<u64, SpoolError> {
         let (done, wait) = oneshot::channel();
-        self.inner
-            .tx
-            .send(Request { bytes, done })
-            .map_err(|_| SpoolError::Closed)?;
+        let req = Request::Append { bytes, done };
+        self.inner.tx.send(req).map_err(|_| SpoolError::Closed)?;
         wait.await.map_err(|_| SpoolError::Closed)?
     }
 }

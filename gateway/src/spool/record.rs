@@ -69,8 +69,8 @@ fn seal(kind: Kind, mut buf: Vec<u8>) -> Vec<u8> {
 pub enum Record {
     /// A message.
     Message {
-        /// Its envelope.
-        envelope: Envelope,
+        /// Its envelope (boxed: it is most of the enum's size).
+        envelope: Box<Envelope>,
         /// The message bytes, `Received:` header included.
         message: Vec<u8>,
     },
@@ -162,7 +162,10 @@ fn decode(kind: u8, payload: Vec<u8>) -> Option<Record> {
                 return None;
             }
             let message = payload[12 + env_len..].to_vec();
-            Some(Record::Message { envelope, message })
+            Some(Record::Message {
+                envelope: Box::new(envelope),
+                message,
+            })
         }
         k if k == Kind::Done as u8 => Some(Record::Done(id)),
         _ => None,
@@ -222,7 +225,7 @@ mod tests {
         assert_eq!(
             r.next_record().unwrap(),
             Ok(Record::Message {
-                envelope: env(5),
+                envelope: Box::new(env(5)),
                 message: b"Rec\r\nhi\r\n".to_vec()
             })
         );

@@ -112,3 +112,45 @@ fn a_second_gateway_cannot_open_the_same_spool() {
     let second = Spool::open(dir.path(), 1 << 20, true);
     assert!(matches!(second, Err(SpoolError::Locked(_))));
 }
+
+#[tokio::test]
+async fn finished_segments_are_removed_oldest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path(), 1 << 16, false).unwrap().spool;
+    let body = vec![b'x'; 40 << 10];
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let env = envelope(&spool, &body);
+        spool.append(&env, &[&body]).await.unwrap();
+        ids.push(env.id);
+    }
+    // 40 KiB records in 64 KiB segments: two per segment, segments 1 and 2.
+    assert_eq!(scan(dir.path(), false).unwrap().segments, vec![1, 2]);
+    // Finishing a message of segment 2 frees nothing: segment 1 still waits.
+    spool.complete(ids[2]).await.unwrap();
+    spool.complete(ids[3]).await.unwrap();
+    spool.complete(ids[0]).await.unwrap();
+    let segs = scan(dir.path(), false).unwrap().segments;
+    assert!(segs.contains(&1) && segs.contains(&2), "{segs:?}");
+    // The last message of segment 1: segments 1 and 2 both go.
+    spool.complete(ids[1]).await.unwrap();
+    let found = wait_for(dir.path(), |s| {
+        !s.segments.contains(&1) && !s.segments.contains(&2)
+    });
+    assert!(found.messages.is_empty());
+}
+
+/// Removal happens on the writer thread after the reply: poll briefly.
+fn wait_for(dir: &Path, ok: impl Fn(&Scan) -> bool) -> Scan {
+    for _ in 0..200 {
+        let s = scan(dir, false).unwrap();
+        if ok(&s) {
+            return s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!(
+        "spool never reached the expected state: {:?}",
+        scan(dir, false).unwrap().segments
+    );
+}

@@ -16,10 +16,21 @@ use tokio::sync::{mpsc, oneshot};
 use super::SpoolError;
 use super::record::MAGIC;
 
-/// A record to append and where to send the outcome.
-pub(crate) struct Request {
-    pub bytes: Vec<u8>,
-    pub done: oneshot::Sender<Result<(), SpoolError>>,
+/// Work for the writer thread.
+pub(crate) enum Request {
+    /// Append a record; answered with the segment it went into once durable.
+    Append {
+        bytes: Vec<u8>,
+        done: oneshot::Sender<Result<u64, SpoolError>>,
+    },
+    /// Remove a segment none of whose messages is still waiting.
+    Remove(u64),
+}
+
+/// An append waiting in a batch.
+struct Pending {
+    bytes: Vec<u8>,
+    done: oneshot::Sender<Result<u64, SpoolError>>,
 }
 
 /// Records above this many bytes in one batch wait for the next one; keeps
@@ -66,29 +77,53 @@ impl Writer {
 
     /// Runs until every sender is gone.
     pub fn run(mut self, mut rx: mpsc::UnboundedReceiver<Request>) {
+        let mut batch: Vec<Pending> = Vec::new();
+        let mut removals: Vec<u64> = Vec::new();
         while let Some(first) = rx.blocking_recv() {
-            let mut bytes = first.bytes.len();
-            let mut batch = vec![first];
-            while self.group_commit && bytes < MAX_BATCH_BYTES {
-                match rx.try_recv() {
-                    Ok(r) => {
-                        bytes += r.bytes.len();
-                        batch.push(r);
+            let mut next = Some(first);
+            let mut bytes = 0;
+            while let Some(req) = next.take() {
+                match req {
+                    Request::Append { bytes: b, done } => {
+                        bytes += b.len();
+                        batch.push(Pending { bytes: b, done });
                     }
-                    Err(_) => break,
+                    Request::Remove(seq) => removals.push(seq),
+                }
+                if self.group_commit && bytes < MAX_BATCH_BYTES {
+                    next = rx.try_recv().ok();
+                } else if batch.is_empty() {
+                    next = rx.try_recv().ok();
                 }
             }
-            let result = self.write_batch(&batch);
-            if let Err(e) = &result {
-                tracing::error!(error = %e, records = batch.len(), "spool write failed");
+            if !batch.is_empty() {
+                let result = self.write_batch(&batch);
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, records = batch.len(), "spool write failed");
+                }
+                for r in batch.drain(..) {
+                    let _ = r.done.send(result.clone());
+                }
             }
-            for r in batch {
-                let _ = r.done.send(result.clone());
+            if !removals.is_empty() {
+                self.remove(&mut removals);
             }
         }
     }
 
-    fn write_batch(&mut self, batch: &[Request]) -> Result<(), SpoolError> {
+    /// Deletes finished segments (never the one being written).
+    fn remove(&mut self, seqs: &mut Vec<u64>) {
+        for seq in seqs.drain(..).filter(|&s| s != self.seq) {
+            if let Err(e) = std::fs::remove_file(segment_path(&self.dir, seq)) {
+                tracing::warn!(segment = seq, error = %e, "could not remove a finished spool segment");
+            }
+        }
+        if let Err(e) = sync_dir(&self.dir) {
+            tracing::warn!(error = %e, "could not sync the spool directory after removing segments");
+        }
+    }
+
+    fn write_batch(&mut self, batch: &[Pending]) -> Result<u64, SpoolError> {
         if self.size >= self.segment_size {
             self.roll()?;
         }
@@ -100,7 +135,7 @@ impl Writer {
         match written {
             Ok(()) => {
                 self.size += batch.iter().map(|r| r.bytes.len() as u64).sum::<u64>();
-                Ok(())
+                Ok(self.seq)
             }
             Err(e) => {
                 // Take back whatever part of the batch reached the file, so the
