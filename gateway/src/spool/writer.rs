@@ -90,9 +90,9 @@ impl Writer {
                     }
                     Request::Remove(seq) => removals.push(seq),
                 }
-                if self.group_commit && bytes < MAX_BATCH_BYTES {
-                    next = rx.try_recv().ok();
-                } else if batch.is_empty() {
+                // Keep gathering while group commit allows, and in any case
+                // past removals until there is something to write.
+                if (self.group_commit && bytes < MAX_BATCH_BYTES) || batch.is_empty() {
                     next = rx.try_recv().ok();
                 }
             }
