@@ -1,2 +1,238 @@
 //! PHI detection for phigate: raw message bytes in, findings out.
+//!
+//! The [`Engine`] is built once from [`Settings`] and shared. For each
+//! message it extracts every text ([`extract`]: headers, MIME parts, HTML,
+//! tables, text attachments, file names), normalises each ([`normalize`]),
+//! then reads each text twice in total: one Aho-Corasick pass finds every
+//! context word of every detector ([`context`]), one multi-pattern regex
+//! pass finds every structured candidate ([`patterns`]). The detectors
+//! ([`detect`]) score candidates against the context around them; a
+//! category is reported when its best score reaches its threshold.
+//!
+//! ```
+//! use phigate_detectors::{Engine, Settings};
+//! let engine = Engine::new(Settings::default()).unwrap();
+//! let report = engine.scan(b"Subject: claim\r\n\r\nPatient SSN: 135-14-4832\r\n");
+//! assert!(report.phi);
+//! assert_eq!(report.categories[0].as_str(), "ssn");
+//! assert_eq!(report.findings[0].preview, "***-**-4832");
+//! ```
 #![deny(missing_docs)]
+
+pub mod context;
+pub mod detect;
+pub mod extract;
+mod finding;
+pub mod normalize;
+pub mod patterns;
+
+use std::collections::HashMap;
+
+pub use detect::custom::{RuleError, RuleSpec};
+pub use finding::{Category, Finding, Location, MatchedValue, Report};
+
+use context::{Class, Context};
+use detect::{Match, Text, custom::Rule};
+use extract::{Extracted, Limits, Source};
+use patterns::{Kind, Patterns};
+
+/// How the engine is set up.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Threshold per category name; others use `default_threshold`.
+    pub thresholds: HashMap<String, f32>,
+    /// Threshold for categories not listed.
+    pub default_threshold: f32,
+    /// Administrators' rules.
+    pub custom: Vec<RuleSpec>,
+    /// Extraction limits.
+    pub limits: Limits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            thresholds: HashMap::new(),
+            default_threshold: 0.5,
+            custom: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Why an engine could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A custom rule is invalid.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// The keyword automaton could not be built (too many keywords).
+    #[error("context word automaton: {0}")]
+    Automaton(#[from] aho_corasick::BuildError),
+}
+
+/// The compiled detectors.
+#[derive(Debug)]
+pub struct Engine {
+    settings: Settings,
+    context: Context,
+    patterns: Patterns,
+    rules: Vec<Rule>,
+}
+
+impl Engine {
+    /// Compiles the detectors and custom rules.
+    pub fn new(settings: Settings) -> Result<Engine, BuildError> {
+        let rules = settings
+            .custom
+            .iter()
+            .cloned()
+            .map(Rule::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut custom_words = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            custom_words.push((Class::Custom(i as u16), r.spec().context.clone()));
+            custom_words.push((Class::CustomKeyword(i as u16), r.spec().keywords.clone()));
+        }
+        let context = Context::new(&custom_words)?;
+        detect::names::warm_up();
+        let _ = detect::icd10::is_code("A000");
+        Ok(Engine {
+            settings,
+            context,
+            patterns: Patterns::new(),
+            rules,
+        })
+    }
+
+    /// The threshold of a category.
+    pub fn threshold(&self, c: &Category) -> f32 {
+        self.settings
+            .thresholds
+            .get(c.as_str())
+            .copied()
+            .unwrap_or(self.settings.default_threshold)
+    }
+
+    /// Scans a raw RFC 5322 message.
+    pub fn scan(&self, raw: &[u8]) -> Report {
+        let extracted = extract::extract(raw, &self.settings.limits);
+        self.report(extracted)
+    }
+
+    /// Scans plain text as if it were a message body (for rule tests).
+    pub fn scan_text(&self, text: &str) -> Report {
+        self.report(Extracted {
+            segments: vec![extract::Segment {
+                source: Source::Part {
+                    path: "1".into(),
+                    filename: None,
+                },
+                text: text.to_string(),
+            }],
+            uninspectable: Vec::new(),
+        })
+    }
+
+    fn report(&self, extracted: Extracted) -> Report {
+        let mut findings = Vec::new();
+        for seg in &extracted.segments {
+            let norm = normalize::normalize(&seg.text);
+            for m in self.matches(&norm.text) {
+                let location = match &seg.source {
+                    Source::Header(name) => Location::Header { name: name.clone() },
+                    Source::Filename { path } => Location::Filename { path: path.clone() },
+                    Source::Part { path, filename } => Location::Part {
+                        path: path.clone(),
+                        filename: filename.clone(),
+                        start: norm.source_offset(m.start),
+                        end: norm.source_offset(m.end),
+                    },
+                };
+                findings.push(Finding {
+                    category: m.category,
+                    rule: m.rule,
+                    confidence: m.confidence,
+                    location,
+                    preview: m.preview,
+                    why: m.why,
+                    value: MatchedValue::new(m.value),
+                });
+            }
+        }
+        for u in &extracted.uninspectable {
+            findings.push(Finding {
+                category: Category::Uninspectable,
+                rule: "uninspectable".into(),
+                confidence: 1.0,
+                location: Location::Part {
+                    path: u.path.clone(),
+                    filename: u.filename.clone(),
+                    start: 0,
+                    end: 0,
+                },
+                preview: String::new(),
+                why: u.reason.clone(),
+                value: MatchedValue::new(""),
+            });
+        }
+        let mut categories: Vec<Category> = Vec::new();
+        for f in &findings {
+            if f.confidence >= self.threshold(&f.category) && !categories.contains(&f.category) {
+                categories.push(f.category.clone());
+            }
+        }
+        categories.sort();
+        Report {
+            phi: categories.iter().any(|c| *c != Category::Uninspectable),
+            uninspectable: categories.contains(&Category::Uninspectable),
+            categories,
+            findings,
+        }
+    }
+
+    /// Every scored match in one normalised text.
+    fn matches(&self, text: &str) -> Vec<Match> {
+        let hits = self.context.hits(text);
+        let t = Text { text, hits: &hits };
+        let mut out = Vec::new();
+        for c in self.patterns.candidates(text) {
+            let m = match c.kind {
+                Kind::Ssn => detect::ssn::detect(&t, c.start, c.end),
+                Kind::Icd => detect::icd10::detect(&t, c.start, c.end),
+                Kind::Mbi => detect::ids::mbi(&t, c.start, c.end),
+                Kind::Dea => detect::ids::dea(&t, c.start, c.end),
+                Kind::Npi => detect::ids::npi(&t, c.start, c.end),
+                Kind::DateNumeric
+                | Kind::DateCompact
+                | Kind::DateMonthFirst
+                | Kind::DateDayFirst => detect::name_date::detect(&t, c.kind, c.start, c.end),
+            };
+            out.extend(m);
+        }
+        out.extend(detect::ids::labelled(&t));
+        for (i, rule) in self.rules.iter().enumerate() {
+            rule.detect(&t, i as u16, &mut out);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use super::*;
+
+    /// The default engine, built once for all unit tests.
+    pub fn engine() -> &'static Engine {
+        static E: OnceLock<Engine> = OnceLock::new();
+        E.get_or_init(|| Engine::new(Settings::default()).unwrap())
+    }
+
+    /// Scans `text` as a message body.
+    pub fn scan_text(text: &str) -> Report {
+        engine().scan_text(text)
+    }
+}

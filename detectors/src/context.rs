@@ -1,0 +1,476 @@
+//! Context words for every detector in one Aho-Corasick automaton, matched
+//! once per text (ASCII case-insensitive, whole words only).
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+/// What a context word is evidence of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// Social Security number.
+    Ssn,
+    /// Clinical diagnosis.
+    Diagnosis,
+    /// Date of birth.
+    Birth,
+    /// Date of service (visit, admission...).
+    Service,
+    /// A patient is being talked about (label or word).
+    Patient,
+    /// Medical record number.
+    Mrn,
+    /// Provider identifier.
+    Npi,
+    /// Medicare.
+    Medicare,
+    /// DEA registration.
+    Dea,
+    /// Health-plan member or subscriber.
+    Member,
+    /// Words that say a number is something else: invoice, order, part...
+    NotPhi,
+    /// A custom rule's context word, by rule index.
+    Custom(u16),
+    /// A custom rule's keyword (itself a finding), by rule index.
+    CustomKeyword(u16),
+}
+
+/// A context word found in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    /// Start offset.
+    pub start: usize,
+    /// End offset.
+    pub end: usize,
+    /// What it is evidence of.
+    pub class: Class,
+}
+
+const BUILTIN: &[(Class, &[&str])] = &[
+    (
+        Class::Ssn,
+        &[
+            "ssn",
+            "ssn#",
+            "ss#",
+            "ss #",
+            "ss no",
+            "ss number",
+            "soc sec",
+            "soc. sec.",
+            "social security",
+            "social security number",
+            "social security no",
+            "social sec",
+            "social",
+            "ssa",
+            "taxpayer id",
+        ],
+    ),
+    (
+        Class::Diagnosis,
+        &[
+            "dx",
+            "dx:",
+            "diagnosis",
+            "diagnoses",
+            "diagnosed",
+            "diag",
+            "icd",
+            "icd-10",
+            "icd10",
+            "icd-10-cm",
+            "icd10cm",
+            "assessment",
+            "impression",
+            "problem list",
+            "problems",
+            "condition",
+            "conditions",
+            "hx",
+            "history of",
+            "pmh",
+            "comorbidities",
+            "comorbidity",
+            "reason for referral",
+            "reason for visit",
+            "indication",
+            "indications",
+            "chief complaint",
+            "a/p",
+            "assessment and plan",
+            "billing code",
+            "diagnosis code",
+            "treated for",
+            "presents with",
+            "suffers from",
+            "rule out",
+            "r/o",
+        ],
+    ),
+    (
+        Class::Birth,
+        &[
+            "dob",
+            "d.o.b",
+            "d.o.b.",
+            "date of birth",
+            "birth date",
+            "birthdate",
+            "birthday",
+            "born",
+            "b-day",
+            "bday",
+        ],
+    ),
+    (
+        Class::Service,
+        &[
+            "dos",
+            "d.o.s",
+            "date of service",
+            "service date",
+            "date of visit",
+            "visit date",
+            "visit",
+            "visits",
+            "visited",
+            "seen on",
+            "seen",
+            "office visit",
+            "appointment",
+            "appt",
+            "admitted",
+            "admission",
+            "admit date",
+            "discharged",
+            "discharge",
+            "encounter",
+            "procedure",
+            "procedure date",
+            "surgery",
+            "treated on",
+            "date of injury",
+            "doi",
+            "follow-up",
+            "follow up",
+            "consult",
+            "consultation",
+        ],
+    ),
+    (
+        Class::Patient,
+        &[
+            "patient",
+            "patients",
+            "patient name",
+            "patient's",
+            "pt",
+            "pt.",
+            "pt name",
+            "name",
+            "client",
+            "resident",
+            "member",
+            "beneficiary",
+            "insured",
+            "subscriber",
+            "guarantor",
+            "mr.",
+            "mrs.",
+            "ms.",
+            "miss",
+            "mx.",
+            "re:",
+            "regarding",
+        ],
+    ),
+    (
+        Class::Mrn,
+        &[
+            "mrn",
+            "mrn#",
+            "mr#",
+            "mr #",
+            "medical record",
+            "medical record number",
+            "medical record no",
+            "med rec",
+            "med rec #",
+            "record number",
+            "chart",
+            "chart #",
+            "chart#",
+            "chart no",
+            "chart number",
+            "patient id",
+            "patient #",
+            "patient no",
+            "patient number",
+            "pt id",
+            "pt #",
+            "emr",
+            "ehr id",
+        ],
+    ),
+    (
+        Class::Npi,
+        &[
+            "npi",
+            "npi#",
+            "national provider identifier",
+            "national provider id",
+            "provider npi",
+        ],
+    ),
+    (
+        Class::Medicare,
+        &[
+            "mbi",
+            "medicare",
+            "medicare number",
+            "medicare id",
+            "medicare #",
+            "medicare beneficiary identifier",
+            "beneficiary id",
+            "hicn",
+            "hic",
+            "medicare card",
+        ],
+    ),
+    (
+        Class::Dea,
+        &[
+            "dea",
+            "dea#",
+            "dea #",
+            "dea number",
+            "dea no",
+            "dea registration",
+        ],
+    ),
+    (
+        Class::Member,
+        &[
+            "member id",
+            "member #",
+            "member number",
+            "member no",
+            "subscriber id",
+            "subscriber #",
+            "subscriber number",
+            "policy #",
+            "policy number",
+            "policy no",
+            "policy id",
+            "insurance id",
+            "health plan id",
+            "plan id",
+            "id #",
+            "id number",
+            "medicaid",
+            "medicaid id",
+            "medicaid #",
+            "insurance",
+        ],
+    ),
+    (
+        Class::NotPhi,
+        &[
+            "invoice",
+            "invoice #",
+            "inv",
+            "order",
+            "order #",
+            "order number",
+            "po",
+            "po #",
+            "purchase order",
+            "ref",
+            "ref #",
+            "reference",
+            "tracking",
+            "tracking #",
+            "ticket",
+            "case #",
+            "confirmation",
+            "part",
+            "part no",
+            "part no.",
+            "part #",
+            "sku",
+            "item",
+            "model",
+            "serial",
+            "serial #",
+            "qty",
+            "quantity",
+            "phone",
+            "fax",
+            "tel",
+            "cell",
+            "mobile",
+            "ext",
+            "zip",
+            "isbn",
+            "version",
+            "build",
+            "error",
+            "err",
+            "code e",
+        ],
+    ),
+];
+
+/// The compiled automaton.
+#[derive(Debug)]
+pub struct Context {
+    ac: AhoCorasick,
+    /// Pattern index -> classes (a word can be evidence of several things).
+    classes: Vec<Vec<Class>>,
+    /// Pattern index -> whether it ends in a word character (needs a boundary after).
+    word_end: Vec<bool>,
+}
+
+impl Context {
+    /// Builds the automaton from the built-in words plus custom ones
+    /// (`(class, words)` pairs).
+    pub fn new(custom: &[(Class, Vec<String>)]) -> Result<Context, aho_corasick::BuildError> {
+        let mut words: Vec<String> = Vec::new();
+        let mut classes: Vec<Vec<Class>> = Vec::new();
+        let mut add = |w: &str, c: Class| {
+            let w = w.to_ascii_lowercase();
+            match words.iter().position(|x| *x == w) {
+                Some(i) => {
+                    if !classes[i].contains(&c) {
+                        classes[i].push(c)
+                    }
+                }
+                None => {
+                    words.push(w);
+                    classes.push(vec![c]);
+                }
+            }
+        };
+        for (class, list) in BUILTIN {
+            for w in *list {
+                add(w, *class);
+            }
+        }
+        for (class, list) in custom {
+            for w in list {
+                add(w, *class);
+            }
+        }
+        let word_end = words
+            .iter()
+            .map(|w| w.chars().last().is_some_and(|c| c.is_alphanumeric()))
+            .collect();
+        // Standard semantics so that every overlapping match is reported:
+        // "diagnosis codes" must still yield "diagnosis" when the longer
+        // "diagnosis code" fails the whole-word check.
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&words)?;
+        Ok(Context {
+            ac,
+            classes,
+            word_end,
+        })
+    }
+
+    /// Every whole-word context hit in `text`, in order.
+    pub fn hits(&self, text: &str) -> Vec<Hit> {
+        let b = text.as_bytes();
+        let mut out = Vec::new();
+        for m in self.ac.find_overlapping_iter(text) {
+            let (s, e) = (m.start(), m.end());
+            let before_ok = s == 0 || !is_word(b[s - 1]);
+            let after_ok = !self.word_end[m.pattern().as_usize()] || e == b.len() || !is_word(b[e]);
+            if before_ok && after_ok {
+                for &class in &self.classes[m.pattern().as_usize()] {
+                    out.push(Hit {
+                        start: s,
+                        end: e,
+                        class,
+                    });
+                }
+            }
+        }
+        // Overlapping matches come in order of their end; `near` wants starts.
+        out.sort_by_key(|h| (h.start, h.end));
+        out
+    }
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Looks for a hit of `class` ending within `before` bytes before `start`,
+/// or starting within `after` bytes after `end`.
+pub fn near(
+    hits: &[Hit],
+    class: Class,
+    start: usize,
+    end: usize,
+    before: usize,
+    after: usize,
+) -> Option<&Hit> {
+    let lo = start.saturating_sub(before);
+    let hi = end + after;
+    // Hits are in order of start; skip to the first that could qualify.
+    let first = hits.partition_point(|h| h.end < lo);
+    hits[first..]
+        .iter()
+        .take_while(|h| h.start <= hi)
+        .filter(|h| h.class == class)
+        .filter(|h| {
+            (h.end <= start && h.end >= lo)
+                || (h.start >= end && h.start <= hi)
+                || (h.start <= start && h.end >= end)
+        })
+        .min_by_key(|h| {
+            if h.end <= start {
+                start - h.end
+            } else {
+                h.start.saturating_sub(end)
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_words_case_insensitive() {
+        let c = Context::new(&[]).unwrap();
+        let hits = c.hits("Pt DOB: 1/2/60. Dx: E11.9; adobe dxf; Diagnosis codes: x");
+        assert!(
+            hits.iter()
+                .any(|h| h.class == Class::Diagnosis && h.end - h.start == "diagnosis".len())
+        );
+        let classes: Vec<Class> = hits.iter().map(|h| h.class).collect();
+        assert!(classes.contains(&Class::Birth));
+        assert!(classes.contains(&Class::Diagnosis));
+        // "adobe" and "dxf" are not "dob" and "dx".
+        assert_eq!(hits.iter().filter(|h| h.class == Class::Birth).count(), 1);
+        let mut starts: Vec<usize> = hits
+            .iter()
+            .filter(|h| h.class == Class::Diagnosis)
+            .map(|h| h.start)
+            .collect();
+        starts.dedup();
+        assert_eq!(starts.len(), 2, "Dx and Diagnosis");
+    }
+
+    #[test]
+    fn near_finds_the_closest_in_the_window() {
+        let c = Context::new(&[]).unwrap();
+        let text = "SSN: 123-45-6789";
+        let hits = c.hits(text);
+        assert!(near(&hits, Class::Ssn, 5, 16, 10, 0).is_some());
+        assert!(near(&hits, Class::Ssn, 5, 16, 0, 10).is_none());
+    }
+}

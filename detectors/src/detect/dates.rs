@@ -1,0 +1,134 @@
+//! Dates in the common written forms, validated (month 1-12, day fits).
+
+use crate::patterns::Kind;
+
+/// A calendar date; the year may be two-digit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Date {
+    /// Year as written (two-digit years are not expanded).
+    pub year: u16,
+    /// 1-12
+    pub month: u8,
+    /// 1-31
+    pub day: u8,
+}
+
+fn month_number(word: &str) -> Option<u8> {
+    let w = word.trim_end_matches('.').to_ascii_lowercase();
+    const NAMES: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let m = NAMES.iter().position(|n| w.starts_with(n))? as u8 + 1;
+    // The full word must be a month name or an abbreviation of one.
+    const FULL: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    (FULL[m as usize - 1].starts_with(&w) || w == "sept").then_some(m)
+}
+
+fn days_in(month: u8, year: u16) -> u8 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
+            || year < 100 =>
+        {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+fn make(year: u16, month: u8, day: u8) -> Option<Date> {
+    let year_ok = year < 100 || (1880..=2100).contains(&year);
+    (year_ok && (1..=12).contains(&month) && day >= 1 && day <= days_in(month, year))
+        .then_some(Date { year, month, day })
+}
+
+/// Parses a date candidate of the given kind.
+pub fn parse(kind: Kind, s: &str) -> Option<Date> {
+    let nums: Vec<u16> = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    let word = s
+        .split(|c: char| !c.is_ascii_alphabetic() && c != '.')
+        .map(|w| w.trim_matches('.'))
+        .find(|w| month_number(w).is_some());
+    match kind {
+        Kind::DateNumeric => {
+            let [a, b, c] = nums[..] else { return None };
+            let first_len = s
+                .trim_start()
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .count();
+            if first_len == 4 {
+                make(a, b as u8, c as u8)
+            } else {
+                // US month/day first; day/month when that is the only reading.
+                make(c, a as u8, b as u8).or_else(|| make(c, b as u8, a as u8))
+            }
+        }
+        Kind::DateCompact => {
+            let d = s.trim();
+            make(
+                d[0..4].parse().ok()?,
+                d[4..6].parse().ok()?,
+                d[6..8].parse().ok()?,
+            )
+        }
+        Kind::DateMonthFirst => {
+            let m = month_number(word?)?;
+            let [day, year] = nums[..] else { return None };
+            make(year, m, day as u8)
+        }
+        Kind::DateDayFirst => {
+            let m = month_number(word?)?;
+            let [day, year] = nums[..] else { return None };
+            make(year, m, day as u8)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Kind::*;
+
+    #[test]
+    fn forms() {
+        let d = |y, m, d| {
+            Some(Date {
+                year: y,
+                month: m,
+                day: d,
+            })
+        };
+        assert_eq!(parse(DateNumeric, "03/04/1965"), d(1965, 3, 4));
+        assert_eq!(parse(DateNumeric, "1965-03-04"), d(1965, 3, 4));
+        assert_eq!(parse(DateNumeric, "8/11/92"), d(92, 8, 11));
+        assert_eq!(parse(DateNumeric, "25.12.1990"), d(1990, 12, 25));
+        assert_eq!(parse(DateNumeric, "13/13/1990"), None);
+        assert_eq!(parse(DateNumeric, "2/30/1990"), None);
+        assert_eq!(parse(DateCompact, "19650304"), d(1965, 3, 4));
+        assert_eq!(parse(DateMonthFirst, "March 4, 1965"), d(1965, 3, 4));
+        assert_eq!(parse(DateMonthFirst, "Sept. 3rd 2024"), d(2024, 9, 3));
+        assert_eq!(parse(DateDayFirst, "4th of March, 1965"), d(1965, 3, 4));
+        assert_eq!(parse(DateDayFirst, "04-MAR-65"), d(65, 3, 4));
+        assert_eq!(parse(DateMonthFirst, "Mayday 4, 1965"), None);
+    }
+}

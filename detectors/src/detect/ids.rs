@@ -1,0 +1,254 @@
+//! Identifiers with their own formats or check digits (MBI, NPI, DEA), and
+//! the ones recognisable only by what precedes them (MRN, member IDs).
+
+use super::{Match, Text, clamp};
+use crate::context::{Class, Hit};
+use crate::finding::{Category, mask_keep_last};
+
+fn found(
+    category: Category,
+    rule: &str,
+    confidence: f32,
+    start: usize,
+    end: usize,
+    value: &str,
+    why: String,
+) -> Match {
+    Match {
+        category,
+        rule: rule.into(),
+        confidence: clamp(confidence),
+        start,
+        end,
+        value: value.to_string(),
+        preview: mask_keep_last(value, 2),
+        why,
+    }
+}
+
+/// Medicare Beneficiary Identifier: its 11-character format (CMS) is
+/// specific enough to stand alone; Medicare context makes it certain.
+pub fn mbi(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
+    let raw = &t.text[start..end];
+    let plain: String = raw.chars().filter(|&c| c != '-').collect();
+    // Dashes, when present, sit after the 4th and 7th characters.
+    if raw.contains('-') && !(raw.len() == 13 && &raw[4..5] == "-" && &raw[8..9] == "-") {
+        return None;
+    }
+    let mut confidence = 0.5;
+    let mut why = "Medicare Beneficiary Identifier format".to_string();
+    if let Some(w) = t.context(Class::Medicare, start, end, 80, 20) {
+        confidence += 0.45;
+        why.push_str(&format!("; context \"{}\"", w.to_ascii_lowercase()));
+    }
+    if let Some(w) = t.context(Class::NotPhi, start, end, 30, 0) {
+        confidence -= 0.35;
+        why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
+    }
+    Some(found(
+        Category::Mbi,
+        "mbi.format",
+        confidence,
+        start,
+        end,
+        &plain,
+        why,
+    ))
+}
+
+/// Luhn check of an NPI with the 80840 prefix (45 CFR 162.406).
+pub fn npi_valid(digits: &str) -> bool {
+    if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let full = format!("80840{digits}");
+    let mut sum = 0;
+    for (i, b) in full.bytes().rev().enumerate() {
+        let mut d = (b - b'0') as u32;
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    sum % 10 == 0
+}
+
+/// National Provider Identifier: ten digits and a check digit; a random ten
+/// digits pass one time in ten, so it needs context.
+pub fn npi(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
+    let digits = &t.text[start..end];
+    if !npi_valid(digits) {
+        return None;
+    }
+    let mut confidence = 0.2;
+    let mut why = "ten digits with a valid NPI check digit".to_string();
+    if let Some(w) = t.context(Class::Npi, start, end, 40, 10) {
+        confidence += 0.7;
+        why.push_str(&format!("; context \"{}\"", w.to_ascii_lowercase()));
+    }
+    Some(found(
+        Category::Npi,
+        "npi.luhn",
+        confidence,
+        start,
+        end,
+        digits,
+        why,
+    ))
+}
+
+/// DEA registration number: two letters, seven digits, a check digit.
+pub fn dea_valid(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 9 || !b[2..].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let d: Vec<u32> = b[2..].iter().map(|c| (c - b'0') as u32).collect();
+    let check = (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10;
+    check == d[6] && b"ABCDEFGHJKLMPRSTUX".contains(&b[0])
+}
+
+/// DEA numbers need context: the shape is common in part numbers.
+pub fn dea(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
+    let s = &t.text[start..end];
+    if !dea_valid(s) {
+        return None;
+    }
+    let mut confidence = 0.2;
+    let mut why = "DEA number format and check digit".to_string();
+    if let Some(w) = t.context(Class::Dea, start, end, 40, 10) {
+        confidence += 0.7;
+        why.push_str(&format!("; context \"{}\"", w.to_ascii_lowercase()));
+    }
+    Some(found(
+        Category::Dea,
+        "dea.checksum",
+        confidence,
+        start,
+        end,
+        s,
+        why,
+    ))
+}
+
+/// After a context word such as "MRN" or "Member ID", the identifier that
+/// follows within a few characters: a token of letters, digits and dashes
+/// with at least `min_digits` digits.
+fn following_id(text: &str, hit: &Hit, min_digits: usize) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut i = hit.end;
+    let limit = (hit.end + 32).min(b.len());
+    // Skip punctuation and filler words: ":", "#", "number", "no.", "is".
+    while i < limit {
+        let c = b[i];
+        if c.is_ascii_digit() {
+            break;
+        }
+        if c.is_ascii_alphabetic() {
+            let word_end = (i..b.len())
+                .find(|&k| !b[k].is_ascii_alphanumeric())
+                .unwrap_or(b.len());
+            let word = &text[i..word_end].to_ascii_lowercase();
+            let has_digit = text[i..word_end].bytes().any(|x| x.is_ascii_digit());
+            if has_digit {
+                break;
+            }
+            if !matches!(
+                word.as_str(),
+                "number" | "no" | "num" | "is" | "nbr" | "id" | "of" | "on" | "file" | "the"
+            ) {
+                return None;
+            }
+            i = word_end;
+            continue;
+        }
+        i += 1;
+    }
+    let start = i;
+    let end = (start..b.len())
+        .find(|&k| !(b[k].is_ascii_alphanumeric() || b[k] == b'-'))
+        .unwrap_or(b.len());
+    let token = text[start..end].trim_end_matches('-');
+    let end = start + token.len();
+    let digits = token.bytes().filter(u8::is_ascii_digit).count();
+    (digits >= min_digits && (4..=20).contains(&token.len())).then_some((start, end))
+}
+
+/// Medical record numbers and member IDs: recognisable only by their label.
+pub fn labelled(t: &Text<'_>) -> Vec<Match> {
+    let mut out = Vec::new();
+    for hit in t.hits {
+        let (category, rule, confidence, min_digits) = match hit.class {
+            Class::Mrn => (Category::Mrn, "mrn.labelled", 0.85, 4),
+            Class::Member => (Category::MemberId, "member_id.labelled", 0.75, 4),
+            _ => continue,
+        };
+        if let Some((s, e)) = following_id(t.text, hit, min_digits) {
+            let label = t.text[hit.start..hit.end].to_ascii_lowercase();
+            out.push(found(
+                category,
+                rule,
+                confidence,
+                s,
+                e,
+                &t.text[s..e],
+                format!("follows \"{label}\""),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests::scan_text;
+
+    #[test]
+    fn check_digits() {
+        assert!(npi_valid("1234567893"));
+        assert!(!npi_valid("1234567890"));
+        assert!(dea_valid("AB1234563"));
+        assert!(!dea_valid("AB1234564"));
+    }
+
+    const CASES: &[(&str, &str, bool)] = &[
+        (
+            "The new Medicare number (MBI) for Kayla Daniels is 4WF9UY0VN84.",
+            "mbi",
+            true,
+        ),
+        ("MBI: 3KY3-C95-TV21", "mbi", true),
+        ("beneficiary 1EG4TE5MK73 eligible", "mbi", true),
+        ("Tracking: 1Z1Y3BVV9WWW9C7FHJ", "mbi", false),
+        ("Part no. 1EG4-TE5-MK73", "mbi", false),
+        ("Referring provider NPI 1234567893", "npi", true),
+        ("Call 1234567893", "npi", false),
+        ("NPI 1234567890", "npi", false),
+        ("DEA# AB1234563", "dea", true),
+        ("Model AB1234563", "dea", false),
+        ("Medical record number 61344314", "mrn", true),
+        ("MRN: A1234567", "mrn", true),
+        ("chart # 4451223", "mrn", true),
+        ("Patient ID is 00123456", "mrn", true),
+        ("chart the progress", "mrn", false),
+        ("Member ID: XJH448812901", "member_id", true),
+        ("Policy number 99-44123", "member_id", true),
+    ];
+
+    #[test]
+    fn table() {
+        for (text, cat, fires) in CASES {
+            let r = scan_text(text);
+            assert_eq!(
+                r.categories.iter().any(|c| c.as_str() == *cat),
+                *fires,
+                "{text}: {:#?}",
+                r.findings
+            );
+        }
+    }
+}

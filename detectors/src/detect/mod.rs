@@ -1,0 +1,63 @@
+//! The detectors. Each takes a candidate (or a context hit) in a normalised
+//! text, with every context word of that text, and returns a scored
+//! [`Match`] or nothing.
+
+pub mod custom;
+pub mod dates;
+pub mod icd10;
+pub mod ids;
+pub mod name_date;
+pub mod names;
+pub mod ssn;
+
+use crate::context::{Class, Hit};
+use crate::finding::Category;
+
+/// A scored match in a normalised text.
+#[derive(Debug, Clone)]
+pub struct Match {
+    /// What kind of PHI.
+    pub category: Category,
+    /// Rule id.
+    pub rule: String,
+    /// 0.0 to 1.0.
+    pub confidence: f32,
+    /// Byte range in the normalised text.
+    pub start: usize,
+    /// End of the range.
+    pub end: usize,
+    /// The value, normalised.
+    pub value: String,
+    /// Redacted preview.
+    pub preview: String,
+    /// Why it fired (no PHI).
+    pub why: String,
+}
+
+/// The text being scanned and its context hits.
+pub struct Text<'a> {
+    /// Normalised text.
+    pub text: &'a str,
+    /// Context hits, in order.
+    pub hits: &'a [Hit],
+}
+
+impl Text<'_> {
+    /// Closest context word of `class` within the window around `start..end`.
+    pub fn context(
+        &self,
+        class: Class,
+        start: usize,
+        end: usize,
+        before: usize,
+        after: usize,
+    ) -> Option<&str> {
+        crate::context::near(self.hits, class, start, end, before, after)
+            .map(|h| &self.text[h.start..h.end])
+    }
+}
+
+/// Clamps a score into 0..=0.99.
+pub fn clamp(x: f32) -> f32 {
+    x.clamp(0.0, 0.99)
+}

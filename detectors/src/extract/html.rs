@@ -1,0 +1,260 @@
+//! HTML to text: tags dropped, entities decoded, block boundaries become
+//! line breaks, and a table cell is prefixed with its column's header
+//! (`DOB: March 4, 1965`) so that context words in a header row reach the
+//! values far below them. Inline tags (`<b>`, `<span>`) vanish without a
+//! trace, so tags splitting a number do not split it in the text.
+
+/// Converts an HTML document or fragment to text.
+pub fn to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut table = Table::default();
+    let b = html.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'<' => {
+                if html[i..].starts_with("<!--") {
+                    i = html[i..].find("-->").map_or(b.len(), |e| i + e + 3);
+                    continue;
+                }
+                let end = find_tag_end(b, i);
+                let tag = &html[i + 1..end.saturating_sub(1).max(i + 1)];
+                let (closing, name) = tag_name(tag);
+                i = end;
+                if !closing && (name == "script" || name == "style") {
+                    let close = format!("</{name}");
+                    i = find_ci(html, i, &close).unwrap_or(b.len());
+                    continue;
+                }
+                table.tag(&mut out, closing, &name);
+            }
+            b'&' => {
+                let (s, used) = entity(&html[i..]);
+                table.push_str(&mut out, &s);
+                i += used;
+            }
+            _ => {
+                let next = memchr::memchr2(b'<', b'&', &b[i..]).map_or(b.len(), |n| i + n);
+                table.push_str(&mut out, &html[i..next]);
+                i = next;
+            }
+        }
+    }
+    out
+}
+
+/// Tracks table headers so that cells can be labelled.
+#[derive(Default)]
+struct Table {
+    headers: Vec<String>,
+    in_header: bool,
+    cell: usize,
+    header_buf: String,
+}
+
+impl Table {
+    fn push_str(&mut self, out: &mut String, s: &str) {
+        if self.in_header {
+            self.header_buf.push_str(s);
+        }
+        out.push_str(s);
+    }
+
+    fn tag(&mut self, out: &mut String, closing: bool, name: &str) {
+        match (closing, name) {
+            (false, "table") => {
+                self.headers.clear();
+                out.push('\n');
+            }
+            (false, "tr") => {
+                self.cell = 0;
+                out.push('\n');
+            }
+            (false, "th") => {
+                self.in_header = true;
+                self.header_buf.clear();
+                out.push_str(" \t ");
+            }
+            (true, "th") => {
+                self.in_header = false;
+                let h = self
+                    .header_buf
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                self.headers.push(h);
+            }
+            (false, "td") => {
+                out.push_str(" \t ");
+                if let Some(h) = self.headers.get(self.cell).filter(|h| !h.is_empty()) {
+                    out.push('\n');
+                    out.push_str(h);
+                    out.push_str(": ");
+                }
+                self.cell += 1;
+            }
+            (
+                _,
+                "br" | "p" | "div" | "li" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
+                | "tr" | "table",
+            )
+            | (
+                _,
+                "section" | "article" | "header" | "footer" | "blockquote" | "pre" | "hr" | "dt"
+                | "dd" | "title",
+            ) => {
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+}
+
+fn find_tag_end(b: &[u8], start: usize) -> usize {
+    let mut quote: Option<u8> = None;
+    for (k, &c) in b.iter().enumerate().skip(start + 1) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(c),
+            (None, b'>') => return k + 1,
+            _ => {}
+        }
+    }
+    b.len()
+}
+
+fn tag_name(tag: &str) -> (bool, String) {
+    let t = tag.trim_start();
+    let (closing, t) = match t.strip_prefix('/') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let name: String = t
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (closing, name)
+}
+
+fn find_ci(h: &str, from: usize, needle: &str) -> Option<usize> {
+    let hay = h.as_bytes();
+    let n = needle.as_bytes();
+    (from..hay.len().saturating_sub(n.len() - 1))
+        .find(|&k| hay[k..k + n.len()].eq_ignore_ascii_case(n))
+}
+
+/// Decodes one entity at the start of `s`; returns the text and bytes used.
+fn entity(s: &str) -> (String, usize) {
+    let end = s[1..]
+        .find(|c: char| !c.is_ascii_alphanumeric() && c != '#')
+        .map_or(s.len(), |e| e + 1);
+    let body = &s[1..end];
+    let used = if s[end..].starts_with(';') {
+        end + 1
+    } else {
+        end
+    };
+    let num = |digits: &str, radix: u32| {
+        u32::from_str_radix(digits, radix)
+            .ok()
+            .and_then(char::from_u32)
+    };
+    let decoded = if let Some(n) = body.strip_prefix("#x").or_else(|| body.strip_prefix("#X")) {
+        num(n, 16)
+    } else if let Some(n) = body.strip_prefix('#') {
+        num(n, 10)
+    } else {
+        named(body)
+    };
+    match decoded {
+        Some(c) => (c.to_string(), used),
+        None => ("&".to_string(), 1),
+    }
+}
+
+fn named(name: &str) -> Option<char> {
+    Some(match name {
+        "nbsp" | "ensp" | "emsp" | "thinsp" => ' ',
+        "amp" | "AMP" => '&',
+        "lt" | "LT" => '<',
+        "gt" | "GT" => '>',
+        "quot" | "QUOT" => '"',
+        "apos" => '\'',
+        "ndash" => '\u{2013}',
+        "mdash" => '\u{2014}',
+        "minus" => '-',
+        "hyphen" | "dash" => '-',
+        "shy" => '\u{00AD}',
+        "zwsp" | "ZeroWidthSpace" => '\u{200B}',
+        "zwj" => '\u{200D}',
+        "zwnj" => '\u{200C}',
+        "lsquo" | "rsquo" => '\'',
+        "ldquo" | "rdquo" => '"',
+        "hellip" => '…',
+        "middot" => '·',
+        "sol" => '/',
+        "period" => '.',
+        "num" => '#',
+        "colon" => ':',
+        "comma" => ',',
+        "copy" => '©',
+        "reg" => '®',
+        "trade" => '™',
+        "bull" => '•',
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_text;
+
+    #[test]
+    fn entities_and_inline_tags_do_not_split_values() {
+        let t = to_text(
+            "<div>SSN:&nbsp;&#55;1&#51;-&#56;&#49;-&#48;29&#55;</div><p>1<b>23</b>-45-<span>6789</span></p>",
+        );
+        assert!(t.contains("SSN: 713-81-0297"), "{t:?}");
+        assert!(t.contains("123-45-6789"), "{t:?}");
+    }
+
+    #[test]
+    fn blocks_become_line_breaks_and_scripts_vanish() {
+        let t = to_text(
+            "<p>a</p><p>b</p><script>var x='<p>';</script><style>p{}</style><!-- hidden 123-45-6789 -->c",
+        );
+        assert_eq!(
+            t.split_whitespace().collect::<Vec<_>>(),
+            vec!["a", "b", "c"]
+        );
+    }
+
+    #[test]
+    fn table_cells_get_their_header() {
+        let t = to_text(
+            "<table><tr><th>Name</th><th>DOB</th></tr><tr><td>Anthony Riley</td><td>August 2, 1966</td></tr></table>",
+        );
+        assert!(t.contains("Name: Anthony Riley"), "{t:?}");
+        assert!(t.contains("DOB: August 2, 1966"), "{t:?}");
+    }
+
+    #[test]
+    fn broken_html_is_not_a_problem() {
+        for s in [
+            "<",
+            "<div",
+            "&",
+            "&#",
+            "&#xZZ;",
+            "<!--",
+            "<script>",
+            "a < b & c > d",
+            "&#99999999;",
+        ] {
+            let _ = to_text(s);
+        }
+        assert_eq!(to_text("a &unknown; b"), "a &unknown; b");
+    }
+}

@@ -1,0 +1,169 @@
+//! Structured identifiers and dates found in one pass: a multi-pattern
+//! regex (regex-automata's meta engine, which runs all patterns in a single
+//! lazy DFA scan and reports which one matched). Each match is a candidate
+//! that a detector then validates and scores.
+
+use regex_automata::meta::Regex;
+
+/// What a pattern looks for, in pattern-ID order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Nine digits in 3-2-4 groups, with or without separators.
+    Ssn,
+    /// An ICD-10-CM-shaped code.
+    Icd,
+    /// Medicare Beneficiary Identifier shape.
+    Mbi,
+    /// DEA number shape.
+    Dea,
+    /// Ten digits starting with 1 or 2 (NPI shape).
+    Npi,
+    /// 3/4/1965, 1965-03-04, 03.04.65...
+    DateNumeric,
+    /// 19650304
+    DateCompact,
+    /// March 4, 1965; Mar. 4th 1965
+    DateMonthFirst,
+    /// 4 March 1965; 4-Mar-65; 4th of March, 1965
+    DateDayFirst,
+}
+
+const KINDS: [Kind; 9] = [
+    Kind::Ssn,
+    Kind::Icd,
+    Kind::Mbi,
+    Kind::Dea,
+    Kind::Npi,
+    Kind::DateNumeric,
+    Kind::DateCompact,
+    Kind::DateMonthFirst,
+    Kind::DateDayFirst,
+];
+
+const MONTHS: &str = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?";
+
+fn sources() -> Vec<String> {
+    let w = r"[ \t\r\n]";
+    let sep = format!(r"(?:{w}{{0,2}}[-.]{w}{{0,2}}|{w}{{1,2}})?");
+    let b = r"(?-u:\b)";
+    let mbi_a = "[AC-HJKMNP-RT-Y]";
+    let mbi_an = "[AC-HJKMNP-RT-Y0-9]";
+    vec![
+        format!(r"{b}[0-9]{{3}}{sep}[0-9]{{2}}{sep}[0-9]{{4}}{b}"),
+        format!(r"{b}[A-Z][0-9][0-9AB](?:\.?[0-9A-Z]{{1,4}})?{b}"),
+        format!(r"{b}[1-9]{mbi_a}{mbi_an}[0-9]-?{mbi_a}{mbi_an}[0-9]-?{mbi_a}{{2}}[0-9]{{2}}{b}"),
+        format!(r"{b}[A-Z][A-Z9][0-9]{{7}}{b}"),
+        format!(r"{b}[12][0-9]{{9}}{b}"),
+        format!(
+            r"{b}(?:[0-9]{{1,2}}{w}?[/.-]{w}?[0-9]{{1,2}}{w}?[/.-]{w}?(?:[0-9]{{4}}|[0-9]{{2}})|[0-9]{{4}}[/.-][0-9]{{1,2}}[/.-][0-9]{{1,2}}){b}"
+        ),
+        format!(r"{b}(?:19|20)[0-9]{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]){b}"),
+        format!(
+            r"{b}(?i-u:{MONTHS}){w}{{1,3}}[0-9]{{1,2}}(?i-u:st|nd|rd|th)?,?{w}{{1,3}}(?:[0-9]{{4}}|'?[0-9]{{2}}){b}"
+        ),
+        format!(
+            r"{b}[0-9]{{1,2}}(?i-u:st|nd|rd|th)?(?:{w}+(?i-u:of))?[ \t\r\n-]{{1,3}}(?i-u:{MONTHS}),?[ \t\r\n-]{{1,3}}(?:[0-9]{{4}}|'?[0-9]{{2}}){b}"
+        ),
+    ]
+}
+
+/// The compiled patterns.
+#[derive(Debug)]
+pub struct Patterns {
+    re: Regex,
+}
+
+/// One candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    /// Which pattern.
+    pub kind: Kind,
+    /// Start offset.
+    pub start: usize,
+    /// End offset.
+    pub end: usize,
+}
+
+impl Patterns {
+    /// Compiles the built-in patterns.
+    pub fn new() -> Patterns {
+        let srcs = sources();
+        let re = Regex::new_many(&srcs).expect("built-in patterns compile");
+        Patterns { re }
+    }
+
+    /// Every candidate in `text`, in order.
+    pub fn candidates(&self, text: &str) -> Vec<Candidate> {
+        self.re
+            .find_iter(text)
+            .map(|m| Candidate {
+                kind: KINDS[m.pattern().as_usize()],
+                start: m.start(),
+                end: m.end(),
+            })
+            .collect()
+    }
+}
+
+impl Default for Patterns {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(Kind, &str)> {
+        Patterns::new()
+            .candidates(text)
+            .into_iter()
+            .map(|c| (c.kind, &text[c.start..c.end]))
+            .collect()
+    }
+
+    #[test]
+    fn table() {
+        let cases: Vec<(&str, Vec<(Kind, &str)>)> = vec![
+            ("ssn 123-45-6789.", vec![(Kind::Ssn, "123-45-6789")]),
+            ("123 45 6789", vec![(Kind::Ssn, "123 45 6789")]),
+            ("123456789", vec![(Kind::Ssn, "123456789")]),
+            ("1234567890", vec![(Kind::Npi, "1234567890")]),
+            ("12345678901", vec![]),
+            (
+                "Dx E11.9 and F411",
+                vec![(Kind::Icd, "E11.9"), (Kind::Icd, "F411")],
+            ),
+            ("MBI 1EG4-TE5-MK73", vec![(Kind::Mbi, "1EG4-TE5-MK73")]),
+            ("AB1234563", vec![(Kind::Dea, "AB1234563")]),
+            (
+                "on 3/4/1965, 1965-03-04",
+                vec![
+                    (Kind::DateNumeric, "3/4/1965"),
+                    (Kind::DateNumeric, "1965-03-04"),
+                ],
+            ),
+            ("DOB 19650304", vec![(Kind::DateCompact, "19650304")]),
+            (
+                "March 4, 1965 and Sept. 3rd 2024",
+                vec![
+                    (Kind::DateMonthFirst, "March 4, 1965"),
+                    (Kind::DateMonthFirst, "Sept. 3rd 2024"),
+                ],
+            ),
+            (
+                "4 Mar 1965; 04-MAR-65; 4th of March, 1965",
+                vec![
+                    (Kind::DateDayFirst, "4 Mar 1965"),
+                    (Kind::DateDayFirst, "04-MAR-65"),
+                    (Kind::DateDayFirst, "4th of March, 1965"),
+                ],
+            ),
+            ("phone 151-397-9999", vec![]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(kinds(text), want, "{text}");
+        }
+    }
+}
