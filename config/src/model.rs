@@ -23,6 +23,40 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// `[delivery]`
     pub delivery: DeliveryConfig,
+    /// `[detectors]`
+    pub detectors: DetectorsConfig,
+}
+
+/// PHI detection settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DetectorsConfig {
+    /// Score a category must reach to count, unless listed in `thresholds`.
+    pub threshold: f32,
+    /// Per-category thresholds (`ssn`, `name_date`, a custom category...).
+    pub thresholds: Vec<(String, f32)>,
+    /// Administrators' rules, in file order.
+    pub rules: Vec<CustomRule>,
+}
+
+/// A custom detection rule.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CustomRule {
+    /// Unique id; appears in findings and the audit log.
+    pub id: String,
+    /// Category reported: a built-in one or a new name.
+    pub category: String,
+    /// Regular expression (validated).
+    pub pattern: Option<String>,
+    /// Keywords that are findings themselves.
+    pub keywords: Vec<String>,
+    /// Confidence of a match (with context, when context words are given).
+    pub weight: f32,
+    /// Words that must appear near a match for full weight.
+    pub context: Vec<String>,
+    /// Bytes either side searched for context.
+    pub window: usize,
 }
 
 /// The inbound SMTP service.

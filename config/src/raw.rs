@@ -24,6 +24,8 @@ pub struct RawConfig {
     pub metrics: RawMetrics,
     #[serde(default)]
     pub delivery: RawDelivery,
+    #[serde(default)]
+    pub detectors: RawDetectors,
 }
 
 /// `[server]`
@@ -156,6 +158,52 @@ impl Default for RawMetrics {
 #[allow(missing_docs)]
 pub struct RawDelivery {
     pub relay: Option<Spanned<String>>,
+}
+
+/// `[detectors]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawDetectors {
+    pub threshold: Spanned<f64>,
+    pub thresholds: std::collections::BTreeMap<String, Spanned<f64>>,
+    pub rules: Vec<RawRule>,
+}
+
+impl Default for RawDetectors {
+    fn default() -> Self {
+        RawDetectors {
+            threshold: sp(0.5),
+            thresholds: Default::default(),
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// `[[detectors.rules]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawRule {
+    pub id: Spanned<String>,
+    pub category: Spanned<String>,
+    pub pattern: Option<Spanned<String>>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default = "default_weight")]
+    pub weight: Spanned<f64>,
+    #[serde(default)]
+    pub context: Vec<String>,
+    #[serde(default = "default_window")]
+    pub window: u32,
+}
+
+fn default_weight() -> Spanned<f64> {
+    sp(0.8)
+}
+
+fn default_window() -> u32 {
+    60
 }
 
 /// Parses the TOML text into the raw structs. Syntax and shape errors (a

@@ -128,3 +128,56 @@ fn next_hop_forms() {
     assert!(parse_next_hop("[::1]:0").is_none());
     assert!(parse_next_hop("bad host:25").is_none());
 }
+
+#[test]
+fn custom_rules_parse_and_bad_ones_are_named() {
+    let cfg = Config::from_toml(
+        "r.toml",
+        r#"
+[detectors]
+threshold = 0.6
+[detectors.thresholds]
+name_date = 0.7
+[[detectors.rules]]
+id = "lab-accession"
+category = "lab_accession"
+pattern = '\bACC-[0-9]{8}\b'
+context = ["accession"]
+"#,
+    )
+    .unwrap();
+    assert_eq!(cfg.detectors.threshold, 0.6);
+    assert_eq!(
+        cfg.detectors.thresholds,
+        vec![("name_date".to_string(), 0.7)]
+    );
+    assert_eq!(cfg.detectors.rules[0].weight, 0.8);
+    assert_eq!(cfg.detectors.rules[0].window, 60);
+
+    let e = errors(
+        r#"[[detectors.rules]]
+id = "broken"
+category = "mrn"
+pattern = "(unclosed"
+[[detectors.rules]]
+id = "empty"
+category = "Bad Name"
+weight = 2.0
+"#,
+    );
+    let got: Vec<(usize, &str)> = e.iter().map(|e| (e.line, e.key.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (4, "detectors.rules.pattern (rule `broken`)"),
+            (6, "detectors.rules.pattern (rule `empty`)"),
+            (7, "detectors.rules.category (rule `empty`)"),
+            (8, "detectors.rules.weight (rule `empty`)"),
+        ]
+    );
+    assert!(
+        e[0].message.contains("invalid regular expression"),
+        "{}",
+        e[0]
+    );
+}

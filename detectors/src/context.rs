@@ -1,7 +1,7 @@
 //! Context words for every detector in one Aho-Corasick automaton, matched
 //! once per text (ASCII case-insensitive, whole words only).
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// What a context word is evidence of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -371,6 +371,7 @@ impl Context {
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&words)?;
         Ok(Context {
             ac,

@@ -73,12 +73,20 @@ pub enum BuildError {
 }
 
 /// The compiled detectors.
-#[derive(Debug)]
 pub struct Engine {
     settings: Settings,
+    parser: mail_parser::MessageParser,
     context: Context,
     patterns: Patterns,
     rules: Vec<Rule>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Engine {
@@ -100,6 +108,7 @@ impl Engine {
         let _ = detect::icd10::is_code("A000");
         Ok(Engine {
             settings,
+            parser: extract::parser(),
             context,
             patterns: Patterns::new(),
             rules,
@@ -117,7 +126,7 @@ impl Engine {
 
     /// Scans a raw RFC 5322 message.
     pub fn scan(&self, raw: &[u8]) -> Report {
-        let extracted = extract::extract(raw, &self.settings.limits);
+        let extracted = extract::extract_with(&self.parser, raw, &self.settings.limits);
         self.report(extracted)
     }
 

@@ -38,6 +38,19 @@ enum Command {
     /// Read a password on standard input and print its argon2 hash for
     /// `[[server.auth.users]] password_hash`.
     HashPassword,
+    /// Dry-run the PHI detectors over message files and explain each finding.
+    /// Exit 0 whatever the verdict; 2 if an input cannot be read.
+    Scan {
+        /// Configuration file whose [detectors] section to use.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// One JSON object per input, on its own line.
+        #[arg(long)]
+        json: bool,
+        /// Message files (.eml); `-` reads standard input.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -63,6 +76,11 @@ pub fn main() -> ExitCode {
             command: QueueCommand::List { config, json },
         } => queue_list(config.as_deref(), json),
         Command::HashPassword => hash_password(),
+        Command::Scan {
+            config,
+            json,
+            files,
+        } => return scan(config.as_deref(), json, &files),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -129,6 +147,36 @@ async fn termination() {
     }
 }
 
+fn scan(config: Option<&Path>, json: bool, files: &[String]) -> ExitCode {
+    let engine = match load(config).and_then(|c| {
+        crate::inspect::engine(&c.detectors).map_err(|e| anyhow::anyhow!("detectors: {e}"))
+    }) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("phigate: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut status = ExitCode::SUCCESS;
+    for name in files {
+        let raw = match crate::scan::read_input(name) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("phigate: {e}");
+                status = ExitCode::from(2);
+                continue;
+            }
+        };
+        let report = engine.scan(&raw);
+        if json {
+            println!("{}", crate::scan::json_line(&engine, name, &report));
+        } else {
+            print!("{}", crate::scan::text_block(&engine, name, &report));
+        }
+    }
+    status
+}
+
 fn check_config(file: &Path) -> ExitCode {
     let cfg = match Config::load(file) {
         Ok(c) => c,
@@ -137,6 +185,10 @@ fn check_config(file: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Err(e) = crate::inspect::engine(&cfg.detectors) {
+        eprintln!("{}: detectors: {e}", file.display());
+        return ExitCode::FAILURE;
+    }
     if let Some(tls) = &cfg.server.tls
         && let Err(e) = crate::tls::acceptor(tls)
     {

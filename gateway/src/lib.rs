@@ -12,7 +12,9 @@
 pub mod auth;
 pub mod cli;
 mod connection;
+pub mod inspect;
 pub mod received;
+pub mod scan;
 pub mod server;
 pub mod smtp;
 pub mod spool;

@@ -6,6 +6,7 @@ mod crash;
 mod interop;
 mod limits;
 mod relay;
+mod scan;
 mod shutdown;
 mod smuggling;
 mod tls;

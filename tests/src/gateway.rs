@@ -268,7 +268,7 @@ pub fn free_port() -> u16 {
 
 /// The gateway binary built for this package's integration tests. Cargo
 /// builds it next to the `deps/` directory that holds the test binary.
-fn binary() -> PathBuf {
+pub fn binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe
         .parent()

@@ -9,7 +9,7 @@ pub mod gateway;
 
 pub use ca::TestCa;
 pub use client::{Client, Reply, converse};
-pub use gateway::{GatewayBuilder, GatewayProcess, RunningGateway};
+pub use gateway::{GatewayBuilder, GatewayProcess, RunningGateway, binary};
 
 /// Fails loudly when a tool an interop test needs is missing: CI installs
 /// it, so a missing tool is a broken environment, never a reason to skip.
@@ -27,4 +27,9 @@ pub fn require_tool(name: &str) -> std::path::PathBuf {
     panic!(
         "required tool `{name}` is not installed (CI installs it in .ci/run: apt-get install -y postfix swaks)"
     );
+}
+
+/// The labelled development corpus shipped in tests/corpus/dev.
+pub fn corpus_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/dev")
 }

@@ -23,6 +23,14 @@ const NAME_AFTER: usize = 50;
 pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Match> {
     let date = dates::parse(kind, &t.text[start..end])?;
     let (ctx, ctx_word, date_kind) = date_context(t, start, end);
+    // Without birth, service or patient context no name can lift the score
+    // to a threshold: skip the name search (most dates in mail end here).
+    if ctx == 0.0
+        && t.context(Class::Patient, start, end, NAME_BEFORE + 24, NAME_AFTER)
+            .is_none()
+    {
+        return None;
+    }
     let lo = floor_boundary(t.text, start.saturating_sub(NAME_BEFORE));
     let hi = ceil_boundary(t.text, (end + NAME_AFTER).min(t.text.len()));
     let candidates = names::find(t.text, lo, hi);

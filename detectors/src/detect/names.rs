@@ -27,18 +27,29 @@ pub fn warm_up() {
     let _ = lists();
 }
 
-fn upper(word: &str) -> String {
-    word.to_uppercase()
+/// Upper-cases an ASCII word into `buf`; `None` for other words (the
+/// lists are ASCII) or words longer than any name.
+fn upper<'b>(word: &str, buf: &'b mut [u8; 32]) -> Option<&'b str> {
+    let b = word.as_bytes();
+    if b.len() > buf.len() || !word.is_ascii() {
+        return None;
+    }
+    for (d, s) in buf.iter_mut().zip(b) {
+        *d = s.to_ascii_uppercase();
+    }
+    std::str::from_utf8(&buf[..b.len()]).ok()
 }
 
 /// Whether `word` is a first name in the list.
 pub fn is_first(word: &str) -> bool {
-    lists().first.contains(upper(word).as_str())
+    let mut buf = [0u8; 32];
+    upper(word, &mut buf).is_some_and(|w| lists().first.contains(w))
 }
 
 /// Whether `word` is a surname in the list.
 pub fn is_last(word: &str) -> bool {
-    lists().last.contains(upper(word).trim_end_matches("'S"))
+    let mut buf = [0u8; 32];
+    upper(word, &mut buf).is_some_and(|w| lists().last.contains(w.trim_end_matches("'S")))
 }
 
 /// Capitalised words that are not names, whatever the lists say.
@@ -346,11 +357,17 @@ fn is_initial(t: &Token<'_>) -> bool {
 }
 
 fn not_name(word: &str) -> bool {
-    NOT_NAMES.contains(&word.to_lowercase().as_str())
+    static SET: OnceLock<HashSet<String>> = OnceLock::new();
+    let set = SET.get_or_init(|| NOT_NAMES.iter().map(|w| w.to_ascii_uppercase()).collect());
+    let mut buf = [0u8; 32];
+    match upper(word, &mut buf) {
+        Some(up) => set.contains(up),
+        None => set.contains(&word.to_uppercase()),
+    }
 }
 
 fn is_title(word: &str) -> bool {
-    TITLES.contains(&word.to_lowercase().as_str())
+    TITLES.iter().any(|t| t.eq_ignore_ascii_case(word))
 }
 
 /// Names in `text[lo..hi]`: runs of two to four capitalised words (an

@@ -109,10 +109,22 @@ const SKIP_HEADERS: &[&str] = &[
     "x-gm-message-state",
 ];
 
-/// Extracts the texts of a message.
-pub fn extract(raw: &[u8], limits: &Limits) -> Extracted {
+/// A MIME parser set up for inspection: MIME and address headers parsed,
+/// free-text headers decoded (RFC 2047), everything else kept raw (cheap:
+/// trace and ID headers are not inspected). Build once, share.
+pub fn parser() -> MessageParser {
+    MessageParser::new()
+        .with_mime_headers()
+        .with_address_headers()
+        .header_text(HeaderName::Subject)
+        .header_text(HeaderName::Comments)
+        .header_text(HeaderName::Keywords)
+}
+
+/// Extracts the texts of a message with a parser from [`parser`].
+pub fn extract_with(parser: &MessageParser, raw: &[u8], limits: &Limits) -> Extracted {
     let mut out = Extracted::default();
-    match MessageParser::default().parse(raw) {
+    match parser.parse(raw) {
         Some(msg) if !msg.parts.is_empty() => {
             let mut walker = Walker {
                 limits,
@@ -138,6 +150,12 @@ pub fn extract(raw: &[u8], limits: &Limits) -> Extracted {
         }
     }
     out
+}
+
+/// Extracts the texts of a message (builds a parser each call: prefer
+/// [`extract_with`] in a loop).
+pub fn extract(raw: &[u8], limits: &Limits) -> Extracted {
+    extract_with(&parser(), raw, limits)
 }
 
 struct Walker<'l, 'o> {
