@@ -4,6 +4,7 @@
 //! text-like attachments and file names. What cannot be read is listed as
 //! uninspectable, never skipped as if clean.
 
+pub mod archive;
 pub mod html;
 pub mod table;
 
@@ -20,6 +21,8 @@ pub struct Limits {
     pub max_part_text: usize,
     /// Parts looked at in one message.
     pub max_parts: usize,
+    /// Zip and office document limits.
+    pub archives: archive::ArchiveLimits,
 }
 
 impl Default for Limits {
@@ -28,6 +31,7 @@ impl Default for Limits {
             max_depth: 8,
             max_part_text: 16 << 20,
             max_parts: 1000,
+            archives: archive::ArchiveLimits::default(),
         }
     }
 }
@@ -362,6 +366,32 @@ fn is_table(ctype: &str, filename: Option<&str>) -> bool {
             | "application/csv"
             | "text/comma-separated-values"
     ) || matches!(extension(filename).as_str(), "csv" | "tsv")
+}
+
+/// File extensions of images, sound and video: not read, not a failure.
+fn is_media_ext(ext: &str) -> bool {
+    matches!(
+        ext,
+        "png"
+            | "jpg"
+            | "jpeg"
+            | "gif"
+            | "bmp"
+            | "webp"
+            | "svg"
+            | "ico"
+            | "heic"
+            | "mp3"
+            | "wav"
+            | "m4a"
+            | "mp4"
+            | "mov"
+            | "avi"
+            | "ttf"
+            | "otf"
+            | "woff"
+            | "woff2"
+    )
 }
 
 fn is_text_like(ctype: &str, filename: Option<&str>) -> bool {

@@ -1,0 +1,553 @@
+//! Zip archives and the office formats built on them (DOCX, XLSX, PPTX,
+//! ODT/ODS), read within limits. An encrypted entry, a suspected zip bomb,
+//! a broken archive or a member we cannot read is reported uninspectable.
+//!
+//! PDF is not read in-process: the maintained Rust text extractors panic on
+//! malformed files by design and have no resource bounds, which a mail
+//! gateway cannot accept, so a PDF is uninspectable (not clean) for policy.
+
+use std::io::{Cursor, Read};
+
+use super::{Extracted, Segment, Source, Uninspectable, table};
+
+/// Bounds on archive work.
+#[derive(Debug, Clone)]
+pub struct ArchiveLimits {
+    /// Entries read from one archive.
+    pub max_entries: usize,
+    /// Uncompressed bytes read from one entry.
+    pub max_entry_size: u64,
+    /// Uncompressed bytes read from one archive, all entries.
+    pub max_total: u64,
+    /// Largest uncompressed/compressed ratio accepted for an entry.
+    pub max_ratio: u64,
+    /// Archives inside archives.
+    pub max_depth: usize,
+}
+
+impl Default for ArchiveLimits {
+    fn default() -> Self {
+        ArchiveLimits {
+            max_entries: 2000,
+            max_entry_size: 32 << 20,
+            max_total: 64 << 20,
+            max_ratio: 200,
+            max_depth: 3,
+        }
+    }
+}
+
+/// What kind of container a file is, by name and content type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// A plain zip archive.
+    Zip,
+    /// Word processing document (DOCX, ODT).
+    Document,
+    /// Spreadsheet (XLSX, ODS).
+    Spreadsheet,
+    /// Presentation (PPTX, ODP).
+    Presentation,
+    /// PDF: not read in-process.
+    Pdf,
+}
+
+/// Recognises a container by extension or content type.
+pub fn container(ctype: &str, ext: &str) -> Option<Container> {
+    Some(match (ctype, ext) {
+        (_, "zip") | ("application/zip" | "application/x-zip-compressed", _) => Container::Zip,
+        (_, "docx" | "docm" | "odt") => Container::Document,
+        (_, "xlsx" | "xlsm" | "ods") => Container::Spreadsheet,
+        (_, "pptx" | "odp") => Container::Presentation,
+        (_, "pdf") | ("application/pdf", _) => Container::Pdf,
+        (t, _) if t.contains("wordprocessingml") || t.contains("opendocument.text") => {
+            Container::Document
+        }
+        (t, _) if t.contains("spreadsheetml") || t.contains("opendocument.spreadsheet") => {
+            Container::Spreadsheet
+        }
+        (t, _) if t.contains("presentationml") => Container::Presentation,
+        _ => return None,
+    })
+}
+
+/// Reads a container's text into `out`.
+pub fn read(
+    kind: Container,
+    bytes: &[u8],
+    path: &str,
+    filename: Option<&str>,
+    limits: &ArchiveLimits,
+    depth: usize,
+    out: &mut Extracted,
+) {
+    let unreadable = |out: &mut Extracted, reason: String| {
+        out.uninspectable.push(Uninspectable {
+            path: path.to_string(),
+            filename: filename.map(str::to_owned),
+            reason,
+        })
+    };
+    if kind == Container::Pdf {
+        return unreadable(
+            out,
+            "PDF text is not extracted; treated as not inspected".into(),
+        );
+    }
+    if depth > limits.max_depth {
+        return unreadable(
+            out,
+            format!("archives nested deeper than {}", limits.max_depth),
+        );
+    }
+    let mut zip = match zip::ZipArchive::new(Cursor::new(bytes)) {
+        Ok(z) => z,
+        Err(e) => return unreadable(out, format!("not a readable zip container ({e})")),
+    };
+    if zip.len() > limits.max_entries {
+        return unreadable(out, format!("more than {} entries", limits.max_entries));
+    }
+    let mut reader = Members {
+        zip: &mut zip,
+        limits,
+        total: 0,
+    };
+    match kind {
+        Container::Zip => reader.plain(path, filename, depth, out),
+        Container::Document | Container::Presentation => reader.office_text(path, filename, out),
+        Container::Spreadsheet => reader.spreadsheet(path, filename, out),
+        Container::Pdf => {}
+    }
+}
+
+struct Members<'z, 'l> {
+    zip: &'z mut zip::ZipArchive<Cursor<&'z [u8]>>,
+    limits: &'l ArchiveLimits,
+    total: u64,
+}
+
+impl Members<'_, '_> {
+    /// Entry names, in archive order.
+    fn names(&self) -> Vec<String> {
+        self.zip
+            .file_names()
+            .filter_map(|n| n.ok().map(|n| n.into_owned()))
+            .collect()
+    }
+
+    /// Reads entry `name` within the limits, or says why not.
+    fn entry(&mut self, name: &str) -> Result<Vec<u8>, String> {
+        let idx = self.zip.index_for_name(name).ok_or("entry vanished")?;
+        let meta = self
+            .zip
+            .by_index_raw(idx)
+            .map_err(|e| format!("unreadable entry ({e})"))?;
+        if meta.encrypted() {
+            return Err("encrypted (password-protected) entry".into());
+        }
+        let (size, packed) = (meta.size(), meta.compressed_size().max(1));
+        drop(meta);
+        if size > self.limits.max_entry_size || self.total + size > self.limits.max_total {
+            return Err("larger than the inspection limit".into());
+        }
+        if size / packed > self.limits.max_ratio {
+            return Err(format!(
+                "compression ratio over {}:1 (zip bomb suspected)",
+                self.limits.max_ratio
+            ));
+        }
+        let file = self
+            .zip
+            .by_index(idx)
+            .map_err(|e| format!("unreadable entry ({e})"))?;
+        let mut buf = Vec::with_capacity(size as usize);
+        // The declared size may lie: never read past it.
+        file.take(size + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("corrupt entry ({e})"))?;
+        if buf.len() as u64 > size {
+            return Err("entry larger than declared (zip bomb suspected)".into());
+        }
+        self.total += buf.len() as u64;
+        Ok(buf)
+    }
+
+    fn plain(&mut self, path: &str, filename: Option<&str>, depth: usize, out: &mut Extracted) {
+        for (i, name) in self.names().into_iter().enumerate() {
+            if name.ends_with('/') {
+                continue;
+            }
+            let member_path = format!("{path}.{}", i + 1);
+            let shown = format!("{}/{}", filename.unwrap_or("archive"), name);
+            out.segments.push(Segment {
+                source: Source::Filename {
+                    path: member_path.clone(),
+                },
+                text: name.replace(['_', '.', '/'], " "),
+            });
+            let ext = name
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_ascii_lowercase())
+                .unwrap_or_default();
+            let media = super::is_media_ext(&ext);
+            let bytes = match self.entry(&name) {
+                Ok(b) => b,
+                Err(reason) => {
+                    out.uninspectable.push(Uninspectable {
+                        path: member_path,
+                        filename: Some(shown),
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            if let Some(kind) = container("", &ext) {
+                read(
+                    kind,
+                    &bytes,
+                    &member_path,
+                    Some(&shown),
+                    self.limits,
+                    depth + 1,
+                    out,
+                );
+            } else if super::is_text_like("", Some(&name)) {
+                let text = String::from_utf8_lossy(&bytes);
+                let text = if ext == "csv" || ext == "tsv" {
+                    table::labelled(&text)
+                } else if ext == "htm" || ext == "html" {
+                    super::html::to_text(&text)
+                } else {
+                    text.into_owned()
+                };
+                out.segments.push(Segment {
+                    source: Source::Part {
+                        path: member_path,
+                        filename: Some(shown),
+                    },
+                    text,
+                });
+            } else if !media {
+                out.uninspectable.push(Uninspectable {
+                    path: member_path,
+                    filename: Some(shown),
+                    reason: "archive member of a type that cannot be read".into(),
+                });
+            }
+        }
+    }
+
+    fn fail(path: &str, filename: Option<&str>, out: &mut Extracted, reason: String) {
+        out.uninspectable.push(Uninspectable {
+            path: path.to_string(),
+            filename: filename.map(str::to_owned),
+            reason,
+        });
+    }
+
+    /// DOCX/PPTX/ODT: the text of the document parts.
+    fn office_text(&mut self, path: &str, filename: Option<&str>, out: &mut Extracted) {
+        let wanted: Vec<String> = self
+            .names()
+            .into_iter()
+            .filter(|n| {
+                n == "content.xml"
+                    || (n.starts_with("word/")
+                        && n.ends_with(".xml")
+                        && !n.contains("/_rels/")
+                        && !n.contains("theme")
+                        && !n.contains("fontTable")
+                        && !n.contains("styles")
+                        && !n.contains("settings"))
+                    || (n.starts_with("ppt/slides/slide") && n.ends_with(".xml"))
+                    || (n.starts_with("ppt/notesSlides/") && n.ends_with(".xml"))
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Self::fail(
+                path,
+                filename,
+                out,
+                "office document without readable text parts".into(),
+            );
+        }
+        let mut text = String::new();
+        for name in wanted {
+            match self.entry(&name) {
+                Ok(b) => text.push_str(&xml_text(&String::from_utf8_lossy(&b))),
+                Err(reason) => return Self::fail(path, filename, out, reason),
+            }
+            text.push('\n');
+        }
+        out.segments.push(Segment {
+            source: Source::Part {
+                path: path.to_string(),
+                filename: filename.map(str::to_owned),
+            },
+            text,
+        });
+    }
+
+    /// XLSX: each sheet rebuilt as rows of cells (shared strings resolved)
+    /// and labelled by its header row like any table. ODS: content.xml rows.
+    fn spreadsheet(&mut self, path: &str, filename: Option<&str>, out: &mut Extracted) {
+        let names = self.names();
+        if names.iter().any(|n| n == "content.xml") {
+            return self.office_text(path, filename, out);
+        }
+        let shared = match names.iter().find(|n| *n == "xl/sharedStrings.xml") {
+            Some(n) => match self.entry(&n.clone()) {
+                Ok(b) => shared_strings(&String::from_utf8_lossy(&b)),
+                Err(reason) => return Self::fail(path, filename, out, reason),
+            },
+            None => Vec::new(),
+        };
+        let sheets: Vec<String> = names
+            .into_iter()
+            .filter(|n| n.starts_with("xl/worksheets/sheet") && n.ends_with(".xml"))
+            .collect();
+        if sheets.is_empty() {
+            return Self::fail(path, filename, out, "spreadsheet without worksheets".into());
+        }
+        for (i, name) in sheets.iter().enumerate() {
+            match self.entry(name) {
+                Ok(b) => {
+                    let rows = sheet_rows(&String::from_utf8_lossy(&b), &shared);
+                    out.segments.push(Segment {
+                        source: Source::Part {
+                            path: format!("{path}.{}", i + 1),
+                            filename: filename.map(str::to_owned),
+                        },
+                        text: table::labelled(&rows),
+                    });
+                }
+                Err(reason) => return Self::fail(path, filename, out, reason),
+            }
+        }
+    }
+}
+
+/// Element boundaries that end a line (paragraphs, rows) or a cell.
+const LINE_ENDS: &[&str] = &[
+    "w:p",
+    "a:p",
+    "text:p",
+    "text:h",
+    "table:table-row",
+    "w:tr",
+    "w:br",
+    "row",
+];
+const CELL_ENDS: &[&str] = &["w:tc", "table:table-cell", "a:tc", "w:tab", "text:tab"];
+
+/// Text content of an XML document; line and cell boundaries kept.
+pub fn xml_text(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len() / 3);
+    let mut rest = xml;
+    while let Some(lt) = rest.find('<') {
+        push_decoded(&mut out, &rest[..lt]);
+        let Some(gt) = rest[lt..].find('>') else {
+            break;
+        };
+        let tag = &rest[lt + 1..lt + gt];
+        let name = tag
+            .trim_start_matches('/')
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .next()
+            .unwrap_or("");
+        let closing_or_empty = tag.starts_with('/') || tag.ends_with('/');
+        if closing_or_empty && LINE_ENDS.contains(&name) {
+            out.push('\n');
+        } else if closing_or_empty && CELL_ENDS.contains(&name) {
+            out.push_str(" \t ");
+        }
+        rest = &rest[lt + gt + 1..];
+    }
+    push_decoded(&mut out, rest);
+    out
+}
+
+fn push_decoded(out: &mut String, s: &str) {
+    if !s.contains('&') {
+        out.push_str(s);
+        return;
+    }
+    out.push_str(&super::html::to_text(s));
+}
+
+fn shared_strings(xml: &str) -> Vec<String> {
+    xml.split("<si>")
+        .skip(1)
+        .map(|si| {
+            xml_text(si.split("</si>").next().unwrap_or(""))
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+/// Rows of a worksheet as tab-separated lines.
+fn sheet_rows(xml: &str, shared: &[String]) -> String {
+    let mut out = String::new();
+    for row in xml.split("<row").skip(1) {
+        let row = row.split("</row>").next().unwrap_or("");
+        let mut cells = Vec::new();
+        for cell in row.split("<c ").skip(1) {
+            let head = cell.split('>').next().unwrap_or("");
+            let shared_ref = head.contains("t=\"s\"");
+            let value = if let Some(v) = between(cell, "<v>", "</v>") {
+                if shared_ref {
+                    v.parse::<usize>()
+                        .ok()
+                        .and_then(|i| shared.get(i))
+                        .cloned()
+                        .unwrap_or_default()
+                } else {
+                    v.to_string()
+                }
+            } else if let Some(t) = between(cell, "<t", "</t>") {
+                t.split_once('>')
+                    .map(|(_, t)| t.to_string())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            cells.push(value.replace('\t', " "));
+        }
+        out.push_str(&cells.join("\t"));
+        out.push('\n');
+    }
+    out
+}
+
+fn between<'a>(s: &'a str, a: &str, b: &str) -> Option<&'a str> {
+    let start = s.find(a)? + a.len();
+    let end = s[start..].find(b)? + start;
+    Some(&s[start..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+
+    pub(crate) fn make_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut buf = Cursor::new(Vec::new());
+        let mut w = zip::ZipWriter::new(&mut buf);
+        for (name, data) in entries {
+            w.start_file(*name, SimpleFileOptions::default()).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap();
+        buf.into_inner()
+    }
+
+    fn run(kind: Container, bytes: &[u8]) -> Extracted {
+        let mut out = Extracted::default();
+        read(
+            kind,
+            bytes,
+            "2",
+            Some("a.zip"),
+            &ArchiveLimits::default(),
+            0,
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn zip_members_are_read_and_nested_zips_too() {
+        let inner = make_zip(&[("deep.txt", b"SSN 135-14-4832")]);
+        let z = make_zip(&[
+            ("notes.txt", b"hello"),
+            ("list.csv", b"patient,dob\nAnn Lee,1/2/1960\n"),
+            ("inner.zip", &inner),
+        ]);
+        let out = run(Container::Zip, &z);
+        let all: String = out
+            .segments
+            .iter()
+            .map(|s| s.text.clone())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(all.contains("hello"));
+        assert!(all.contains("patient: Ann Lee; dob: 1/2/1960"), "{all}");
+        assert!(all.contains("SSN 135-14-4832"));
+        assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+    }
+
+    #[test]
+    fn a_zip_bomb_is_uninspectable() {
+        let zeros = vec![0u8; 8 << 20];
+        let z = make_zip(&[("bomb.txt", &zeros)]);
+        let out = run(Container::Zip, &z);
+        assert_eq!(out.uninspectable.len(), 1);
+        assert!(
+            out.uninspectable[0].reason.contains("zip bomb"),
+            "{:?}",
+            out.uninspectable
+        );
+    }
+
+    #[test]
+    fn an_encrypted_member_is_uninspectable() {
+        // A zip whose member carries the "encrypted" flag (general purpose
+        // bit 0) in its local and central headers, as a password-protected
+        // archive does.
+        let mut z = make_zip(&[("records.csv", b"patient,dob\nAnn Lee,1/2/1960\n")]);
+        for sig_flags in [(&b"PK\x03\x04"[..], 6), (&b"PK\x01\x02"[..], 8)] {
+            let at = z.windows(4).position(|w| w == sig_flags.0).unwrap();
+            z[at + sig_flags.1] |= 1;
+        }
+        let out = run(Container::Zip, &z);
+        assert_eq!(out.uninspectable.len(), 1);
+        assert!(
+            out.uninspectable[0].reason.contains("encrypted"),
+            "{:?}",
+            out.uninspectable
+        );
+        assert!(!out.segments.iter().any(|s| s.text.contains("Ann Lee")));
+    }
+
+    #[test]
+    fn broken_and_pdf_are_uninspectable() {
+        assert_eq!(
+            run(Container::Zip, b"PK\x03\x04 not really")
+                .uninspectable
+                .len(),
+            1
+        );
+        let out = run(Container::Pdf, b"%PDF-1.7");
+        assert!(out.uninspectable[0].reason.contains("PDF"));
+    }
+
+    #[test]
+    fn docx_text_and_xlsx_cells() {
+        let doc = make_zip(&[(
+            "word/document.xml",
+            b"<w:document><w:body><w:p><w:r><w:t>Patient: Ann Lee</w:t></w:r></w:p><w:p><w:r><w:t>DOB: 1/2/1960 &amp; more</w:t></w:r></w:p></w:body></w:document>",
+        )]);
+        let out = run(Container::Document, &doc);
+        assert_eq!(
+            out.segments[0].text,
+            "Patient: Ann Lee\nDOB: 1/2/1960 & more\n\n"
+        );
+        let xlsx = make_zip(&[
+            ("xl/sharedStrings.xml", b"<sst><si><t>patient</t></si><si><t>dob</t></si><si><t>Ann Lee</t></si></sst>"),
+            (
+                "xl/worksheets/sheet1.xml",
+                b"<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>1</v></c></row><row r=\"2\"><c r=\"A2\" t=\"s\"><v>2</v></c><c r=\"B2\" t=\"inlineStr\"><is><t>1/2/1960</t></is></c></row></sheetData></worksheet>",
+            ),
+        ]);
+        let out = run(Container::Spreadsheet, &xlsx);
+        assert!(
+            out.segments[0]
+                .text
+                .contains("patient: Ann Lee; dob: 1/2/1960"),
+            "{:?}",
+            out.segments
+        );
+    }
+}
