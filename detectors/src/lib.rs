@@ -216,7 +216,8 @@ impl Engine {
                 Kind::DateNumeric
                 | Kind::DateCompact
                 | Kind::DateMonthFirst
-                | Kind::DateDayFirst => detect::name_date::detect(&t, c.kind, c.start, c.end),
+                | Kind::DateDayFirst
+                | Kind::DateCompactMonth => detect::name_date::detect(&t, c.kind, c.start, c.end),
             };
             out.extend(m);
         }

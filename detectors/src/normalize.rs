@@ -64,6 +64,22 @@ fn dash(c: char) -> bool {
     )
 }
 
+/// Decimal digits of other scripts (Arabic-Indic, Devanagari, Thai...),
+/// which NFKC leaves as they are, as ASCII digits.
+fn script_digit(c: char) -> Option<char> {
+    const ZEROS: &[u32] = &[
+        0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
+        0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0,
+        0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0,
+        0xAA50, 0xABF0,
+    ];
+    let u = c as u32;
+    ZEROS
+        .iter()
+        .find(|&&z| (z..z + 10).contains(&u))
+        .and_then(|&z| char::from_digit(u - z, 10))
+}
+
 /// Normalises `src`. ASCII text is returned as it is.
 pub fn normalize(src: &str) -> Normalized<'_> {
     if src.is_ascii() {
@@ -84,6 +100,9 @@ pub fn normalize(src: &str) -> Normalized<'_> {
             continue;
         } else if dash(c) {
             text.push('-');
+            map.push(off as u32);
+        } else if let Some(d) = script_digit(c) {
+            text.push(d);
             map.push(off as u32);
         } else {
             for n in std::iter::once(c).nfkc() {
@@ -121,6 +140,8 @@ mod tests {
             ("DOB:\u{00a0}1/2/1960", "DOB: 1/2/1960"),
             ("ＳＳＮ：１２３", "SSN:123"),
             ("Müller", "Müller"),
+            ("٨٦١-١٣-٨٥٢٧", "861-13-8527"),
+            ("१२३", "123"),
         ];
         for (input, want) in cases {
             assert_eq!(normalize(input).text, want, "{input:?}");

@@ -26,9 +26,11 @@ pub enum Kind {
     DateMonthFirst,
     /// 4 March 1965; 4-Mar-65; 4th of March, 1965
     DateDayFirst,
+    /// 04MAR1965, 4MAR65 (clinical systems)
+    DateCompactMonth,
 }
 
-const KINDS: [Kind; 9] = [
+const KINDS: [Kind; 10] = [
     Kind::Ssn,
     Kind::Icd,
     Kind::Mbi,
@@ -38,6 +40,7 @@ const KINDS: [Kind; 9] = [
     Kind::DateCompact,
     Kind::DateMonthFirst,
     Kind::DateDayFirst,
+    Kind::DateCompactMonth,
 ];
 
 const MONTHS: &str = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?";
@@ -51,7 +54,9 @@ fn sources() -> Vec<String> {
     vec![
         format!(r"{b}[0-9]{{3}}{sep}[0-9]{{2}}{sep}[0-9]{{4}}{b}"),
         format!(r"{b}[A-Z][0-9][0-9AB](?:\.?[0-9A-Z]{{1,4}})?{b}"),
-        format!(r"{b}[1-9]{mbi_a}{mbi_an}[0-9]-?{mbi_a}{mbi_an}[0-9]-?{mbi_a}{{2}}[0-9]{{2}}{b}"),
+        format!(
+            r"{b}[1-9]{mbi_a}{mbi_an}[0-9][- ]?{mbi_a}{mbi_an}[0-9][- ]?{mbi_a}{{2}}[0-9]{{2}}{b}"
+        ),
         format!(r"{b}[A-Z][A-Z9][0-9]{{7}}{b}"),
         format!(r"{b}[12][0-9]{{9}}{b}"),
         format!(
@@ -59,10 +64,13 @@ fn sources() -> Vec<String> {
         ),
         format!(r"{b}(?:19|20)[0-9]{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]){b}"),
         format!(
-            r"{b}(?i-u:{MONTHS}){w}{{1,3}}[0-9]{{1,2}}(?i-u:st|nd|rd|th)?,?{w}{{1,3}}(?:[0-9]{{4}}|'?[0-9]{{2}}){b}"
+            r"{b}(?i-u:{MONTHS})[ \t\r\n-]{{1,3}}[0-9]{{1,2}}(?i-u:st|nd|rd|th)?,?[ \t\r\n-]{{1,3}}(?:[0-9]{{4}}|'?[0-9]{{2}}){b}"
         ),
         format!(
             r"{b}[0-9]{{1,2}}(?i-u:st|nd|rd|th)?(?:{w}+(?i-u:of))?[ \t\r\n-]{{1,3}}(?i-u:{MONTHS}),?[ \t\r\n-]{{1,3}}(?:[0-9]{{4}}|'?[0-9]{{2}}){b}"
+        ),
+        format!(
+            r"{b}[0-9]{{1,2}}(?i-u:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[0-9]{{4}}|[0-9]{{2}}){b}"
         ),
     ]
 }
@@ -161,6 +169,14 @@ mod tests {
                 ],
             ),
             ("phone 151-397-9999", vec![]),
+            (
+                "Mar-04-1965 and 04MAR1965",
+                vec![
+                    (Kind::DateMonthFirst, "Mar-04-1965"),
+                    (Kind::DateCompactMonth, "04MAR1965"),
+                ],
+            ),
+            ("MBI 1EG4 TE5 MK73", vec![(Kind::Mbi, "1EG4 TE5 MK73")]),
         ];
         for (text, want) in cases {
             assert_eq!(kinds(text), want, "{text}");

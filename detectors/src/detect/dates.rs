@@ -100,6 +100,13 @@ pub fn parse(kind: Kind, s: &str) -> Option<Date> {
             let [day, year] = nums[..] else { return None };
             make(year, m, day as u8)
         }
+        Kind::DateCompactMonth => {
+            let d = s.trim();
+            let letters = d.find(|c: char| c.is_ascii_alphabetic())?;
+            let day: u8 = d[..letters].parse().ok()?;
+            let m = month_number(&d[letters..letters + 3])?;
+            make(d[letters + 3..].parse().ok()?, m, day)
+        }
         _ => None,
     }
 }
@@ -130,5 +137,7 @@ mod tests {
         assert_eq!(parse(DateDayFirst, "4th of March, 1965"), d(1965, 3, 4));
         assert_eq!(parse(DateDayFirst, "04-MAR-65"), d(65, 3, 4));
         assert_eq!(parse(DateMonthFirst, "Mayday 4, 1965"), None);
+        assert_eq!(parse(DateMonthFirst, "Mar-04-1965"), d(1965, 3, 4));
+        assert_eq!(parse(DateCompactMonth, "04MAR1965"), d(1965, 3, 4));
     }
 }

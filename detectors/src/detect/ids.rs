@@ -30,9 +30,11 @@ fn found(
 /// specific enough to stand alone; Medicare context makes it certain.
 pub fn mbi(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
     let raw = &t.text[start..end];
-    let plain: String = raw.chars().filter(|&c| c != '-').collect();
-    // Dashes, when present, sit after the 4th and 7th characters.
-    if raw.contains('-') && !(raw.len() == 13 && &raw[4..5] == "-" && &raw[8..9] == "-") {
+    let plain: String = raw.chars().filter(|&c| c != '-' && c != ' ').collect();
+    // Separators, when present, are the same and sit after the 4th and 7th characters.
+    if raw.len() != 11
+        && !(raw.len() == 13 && raw[4..5] == raw[8..9] && (&raw[4..5] == "-" || &raw[4..5] == " "))
+    {
         return None;
     }
     let mut confidence = 0.5;

@@ -50,14 +50,16 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
     if let Some(w) = ctx_word {
         why.push_str(&format!("; {date_kind} context \"{w}\""));
     }
-    // "Patient:" or a title right before the name marks the person.
+    // "Patient:" or a title right before the name marks the person; a
+    // patient label vouches for a name the Census lists do not have.
     if let Some(w) = t.context(Class::Patient, name.start, name.end, 24, 0) {
-        if ctx < 0.35 {
-            confidence += 0.35;
-        } else {
-            confidence += 0.1;
+        let label = w.to_ascii_lowercase();
+        let patient_label = label.starts_with("pat") || label.starts_with("pt");
+        if patient_label && name.score < 0.6 {
+            confidence += 0.4 * (0.6 - name.score);
         }
-        why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
+        confidence += if ctx < 0.35 { 0.35 } else { 0.1 };
+        why.push_str(&format!("; labelled \"{label}\""));
     }
     let (s, e) = (name.start.min(start), name.end.max(end));
     let name_text = &t.text[name.start..name.end];
@@ -88,6 +90,9 @@ fn date_context<'t>(t: &Text<'t>, start: usize, end: usize) -> (f32, Option<Stri
     // "date of service: ..."): after it they start another sentence.
     if let Some(w) = t.context(Class::Service, start, end, 60, 0) {
         return (0.5, Some(w.to_ascii_lowercase()), "dos");
+    }
+    if let Some(w) = t.context(Class::ServiceWeak, start, end, 50, 0) {
+        return (0.35, Some(w.to_ascii_lowercase()), "dos");
     }
     (0.0, None, "date")
 }

@@ -278,12 +278,25 @@ impl Walker<'_, '_> {
         bytes: &[u8],
         path: String,
     ) {
+        if let Some(kind) = archive::container(ctype, &extension(filename)) {
+            return archive::read(
+                kind,
+                bytes,
+                &path,
+                filename,
+                &self.limits.archives,
+                0,
+                self.out,
+            );
+        }
         if is_text_like(ctype, filename) {
             let text = String::from_utf8_lossy(bytes);
             return self.text(source, ctype, filename, &text);
         }
         let media = ctype.split('/').next().unwrap_or("");
-        if matches!(media, "image" | "audio" | "video" | "font") {
+        if matches!(media, "image" | "audio" | "video" | "font")
+            || is_media_ext(&extension(filename))
+        {
             // Media is not read (no OCR); it is not treated as a failure either.
             return;
         }
