@@ -35,9 +35,17 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
     let hi = ceil_boundary(t.text, (end + NAME_AFTER).min(t.text.len()));
     let candidates = names::find(t.text, lo, hi);
     // The closest name on either side.
+    // A name after the date must be on its line, or labelled ("Patient:")
+    // on a following one: unlabelled lines after a date are as likely a
+    // signature as anything about the date.
     let name = candidates
         .into_iter()
-        .filter(|n| n.end <= start || n.start >= end)
+        .filter(|n| {
+            n.end <= start
+                || (n.start >= end
+                    && (!t.text[end..n.start].contains('\n')
+                        || t.context(Class::Patient, n.start, n.end, 24, 0).is_some()))
+        })
         .min_by_key(|n| {
             if n.end <= start {
                 start - n.end
@@ -163,6 +171,14 @@ mod tests {
         (
             "Please welcome Woodrow Braxton, Phytotherapist, ext. 663",
             false,
+        ),
+        (
+            "Please order exam table paper. Delivery by 8 Jun 2024.\n\n\nRebecca Young\nHorticultural consultant",
+            false,
+        ),
+        (
+            "Date of service: 2025-07-11\nPatient: Metts, Roberto\nThe claim is pending.",
+            true,
         ),
         (
             "Edwards, Johnson and Owens Newsletter - February 13, 2024\n\nVisit letter where foot",

@@ -386,9 +386,10 @@ pub fn find(text: &str, lo: usize, hi: usize) -> Vec<Name> {
             // Words of one name are separated by white space only (or a comma after the surname).
             if let Some(prev) = words.last() {
                 let gap = &text[prev.end..t.start];
-                if !(gap.chars().all(char::is_whitespace) || (prev.comma && gap.trim() == ","))
-                    || gap.len() > 3
-                {
+                // A name never runs across a line break.
+                let spaces = gap.chars().all(|c| c == ' ' || c == '\t');
+                let comma = prev.comma && gap.trim() == "," && !gap.contains('\n');
+                if !(spaces || comma) || gap.len() > 3 {
                     break;
                 }
             }
