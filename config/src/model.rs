@@ -25,6 +25,8 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     /// `[detectors]`
     pub detectors: DetectorsConfig,
+    /// `[tls]`: outbound TLS policy.
+    pub tls: TlsConfig,
 }
 
 /// PHI detection settings.
@@ -176,6 +178,127 @@ pub struct MetricsConfig {
 pub struct DeliveryConfig {
     /// Smarthost; `None` means MX lookup.
     pub relay: Option<NextHop>,
+    /// AUTH credentials for the smarthost (sent only over TLS).
+    pub relay_auth: Option<(String, String)>,
+    /// Per-domain next hops, checked before the smarthost.
+    pub routes: Vec<Route>,
+    /// How names are resolved.
+    pub dns: DnsConfig,
+    /// Port used for hosts found by MX or A/AAAA lookup.
+    pub port: u16,
+    /// Retry schedule.
+    pub retry: RetryConfig,
+    /// Time allowed to connect to a next hop.
+    pub connect_timeout: Duration,
+    /// Time allowed for each reply from a next hop.
+    pub command_timeout: Duration,
+    /// Deliveries in progress at once.
+    pub concurrency: usize,
+    /// Deliveries in progress at once to one next hop.
+    pub per_destination: usize,
+}
+
+/// A per-domain route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Route {
+    /// Recipient domains (lower case) this route serves.
+    pub domains: Vec<String>,
+    /// Where their mail goes.
+    pub hop: NextHop,
+}
+
+/// Name resolution for delivery.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DnsConfig {
+    /// Use only the tables below, never the network (tests, labs).
+    pub static_only: bool,
+    /// MX table: domain -> exchanger host names, in preference order.
+    pub mx: Vec<(String, Vec<String>)>,
+    /// Address table: host name -> addresses.
+    pub hosts: Vec<(String, Vec<IpAddr>)>,
+}
+
+/// When to try again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryConfig {
+    /// Wait after the first failed attempt; doubled after each one.
+    pub initial: Duration,
+    /// Longest wait between attempts.
+    pub max: Duration,
+    /// Age at which a message still undelivered is bounced.
+    pub give_up_after: Duration,
+}
+
+/// How much TLS a delivery needs, Postfix-style, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TlsLevel {
+    /// Never TLS.
+    None,
+    /// TLS when offered, any certificate; plaintext otherwise.
+    May,
+    /// TLS required, any certificate.
+    Encrypt,
+    /// TLS required, certificate valid for the host name (or IP).
+    Verify,
+}
+
+impl TlsLevel {
+    /// The level's name as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsLevel::None => "none",
+            TlsLevel::May => "may",
+            TlsLevel::Encrypt => "encrypt",
+            TlsLevel::Verify => "verify",
+        }
+    }
+}
+
+/// Outbound TLS policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsConfig {
+    /// Floor for messages without PHI.
+    pub default: TlsLevel,
+    /// Floor for messages with PHI (never below `encrypt`).
+    pub phi: TlsLevel,
+    /// Extra trust anchors (PEM).
+    pub ca_file: Option<PathBuf>,
+    /// Per-destination entries.
+    pub policies: Vec<TlsPolicy>,
+}
+
+/// A destination's own TLS requirements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsPolicy {
+    /// Recipient domain (lower case).
+    pub domain: String,
+    /// Raises the floor for messages without PHI.
+    pub default: Option<TlsLevel>,
+    /// Sets the floor for PHI (never below `encrypt`).
+    pub phi: Option<TlsLevel>,
+}
+
+impl TlsConfig {
+    /// The level a message to `domain` must get.
+    pub fn required(&self, domain: &str, phi: bool) -> TlsLevel {
+        let entry = self
+            .policies
+            .iter()
+            .find(|p| p.domain.eq_ignore_ascii_case(domain));
+        let default = entry
+            .and_then(|e| e.default)
+            .map_or(self.default, |d| d.max(self.default));
+        if !phi {
+            return default;
+        }
+        let phi_level = entry.and_then(|e| e.phi).unwrap_or(self.phi);
+        phi_level.max(default).max(TlsLevel::Encrypt)
+    }
 }
 
 /// A next hop as Postfix writes it: `host:port` looks up MX records for

@@ -26,6 +26,8 @@ pub struct RawConfig {
     pub delivery: RawDelivery,
     #[serde(default)]
     pub detectors: RawDetectors,
+    #[serde(default)]
+    pub tls: RawTls,
 }
 
 /// `[server]`
@@ -153,11 +155,105 @@ impl Default for RawMetrics {
 }
 
 /// `[delivery]`
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 #[allow(missing_docs)]
 pub struct RawDelivery {
     pub relay: Option<Spanned<String>>,
+    pub relay_user: Option<String>,
+    pub relay_password: Option<String>,
+    pub route: Vec<RawRoute>,
+    pub dns: RawDns,
+    pub port: Spanned<u64>,
+    pub retry_initial_secs: Spanned<u64>,
+    pub retry_max_secs: Spanned<u64>,
+    pub give_up_after_secs: Spanned<u64>,
+    pub connect_timeout_secs: Spanned<u64>,
+    pub command_timeout_secs: Spanned<u64>,
+    pub concurrency: Spanned<u64>,
+    pub per_destination: Spanned<u64>,
+}
+
+impl Default for RawDelivery {
+    fn default() -> Self {
+        RawDelivery {
+            relay: None,
+            relay_user: None,
+            relay_password: None,
+            route: Vec::new(),
+            dns: RawDns::default(),
+            port: sp(25),
+            retry_initial_secs: sp(300),
+            retry_max_secs: sp(4 * 3600),
+            give_up_after_secs: sp(5 * 86_400),
+            connect_timeout_secs: sp(30),
+            command_timeout_secs: sp(300),
+            concurrency: sp(32),
+            per_destination: sp(4),
+        }
+    }
+}
+
+/// `[[delivery.route]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawRoute {
+    pub domains: Vec<Spanned<String>>,
+    pub relay: Spanned<String>,
+}
+
+/// `[delivery.dns]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawDns {
+    /// "system" (resolv.conf) or "static" (only the tables below: tests, labs).
+    pub mode: Spanned<String>,
+    pub mx: std::collections::BTreeMap<String, Vec<String>>,
+    pub hosts: std::collections::BTreeMap<String, Vec<Spanned<String>>>,
+}
+
+impl Default for RawDns {
+    fn default() -> Self {
+        RawDns {
+            mode: sp("system".into()),
+            mx: Default::default(),
+            hosts: Default::default(),
+        }
+    }
+}
+
+/// `[tls]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawTls {
+    pub default: Spanned<String>,
+    pub phi: Spanned<String>,
+    pub ca_file: Option<Spanned<String>>,
+    pub policy: Vec<RawTlsPolicy>,
+}
+
+impl Default for RawTls {
+    fn default() -> Self {
+        RawTls {
+            default: sp("may".into()),
+            phi: sp("verify".into()),
+            ca_file: None,
+            policy: Vec::new(),
+        }
+    }
+}
+
+/// `[[tls.policy]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawTlsPolicy {
+    pub domain: Spanned<String>,
+    pub default: Option<Spanned<String>>,
+    pub phi: Option<Spanned<String>>,
 }
 
 /// `[detectors]`

@@ -117,6 +117,75 @@ fn auth_user_needs_argon2_hash() {
 }
 
 #[test]
+fn tls_policy_floors() {
+    let cfg = Config::from_toml(
+        "t.toml",
+        r#"
+[tls]
+default = "may"
+phi = "verify"
+[[tls.policy]]
+domain = "partner.example"
+phi = "encrypt"
+[[tls.policy]]
+domain = "strict.example"
+default = "verify"
+"#,
+    )
+    .unwrap();
+    let t = &cfg.tls;
+    assert_eq!(t.required("payer.example", false), TlsLevel::May);
+    assert_eq!(t.required("payer.example", true), TlsLevel::Verify);
+    assert_eq!(t.required("partner.example", true), TlsLevel::Encrypt);
+    assert_eq!(t.required("strict.example", false), TlsLevel::Verify);
+    assert_eq!(t.required("STRICT.example", true), TlsLevel::Verify);
+}
+
+#[test]
+fn phi_never_below_encrypt_and_dane_not_yet() {
+    let e = errors(
+        "[tls]\nphi = \"may\"\n[[tls.policy]]\ndomain = \"a.example\"\nphi = \"none\"\ndefault = \"dane\"\n",
+    );
+    let got: Vec<(usize, &str)> = e.iter().map(|e| (e.line, e.key.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, "tls.phi"),
+            (5, "tls.policy.phi"),
+            (6, "tls.policy.default")
+        ]
+    );
+    assert!(e[2].message.contains("not implemented yet"));
+}
+
+#[test]
+fn delivery_routes_and_static_dns() {
+    let cfg = Config::from_toml(
+        "d.toml",
+        r#"
+[delivery]
+port = 2525
+[[delivery.route]]
+domains = ["Payer.example"]
+relay = "[127.0.0.1]:2600"
+[delivery.dns]
+mode = "static"
+mx = { "hospital.example" = ["mx1.hospital.example"] }
+hosts = { "mx1.hospital.example" = ["127.0.0.1"] }
+"#,
+    )
+    .unwrap();
+    let d = &cfg.delivery;
+    assert_eq!(d.routes[0].domains, vec!["payer.example"]);
+    assert!(d.dns.static_only);
+    assert_eq!(
+        d.dns.hosts[0].1,
+        vec!["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]
+    );
+    assert_eq!(d.retry.give_up_after.as_secs(), 5 * 86_400);
+}
+
+#[test]
 fn next_hop_forms() {
     use crate::validate::parse_next_hop;
     let h = parse_next_hop("smtp.example.com:587").unwrap();

@@ -10,6 +10,7 @@
 mod envelope;
 mod id;
 pub mod record;
+mod status;
 mod writer;
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use envelope::Envelope;
 pub use id::{IdGenerator, QueueId};
 use record::{Reader, Record, Stop};
+pub use status::{RcptState, StatusUpdate};
 use writer::{Request, Writer, segment_path, sync_dir};
 
 /// Spool failures, as values: the session maps them to SMTP replies.
@@ -46,6 +48,9 @@ pub enum SpoolError {
     /// The writer thread has stopped.
     #[error("spool writer has stopped")]
     Closed,
+    /// No waiting message has this ID.
+    #[error("no waiting message {0}")]
+    NotFound(QueueId),
 }
 
 impl SpoolError {
@@ -72,6 +77,10 @@ pub struct StoredMessage {
     pub message: Option<Vec<u8>>,
     /// Segment number holding it.
     pub segment: u64,
+    /// Offset of its record in the segment.
+    pub offset: u64,
+    /// State of each recipient, in `rcpt_to` order.
+    pub rcpts: Vec<RcptState>,
 }
 
 /// What a scan of the spool found.
@@ -108,20 +117,33 @@ pub fn scan(dir: &Path, with_content: bool) -> Result<Scan, SpoolError> {
             }
         };
         loop {
+            let offset = reader.offset();
             match reader
                 .next_record()
                 .map_err(|e| SpoolError::from_io("read segment", e))?
             {
                 Ok(Record::Message { envelope, message }) => {
                     let id = envelope.id;
+                    let rcpts = vec![RcptState::Pending; envelope.rcpt_to.len()];
                     live.insert(
                         id,
                         StoredMessage {
                             envelope: *envelope,
                             message: with_content.then_some(message),
                             segment: seq,
+                            offset,
+                            rcpts,
                         },
                     );
+                }
+                Ok(Record::Status(id, updates)) => {
+                    if let Some(m) = live.get_mut(&id) {
+                        for u in updates {
+                            if let Some(slot) = m.rcpts.get_mut(u.rcpt as usize) {
+                                *slot = u.state;
+                            }
+                        }
+                    }
                 }
                 Ok(Record::Done(id)) => {
                     live.remove(&id);
@@ -176,19 +198,20 @@ struct Inner {
 /// still exists, or the message would come back after a restart.
 #[derive(Debug, Default)]
 struct Index {
-    segment_of: HashMap<QueueId, u64>,
+    /// Where each waiting message's record is: (segment, offset).
+    segment_of: HashMap<QueueId, (u64, u64)>,
     waiting: BTreeMap<u64, usize>,
 }
 
 impl Index {
-    fn added(&mut self, id: QueueId, seq: u64) {
-        self.segment_of.insert(id, seq);
+    fn added(&mut self, id: QueueId, seq: u64, offset: u64) {
+        self.segment_of.insert(id, (seq, offset));
         *self.waiting.entry(seq).or_insert(0) += 1;
     }
 
     /// Marks `id` gone; returns the segments that may now be removed.
     fn finished(&mut self, id: QueueId) -> Vec<u64> {
-        if let Some(seq) = self.segment_of.remove(&id)
+        if let Some((seq, _)) = self.segment_of.remove(&id)
             && let Some(n) = self.waiting.get_mut(&seq)
         {
             *n -= 1;
@@ -255,7 +278,7 @@ impl Spool {
             index.waiting.entry(seq).or_insert(0);
         }
         for m in &found.messages {
-            index.added(m.envelope.id, m.segment);
+            index.added(m.envelope.id, m.segment, m.offset);
         }
         let next_seq = found.segments.last().map_or(1, |s| s + 1);
         let writer = Writer::create(dir, next_seq, segment_size, group_commit)?;
@@ -292,15 +315,40 @@ impl Spool {
     /// Appends a message and returns once it is on stable storage.
     /// `parts` are concatenated to form the stored message.
     pub async fn append(&self, envelope: &Envelope, parts: &[&[u8]]) -> Result<(), SpoolError> {
-        let seq = self.submit(record::encode_message(envelope, parts)).await?;
-        self.index().added(envelope.id, seq);
+        let (seq, offset) = self.submit(record::encode_message(envelope, parts)).await?;
+        self.index().added(envelope.id, seq, offset);
         Ok(())
+    }
+
+    /// Records recipient state changes; returns once they are durable.
+    pub async fn update(&self, id: QueueId, updates: &[StatusUpdate]) -> Result<(), SpoolError> {
+        self.submit(record::encode_status(id, updates))
+            .await
+            .map(|_| ())
+    }
+
+    /// Reads a waiting message back: its envelope and content.
+    pub async fn read(&self, id: QueueId) -> Result<(Envelope, Vec<u8>), SpoolError> {
+        let place = self.index().segment_of.get(&id).copied();
+        let (seq, offset) = place.ok_or(SpoolError::NotFound(id))?;
+        let path = segment_path(&self.inner.dir, seq);
+        let record = tokio::task::spawn_blocking(move || {
+            let f = File::open(&path)?;
+            record::read_at(&f, offset)
+        })
+        .await
+        .map_err(|_| SpoolError::Closed)?
+        .map_err(|e| SpoolError::from_io("read a message back", e))?;
+        match record {
+            Record::Message { envelope, message } if envelope.id == id => Ok((*envelope, message)),
+            _ => Err(SpoolError::NotFound(id)),
+        }
     }
 
     /// Records that a message has left the spool; segments left with no
     /// waiting message are removed.
     pub async fn complete(&self, id: QueueId) -> Result<(), SpoolError> {
-        let seq = self.submit(record::encode_done(id)).await?;
+        let (seq, _) = self.submit(record::encode_done(id)).await?;
         let free = {
             let mut index = self.index();
             // The done record's segment counts as known, so that it is the
@@ -318,7 +366,7 @@ impl Spool {
         self.inner.index.lock().expect("spool index lock")
     }
 
-    async fn submit(&self, bytes: Vec<u8>) -> Result<u64, SpoolError> {
+    async fn submit(&self, bytes: Vec<u8>) -> Result<(u64, u64), SpoolError> {
         let (done, wait) = oneshot::channel();
         let req = Request::Append { bytes, done };
         self.inner.tx.send(req).map_err(|_| SpoolError::Closed)?;

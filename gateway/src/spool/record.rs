@@ -6,11 +6,12 @@
 //!            crc = CRC-32 (IEEE) over kind and payload
 //! message := id:u64le env_len:u32le envelope-json[env_len] message-bytes
 //! done    := id:u64le
+//! status  := id:u64le status-json          (per-recipient updates)
 //! ```
 
 use std::io::{self, Read};
 
-use super::{Envelope, QueueId};
+use super::{Envelope, QueueId, StatusUpdate};
 
 /// First bytes of every segment file.
 pub const MAGIC: &[u8; 8] = b"PHIGSEG1";
@@ -27,6 +28,8 @@ pub enum Kind {
     Message = 1,
     /// The message with this ID has left the spool.
     Done = 2,
+    /// Recipient states of a message changed.
+    Status = 3,
 }
 
 /// Encodes a message record: envelope, then the message as `parts` (the
@@ -43,6 +46,16 @@ pub fn encode_message(env: &Envelope, parts: &[&[u8]]) -> Vec<u8> {
         payload.extend_from_slice(p);
     }
     seal(Kind::Message, payload)
+}
+
+/// Encodes a status record.
+pub fn encode_status(id: QueueId, updates: &[StatusUpdate]) -> Vec<u8> {
+    let json = serde_json::to_vec(updates).expect("status updates always serialise");
+    let mut payload = Vec::with_capacity(HEADER_LEN + 8 + json.len());
+    payload.extend_from_slice(&[0; HEADER_LEN]);
+    payload.extend_from_slice(&id.as_u64().to_le_bytes());
+    payload.extend_from_slice(&json);
+    seal(Kind::Status, payload)
 }
 
 /// Encodes a done record.
@@ -64,6 +77,29 @@ fn seal(kind: Kind, mut buf: Vec<u8>) -> Vec<u8> {
     buf
 }
 
+/// Reads the single record at `offset` of an open segment (for reading a
+/// waiting message back by its index entry).
+pub fn read_at(file: &std::fs::File, offset: u64) -> io::Result<Record> {
+    use std::os::unix::fs::FileExt;
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "spool record damaged");
+    let mut header = [0u8; HEADER_LEN];
+    file.read_exact_at(&mut header, offset)?;
+    let len = u32::from_le_bytes(header[0..4].try_into().expect("4 bytes"));
+    let crc = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes"));
+    if len > MAX_RECORD {
+        return Err(bad());
+    }
+    let mut payload = vec![0u8; len as usize];
+    file.read_exact_at(&mut payload, offset + HEADER_LEN as u64)?;
+    let mut h = crc32fast::Hasher::new();
+    h.update(&header[8..9]);
+    h.update(&payload);
+    if h.finalize() != crc {
+        return Err(bad());
+    }
+    decode(header[8], payload).ok_or_else(bad)
+}
+
 /// A record read back.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Record {
@@ -76,6 +112,8 @@ pub enum Record {
     },
     /// A message left the spool.
     Done(QueueId),
+    /// Recipient states changed.
+    Status(QueueId, Vec<StatusUpdate>),
 }
 
 /// Why reading stopped before the end of a segment.
@@ -168,6 +206,10 @@ fn decode(kind: u8, payload: Vec<u8>) -> Option<Record> {
             })
         }
         k if k == Kind::Done as u8 => Some(Record::Done(id)),
+        k if k == Kind::Status as u8 => {
+            let updates = serde_json::from_slice(payload.get(8..)?).ok()?;
+            Some(Record::Status(id, updates))
+        }
         _ => None,
     }
 }

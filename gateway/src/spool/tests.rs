@@ -61,6 +61,56 @@ async fn segments_roll_at_the_configured_size() {
     assert_eq!(found.segments, vec![1, 2, 3]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_are_read_back_by_id_and_statuses_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path(), 1 << 16, true).unwrap().spool;
+    let mut tasks = Vec::new();
+    for i in 0..50u32 {
+        let s = spool.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = format!("body {i}\r\n")
+                .repeat(100 + i as usize)
+                .into_bytes();
+            let mut env = envelope(&s, &body);
+            env.rcpt_to.push("second@y.example".into());
+            s.append(&env, &[&body]).await.unwrap();
+            (env.id, body)
+        }));
+    }
+    let mut sent = Vec::new();
+    for t in tasks {
+        sent.push(t.await.unwrap());
+    }
+    for (id, body) in &sent {
+        let (env, content) = spool.read(*id).await.unwrap();
+        assert_eq!(env.id, *id);
+        assert_eq!(&content, body);
+    }
+    let (id, _) = sent[7];
+    let delivered = RcptState::Delivered {
+        at: 5,
+        reply: "250 ok".into(),
+    };
+    spool
+        .update(
+            id,
+            &[StatusUpdate {
+                rcpt: 1,
+                state: delivered.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    let found = scan(dir.path(), false).unwrap();
+    let m = found.messages.iter().find(|m| m.envelope.id == id).unwrap();
+    assert_eq!(m.rcpts, vec![RcptState::Pending, delivered]);
+    assert!(matches!(
+        spool.read(QueueId::from_u64(1)).await,
+        Err(SpoolError::NotFound(_))
+    ));
+}
+
 #[tokio::test]
 async fn done_messages_are_not_waiting() {
     let dir = tempfile::tempdir().unwrap();

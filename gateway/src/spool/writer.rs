@@ -21,7 +21,7 @@ pub(crate) enum Request {
     /// Append a record; answered with the segment it went into once durable.
     Append {
         bytes: Vec<u8>,
-        done: oneshot::Sender<Result<u64, SpoolError>>,
+        done: oneshot::Sender<Result<(u64, u64), SpoolError>>,
     },
     /// Remove a segment none of whose messages is still waiting.
     Remove(u64),
@@ -30,7 +30,7 @@ pub(crate) enum Request {
 /// An append waiting in a batch.
 struct Pending {
     bytes: Vec<u8>,
-    done: oneshot::Sender<Result<u64, SpoolError>>,
+    done: oneshot::Sender<Result<(u64, u64), SpoolError>>,
 }
 
 /// Records above this many bytes in one batch wait for the next one; keeps
@@ -101,8 +101,15 @@ impl Writer {
                 if let Err(e) = &result {
                     tracing::error!(error = %e, records = batch.len(), "spool write failed");
                 }
+                // Each record's place: the segment, and its offset within it.
+                let mut offset = 0;
                 for r in batch.drain(..) {
-                    let _ = r.done.send(result.clone());
+                    let len = r.bytes.len() as u64;
+                    let _ = r.done.send(result.clone().map(|(seq, start)| {
+                        let at = start + offset;
+                        offset += len;
+                        (seq, at)
+                    }));
                 }
             }
             if !removals.is_empty() {
@@ -123,7 +130,9 @@ impl Writer {
         }
     }
 
-    fn write_batch(&mut self, batch: &[Pending]) -> Result<u64, SpoolError> {
+    /// Writes and syncs a batch; returns the segment and the offset where
+    /// the batch begins.
+    fn write_batch(&mut self, batch: &[Pending]) -> Result<(u64, u64), SpoolError> {
         if self.size >= self.segment_size {
             self.roll()?;
         }
@@ -135,7 +144,7 @@ impl Writer {
         match written {
             Ok(()) => {
                 self.size += batch.iter().map(|r| r.bytes.len() as u64).sum::<u64>();
-                Ok(self.seq)
+                Ok((self.seq, start))
             }
             Err(e) => {
                 // Take back whatever part of the batch reached the file, so the
