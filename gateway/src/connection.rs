@@ -237,6 +237,7 @@ impl Connection {
             unix_secs: now,
         }
         .header();
+        let phi = self.inspect(&msg.body).await;
         let tx = &msg.transaction;
         let envelope = Envelope {
             id,
@@ -250,13 +251,29 @@ impl Connection {
             tls: facts.tls.clone(),
             auth_user: facts.auth_user.clone(),
             size: (trace.len() + msg.body.len()) as u64,
-            phi: None,
+            phi: Some(phi),
         };
         spool
             .append(&envelope, &[trace.as_bytes(), &msg.body])
             .await?;
+        self.shared.queue.notify(id);
         tracing::info!(queue_id = %id, recipients = envelope.rcpt_to.len(), size = envelope.size, "queued");
         Ok(id)
+    }
+
+    /// Whether the message must be treated as carrying PHI: the detectors
+    /// found some, or part of it could not be inspected. Runs off the async
+    /// threads (a large attachment takes a while); if inspection fails for
+    /// any reason the answer is yes.
+    async fn inspect(&self, body: &[u8]) -> bool {
+        let engine = self.shared.engine.clone();
+        let body = body.to_vec();
+        tokio::task::spawn_blocking(move || {
+            let r = engine.scan(&body);
+            r.phi || r.uninspectable
+        })
+        .await
+        .unwrap_or(true)
     }
 
     /// Reads message content after 354 up to the terminating dot line.

@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod cli;
 mod connection;
+pub mod delivery;
 pub mod inspect;
 pub mod received;
 pub mod scan;

@@ -31,6 +31,12 @@ pub enum StartError {
     /// The TLS identity could not be loaded.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The detectors could not be built from `[detectors]`.
+    #[error("detectors: {0}")]
+    Detectors(#[from] phigate_detectors::BuildError),
+    /// Outbound TLS trust anchors could not be loaded.
+    #[error("{0}")]
+    Trust(String),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -47,6 +53,10 @@ pub(crate) struct Shared {
     pub limits: Limits,
     pub spool: Spool,
     pub acceptor: Option<TlsAcceptor>,
+    /// PHI detectors, run on every message before it is spooled.
+    pub engine: Arc<phigate_detectors::Engine>,
+    /// Tells the queue manager about new messages.
+    pub queue: crate::delivery::QueueHandle,
 }
 
 /// Counts sessions in total and per client address.
@@ -98,6 +108,8 @@ fn take_slot(
 pub struct Server {
     listeners: Vec<TcpListener>,
     shared: Arc<Shared>,
+    queue_rx: tokio::sync::mpsc::UnboundedReceiver<crate::spool::QueueId>,
+    trust: crate::delivery::tls::Trust,
     /// Messages found waiting in the spool at start.
     pub waiting: usize,
 }
@@ -112,6 +124,9 @@ impl Server {
             .as_ref()
             .map(crate::tls::acceptor)
             .transpose()?;
+        let engine = Arc::new(crate::inspect::engine(&config.detectors)?);
+        let trust = crate::delivery::queue::trust(&config).map_err(StartError::Trust)?;
+        let (queue, queue_rx) = crate::delivery::queue::channel();
         let sp = &config.spool;
         let opened = Spool::open(&sp.dir, sp.segment_size, sp.group_commit).map_err(|source| {
             StartError::Spool {
@@ -138,7 +153,11 @@ impl Server {
                 limits,
                 spool: opened.spool,
                 acceptor,
+                engine,
+                queue,
             }),
+            queue_rx,
+            trust,
             waiting: opened.waiting,
         })
     }
@@ -156,6 +175,13 @@ impl Server {
     /// all have ended or the configured grace period is over.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let (stop_tx, stop_rx) = watch::channel(false);
+        crate::delivery::queue::spawn(
+            self.shared.spool.clone(),
+            self.shared.config.clone(),
+            self.trust,
+            (self.shared.queue.clone(), self.queue_rx),
+            stop_rx.clone(),
+        );
         // Every session holds a clone of `done_tx`; when the last one is
         // dropped, `done_rx` yields None: all sessions have ended.
         let (done_tx, mut done_rx) = mpsc::channel::<()>(1);

@@ -3,6 +3,7 @@
 
 mod conversation;
 mod crash;
+mod delivery;
 mod interop;
 mod limits;
 mod relay;

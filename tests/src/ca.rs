@@ -42,7 +42,16 @@ impl TestCa {
     /// Issues a server certificate for `names` (DNS names or IP addresses)
     /// and writes it with its key into `dir` as `<stem>.crt` / `<stem>.key`.
     pub fn issue(&self, dir: &Path, stem: &str, names: &[&str]) -> Identity {
+        self.issue_with(dir, stem, names, false)
+    }
+
+    /// Like [`TestCa::issue`]; `expired` makes a certificate that ran out in 2020.
+    pub fn issue_with(&self, dir: &Path, stem: &str, names: &[&str], expired: bool) -> Identity {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+        }
         params.distinguished_name.push(DnType::CommonName, names[0]);
         params.subject_alt_names = names
             .iter()

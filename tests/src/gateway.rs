@@ -19,6 +19,8 @@ pub struct GatewayBuilder {
     spool: Vec<String>,
     tls: Option<Identity>,
     users: Vec<(String, String)>,
+    /// Raw TOML appended to the config (routes, [tls], [delivery] keys).
+    extra: Vec<String>,
 }
 
 impl Default for GatewayBuilder {
@@ -40,7 +42,14 @@ impl GatewayBuilder {
             spool: Vec::new(),
             tls: None,
             users: Vec::new(),
+            extra: Vec::new(),
         }
+    }
+
+    /// Appends raw TOML (whole tables: `[tls]`, `[[delivery.route]]`...).
+    pub fn toml(mut self, text: &str) -> Self {
+        self.extra.push(text.to_string());
+        self
     }
 
     /// The directory holding config, spool and certificates.
@@ -98,6 +107,15 @@ impl GatewayBuilder {
             t += "\n";
         }
         t += &format!("[audit]\ndir = \"{}\"\n", d.join("audit").display());
+        // Tests never ask real DNS: only routes and the static table.
+        if !self.extra.iter().any(|e| e.contains("[delivery.dns]")) {
+            t += "[delivery.dns]\nmode = \"static\"\n";
+        }
+        for e in &self.extra {
+            t += "\n";
+            t += e;
+            t += "\n";
+        }
         t += "[metrics]\nlisten = \"127.0.0.1:0\"\n";
         t
     }

@@ -1,0 +1,430 @@
+//! A small SMTP client for delivery.
+//!
+//! Not lettre: its async transport treats a rejected RCPT as a failure of
+//! the whole send, while a relay must keep per-recipient outcomes (some 250,
+//! some 4xx, some 5xx) and go on with the accepted ones; and we need to run
+//! STARTTLS ourselves, see the negotiated version, cipher and peer
+//! certificate, and ask the TLS policy for a [`Permit`] between the
+//! handshake and `MAIL FROM`. This client does exactly that and no more.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use phigate_config::TlsLevel;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+use super::tls::{Permit, PolicyRefusal, TlsDetails, Trust, permit};
+
+/// One delivery attempt's work.
+pub struct Job<'a> {
+    /// Our EHLO name.
+    pub helo: &'a str,
+    /// Reverse-path ("" = null sender).
+    pub from: &'a str,
+    /// Recipients to attempt.
+    pub rcpts: &'a [String],
+    /// The message, CRLF line endings.
+    pub message: &'a [u8],
+    /// Whether the content is 8-bit (BODY=8BITMIME).
+    pub eight_bit: bool,
+    /// Whether SMTPUTF8 is needed.
+    pub smtputf8: bool,
+    /// TLS the policy requires.
+    pub required: TlsLevel,
+    /// AUTH credentials (smarthost), used only over TLS.
+    pub auth: Option<(&'a str, &'a str)>,
+    /// Time to connect.
+    pub connect_timeout: Duration,
+    /// Time for each reply.
+    pub command_timeout: Duration,
+}
+
+/// A next hop host.
+#[derive(Debug, Clone)]
+pub struct Hop {
+    /// Name the certificate must match (host name, or the IP as text).
+    pub name: String,
+    /// Address to connect to.
+    pub addr: SocketAddr,
+}
+
+/// What happened to one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RcptResult {
+    /// The server took the message for this recipient.
+    Delivered(String),
+    /// Refused for good (5xx).
+    Permanent(String),
+    /// Try again later (4xx, connection trouble, policy).
+    Temporary(String),
+}
+
+/// The record of one attempt (host, TLS, per-recipient replies, time).
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// Host name and address tried.
+    pub hop: Hop,
+    /// TLS as negotiated, if any.
+    pub tls: Option<TlsDetails>,
+    /// Outcome per recipient, in `Job::rcpts` order.
+    pub results: Vec<RcptResult>,
+    /// Set when the TLS policy stopped the message before anything was sent.
+    pub refusal: Option<PolicyRefusal>,
+    /// Whether the connection itself failed (try the next host).
+    pub connection_failed: bool,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// A failure that ends the session for every recipient.
+enum Stop {
+    Temp(String),
+    Perm(String),
+    Policy(PolicyRefusal),
+    /// `may`: the handshake failed; try again without TLS.
+    RetryPlain,
+    Connect(String),
+}
+
+/// Delivers `job` to `hop`.
+pub async fn deliver(hop: &Hop, job: &Job<'_>, trust: &Trust) -> Attempt {
+    let started = Instant::now();
+    let mut tls = None;
+    let mut result = session(hop, job, trust, true, &mut tls).await;
+    if matches!(result, Err(Stop::RetryPlain)) {
+        tls = None;
+        result = session(hop, job, trust, false, &mut tls).await;
+    }
+    let n = job.rcpts.len();
+    let mut attempt = Attempt {
+        hop: hop.clone(),
+        tls,
+        results: Vec::new(),
+        refusal: None,
+        connection_failed: false,
+        duration: started.elapsed(),
+    };
+    attempt.results = match result {
+        Ok(r) => r,
+        Err(Stop::Temp(m)) => vec![RcptResult::Temporary(m); n],
+        Err(Stop::Perm(m)) => vec![RcptResult::Permanent(m); n],
+        Err(Stop::Connect(m)) => {
+            attempt.connection_failed = true;
+            vec![RcptResult::Temporary(m); n]
+        }
+        Err(Stop::Policy(p)) => {
+            let text = p.to_string();
+            attempt.refusal = Some(p);
+            vec![RcptResult::Temporary(text); n]
+        }
+        Err(Stop::RetryPlain) => {
+            vec![RcptResult::Temporary("TLS handshake failed twice".into()); n]
+        }
+    };
+    attempt
+}
+
+/// A reply: code and text lines.
+struct Reply {
+    code: u16,
+    text: String,
+}
+
+impl Reply {
+    fn line(&self) -> String {
+        format!("{} {}", self.code, self.text)
+    }
+}
+
+struct Io<S> {
+    r: BufReader<S>,
+    wait: Duration,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
+    async fn reply(&mut self) -> Result<Reply, Stop> {
+        let mut text = String::new();
+        for _ in 0..100 {
+            let mut line = String::new();
+            let n = timeout(self.wait, self.r.read_line(&mut line))
+                .await
+                .map_err(|_| Stop::Temp("timed out waiting for the server".into()))?
+                .map_err(|e| Stop::Temp(format!("connection lost: {e}")))?;
+            if n == 0 {
+                return Err(Stop::Temp("connection closed by the server".into()));
+            }
+            let line = line.trim_end();
+            let code = line.get(..3).and_then(|c| c.parse::<u16>().ok());
+            let Some(code) = code.filter(|c| (200..600).contains(c)) else {
+                return Err(Stop::Temp("malformed reply from the server".into()));
+            };
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(line.get(4..).unwrap_or(""));
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return Ok(Reply { code, text });
+            }
+        }
+        Err(Stop::Temp("reply too long".into()))
+    }
+
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        let w = self.r.get_mut();
+        timeout(self.wait, async {
+            w.write_all(bytes).await?;
+            w.flush().await
+        })
+        .await
+        .map_err(|_| Stop::Temp("timed out writing to the server".into()))?
+        .map_err(|e| Stop::Temp(format!("connection lost: {e}")))
+    }
+
+    async fn cmd(&mut self, line: &str) -> Result<Reply, Stop> {
+        self.send(format!("{line}\r\n").as_bytes()).await?;
+        self.reply().await
+    }
+
+    async fn ehlo(&mut self, helo: &str) -> Result<Vec<String>, Stop> {
+        let r = self.cmd(&format!("EHLO {helo}")).await?;
+        if r.code == 250 {
+            // Keywords after the first line, upper case.
+            return Ok(r.text.split(' ').map(|s| s.to_ascii_uppercase()).collect());
+        }
+        let r = self.cmd(&format!("HELO {helo}")).await?;
+        match r.code {
+            250 => Ok(Vec::new()),
+            c if c >= 500 => Err(Stop::Perm(r.line())),
+            _ => Err(Stop::Temp(r.line())),
+        }
+    }
+}
+
+async fn session(
+    hop: &Hop,
+    job: &Job<'_>,
+    trust: &Trust,
+    try_tls: bool,
+    tls_out: &mut Option<TlsDetails>,
+) -> Result<Vec<RcptResult>, Stop> {
+    let tcp = timeout(job.connect_timeout, TcpStream::connect(hop.addr))
+        .await
+        .map_err(|_| Stop::Connect(format!("connect to {} timed out", hop.addr)))?
+        .map_err(|e| Stop::Connect(format!("connect to {}: {e}", hop.addr)))?;
+    let _ = tcp.set_nodelay(true);
+    let mut io = Io {
+        r: BufReader::new(tcp),
+        wait: job.command_timeout,
+    };
+    let greeting = io.reply().await?;
+    if greeting.code != 220 {
+        return Err(Stop::Connect(format!("greeting: {}", greeting.line())));
+    }
+    let ext = io.ehlo(job.helo).await?;
+    let offers_tls = ext.iter().any(|e| e == "STARTTLS");
+    let want_tls = try_tls && job.required > TlsLevel::None && offers_tls;
+    if !want_tls {
+        let p = permit(job.required, None).map_err(Stop::Policy)?;
+        return transaction(&mut io, job, &ext, p).await;
+    }
+    let r = io.cmd("STARTTLS").await?;
+    if r.code != 220 {
+        return match job.required {
+            TlsLevel::May => Err(Stop::RetryPlain),
+            level => Err(Stop::Policy(PolicyRefusal::Handshake {
+                level: level.as_str(),
+                error: r.line(),
+            })),
+        };
+    }
+    if !io.r.buffer().is_empty() {
+        return Err(Stop::Temp(
+            "server sent data before the TLS handshake".into(),
+        ));
+    }
+    let (config, check) = trust.client_config(job.required == TlsLevel::Verify);
+    let name = match hop.name.parse::<std::net::IpAddr>() {
+        Ok(ip) => ServerName::IpAddress(ip.into()),
+        Err(_) => ServerName::try_from(hop.name.clone())
+            .map_err(|_| Stop::Temp(format!("bad host name {}", hop.name)))?,
+    };
+    let connector = tokio_rustls::TlsConnector::from(Arc::clone(&config));
+    let handshake = timeout(
+        job.command_timeout,
+        connector.connect(name, io.r.into_inner()),
+    )
+    .await;
+    let recorded = check.lock().expect("cert slot").clone();
+    let stream = match handshake {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            let error = recorded
+                .and_then(|c| c.error)
+                .unwrap_or_else(|| e.to_string());
+            return match job.required {
+                TlsLevel::May => Err(Stop::RetryPlain),
+                TlsLevel::Verify => Err(Stop::Policy(PolicyRefusal::NotVerified(error))),
+                level => Err(Stop::Policy(PolicyRefusal::Handshake {
+                    level: level.as_str(),
+                    error,
+                })),
+            };
+        }
+        Err(_) => return Err(Stop::Temp("TLS handshake timed out".into())),
+    };
+    let (_, conn) = stream.get_ref();
+    let details = TlsDetails {
+        version: conn
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default(),
+        cipher: conn
+            .negotiated_cipher_suite()
+            .map(|c| format!("{:?}", c.suite()))
+            .unwrap_or_default(),
+        verified: recorded.as_ref().is_some_and(|c| c.error.is_none()),
+        verify_error: recorded.as_ref().and_then(|c| c.error.clone()),
+        subject: recorded
+            .as_ref()
+            .map(|c| c.subject.clone())
+            .unwrap_or_default(),
+        fingerprint: recorded
+            .as_ref()
+            .map(|c| c.fingerprint.clone())
+            .unwrap_or_default(),
+    };
+    *tls_out = Some(details.clone());
+    let p = permit(job.required, Some(&details)).map_err(Stop::Policy)?;
+    let mut io = Io {
+        r: BufReader::new(stream),
+        wait: job.command_timeout,
+    };
+    let ext = io.ehlo(job.helo).await?;
+    if let Some((user, pass)) = job.auth {
+        use base64::Engine;
+        let cred = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pass}"));
+        let r = io.cmd(&format!("AUTH PLAIN {cred}")).await?;
+        if r.code != 235 {
+            return Err(if r.code >= 500 {
+                Stop::Perm(format!("smarthost AUTH: {}", r.line()))
+            } else {
+                Stop::Temp(r.line())
+            });
+        }
+    }
+    transaction(&mut io, job, &ext, p).await
+}
+
+/// MAIL, RCPT for each recipient, DATA. Needs a [`Permit`]: the TLS policy
+/// has approved this channel.
+async fn transaction<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut Io<S>,
+    job: &Job<'_>,
+    ext: &[String],
+    _permit: Permit,
+) -> Result<Vec<RcptResult>, Stop> {
+    let mut mail = format!("MAIL FROM:<{}>", job.from);
+    if ext.iter().any(|e| e == "SIZE") {
+        mail.push_str(&format!(" SIZE={}", job.message.len()));
+    }
+    if job.eight_bit && ext.iter().any(|e| e == "8BITMIME") {
+        mail.push_str(" BODY=8BITMIME");
+    }
+    if job.smtputf8 {
+        if !ext.iter().any(|e| e == "SMTPUTF8") {
+            return Err(Stop::Perm(
+                "the server does not support SMTPUTF8, which this message needs".into(),
+            ));
+        }
+        mail.push_str(" SMTPUTF8");
+    }
+    let r = io.cmd(&mail).await?;
+    match r.code {
+        250 => {}
+        c if c >= 500 => return Err(Stop::Perm(r.line())),
+        _ => return Err(Stop::Temp(r.line())),
+    }
+    let mut results = Vec::with_capacity(job.rcpts.len());
+    for rcpt in job.rcpts {
+        let r = io.cmd(&format!("RCPT TO:<{rcpt}>")).await?;
+        results.push(match r.code {
+            250 | 251 => RcptResult::Delivered(String::new()),
+            c if c >= 500 => RcptResult::Permanent(r.line()),
+            _ => RcptResult::Temporary(r.line()),
+        });
+    }
+    if !results
+        .iter()
+        .any(|r| matches!(r, RcptResult::Delivered(_)))
+    {
+        let _ = io.cmd("QUIT").await;
+        return Ok(results);
+    }
+    let r = io.cmd("DATA").await?;
+    if r.code != 354 {
+        let outcome = if r.code >= 500 {
+            RcptResult::Permanent(r.line())
+        } else {
+            RcptResult::Temporary(r.line())
+        };
+        return Ok(accepted_become(results, outcome));
+    }
+    io.send(&dot_stuffed(job.message)).await?;
+    let r = match io.reply().await {
+        Ok(r) => r,
+        // Lost after the data: the server may or may not have it. Retrying
+        // may deliver twice; not retrying may lose it. We retry.
+        Err(Stop::Temp(m)) => return Ok(accepted_become(results, RcptResult::Temporary(m))),
+        Err(e) => return Err(e),
+    };
+    let outcome = match r.code {
+        250 => RcptResult::Delivered(r.line()),
+        c if c >= 500 => RcptResult::Permanent(r.line()),
+        _ => RcptResult::Temporary(r.line()),
+    };
+    let _ = io.cmd("QUIT").await;
+    Ok(accepted_become(results, outcome))
+}
+
+fn accepted_become(results: Vec<RcptResult>, outcome: RcptResult) -> Vec<RcptResult> {
+    results
+        .into_iter()
+        .map(|r| match r {
+            RcptResult::Delivered(_) => outcome.clone(),
+            other => other,
+        })
+        .collect()
+}
+
+/// Dot-stuffs a CRLF message and appends the end-of-data line.
+pub fn dot_stuffed(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + message.len() / 64 + 5);
+    let mut line_start = true;
+    for &b in message {
+        if line_start && b == b'.' {
+            out.push(b'.');
+        }
+        out.push(b);
+        line_start = b == b'\n';
+    }
+    if !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dot_stuffed;
+
+    #[test]
+    fn stuffing() {
+        assert_eq!(dot_stuffed(b"a\r\n.b\r\n"), b"a\r\n..b\r\n.\r\n");
+        assert_eq!(dot_stuffed(b".x"), b"..x\r\n.\r\n");
+    }
+}

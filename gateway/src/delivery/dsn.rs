@@ -1,0 +1,147 @@
+//! Delivery status notifications (RFC 3464) for recipients that failed for
+//! good. The report names the recipients and the reasons; it never quotes
+//! the original message or its headers, which may carry PHI.
+
+use crate::received::rfc5322_date;
+use crate::spool::{Envelope, QueueId};
+
+/// One failed recipient and why.
+pub struct Failed<'a> {
+    /// The recipient address.
+    pub rcpt: &'a str,
+    /// Human reason (the remote reply, or our own explanation).
+    pub reason: &'a str,
+}
+
+/// The text used when policy kept a PHI message from an unverified server.
+pub const TLS_POLICY_REASON: &str = "the recipient's server does not offer verified TLS; \
+the message was not sent, to protect health information";
+
+/// Enhanced status code found in a reply, or a generic one.
+fn status_of(reason: &str) -> String {
+    reason
+        .split_whitespace()
+        .find(|w| {
+            let p: Vec<&str> = w.split('.').collect();
+            p.len() == 3
+                && p[0] == "5"
+                && p.iter()
+                    .all(|x| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit()))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            if reason.contains("TLS") {
+                "5.7.0".into()
+            } else {
+                "5.0.0".into()
+            }
+        })
+}
+
+/// Builds the DSN message (CRLF line endings) for `original`.
+pub fn build(
+    hostname: &str,
+    original: &Envelope,
+    failed: &[Failed<'_>],
+    id: QueueId,
+    now: u64,
+) -> Vec<u8> {
+    let boundary = format!("{id}/{hostname}");
+    let mut human = String::new();
+    for f in failed {
+        human.push_str(&format!("<{}>: {}\r\n", f.rcpt, single_line(f.reason)));
+    }
+    let mut status = format!(
+        "Reporting-MTA: dns; {hostname}\r\nX-Phigate-Queue-ID: {}\r\nArrival-Date: {}\r\n",
+        original.id,
+        rfc5322_date(original.received_at)
+    );
+    for f in failed {
+        status.push_str(&format!(
+            "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\nDiagnostic-Code: smtp; {}\r\n",
+            f.rcpt,
+            status_of(f.reason),
+            single_line(f.reason)
+        ));
+    }
+    format!(
+        "From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n\
+         To: <{to}>\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\n\
+         Date: {date}\r\n\
+         Message-ID: <{id}.dsn@{hostname}>\r\n\
+         Auto-Submitted: auto-replied\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\"\r\n\
+         \r\n\
+         --{boundary}\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         This is the mail system at {hostname}.\r\n\
+         \r\n\
+         Your message (queue ID {orig}, received {recv}) could not be delivered\r\n\
+         to the recipients below. It is not attached, to keep any health\r\n\
+         information it holds from travelling again.\r\n\
+         \r\n\
+         {human}\
+         \r\n\
+         --{boundary}\r\n\
+         Content-Type: message/delivery-status\r\n\
+         \r\n\
+         {status}\
+         \r\n\
+         --{boundary}--\r\n",
+        to = original.mail_from,
+        date = rfc5322_date(now),
+        orig = original.id,
+        recv = rfc5322_date(original.received_at),
+    )
+    .into_bytes()
+}
+
+fn single_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_shape() {
+        let env = Envelope {
+            id: QueueId::from_u64(0xAB),
+            received_at: 0,
+            client_ip: "127.0.0.1".parse().unwrap(),
+            helo: "c".into(),
+            mail_from: "desk@clinic.example".into(),
+            rcpt_to: vec!["x@payer.example".into()],
+            body_type: Default::default(),
+            smtputf8: false,
+            tls: None,
+            auth_user: None,
+            size: 1,
+            phi: Some(true),
+        };
+        let dsn = String::from_utf8(build(
+            "gw.example",
+            &env,
+            &[Failed {
+                rcpt: "x@payer.example",
+                reason: TLS_POLICY_REASON,
+            }],
+            QueueId::from_u64(0xCD),
+            0,
+        ))
+        .unwrap();
+        assert!(dsn.contains("Content-Type: multipart/report; report-type=delivery-status"));
+        assert!(dsn.contains(
+            "Final-Recipient: rfc822; x@payer.example\r\nAction: failed\r\nStatus: 5.7.0"
+        ));
+        assert!(dsn.contains("does not offer verified TLS"));
+        assert!(dsn.contains("To: <desk@clinic.example>"));
+        assert_eq!(status_of("550 5.1.1 no such user"), "5.1.1");
+    }
+}

@@ -1,0 +1,237 @@
+//! Outbound TLS: what a next hop's certificate is checked against, what
+//! is recorded about it, and the policy decision that lets a message go.
+//!
+//! Every handshake verifies the certificate (webpki roots plus the
+//! configured `ca_file`) and records the result, subject and SHA-256
+//! fingerprint. Only at level `verify` does a failed verification abort the
+//! handshake; below it the result is recorded and the handshake goes on.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use phigate_config::TlsLevel;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+/// What the handshake established; goes to the log and the audit record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TlsDetails {
+    /// e.g. `TLSv1_3`
+    pub version: String,
+    /// e.g. `TLS13_AES_256_GCM_SHA384`
+    pub cipher: String,
+    /// Whether the certificate is valid for the name we connected to.
+    pub verified: bool,
+    /// Why not, when not.
+    pub verify_error: Option<String>,
+    /// Certificate subject (distinguished name).
+    pub subject: String,
+    /// SHA-256 of the leaf certificate, hex.
+    pub fingerprint: String,
+}
+
+/// Trust anchors for outbound verification, loaded once.
+#[derive(Clone)]
+pub struct Trust {
+    roots: Arc<RootCertStore>,
+}
+
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Trust({} anchors)", self.roots.len())
+    }
+}
+
+impl Trust {
+    /// The public web PKI roots plus `ca_file`, if any.
+    pub fn load(ca_file: Option<&Path>) -> Result<Trust, String> {
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(path) = ca_file {
+            let certs = CertificateDer::pem_file_iter(path)
+                .map_err(|e| format!("tls.ca_file {}: {e}", path.display()))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("tls.ca_file {}: {e}", path.display()))?;
+            if certs.is_empty() {
+                return Err(format!("tls.ca_file {}: no certificate", path.display()));
+            }
+            for c in certs {
+                roots
+                    .add(c)
+                    .map_err(|e| format!("tls.ca_file {}: {e}", path.display()))?;
+            }
+        }
+        Ok(Trust {
+            roots: Arc::new(roots),
+        })
+    }
+
+    /// A client config for one handshake, and the slot where its
+    /// certificate check is recorded.
+    pub fn client_config(
+        &self,
+        enforce: bool,
+    ) -> (Arc<rustls::ClientConfig>, Arc<Mutex<Option<CertCheck>>>) {
+        let provider = crate::tls::provider();
+        let inner =
+            WebPkiServerVerifier::builder_with_provider(self.roots.clone(), provider.clone())
+                .build()
+                .expect("a root store with the webpki roots is never empty");
+        let slot = Arc::new(Mutex::new(None));
+        let verifier = Recording {
+            inner,
+            enforce,
+            slot: slot.clone(),
+        };
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default versions")
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        (Arc::new(config), slot)
+    }
+}
+
+/// The recorded certificate check.
+#[derive(Debug, Clone)]
+pub struct CertCheck {
+    /// Verification error, `None` when valid.
+    pub error: Option<String>,
+    /// Subject DN.
+    pub subject: String,
+    /// SHA-256 fingerprint, hex.
+    pub fingerprint: String,
+}
+
+/// Verifies like webpki, records the outcome, and lets the handshake go on
+/// when not enforcing (levels `may` and `encrypt`).
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<WebPkiServerVerifier>,
+    enforce: bool,
+    slot: Arc<Mutex<Option<CertCheck>>>,
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let result =
+            self.inner
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        let digest = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
+        let fingerprint = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let subject = x509_parser::parse_x509_certificate(end_entity.as_ref())
+            .map(|(_, c)| c.subject().to_string())
+            .unwrap_or_else(|_| "<unparseable certificate>".into());
+        *self.slot.lock().expect("cert slot") = Some(CertCheck {
+            error: result.as_ref().err().map(|e| e.to_string()),
+            subject,
+            fingerprint,
+        });
+        match result {
+            Ok(v) => Ok(v),
+            Err(e) if self.enforce => Err(e),
+            Err(_) => Ok(ServerCertVerified::assertion()),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Why policy forbids sending over a channel.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyRefusal {
+    /// TLS was required and the server did not offer STARTTLS.
+    #[error("the server does not offer STARTTLS and policy requires TLS ({0})")]
+    NotOffered(&'static str),
+    /// TLS was required and the handshake failed.
+    #[error("TLS handshake failed and policy requires TLS ({level}): {error}")]
+    Handshake {
+        /// Required level.
+        level: &'static str,
+        /// The handshake error.
+        error: String,
+    },
+    /// A verified certificate was required.
+    #[error("the server certificate did not verify and policy requires verify: {0}")]
+    NotVerified(String),
+}
+
+/// Permission to send a message over a channel: the only way to obtain one
+/// is [`permit`], so no code path can send without the policy having said
+/// yes for the TLS actually negotiated.
+#[derive(Debug)]
+pub struct Permit {
+    _private: (),
+}
+
+/// Checks the negotiated channel against the required level.
+pub fn permit(required: TlsLevel, tls: Option<&TlsDetails>) -> Result<Permit, PolicyRefusal> {
+    match (required, tls) {
+        (TlsLevel::None | TlsLevel::May, _) => Ok(Permit { _private: () }),
+        (TlsLevel::Encrypt, Some(_)) => Ok(Permit { _private: () }),
+        (TlsLevel::Verify, Some(t)) if t.verified => Ok(Permit { _private: () }),
+        (TlsLevel::Verify, Some(t)) => Err(PolicyRefusal::NotVerified(
+            t.verify_error.clone().unwrap_or_else(|| "unknown".into()),
+        )),
+        (level, None) => Err(PolicyRefusal::NotOffered(level.as_str())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn details(verified: bool) -> TlsDetails {
+        TlsDetails {
+            version: "TLSv1_3".into(),
+            cipher: "x".into(),
+            verified,
+            verify_error: (!verified).then(|| "expired".into()),
+            subject: String::new(),
+            fingerprint: String::new(),
+        }
+    }
+
+    #[test]
+    fn permits_follow_the_levels() {
+        assert!(permit(TlsLevel::May, None).is_ok());
+        assert!(permit(TlsLevel::Encrypt, None).is_err());
+        assert!(permit(TlsLevel::Encrypt, Some(&details(false))).is_ok());
+        assert!(permit(TlsLevel::Verify, Some(&details(true))).is_ok());
+        assert_eq!(
+            permit(TlsLevel::Verify, Some(&details(false))).unwrap_err(),
+            PolicyRefusal::NotVerified("expired".into())
+        );
+    }
+}

@@ -1,0 +1,324 @@
+//! Delivery to downstream servers the tests start, under the TLS policy.
+//! The one rule above all: a message with PHI never crosses the wire in
+//! clear — every plaintext byte each downstream saw is checked.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use phigate_tests::downstream::{Behaviour, Downstream, server_tls};
+use phigate_tests::{Client, GatewayBuilder, RunningGateway, TestCa};
+
+const SSN: &str = "135-14-4832";
+
+fn phi_body() -> Vec<u8> {
+    format!("Subject: claim\r\n\r\nPatient SSN: {SSN}, please update the guarantor record.\r\n")
+        .into_bytes()
+}
+
+fn clean_body() -> Vec<u8> {
+    b"Subject: lunch\r\n\r\nSee you at noon in the break room.\r\n".to_vec()
+}
+
+/// A gateway routing payer.example and clinic.example (the senders' side,
+/// for DSNs) to `ds`, retrying every second.
+fn builder(ds: &Downstream, ca: Option<&TestCa>, give_up_secs: u64) -> GatewayBuilder {
+    let b = GatewayBuilder::new();
+    let mut toml = format!(
+        "[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\ngive_up_after_secs = {give_up_secs}\n\
+         [[delivery.route]]\ndomains = [\"payer.example\", \"clinic.example\"]\nrelay = \"[127.0.0.1]:{}\"\n",
+        ds.addr.port()
+    );
+    if let Some(ca) = ca {
+        let path = b.dir().join("ca.pem");
+        ca.write_pem(&path);
+        toml += &format!("[tls]\nca_file = \"{}\"\n", path.display());
+    }
+    b.toml(&toml)
+}
+
+async fn send(gw: &RunningGateway, rcpts: &[&str], body: &[u8]) {
+    let mut c = Client::connect(gw.addr).await;
+    c.reply().await;
+    c.expect("EHLO desk.clinic.example", 250).await;
+    let r = c.send_message("desk@clinic.example", rcpts, body).await;
+    assert_eq!(r.code, 250, "{r}");
+    c.expect("QUIT", 221).await;
+}
+
+async fn wait_spool_empty(gw: &RunningGateway) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !gw.spool().messages.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "spool never emptied: {:?}",
+            gw.spool()
+                .messages
+                .iter()
+                .map(|m| &m.rcpts)
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn assert_no_phi_in_clear(ds: &Downstream) {
+    let plain = String::from_utf8_lossy(&ds.plaintext()).into_owned();
+    assert!(
+        !plain.contains(SSN) && !plain.contains("Patient SSN"),
+        "PHI crossed in clear:\n{plain}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_without_phi_goes_by_plaintext_when_tls_is_not_offered() {
+    let ds = Downstream::start(Behaviour::default()).await;
+    let gw = builder(&ds, None, 3600).start().await;
+    send(&gw, &["billing@payer.example"], &clean_body()).await;
+    let got = ds.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].from, "desk@clinic.example");
+    assert_eq!(got[0].rcpts, vec!["billing@payer.example"]);
+    assert!(!got[0].tls);
+    assert!(got[0].data.ends_with(&clean_body()));
+    assert!(got[0].data.starts_with(b"Received: "));
+    wait_spool_empty(&gw).await;
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phi_is_never_sent_without_tls_and_bounces_with_a_clear_dsn() {
+    let ds = Downstream::start(Behaviour::default()).await;
+    let gw = builder(&ds, None, 2).start().await;
+    send(&gw, &["billing@payer.example"], &phi_body()).await;
+    // Retried every second; after 2 s the recipient is bounced and the DSN
+    // (no PHI in it) goes to the sender's side, through the same server.
+    let got = ds.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 1, "only the DSN arrives");
+    let dsn = String::from_utf8_lossy(&got[0].data).into_owned();
+    assert_eq!(got[0].from, "", "DSN from the null sender");
+    assert_eq!(got[0].rcpts, vec!["desk@clinic.example"]);
+    assert!(
+        dsn.contains(
+            "does not offer verified TLS; the message was not sent, to protect health information"
+        ),
+        "{dsn}"
+    );
+    assert!(
+        dsn.contains("report-type=delivery-status")
+            && dsn.contains("Final-Recipient: rfc822; billing@payer.example")
+    );
+    assert!(!dsn.contains(SSN));
+    assert_no_phi_in_clear(&ds);
+    wait_spool_empty(&gw).await;
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phi_goes_over_starttls_with_a_certificate_from_a_trusted_ca() {
+    let ca = TestCa::new("phigate test CA");
+    let dir = tempfile::tempdir().unwrap();
+    let id = ca.issue(dir.path(), "down", &["127.0.0.1"]);
+    let ds = Downstream::start(Behaviour {
+        tls: Some(server_tls(&id)),
+        ..Default::default()
+    })
+    .await;
+    let gw = builder(&ds, Some(&ca), 3600).start().await;
+    send(&gw, &["billing@payer.example"], &phi_body()).await;
+    let got = ds.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    assert!(got[0].tls, "delivered over TLS");
+    assert!(String::from_utf8_lossy(&got[0].data).contains(SSN));
+    assert_no_phi_in_clear(&ds);
+    wait_spool_empty(&gw).await;
+    gw.shutdown().await;
+}
+
+async fn bad_certificate_case(expired: bool) {
+    let ca = TestCa::new("phigate test CA");
+    let dir = tempfile::tempdir().unwrap();
+    // Expired, or valid but for another name than the one we connect to.
+    let id = if expired {
+        ca.issue_with(dir.path(), "down", &["127.0.0.1"], true)
+    } else {
+        ca.issue(dir.path(), "down", &["other.example"])
+    };
+    let ds = Downstream::start(Behaviour {
+        tls: Some(server_tls(&id)),
+        ..Default::default()
+    })
+    .await;
+    let gw = builder(&ds, Some(&ca), 3600).start().await;
+    send(&gw, &["billing@payer.example"], &phi_body()).await;
+    send(&gw, &["billing@payer.example"], &clean_body()).await;
+    // The clean message goes (TLS, unverified: level may); the PHI one never.
+    let got = ds.wait_for(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = if got.len() == 1 { ds.received() } else { got };
+    assert_eq!(got.len(), 1, "only the message without PHI is delivered");
+    assert!(got[0].data.ends_with(&clean_body()));
+    assert!(got[0].tls);
+    assert!(ds.sessions() >= 3, "the PHI message was retried");
+    assert_no_phi_in_clear(&ds);
+    let spool = gw.spool();
+    assert_eq!(spool.messages.len(), 1);
+    let state = format!("{:?}", spool.messages[0].rcpts[0]);
+    assert!(state.contains("did not verify"), "{state}");
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_certificate_stops_phi() {
+    bad_certificate_case(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_name_certificate_stops_phi() {
+    bad_certificate_case(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_starttls_stripping_man_in_the_middle_gets_nothing() {
+    let ca = TestCa::new("phigate test CA");
+    let dir = tempfile::tempdir().unwrap();
+    let id = ca.issue(dir.path(), "down", &["127.0.0.1"]);
+    let ds = Downstream::start(Behaviour {
+        tls: Some(server_tls(&id)),
+        strip_starttls: true,
+        ..Default::default()
+    })
+    .await;
+    let gw = builder(&ds, Some(&ca), 3600).start().await;
+    send(&gw, &["billing@payer.example"], &phi_body()).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(ds.received().is_empty());
+    assert!(ds.sessions() >= 2, "retried");
+    let plain = String::from_utf8_lossy(&ds.plaintext()).into_owned();
+    assert!(
+        !plain.contains("MAIL FROM"),
+        "not even the envelope was sent:\n{plain}"
+    );
+    assert_no_phi_in_clear(&ds);
+    let state = format!("{:?}", gw.spool().messages[0].rcpts[0]);
+    assert!(state.contains("does not offer STARTTLS"), "{state}");
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_temporary_failure_is_retried_until_delivered() {
+    let ds = Downstream::start(Behaviour {
+        tempfail_sessions: 1,
+        ..Default::default()
+    })
+    .await;
+    let gw = builder(&ds, None, 3600).start().await;
+    send(&gw, &["billing@payer.example"], &clean_body()).await;
+    let got = ds.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 1);
+    assert!(ds.sessions() >= 2);
+    wait_spool_empty(&gw).await;
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_dropped_mid_data_is_retried() {
+    let ds = Downstream::start(Behaviour {
+        drop_in_data_sessions: 1,
+        ..Default::default()
+    })
+    .await;
+    let gw = builder(&ds, None, 3600).start().await;
+    send(&gw, &["billing@payer.example"], &clean_body()).await;
+    let got = ds.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 1);
+    assert!(got[0].data.ends_with(&clean_body()));
+    wait_spool_empty(&gw).await;
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_recipient_replies_are_kept_per_recipient() {
+    let mut replies = HashMap::new();
+    replies.insert(
+        "gone@payer.example".to_string(),
+        "550 5.1.1 no such user".to_string(),
+    );
+    replies.insert(
+        "busy@payer.example".to_string(),
+        "450 4.2.1 mailbox busy".to_string(),
+    );
+    let ds = Downstream::start(Behaviour {
+        rcpt_replies: replies,
+        ..Default::default()
+    })
+    .await;
+    let gw = builder(&ds, None, 3600).start().await;
+    send(
+        &gw,
+        &[
+            "ok@payer.example",
+            "gone@payer.example",
+            "busy@payer.example",
+        ],
+        &clean_body(),
+    )
+    .await;
+    // The message for ok@, then the DSN for gone@ to the sender.
+    let got = ds.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].rcpts, vec!["ok@payer.example"]);
+    let dsn = String::from_utf8_lossy(&got[1].data).into_owned();
+    assert!(
+        dsn.contains("Final-Recipient: rfc822; gone@payer.example")
+            && dsn.contains("Status: 5.1.1"),
+        "{dsn}"
+    );
+    assert!(
+        !dsn.contains("busy@payer.example"),
+        "busy@ is deferred, not bounced"
+    );
+    // Still waiting: busy@ only.
+    let spool = gw.spool();
+    let m = spool
+        .messages
+        .iter()
+        .find(|m| m.envelope.rcpt_to.len() == 3)
+        .expect("original still queued");
+    let states: Vec<String> = m.rcpts.iter().map(|s| format!("{s:?}")).collect();
+    assert!(states[0].starts_with("Delivered"), "{states:?}");
+    assert!(states[1].starts_with("Bounced"), "{states:?}");
+    assert!(
+        states[2].starts_with("Deferred") && states[2].contains("450"),
+        "{states:?}"
+    );
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mx_delivery_verifies_the_mx_host_name() {
+    let ca = TestCa::new("phigate test CA");
+    let dir = tempfile::tempdir().unwrap();
+    let id = ca.issue(dir.path(), "mx", &["mx.hospital.example"]);
+    let ds = Downstream::start(Behaviour {
+        tls: Some(server_tls(&id)),
+        ..Default::default()
+    })
+    .await;
+    let b = GatewayBuilder::new();
+    let ca_path = b.dir().join("ca.pem");
+    ca.write_pem(&ca_path);
+    let gw = b
+        .toml(&format!(
+            "[delivery]\nport = {}\n[delivery.dns]\nmode = \"static\"\nmx = {{ \"hospital.example\" = [\"mx.hospital.example\"] }}\nhosts = {{ \"mx.hospital.example\" = [\"127.0.0.1\"] }}\n[tls]\nca_file = \"{}\"\n",
+            ds.addr.port(),
+            ca_path.display()
+        ))
+        .start()
+        .await;
+    send(&gw, &["records@hospital.example"], &phi_body()).await;
+    let got = ds.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    assert!(got[0].tls);
+    assert_no_phi_in_clear(&ds);
+    gw.shutdown().await;
+}
