@@ -176,3 +176,115 @@ async fn sigkill_mid_run_loses_no_acknowledged_message() {
         spool.messages.len() - acked.len()
     );
 }
+
+/// SIGKILL while deliveries are in flight: after a restart every recipient
+/// still reaches the downstream (some perhaps twice; none never).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_during_deliveries_loses_no_recipient() {
+    use phigate_tests::downstream::{Behaviour, Downstream};
+    use std::collections::HashSet;
+
+    const N: usize = 150;
+    let ds = Downstream::start(Behaviour::default()).await;
+    let mut gw = GatewayBuilder::new()
+        .toml(&format!(
+            "[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\n[[delivery.route]]\ndomains = [\"payer.example\", \"hospital.example\"]\nrelay = \"[127.0.0.1]:{}\"\n",
+            ds.addr.port()
+        ))
+        .spawn();
+    let addr = gw.addr;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    // Send every message (clean content: opportunistic TLS, plaintext here).
+    let sender = tokio::spawn(async move {
+        let mut acked = Vec::new();
+        let mut c: Option<Raw> = None;
+        for i in 0..N {
+            let body = format!("Subject: crash delivery {i}\r\n\r\ntoken-{i}\r\n").into_bytes();
+            loop {
+                assert!(Instant::now() < deadline, "could not send");
+                if c.is_none() {
+                    c = Raw::connect(addr).await.ok();
+                }
+                let Some(conn) = c.as_mut() else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let sent = async {
+                    if conn.cmd("MAIL FROM:<desk@clinic.example>").await?.0 != 250
+                        || conn.cmd("RCPT TO:<a@payer.example>").await?.0 != 250
+                        || conn.cmd("RCPT TO:<b@hospital.example>").await?.0 != 250
+                        || conn.cmd("DATA").await?.0 != 354
+                    {
+                        return Ok::<bool, std::io::Error>(false);
+                    }
+                    conn.r
+                        .get_mut()
+                        .write_all(&[&dot_stuff(&body)[..], b".\r\n"].concat())
+                        .await?;
+                    Ok(conn.reply().await?.0 == 250)
+                };
+                match sent.await {
+                    Ok(true) => {
+                        acked.push(i);
+                        break;
+                    }
+                    _ => {
+                        c = None;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        }
+        acked
+    });
+    // Kill once deliveries are under way, then restart.
+    while ds.received().len() < 40 {
+        assert!(Instant::now() < deadline, "deliveries never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    gw.kill();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::task::block_in_place(|| gw.start());
+    let acked = sender.await.unwrap();
+    assert_eq!(acked.len(), N);
+    // Every (message, recipient) pair arrives at least once.
+    let mut seen: HashSet<(usize, String)> = HashSet::new();
+    while Instant::now() < deadline {
+        for r in ds.received() {
+            let text = String::from_utf8_lossy(&r.data).into_owned();
+            if let Some(i) = text
+                .split("token-")
+                .nth(1)
+                .and_then(|t| t.trim().parse::<usize>().ok())
+            {
+                for rcpt in &r.rcpts {
+                    seen.insert((i, rcpt.clone()));
+                }
+            }
+        }
+        if seen.len() == 2 * N {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let missing: Vec<_> = (0..N)
+        .flat_map(|i| {
+            [
+                (i, "a@payer.example".to_string()),
+                (i, "b@hospital.example".to_string()),
+            ]
+        })
+        .filter(|k| !seen.contains(k))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "recipients lost: {missing:?}\nlog:\n{}",
+        gw.log()
+    );
+    let duplicates: usize = ds.received().iter().map(|r| r.rcpts.len()).sum::<usize>() - 2 * N;
+    eprintln!(
+        "crash during delivery: {} deliveries for {} recipients ({duplicates} repeated)",
+        2 * N + duplicates,
+        2 * N
+    );
+}
