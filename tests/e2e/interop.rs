@@ -82,6 +82,120 @@ fn swaks_starttls_and_auth_to_relay_from_outside_relay_networks() {
     assert!(m.envelope.tls.is_some());
 }
 
+/// phigate delivers a PHI message to a real Postfix over STARTTLS with a
+/// certificate from the test CA, verified; it lands in Postfix's Maildir.
+#[test]
+fn phigate_delivers_to_a_real_postfix_over_verified_starttls() {
+    use phigate_tests::postfix::{Postfix, PostfixOptions};
+    let ca = TestCa::new("phigate test CA");
+    let certs = tempfile::tempdir().unwrap();
+    let id = ca.issue(certs.path(), "pf", &["127.0.0.1"]);
+    let pf = Postfix::start(PostfixOptions {
+        mailbox_domains: vec!["payer.example"],
+        tls: Some(&id),
+        ..Default::default()
+    });
+    let b = GatewayBuilder::new();
+    let ca_path = b.dir().join("ca.pem");
+    ca.write_pem(&ca_path);
+    let gw = b
+        .toml(&format!(
+            "[[delivery.route]]\ndomains = [\"payer.example\"]\nrelay = \"[127.0.0.1]:{}\"\n[tls]\nca_file = \"{}\"\n",
+            pf.addr.port(),
+            ca_path.display()
+        ))
+        .spawn();
+    let swaks = require_tool("swaks");
+    let out = Command::new(swaks)
+        .args([
+            "--server",
+            &gw.addr.to_string(),
+            "--from",
+            "desk@clinic.example",
+            "--to",
+            "billing@payer.example",
+        ])
+        .args([
+            "--header",
+            "Subject: claim",
+            "--body",
+            "Patient SSN: 135-14-4832",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let mail = pf.wait_mailbox(1, std::time::Duration::from_secs(30));
+    assert_eq!(
+        mail.len(),
+        1,
+        "postfix log:\n{}\nphigate log:\n{}",
+        pf.log(),
+        gw.log()
+    );
+    let text = String::from_utf8_lossy(&mail[0]);
+    assert!(text.contains("Patient SSN: 135-14-4832"));
+    assert!(
+        text.contains("(phigate)"),
+        "our Received: header travels with it"
+    );
+    let log = pf.log();
+    assert!(
+        log.contains("TLS connection established from localhost"),
+        "postfix saw no TLS:\n{log}"
+    );
+    assert!(gw.log().contains("cert_verified=true"), "{}", gw.log());
+}
+
+/// A real Postfix uses phigate as its relayhost: mail submitted to
+/// Postfix reaches phigate and is spooled there.
+#[test]
+fn a_real_postfix_relays_through_phigate() {
+    use phigate_tests::postfix::{Postfix, PostfixOptions};
+    let gw = GatewayBuilder::new().spawn();
+    let pf = Postfix::start(PostfixOptions {
+        relayhost: Some(gw.addr),
+        ..Default::default()
+    });
+    let swaks = require_tool("swaks");
+    let out = Command::new(swaks)
+        .args([
+            "--server",
+            &pf.addr.to_string(),
+            "--from",
+            "desk@clinic.example",
+            "--to",
+            "billing@payer.example",
+        ])
+        .args(["--header", "Subject: via postfix"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let spool = gw.spool();
+        if let Some(m) = spool.messages.first() {
+            let text = String::from_utf8_lossy(m.message.as_ref().unwrap()).into_owned();
+            assert!(text.contains("Subject: via postfix"));
+            assert_eq!(m.envelope.rcpt_to, vec!["billing@payer.example"]);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing arrived from postfix:\n{}",
+            pf.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn smtp_source_load_is_all_spooled() {
     let source = require_tool("smtp-source");

@@ -7,6 +7,7 @@ pub mod ca;
 pub mod client;
 pub mod downstream;
 pub mod gateway;
+pub mod postfix;
 
 pub use ca::TestCa;
 pub use client::{Client, Reply, converse};
