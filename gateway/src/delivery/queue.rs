@@ -3,7 +3,7 @@
 //! policy, and records every outcome durably before acting on it, so a
 //! crash may repeat a delivery but never lose a recipient.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -78,76 +78,113 @@ pub fn spawn(
 }
 
 /// When each waiting message is next due.
+/// Waiting messages in order of when they are next due. A message being
+/// delivered is out of the schedule until its attempt returns.
+#[derive(Default)]
+struct Schedule {
+    order: BTreeSet<(u64, QueueId)>,
+    due: HashMap<QueueId, u64>,
+}
+
+impl Schedule {
+    fn set(&mut self, id: QueueId, t: u64) {
+        if let Some(old) = self.due.insert(id, t) {
+            self.order.remove(&(old, id));
+        }
+        self.order.insert((t, id));
+    }
+
+    /// The next message due by `now`, taken out of the schedule.
+    fn pop_ready(&mut self, now: u64) -> Option<QueueId> {
+        let &(t, id) = self.order.first()?;
+        if t > now {
+            return None;
+        }
+        self.order.pop_first();
+        self.due.remove(&id);
+        Some(id)
+    }
+
+    fn next(&self) -> Option<u64> {
+        self.order.first().map(|(t, _)| *t)
+    }
+}
+
 async fn run(
     shared: Arc<Shared>,
     mut rx: mpsc::UnboundedReceiver<QueueId>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut due: HashMap<QueueId, u64> = HashMap::new();
+    let mut schedule = Schedule::default();
     // Recipient states of waiting messages; a message not here is all Pending.
     let mut states: HashMap<QueueId, Vec<RcptState>> = HashMap::new();
     match crate::spool::scan(shared.spool.dir(), false) {
         Ok(found) => {
             for m in found.messages {
                 if let Some(t) = next_due(&m.rcpts) {
-                    due.insert(m.envelope.id, t);
+                    schedule.set(m.envelope.id, t);
                     states.insert(m.envelope.id, m.rcpts);
                 }
             }
-            tracing::info!(waiting = due.len(), "queue manager started");
+            tracing::info!(waiting = schedule.due.len(), "queue manager started");
         }
         Err(e) => tracing::error!(error = %e, "queue manager could not read the spool"),
     }
     let global = Arc::new(Semaphore::new(shared.config.delivery.concurrency));
     let mut in_flight: HashSet<QueueId> = HashSet::new();
+    // Which message each task delivers, so a task that fails still frees it.
+    let mut task_of: HashMap<tokio::task::Id, QueueId> = HashMap::new();
     let mut tasks: JoinSet<(QueueId, Option<u64>, Vec<RcptState>)> = JoinSet::new();
     loop {
-        let t = now();
-        let ready: Vec<QueueId> = due
-            .iter()
-            .filter(|(id, d)| **d <= t && !in_flight.contains(id))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ready {
-            let Ok(permit) = global.clone().try_acquire_owned() else {
+        while global.available_permits() > 0 {
+            let Some(id) = schedule.pop_ready(now()) else {
                 break;
             };
+            let permit = global
+                .clone()
+                .try_acquire_owned()
+                .expect("a permit is available");
             in_flight.insert(id);
             let shared = shared.clone();
             let known = states.get(&id).cloned();
-            tasks.spawn(async move {
+            let handle = tasks.spawn(async move {
                 let (next, now_states) = deliver_message(&shared, id, known).await;
                 drop(permit);
                 (id, next, now_states)
             });
+            task_of.insert(handle.id(), id);
         }
-        let sleep_for = due
-            .iter()
-            .filter(|(id, _)| !in_flight.contains(id))
-            .map(|(_, d)| d.saturating_sub(now()))
-            .min()
-            .map_or(Duration::from_secs(60), |s| {
-                Duration::from_secs(s.clamp(1, 60))
-            });
+        let sleep_for = schedule.next().map_or(Duration::from_secs(60), |t| {
+            Duration::from_secs(t.saturating_sub(now()).clamp(1, 60))
+        });
         tokio::select! {
             Some(id) = rx.recv() => {
-                due.insert(id, now());
+                if !in_flight.contains(&id) {
+                    schedule.set(id, now());
+                }
             }
-            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                if let Ok((id, next, now_states)) = done {
+            Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => match done {
+                Ok((task, (id, next, now_states))) => {
+                    task_of.remove(&task);
                     in_flight.remove(&id);
                     match next {
                         Some(t) => {
-                            due.insert(id, t);
+                            schedule.set(id, t);
                             states.insert(id, now_states);
                         }
                         None => {
-                            due.remove(&id);
                             states.remove(&id);
                         }
                     }
                 }
-            }
+                Err(e) => {
+                    if let Some(id) = task_of.remove(&e.id()) {
+                        tracing::error!(queue_id = %id, error = %e, "delivery task failed; retrying in a minute");
+                        in_flight.remove(&id);
+                        schedule.set(id, now() + 60);
+                    }
+                }
+            },
             _ = tokio::time::sleep(sleep_for) => {}
             _ = shutdown.wait_for(|s| *s) => {
                 tracing::info!(in_flight = in_flight.len(), "queue manager stopping");
