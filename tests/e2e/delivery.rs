@@ -322,3 +322,39 @@ async fn mx_delivery_verifies_the_mx_host_name() {
     assert_no_phi_in_clear(&ds);
     gw.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_to_a_next_hop_are_reused() {
+    let ca = TestCa::new("phigate test CA");
+    let dir = tempfile::tempdir().unwrap();
+    let id = ca.issue(dir.path(), "down", &["127.0.0.1"]);
+    let ds = Downstream::start(Behaviour {
+        tls: Some(server_tls(&id)),
+        ..Default::default()
+    })
+    .await;
+    let gw = builder(&ds, Some(&ca), 3600).start().await;
+    let mut c = Client::connect(gw.addr).await;
+    c.reply().await;
+    c.expect("EHLO desk.clinic.example", 250).await;
+    for i in 0..10 {
+        let body = if i % 2 == 0 { phi_body() } else { clean_body() };
+        let r = c
+            .send_message("desk@clinic.example", &["billing@payer.example"], &body)
+            .await;
+        assert_eq!(r.code, 250);
+        // One at a time, so each delivery can find the previous session idle.
+        ds.wait_for(i + 1, Duration::from_secs(10)).await;
+    }
+    let got = ds.received();
+    assert_eq!(got.len(), 10);
+    // PHI needs verify, the rest may: two cached sessions at most, not ten.
+    assert!(
+        ds.sessions() <= 3,
+        "{} sessions for 10 messages",
+        ds.sessions()
+    );
+    assert!(got.iter().all(|r| r.tls));
+    assert_no_phi_in_clear(&ds);
+    gw.shutdown().await;
+}

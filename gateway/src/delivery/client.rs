@@ -90,15 +90,118 @@ enum Stop {
     Connect(String),
 }
 
-/// Delivers `job` to `hop`.
-pub async fn deliver(hop: &Hop, job: &Job<'_>, trust: &Trust) -> Attempt {
-    let started = Instant::now();
-    let mut tls = None;
-    let mut result = session(hop, job, trust, true, &mut tls).await;
-    if matches!(result, Err(Stop::RetryPlain)) {
-        tls = None;
-        result = session(hop, job, trust, false, &mut tls).await;
+/// Any byte stream a session runs over (plain TCP or TLS).
+trait Wire: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Wire for T {}
+
+/// A session ready for a transaction: greeted, TLS and AUTH done.
+struct Established {
+    io: Io<Box<dyn Wire>>,
+    ext: Vec<String>,
+    tls: Option<TlsDetails>,
+    uses: u32,
+}
+
+/// Sessions kept open between messages to the same next hop.
+#[derive(Default)]
+pub struct Pool {
+    idle: std::sync::Mutex<std::collections::HashMap<PoolKey, Vec<(Instant, Established)>>>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pool")
     }
+}
+
+/// A cached session serves only the same address, name, TLS level and
+/// AUTH user it was set up for.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct PoolKey {
+    addr: SocketAddr,
+    name: String,
+    level: TlsLevel,
+    auth: Option<String>,
+}
+
+/// How long an idle session is kept, and how many messages one carries.
+const MAX_IDLE: Duration = Duration::from_secs(30);
+const MAX_USES: u32 = 100;
+const MAX_IDLE_PER_HOP: usize = 8;
+
+impl Pool {
+    fn take(&self, key: &PoolKey) -> Option<Established> {
+        let mut idle = self.idle.lock().expect("pool lock");
+        let list = idle.get_mut(key)?;
+        while let Some((since, c)) = list.pop() {
+            if since.elapsed() < MAX_IDLE {
+                return Some(c);
+            }
+        }
+        None
+    }
+
+    fn put(&self, key: PoolKey, c: Established) {
+        let mut idle = self.idle.lock().expect("pool lock");
+        let list = idle.entry(key).or_default();
+        list.retain(|(since, _)| since.elapsed() < MAX_IDLE);
+        if list.len() < MAX_IDLE_PER_HOP {
+            list.push((Instant::now(), c));
+        }
+    }
+}
+
+/// Delivers `job` to `hop`, reusing a cached session to it when one is
+/// alive (RSET answered), and caching the session afterwards.
+pub async fn deliver(hop: &Hop, job: &Job<'_>, trust: &Trust, pool: &Pool) -> Attempt {
+    let started = Instant::now();
+    let key = PoolKey {
+        addr: hop.addr,
+        name: hop.name.clone(),
+        level: job.required,
+        auth: job.auth.map(|(u, _)| u.to_string()),
+    };
+    let mut tls = None;
+    let mut cached = None;
+    if let Some(mut c) = pool.take(&key)
+        && c.io.cmd("RSET").await.is_ok_and(|r| r.code == 250)
+    {
+        cached = Some(c);
+    }
+    let established = match cached {
+        Some(c) => Ok(c),
+        None => {
+            let mut r = session(hop, job, trust, true, &mut tls).await;
+            if matches!(r, Err(Stop::RetryPlain)) {
+                tls = None;
+                r = session(hop, job, trust, false, &mut tls).await;
+            }
+            r
+        }
+    };
+    let result = match established {
+        Err(stop) => Err(stop),
+        Ok(mut c) => {
+            tls = c.tls.clone();
+            // The same check for a fresh and a reused session: no byte of
+            // the message goes before the policy approves this channel.
+            match permit(job.required, c.tls.as_ref()) {
+                Err(p) => Err(Stop::Policy(p)),
+                Ok(p) => {
+                    let r = transaction(&mut c.io, job, &c.ext, p).await;
+                    if r.is_ok() {
+                        c.uses += 1;
+                        if c.uses < MAX_USES {
+                            pool.put(key, c);
+                        } else {
+                            let _ = c.io.cmd("QUIT").await;
+                        }
+                    }
+                    r
+                }
+            }
+        }
+    };
     let n = job.rcpts.len();
     let mut attempt = Attempt {
         hop: hop.clone(),
@@ -204,13 +307,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
     }
 }
 
+/// Connects, greets, runs STARTTLS as the level asks, and AUTH.
 async fn session(
     hop: &Hop,
     job: &Job<'_>,
     trust: &Trust,
     try_tls: bool,
     tls_out: &mut Option<TlsDetails>,
-) -> Result<Vec<RcptResult>, Stop> {
+) -> Result<Established, Stop> {
     let tcp = timeout(job.connect_timeout, TcpStream::connect(hop.addr))
         .await
         .map_err(|_| Stop::Connect(format!("connect to {} timed out", hop.addr)))?
@@ -228,8 +332,17 @@ async fn session(
     let offers_tls = ext.iter().any(|e| e == "STARTTLS");
     let want_tls = try_tls && job.required > TlsLevel::None && offers_tls;
     if !want_tls {
-        let p = permit(job.required, None).map_err(Stop::Policy)?;
-        return transaction(&mut io, job, &ext, p).await;
+        permit(job.required, None).map_err(Stop::Policy)?;
+        let boxed: Box<dyn Wire> = Box::new(io.r.into_inner());
+        return Ok(Established {
+            io: Io {
+                r: BufReader::new(boxed),
+                wait: job.command_timeout,
+            },
+            ext,
+            tls: None,
+            uses: 0,
+        });
     }
     let r = io.cmd("STARTTLS").await?;
     if r.code != 220 {
@@ -298,9 +411,10 @@ async fn session(
             .unwrap_or_default(),
     };
     *tls_out = Some(details.clone());
-    let p = permit(job.required, Some(&details)).map_err(Stop::Policy)?;
+    permit(job.required, Some(&details)).map_err(Stop::Policy)?;
+    let boxed: Box<dyn Wire> = Box::new(stream);
     let mut io = Io {
-        r: BufReader::new(stream),
+        r: BufReader::new(boxed),
         wait: job.command_timeout,
     };
     let ext = io.ehlo(job.helo).await?;
@@ -316,7 +430,12 @@ async fn session(
             });
         }
     }
-    transaction(&mut io, job, &ext, p).await
+    Ok(Established {
+        io,
+        ext,
+        tls: Some(details),
+        uses: 0,
+    })
 }
 
 /// MAIL, RCPT for each recipient, DATA. Needs a [`Permit`]: the TLS policy
@@ -361,7 +480,6 @@ async fn transaction<S: AsyncRead + AsyncWrite + Unpin>(
         .iter()
         .any(|r| matches!(r, RcptResult::Delivered(_)))
     {
-        let _ = io.cmd("QUIT").await;
         return Ok(results);
     }
     let r = io.cmd("DATA").await?;
@@ -386,7 +504,6 @@ async fn transaction<S: AsyncRead + AsyncWrite + Unpin>(
         c if c >= 500 => RcptResult::Permanent(r.line()),
         _ => RcptResult::Temporary(r.line()),
     };
-    let _ = io.cmd("QUIT").await;
     Ok(accepted_become(results, outcome))
 }
 

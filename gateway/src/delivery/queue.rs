@@ -43,6 +43,8 @@ struct Shared {
     trust: Trust,
     handle: QueueHandle,
     per_destination: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Open sessions to next hops, reused between messages.
+    pool: client::Pool,
 }
 
 /// The queue manager's inbox: the handle for sessions, the receiver for
@@ -73,6 +75,7 @@ pub fn spawn(
         trust,
         handle: handle.clone(),
         per_destination: Mutex::new(HashMap::new()),
+        pool: client::Pool::default(),
     });
     tokio::spawn(run(shared, rx, shutdown));
 }
@@ -340,7 +343,7 @@ async fn deliver_group(
     };
     let mut last = None;
     for hop in &dest.hops {
-        let attempt = client::deliver(hop, &job, &shared.trust).await;
+        let attempt = client::deliver(hop, &job, &shared.trust, &shared.pool).await;
         log_attempt(envelope.id, phi, required.as_str(), &attempt);
         let failed_to_connect = attempt.connection_failed;
         last = Some(attempt);
