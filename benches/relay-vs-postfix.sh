@@ -46,6 +46,8 @@ dir = "$work/audit"
 relay = "[127.0.0.1]:$sink"
 concurrency = 100
 per_destination = 40
+[delivery.dns]
+mode = "static"
 TOML
 PHIGATE_LOG=warn "$bin" serve --config "$work/phigate.toml" 2>"$work/phigate.log" & pids+=($!)
 wait_port "$gp"
