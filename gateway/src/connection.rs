@@ -382,17 +382,8 @@ impl Connection {
         let wait = self.shared.config.server.command_timeout;
         match timeout(wait, acceptor.accept(tcp)).await {
             Ok(Ok(tls)) => {
-                let (_, conn) = tls.get_ref();
-                let info = TlsInfo {
-                    version: conn
-                        .protocol_version()
-                        .map(|v| format!("{v:?}"))
-                        .unwrap_or_default(),
-                    cipher: conn
-                        .negotiated_cipher_suite()
-                        .map(|c| format!("{:?}", c.suite()))
-                        .unwrap_or_default(),
-                };
+                let (version, cipher) = crate::tls::negotiated(tls.get_ref().1);
+                let info = TlsInfo { version, cipher };
                 self.stream = Stream::Tls(Box::new(tls));
                 Ok(info)
             }

@@ -56,6 +56,11 @@ fn make(year: u16, month: u8, day: u8) -> Option<Date> {
         .then_some(Date { year, month, day })
 }
 
+/// Whether `word` is a month name or an abbreviation of one.
+pub fn is_month(word: &str) -> bool {
+    word.len() >= 3 && month_number(word).is_some()
+}
+
 /// Parses a date candidate of the given kind.
 pub fn parse(kind: Kind, s: &str) -> Option<Date> {
     let nums: Vec<u16> = s

@@ -54,30 +54,6 @@ pub fn is_last(word: &str) -> bool {
 
 /// Capitalised words that are not names, whatever the lists say.
 const NOT_NAMES: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
     "monday",
     "tuesday",
     "wednesday",
@@ -357,6 +333,10 @@ fn is_initial(t: &Token<'_>) -> bool {
 }
 
 fn not_name(word: &str) -> bool {
+    // Month names (and their abbreviations) are dates' business.
+    if super::dates::is_month(word) {
+        return true;
+    }
     static SET: OnceLock<HashSet<String>> = OnceLock::new();
     let set = SET.get_or_init(|| NOT_NAMES.iter().map(|w| w.to_ascii_uppercase()).collect());
     let mut buf = [0u8; 32];

@@ -389,16 +389,10 @@ async fn session(
         }
         Err(_) => return Err(Stop::Temp("TLS handshake timed out".into())),
     };
-    let (_, conn) = stream.get_ref();
+    let (version, cipher) = crate::tls::negotiated(stream.get_ref().1);
     let details = TlsDetails {
-        version: conn
-            .protocol_version()
-            .map(|v| format!("{v:?}"))
-            .unwrap_or_default(),
-        cipher: conn
-            .negotiated_cipher_suite()
-            .map(|c| format!("{:?}", c.suite()))
-            .unwrap_or_default(),
+        version,
+        cipher,
         verified: recorded.as_ref().is_some_and(|c| c.error.is_none()),
         verify_error: recorded.as_ref().and_then(|c| c.error.clone()),
         subject: recorded
