@@ -170,9 +170,7 @@ async fn syntax_errors_are_named() {
 #[tokio::test]
 async fn pipelined_commands_get_replies_in_order() {
     let gw = GatewayBuilder::new().start().await;
-    let mut c = Client::connect(gw.addr).await;
-    c.reply().await;
-    c.expect("EHLO client.test", 250).await;
+    let mut c = Client::greeted(gw.addr).await;
     c.send_raw(
         b"MAIL FROM:<a@clinic.example>\r\nRCPT TO:<b@payer.example>\r\nRCPT TO:<c@payer.example>\r\nDATA\r\n",
     )
@@ -208,9 +206,7 @@ async fn pipelined_commands_get_replies_in_order() {
 #[tokio::test]
 async fn bdat_chunks_make_one_message() {
     let gw = GatewayBuilder::new().start().await;
-    let mut c = Client::connect(gw.addr).await;
-    c.reply().await;
-    c.expect("EHLO client.test", 250).await;
+    let mut c = Client::greeted(gw.addr).await;
     c.expect("MAIL FROM:<a@clinic.example> BODY=8BITMIME", 250)
         .await;
     c.expect("RCPT TO:<b@payer.example>", 250).await;
@@ -241,9 +237,7 @@ async fn bdat_chunks_make_one_message() {
 #[tokio::test]
 async fn bdat_without_recipients_is_read_and_refused() {
     let gw = GatewayBuilder::new().start().await;
-    let mut c = Client::connect(gw.addr).await;
-    c.reply().await;
-    c.expect("EHLO client.test", 250).await;
+    let mut c = Client::greeted(gw.addr).await;
     // The chunk's bytes look like commands; they must be swallowed as data.
     c.send_raw(b"BDAT 12\r\nQUIT\r\nNOOP\r\n").await;
     assert_eq!(c.reply().await.code, 503);
@@ -254,9 +248,7 @@ async fn bdat_without_recipients_is_read_and_refused() {
 #[tokio::test]
 async fn smtputf8_addresses_and_8bit_content() {
     let gw = GatewayBuilder::new().start().await;
-    let mut c = Client::connect(gw.addr).await;
-    c.reply().await;
-    c.expect("EHLO client.test", 250).await;
+    let mut c = Client::greeted(gw.addr).await;
     c.expect(
         "MAIL FROM:<empfang@praxis.example> SMTPUTF8 BODY=8BITMIME",
         250,

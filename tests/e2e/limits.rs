@@ -80,11 +80,7 @@ async fn bdat_over_the_size_limit() {
         .server("max_message_size", "1000")
         .start()
         .await;
-    let mut c = Client::connect(gw.addr).await;
-    c.reply().await;
-    c.expect("EHLO client.test", 250).await;
-    c.expect("MAIL FROM:<a@clinic.example>", 250).await;
-    c.expect("RCPT TO:<b@payer.example>", 250).await;
+    let mut c = Client::in_transaction(gw.addr).await;
     c.send_raw(b"BDAT 1500 LAST\r\n").await;
     c.send_raw(&[b'y'; 1500]).await;
     assert_eq!(c.reply().await.code, 552);
@@ -126,9 +122,7 @@ async fn an_idle_client_times_out_with_421() {
         .server("command_timeout_secs", "1")
         .start()
         .await;
-    let mut c = Client::connect(gw.addr).await;
-    c.reply().await;
-    c.expect("EHLO client.test", 250).await;
+    let mut c = Client::greeted(gw.addr).await;
     let r = c.reply().await;
     assert_eq!(r.code, 421);
     assert!(r.text().starts_with("4.4.2"), "{r}");
@@ -142,11 +136,7 @@ async fn a_stalled_data_phase_times_out_with_421() {
         .server("data_timeout_secs", "1")
         .start()
         .await;
-    let mut c = Client::connect(gw.addr).await;
-    c.reply().await;
-    c.expect("EHLO client.test", 250).await;
-    c.expect("MAIL FROM:<a@clinic.example>", 250).await;
-    c.expect("RCPT TO:<b@payer.example>", 250).await;
+    let mut c = Client::in_transaction(gw.addr).await;
     c.expect("DATA", 354).await;
     c.send_raw(b"Subject: never finished\r\n").await;
     let r = c.reply().await;

@@ -68,9 +68,7 @@ async fn plaintext_pipelined_after_starttls_is_discarded() {
     let b = GatewayBuilder::new();
     let id = ca.issue(b.dir(), "gw", &["gw.test.example"]);
     let gw = b.tls(id).start().await;
-    let mut c = Client::connect(gw.addr).await;
-    c.reply().await;
-    c.expect("EHLO client.test", 250).await;
+    let mut c = Client::greeted(gw.addr).await;
     c.send_raw(
         b"STARTTLS\r\nMAIL FROM:<injected@attacker.example>\r\nRCPT TO:<x@payer.example>\r\n",
     )

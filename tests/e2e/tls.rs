@@ -68,9 +68,7 @@ async fn auth_before_tls_is_refused() {
 }
 
 async fn after_tls(ca: &TestCa, gw: &phigate_tests::RunningGateway) -> Client {
-    let mut c = Client::connect(gw.addr).await;
-    c.reply().await;
-    c.expect("EHLO client.test", 250).await;
+    let mut c = Client::greeted(gw.addr).await;
     c.expect("STARTTLS", 220).await;
     c.starttls(ca.der(), "127.0.0.1").await;
     c.expect("EHLO client.test", 250).await;
@@ -110,9 +108,7 @@ async fn auth_login_and_cancel() {
 #[tokio::test]
 async fn a_failed_handshake_closes_the_session() {
     let (_ca, gw) = tls_gateway().await;
-    let mut c = Client::connect(gw.addr).await;
-    c.reply().await;
-    c.expect("EHLO client.test", 250).await;
+    let mut c = Client::greeted(gw.addr).await;
     c.expect("STARTTLS", 220).await;
     c.send_raw(b"this is not a TLS ClientHello\r\n").await;
     assert!(c.is_closed().await);

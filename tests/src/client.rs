@@ -104,6 +104,24 @@ impl Client {
         Client::from_tcp(tcp)
     }
 
+    /// Connects, checks the 220 greeting and says `EHLO client.test`.
+    pub async fn greeted(addr: SocketAddr) -> Client {
+        let mut c = Client::connect(addr).await;
+        let greeting = c.reply().await;
+        assert_eq!(greeting.code, 220, "{greeting}");
+        c.expect("EHLO client.test", 250).await;
+        c
+    }
+
+    /// [`Client::greeted`], then `MAIL FROM:<a@clinic.example>` and
+    /// `RCPT TO:<b@payer.example>`: ready for DATA or BDAT.
+    pub async fn in_transaction(addr: SocketAddr) -> Client {
+        let mut c = Client::greeted(addr).await;
+        c.expect("MAIL FROM:<a@clinic.example>", 250).await;
+        c.expect("RCPT TO:<b@payer.example>", 250).await;
+        c
+    }
+
     /// Connects from `source` (e.g. 127.0.0.2), to test relay rules.
     pub async fn connect_from(addr: SocketAddr, source: std::net::IpAddr) -> Client {
         let sock = if source.is_ipv4() {
