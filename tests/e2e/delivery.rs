@@ -36,6 +36,20 @@ fn builder(ds: &Downstream, ca: Option<&TestCa>, give_up_secs: u64) -> GatewayBu
     b.toml(&toml)
 }
 
+/// A downstream offering STARTTLS with a certificate for `names` from a
+/// fresh test CA, plus the CA; `extra` sets the rest of its behaviour.
+async fn tls_downstream(names: &[&str], expired: bool, extra: Behaviour) -> (TestCa, Downstream) {
+    let ca = TestCa::new("phigate test CA");
+    let dir = tempfile::tempdir().unwrap();
+    let id = ca.issue_with(dir.path(), "down", names, expired);
+    let ds = Downstream::start(Behaviour {
+        tls: Some(server_tls(&id)),
+        ..extra
+    })
+    .await;
+    (ca, ds)
+}
+
 async fn send(gw: &RunningGateway, rcpts: &[&str], body: &[u8]) {
     let mut c = Client::connect(gw.addr).await;
     c.reply().await;
@@ -115,14 +129,7 @@ async fn phi_is_never_sent_without_tls_and_bounces_with_a_clear_dsn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn phi_goes_over_starttls_with_a_certificate_from_a_trusted_ca() {
-    let ca = TestCa::new("phigate test CA");
-    let dir = tempfile::tempdir().unwrap();
-    let id = ca.issue(dir.path(), "down", &["127.0.0.1"]);
-    let ds = Downstream::start(Behaviour {
-        tls: Some(server_tls(&id)),
-        ..Default::default()
-    })
-    .await;
+    let (ca, ds) = tls_downstream(&["127.0.0.1"], false, Behaviour::default()).await;
     let gw = builder(&ds, Some(&ca), 3600).start().await;
     send(&gw, &["billing@payer.example"], &phi_body()).await;
     let got = ds.wait_for(1, Duration::from_secs(10)).await;
@@ -135,19 +142,13 @@ async fn phi_goes_over_starttls_with_a_certificate_from_a_trusted_ca() {
 }
 
 async fn bad_certificate_case(expired: bool) {
-    let ca = TestCa::new("phigate test CA");
-    let dir = tempfile::tempdir().unwrap();
     // Expired, or valid but for another name than the one we connect to.
-    let id = if expired {
-        ca.issue_with(dir.path(), "down", &["127.0.0.1"], true)
+    let names: &[&str] = if expired {
+        &["127.0.0.1"]
     } else {
-        ca.issue(dir.path(), "down", &["other.example"])
+        &["other.example"]
     };
-    let ds = Downstream::start(Behaviour {
-        tls: Some(server_tls(&id)),
-        ..Default::default()
-    })
-    .await;
+    let (ca, ds) = tls_downstream(names, expired, Behaviour::default()).await;
     let gw = builder(&ds, Some(&ca), 3600).start().await;
     send(&gw, &["billing@payer.example"], &phi_body()).await;
     send(&gw, &["billing@payer.example"], &clean_body()).await;
@@ -179,14 +180,14 @@ async fn a_wrong_name_certificate_stops_phi() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_starttls_stripping_man_in_the_middle_gets_nothing() {
-    let ca = TestCa::new("phigate test CA");
-    let dir = tempfile::tempdir().unwrap();
-    let id = ca.issue(dir.path(), "down", &["127.0.0.1"]);
-    let ds = Downstream::start(Behaviour {
-        tls: Some(server_tls(&id)),
-        strip_starttls: true,
-        ..Default::default()
-    })
+    let (ca, ds) = tls_downstream(
+        &["127.0.0.1"],
+        false,
+        Behaviour {
+            strip_starttls: true,
+            ..Default::default()
+        },
+    )
     .await;
     let gw = builder(&ds, Some(&ca), 3600).start().await;
     send(&gw, &["billing@payer.example"], &phi_body()).await;
@@ -296,14 +297,7 @@ async fn mixed_recipient_replies_are_kept_per_recipient() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mx_delivery_verifies_the_mx_host_name() {
-    let ca = TestCa::new("phigate test CA");
-    let dir = tempfile::tempdir().unwrap();
-    let id = ca.issue(dir.path(), "mx", &["mx.hospital.example"]);
-    let ds = Downstream::start(Behaviour {
-        tls: Some(server_tls(&id)),
-        ..Default::default()
-    })
-    .await;
+    let (ca, ds) = tls_downstream(&["mx.hospital.example"], false, Behaviour::default()).await;
     let b = GatewayBuilder::new();
     let ca_path = b.dir().join("ca.pem");
     ca.write_pem(&ca_path);
@@ -325,14 +319,7 @@ async fn mx_delivery_verifies_the_mx_host_name() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_to_a_next_hop_are_reused() {
-    let ca = TestCa::new("phigate test CA");
-    let dir = tempfile::tempdir().unwrap();
-    let id = ca.issue(dir.path(), "down", &["127.0.0.1"]);
-    let ds = Downstream::start(Behaviour {
-        tls: Some(server_tls(&id)),
-        ..Default::default()
-    })
-    .await;
+    let (ca, ds) = tls_downstream(&["127.0.0.1"], false, Behaviour::default()).await;
     let gw = builder(&ds, Some(&ca), 3600).start().await;
     let mut c = Client::connect(gw.addr).await;
     c.reply().await;
