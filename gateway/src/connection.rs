@@ -206,7 +206,7 @@ impl Connection {
                         self.accepted += 1;
                         Reply::new(250, format!("2.0.0 Ok: queued as {id}"))
                     }
-                    Err(e) => spool_error_reply(&e),
+                    Err(e) => accept_error_reply(&e),
                 };
                 Step {
                     replies: vec![reply],
@@ -216,8 +216,14 @@ impl Connection {
         }
     }
 
-    /// Adds the trace header and makes the message durable.
-    async fn spool(&self, session: &Session, msg: Accepted) -> Result<QueueId, SpoolError> {
+    /// Inspects the message, adds the trace header and makes it durable.
+    async fn spool(&self, session: &Session, msg: Accepted) -> Result<QueueId, AcceptError> {
+        let Accepted {
+            helo,
+            transaction,
+            body,
+        } = msg;
+        let (phi, body) = self.inspect(body).await.ok_or(AcceptError::Inspection)?;
         let spool = &self.shared.spool;
         let facts = session.facts();
         let id = spool.next_id();
@@ -225,7 +231,7 @@ impl Connection {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let trace = Trace {
-            helo: &msg.helo.name,
+            helo: &helo.name,
             client_ip: facts.client_ip,
             by: &self.shared.config.server.hostname,
             protocol: session.protocol(),
@@ -237,25 +243,25 @@ impl Connection {
             unix_secs: now,
         }
         .header();
-        let phi = self.inspect(&msg.body).await;
-        let tx = &msg.transaction;
+        let tx = &transaction;
         let envelope = Envelope {
             id,
             received_at: now,
             client_ip: facts.client_ip,
-            helo: msg.helo.name.clone(),
+            helo: helo.name.clone(),
             mail_from: tx.from.as_ref().map(|a| a.to_string()).unwrap_or_default(),
             rcpt_to: tx.rcpts.iter().map(|a| a.to_string()).collect(),
             body_type: tx.params.body,
             smtputf8: tx.params.smtputf8,
             tls: facts.tls.clone(),
             auth_user: facts.auth_user.clone(),
-            size: (trace.len() + msg.body.len()) as u64,
+            size: (trace.len() + body.len()) as u64,
             phi: Some(phi),
         };
         spool
-            .append(&envelope, &[trace.as_bytes(), &msg.body])
-            .await?;
+            .append(&envelope, &[trace.as_bytes(), &body])
+            .await
+            .map_err(AcceptError::Spool)?;
         self.shared.queue.notify(id);
         tracing::info!(queue_id = %id, recipients = envelope.rcpt_to.len(), size = envelope.size, "queued");
         Ok(id)
@@ -263,17 +269,17 @@ impl Connection {
 
     /// Whether the message must be treated as carrying PHI: the detectors
     /// found some, or part of it could not be inspected. Runs off the async
-    /// threads (a large attachment takes a while); if inspection fails for
-    /// any reason the answer is yes.
-    async fn inspect(&self, body: &[u8]) -> bool {
+    /// threads (a large attachment takes a while); the body moves there and
+    /// back rather than being copied. `None` if inspection itself failed:
+    /// the message is then refused for now, never taken as clean.
+    async fn inspect(&self, body: Vec<u8>) -> Option<(bool, Vec<u8>)> {
         let engine = self.shared.engine.clone();
-        let body = body.to_vec();
         tokio::task::spawn_blocking(move || {
             let r = engine.scan(&body);
-            r.phi || r.uninspectable
+            (r.phi || r.uninspectable, body)
         })
         .await
-        .unwrap_or(true)
+        .ok()
     }
 
     /// Reads message content after 354 up to the terminating dot line.
@@ -408,11 +414,27 @@ impl Connection {
 }
 
 /// The one place spool failures become SMTP replies.
-fn spool_error_reply(e: &SpoolError) -> Reply {
+/// Why an accepted message could not be queued.
+#[derive(Debug)]
+enum AcceptError {
+    /// PHI inspection did not complete.
+    Inspection,
+    /// The spool refused the write.
+    Spool(SpoolError),
+}
+
+/// The one place acceptance failures become SMTP replies.
+fn accept_error_reply(e: &AcceptError) -> Reply {
     match e {
-        SpoolError::Full(_) => {
+        AcceptError::Inspection => {
+            tracing::error!("message inspection failed; refused with 451");
+            Reply::new(451, "4.7.0 Message could not be inspected, try again later")
+        }
+        AcceptError::Spool(SpoolError::Full(_)) => {
             Reply::new(452, "4.3.1 Insufficient system storage, try again later")
         }
-        _ => Reply::new(451, "4.3.0 Local error writing the queue, try again later"),
+        AcceptError::Spool(_) => {
+            Reply::new(451, "4.3.0 Local error writing the queue, try again later")
+        }
     }
 }

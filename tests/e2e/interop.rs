@@ -4,23 +4,34 @@ use std::process::Command;
 
 use phigate_tests::{GatewayBuilder, TestCa, require_tool};
 
-#[test]
-fn swaks_sends_a_message() {
-    let swaks = require_tool("swaks");
-    let gw = GatewayBuilder::new().spawn();
-    let out = Command::new(swaks)
-        .args(["--server", &gw.addr.to_string(), "--pipeline"])
+/// Runs swaks against `server` from desk@clinic.example to
+/// billing@payer.example with `extra` arguments; (success, transcript).
+fn swaks(server: std::net::SocketAddr, extra: &[&str]) -> (bool, String) {
+    let out = Command::new(require_tool("swaks"))
+        .args(["--server", &server.to_string()])
         .args([
             "--from",
             "desk@clinic.example",
             "--to",
             "billing@payer.example",
         ])
-        .args(["--header", "Subject: swaks interop"])
+        .args(extra)
         .output()
         .unwrap();
-    let transcript = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "swaks failed:\n{transcript}");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn swaks_sends_a_message() {
+    let gw = GatewayBuilder::new().spawn();
+    let (ok, transcript) = swaks(
+        gw.addr,
+        &["--pipeline", "--header", "Subject: swaks interop"],
+    );
+    assert!(ok, "swaks failed:\n{transcript}");
     assert!(
         transcript.contains("250 2.0.0 Ok: queued as"),
         "{transcript}"
@@ -35,7 +46,6 @@ fn swaks_sends_a_message() {
 
 #[test]
 fn swaks_starttls_and_auth_to_relay_from_outside_relay_networks() {
-    let swaks = require_tool("swaks");
     let ca = TestCa::new("phigate test CA");
     // 127.0.0.1 is not a relay network here: swaks must authenticate.
     let b = GatewayBuilder::new()
@@ -43,36 +53,25 @@ fn swaks_starttls_and_auth_to_relay_from_outside_relay_networks() {
         .user("desk@clinic.example", "pa55 word");
     let id = ca.issue(b.dir(), "gw", &["gw.test.example", "127.0.0.1"]);
     let gw = b.tls(id).spawn();
-    let base = |c: &mut Command| {
-        c.args(["--server", &gw.addr.to_string(), "--tls"]).args([
-            "--from",
-            "desk@clinic.example",
-            "--to",
-            "billing@payer.example",
-        ]);
-    };
-    let mut refused = Command::new(&swaks);
-    base(&mut refused);
-    let out = refused.output().unwrap();
-    let t = String::from_utf8_lossy(&out.stdout);
+    let (ok, t) = swaks(gw.addr, &["--tls"]);
     assert!(
-        !out.status.success() && t.contains("554 5.7.1"),
+        !ok && t.contains("554 5.7.1"),
         "relay without AUTH must fail:\n{t}"
     );
 
-    let mut ok = Command::new(&swaks);
-    base(&mut ok);
-    ok.args([
-        "--auth",
-        "PLAIN",
-        "--auth-user",
-        "desk@clinic.example",
-        "--auth-password",
-        "pa55 word",
-    ]);
-    let out = ok.output().unwrap();
-    let t = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "swaks with AUTH failed:\n{t}");
+    let (ok, t) = swaks(
+        gw.addr,
+        &[
+            "--tls",
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            "desk@clinic.example",
+            "--auth-password",
+            "pa55 word",
+        ],
+    );
+    assert!(ok, "swaks with AUTH failed:\n{t}");
     assert!(
         t.contains("235 2.7.0") && t.contains("250 2.0.0 Ok: queued as"),
         "{t}"
@@ -105,29 +104,16 @@ fn phigate_delivers_to_a_real_postfix_over_verified_starttls() {
             ca_path.display()
         ))
         .spawn();
-    let swaks = require_tool("swaks");
-    let out = Command::new(swaks)
-        .args([
-            "--server",
-            &gw.addr.to_string(),
-            "--from",
-            "desk@clinic.example",
-            "--to",
-            "billing@payer.example",
-        ])
-        .args([
+    let (ok, transcript) = swaks(
+        gw.addr,
+        &[
             "--header",
             "Subject: claim",
             "--body",
             "Patient SSN: 135-14-4832",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+        ],
     );
+    assert!(ok, "{transcript}");
     let mail = pf.wait_mailbox(1, std::time::Duration::from_secs(30));
     assert_eq!(
         mail.len(),
@@ -160,24 +146,8 @@ fn a_real_postfix_relays_through_phigate() {
         relayhost: Some(gw.addr),
         ..Default::default()
     });
-    let swaks = require_tool("swaks");
-    let out = Command::new(swaks)
-        .args([
-            "--server",
-            &pf.addr.to_string(),
-            "--from",
-            "desk@clinic.example",
-            "--to",
-            "billing@payer.example",
-        ])
-        .args(["--header", "Subject: via postfix"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (ok, transcript) = swaks(pf.addr, &["--header", "Subject: via postfix"]);
+    assert!(ok, "{transcript}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let spool = gw.spool();

@@ -3,9 +3,9 @@
 
 use regex::Regex;
 
-use super::{Match, Text, clamp};
+use super::{Match, Text};
 use crate::context::Class;
-use crate::finding::{Category, mask_keep_last};
+use crate::finding::Category;
 
 /// A custom rule as configured.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,16 +108,15 @@ impl Rule {
             }
         }
         let value = &t.text[start..end];
-        Match {
-            category: self.category.clone(),
-            rule: self.spec.id.clone(),
-            confidence: clamp(confidence),
+        Match::masked(
+            self.category.clone(),
+            &self.spec.id,
+            confidence,
             start,
             end,
-            value: value.to_string(),
-            preview: mask_keep_last(value, 2),
+            value,
             why,
-        }
+        )
     }
 
     /// Matches of this rule (index `idx`) in the text.

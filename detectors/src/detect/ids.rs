@@ -1,30 +1,9 @@
 //! Identifiers with their own formats or check digits (MBI, NPI, DEA), and
 //! the ones recognisable only by what precedes them (MRN, member IDs).
 
-use super::{Match, Text, clamp};
+use super::{Match, Text};
 use crate::context::{Class, Hit};
-use crate::finding::{Category, mask_keep_last};
-
-fn found(
-    category: Category,
-    rule: &str,
-    confidence: f32,
-    start: usize,
-    end: usize,
-    value: &str,
-    why: String,
-) -> Match {
-    Match {
-        category,
-        rule: rule.into(),
-        confidence: clamp(confidence),
-        start,
-        end,
-        value: value.to_string(),
-        preview: mask_keep_last(value, 2),
-        why,
-    }
-}
+use crate::finding::Category;
 
 /// Medicare Beneficiary Identifier: its 11-character format (CMS) is
 /// specific enough to stand alone; Medicare context makes it certain.
@@ -47,7 +26,7 @@ pub fn mbi(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
         confidence -= 0.35;
         why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
     }
-    Some(found(
+    Some(Match::masked(
         Category::Mbi,
         "mbi.format",
         confidence,
@@ -91,7 +70,7 @@ pub fn npi(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
         confidence += 0.7;
         why.push_str(&format!("; context \"{}\"", w.to_ascii_lowercase()));
     }
-    Some(found(
+    Some(Match::masked(
         Category::Npi,
         "npi.luhn",
         confidence,
@@ -125,7 +104,7 @@ pub fn dea(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
         confidence += 0.7;
         why.push_str(&format!("; context \"{}\"", w.to_ascii_lowercase()));
     }
-    Some(found(
+    Some(Match::masked(
         Category::Dea,
         "dea.checksum",
         confidence,
@@ -190,7 +169,7 @@ pub fn labelled(t: &Text<'_>) -> Vec<Match> {
         };
         if let Some((s, e)) = following_id(t.text, hit, min_digits) {
             let label = t.text[hit.start..hit.end].to_ascii_lowercase();
-            out.push(found(
+            out.push(Match::masked(
                 category,
                 rule,
                 confidence,

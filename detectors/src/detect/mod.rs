@@ -34,6 +34,31 @@ pub struct Match {
     pub why: String,
 }
 
+impl Match {
+    /// A match whose preview masks all but the last two letters or digits
+    /// (identifiers, custom rules); the confidence is clamped.
+    pub fn masked(
+        category: Category,
+        rule: &str,
+        confidence: f32,
+        start: usize,
+        end: usize,
+        value: &str,
+        why: String,
+    ) -> Match {
+        Match {
+            category,
+            rule: rule.into(),
+            confidence: clamp(confidence),
+            start,
+            end,
+            value: value.to_string(),
+            preview: crate::finding::mask_keep_last(value, 2),
+            why,
+        }
+    }
+}
+
 /// The text being scanned and its context hits.
 pub struct Text<'a> {
     /// Normalised text.

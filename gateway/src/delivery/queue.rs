@@ -121,7 +121,12 @@ async fn run(
     let mut schedule = Schedule::default();
     // Recipient states of waiting messages; a message not here is all Pending.
     let mut states: HashMap<QueueId, Vec<RcptState>> = HashMap::new();
-    match crate::spool::scan(shared.spool.dir(), false) {
+    // Reading every segment is blocking work: off the async threads.
+    let dir = shared.spool.dir().to_path_buf();
+    let found = tokio::task::spawn_blocking(move || crate::spool::scan(&dir, false))
+        .await
+        .unwrap_or(Err(crate::spool::SpoolError::Closed));
+    match found {
         Ok(found) => {
             for m in found.messages {
                 if let Some(t) = next_due(&m.rcpts) {
