@@ -83,6 +83,8 @@ fn envelope(spool: &Spool, size: usize) -> Envelope {
         auth_user: None,
         size: size as u64,
         phi: None,
+        categories: Vec::new(),
+        decisions: Vec::new(),
     }
 }
 

@@ -27,6 +27,10 @@ pub struct Config {
     pub detectors: DetectorsConfig,
     /// `[tls]`: outbound TLS policy.
     pub tls: TlsConfig,
+    /// `[policy]`: what happens to each recipient of a message.
+    pub policy: PolicyConfig,
+    /// `[encryption]`: the encrypted-delivery route, when configured.
+    pub encryption: Option<EncryptionConfig>,
 }
 
 /// PHI detection settings.
@@ -162,6 +166,14 @@ pub struct SpoolConfig {
 pub struct AuditConfig {
     /// Directory holding audit files.
     pub dir: PathBuf,
+    /// Ed25519 signing key (PKCS#8, base64); made at first start if missing.
+    pub signing_key: PathBuf,
+    /// A signed checkpoint follows every this many records...
+    pub checkpoint_every: u64,
+    /// ...and at least this often while records are written.
+    pub checkpoint_interval: Duration,
+    /// Audit files are kept at least this many days (HIPAA: six years).
+    pub retention_days: u64,
 }
 
 /// The metrics endpoint.
@@ -335,4 +347,144 @@ impl std::fmt::Display for NextHop {
             write!(f, "[{host}]:{}", self.port)
         }
     }
+}
+
+/// What the policy does with one recipient of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Deliver under the TLS floor the content needs (`tls.phi` for PHI,
+    /// `tls.default` otherwise).
+    Deliver,
+    /// Deliver under `tls.phi` whatever the content.
+    RequireTls,
+    /// Hand to the encrypted-delivery route.
+    Encrypt,
+    /// Hold until an administrator releases or deletes it.
+    Quarantine,
+    /// Refuse the message with a 5.7.1 reply.
+    Reject,
+}
+
+impl Action {
+    /// The action's name as written in the config and the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Deliver => "deliver",
+            Action::RequireTls => "require_tls",
+            Action::Encrypt => "encrypt",
+            Action::Quarantine => "quarantine",
+            Action::Reject => "reject",
+        }
+    }
+
+    /// An action by its name.
+    pub fn from_name(name: &str) -> Option<Action> {
+        Some(match name {
+            "deliver" => Action::Deliver,
+            "require_tls" => Action::RequireTls,
+            "encrypt" => Action::Encrypt,
+            "quarantine" => Action::Quarantine,
+            "reject" => Action::Reject,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `[policy]`
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PolicyConfig {
+    /// Every rule only records what it would do; mail flows as the
+    /// built-in default decides.
+    pub audit_only: bool,
+    /// A sender's subject keyword that forces the encrypted route.
+    pub opt_in_keyword: Option<String>,
+    /// A sender's subject keyword that asks for PHI without encryption;
+    /// honoured only for `opt_out_domains`.
+    pub opt_out_keyword: Option<String>,
+    /// Recipient domains an administrator allows the opt-out for.
+    pub opt_out_domains: Vec<String>,
+    /// Longest an inspection may take before the message is refused with 451.
+    pub inspection_timeout: Duration,
+    /// Administrators' rules, in file order; the first that matches wins.
+    pub rules: Vec<PolicyRule>,
+}
+
+/// One `[[policy.rule]]`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PolicyRule {
+    /// Unique id, recorded in the audit log with each decision it makes.
+    pub id: String,
+    /// When it applies: every condition given must hold.
+    pub when: Conditions,
+    /// What it does.
+    pub action: Action,
+    /// What it adds to the action.
+    pub modifiers: Modifiers,
+    /// Only record what it would do.
+    pub audit_only: bool,
+}
+
+/// A rule's conditions; an empty list or `None` does not constrain.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Conditions {
+    /// Whether the message carries PHI (uninspectable counts as PHI).
+    pub phi: Option<bool>,
+    /// Any of these categories was found.
+    pub categories: Vec<String>,
+    /// The sender is one of these: `user@domain`, `@domain` or `domain`.
+    pub senders: Vec<String>,
+    /// The recipient's domain is one of these, or a subdomain of one.
+    pub recipient_domains: Vec<String>,
+    /// The client is in one of these networks.
+    pub client_networks: Vec<IpNet>,
+    /// The client authenticated (true) or did not (false).
+    pub authenticated: Option<bool>,
+    /// The message came over inbound TLS (true) or not (false).
+    pub inbound_tls: Option<bool>,
+}
+
+/// What a rule adds to its action.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Modifiers {
+    /// Put in front of the subject on delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_subject: Option<String>,
+    /// A header (name, value) added on delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_header: Option<(String, String)>,
+    /// Tell the sender when the message was held, rerouted or refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notify_sender: bool,
+}
+
+/// The encrypted-delivery route. One kind today (a secure-mail provider's
+/// relay); S/MIME to the recipient's certificate is planned beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EncryptionConfig {
+    /// Relay to a secure-mail provider, which encrypts and notifies the recipient.
+    Relay(EncryptionRelay),
+}
+
+/// A secure-mail provider's relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EncryptionRelay {
+    /// Where to send (always over verified TLS).
+    pub hop: NextHop,
+    /// AUTH credentials.
+    pub auth: Option<(String, String)>,
+    /// The provider's trigger: a subject tag...
+    pub subject_tag: Option<String>,
+    /// ...and/or a header (name, value).
+    pub header: Option<(String, String)>,
 }

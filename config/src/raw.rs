@@ -28,6 +28,9 @@ pub struct RawConfig {
     pub detectors: RawDetectors,
     #[serde(default)]
     pub tls: RawTls,
+    #[serde(default)]
+    pub policy: RawPolicy,
+    pub encryption: Option<RawEncryption>,
 }
 
 /// `[server]`
@@ -128,14 +131,92 @@ impl Default for RawSpool {
 #[allow(missing_docs)]
 pub struct RawAudit {
     pub dir: Spanned<String>,
+    pub signing_key: Spanned<String>,
+    pub checkpoint_every: Spanned<u64>,
+    pub checkpoint_interval_secs: Spanned<u64>,
+    pub retention_days: Spanned<u64>,
 }
 
 impl Default for RawAudit {
     fn default() -> Self {
         RawAudit {
             dir: sp("./phigate-data/audit".into()),
+            signing_key: sp("./phigate-data/audit-signing.key".into()),
+            checkpoint_every: sp(1000),
+            checkpoint_interval_secs: sp(60),
+            retention_days: sp(2190),
         }
     }
+}
+
+/// `[policy]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawPolicy {
+    pub audit_only: bool,
+    pub opt_in_keyword: Option<Spanned<String>>,
+    pub opt_out_keyword: Option<Spanned<String>>,
+    pub opt_out_domains: Vec<Spanned<String>>,
+    pub inspection_timeout_secs: Spanned<u64>,
+    pub rule: Vec<RawPolicyRule>,
+}
+
+impl Default for RawPolicy {
+    fn default() -> Self {
+        RawPolicy {
+            audit_only: false,
+            opt_in_keyword: Some(sp("[secure]".into())),
+            opt_out_keyword: None,
+            opt_out_domains: Vec::new(),
+            inspection_timeout_secs: sp(60),
+            rule: Vec::new(),
+        }
+    }
+}
+
+/// `[[policy.rule]]`: conditions (all given must hold), an action, modifiers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawPolicyRule {
+    pub id: Spanned<String>,
+    pub phi: Option<bool>,
+    #[serde(default)]
+    pub categories: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub senders: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub recipient_domains: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub client_networks: Vec<Spanned<String>>,
+    pub authenticated: Option<bool>,
+    pub inbound_tls: Option<bool>,
+    pub action: Spanned<String>,
+    pub tag_subject: Option<Spanned<String>>,
+    pub add_header: Option<Spanned<String>>,
+    #[serde(default)]
+    pub notify_sender: bool,
+    #[serde(default)]
+    pub audit_only: bool,
+}
+
+/// `[encryption]`: the secure-mail provider's relay used by `encrypt`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawEncryption {
+    #[serde(default = "default_encryption_kind")]
+    pub kind: Spanned<String>,
+    pub relay: Spanned<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub subject_tag: Option<Spanned<String>>,
+    pub header: Option<Spanned<String>>,
+}
+
+fn default_encryption_kind() -> Spanned<String> {
+    sp("relay".into())
 }
 
 /// `[metrics]`

@@ -186,9 +186,7 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
             "must be at least 65536",
         );
     }
-    let audit = AuditConfig {
-        dir: c.path(&raw.audit.dir, "audit.dir"),
-    };
+    let audit = audit(&mut c, &raw.audit);
     let metrics_listen = c.socket_addr(&raw.metrics.listen, "metrics.listen");
     let relay = raw
         .delivery
@@ -212,6 +210,8 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
     let detectors = detectors(&mut c, &raw.detectors);
     let delivery_rest = delivery(&mut c, &raw.delivery);
     let outbound_tls = outbound_tls(&mut c, &raw.tls);
+    let encryption = raw.encryption.as_ref().and_then(|e| encryption(&mut c, e));
+    let policy = policy(&mut c, &raw.policy, encryption.is_some());
 
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|e| e.line);
@@ -246,6 +246,8 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
         },
         detectors,
         tls: outbound_tls,
+        policy,
+        encryption,
     })
 }
 
@@ -588,4 +590,259 @@ pub(crate) fn parse_next_hop(s: &str) -> Option<NextHop> {
         port,
         mx_lookup,
     })
+}
+
+fn audit(c: &mut Checker<'_>, raw: &crate::raw::RawAudit) -> AuditConfig {
+    let retention_days = *raw.retention_days.get_ref();
+    if retention_days < 2190 {
+        // HIPAA: documentation of safeguards is kept six years (45 CFR 164.316(b)(2)).
+        c.error(
+            &raw.retention_days,
+            "audit.retention_days",
+            format!("must be at least 2190 (six years), not {retention_days}"),
+        );
+    }
+    AuditConfig {
+        dir: c.path(&raw.dir, "audit.dir"),
+        signing_key: c.path(&raw.signing_key, "audit.signing_key"),
+        checkpoint_every: c.positive(&raw.checkpoint_every, "audit.checkpoint_every", 1_000_000),
+        checkpoint_interval: Duration::from_secs(c.positive(
+            &raw.checkpoint_interval_secs,
+            "audit.checkpoint_interval_secs",
+            60,
+        )),
+        retention_days,
+    }
+}
+
+/// A header given as `Name: value`.
+fn header_line(c: &mut Checker<'_>, v: &Spanned<String>, key: &str) -> Option<(String, String)> {
+    let text = v.get_ref();
+    let parsed = text.split_once(':').and_then(|(n, val)| {
+        let (n, val) = (n.trim(), val.trim());
+        let name_ok = !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+        (name_ok && !val.is_empty()).then(|| (n.to_string(), val.to_string()))
+    });
+    if parsed.is_none() || text.contains(['\r', '\n']) {
+        c.error(
+            v,
+            key,
+            format!("`{text}` is not a header such as `X-Secure: yes`"),
+        );
+        return None;
+    }
+    parsed
+}
+
+/// A subject tag or keyword: one line of printable text.
+fn one_line(c: &mut Checker<'_>, v: &Spanned<String>, key: &str) -> Option<String> {
+    let t = v.get_ref();
+    if t.trim().is_empty() || t.chars().any(char::is_control) {
+        c.error(v, key, "must be non-empty text on one line");
+        return None;
+    }
+    Some(t.clone())
+}
+
+fn domain_list(c: &mut Checker<'_>, list: &[Spanned<String>], key: &str) -> Vec<String> {
+    list.iter()
+        .filter_map(|d| {
+            let v = d.get_ref().to_ascii_lowercase();
+            if is_domain(&v) {
+                Some(v)
+            } else {
+                c.error(d, key, format!("`{v}` is not a domain"));
+                None
+            }
+        })
+        .collect()
+}
+
+fn encryption(c: &mut Checker<'_>, raw: &crate::raw::RawEncryption) -> Option<EncryptionConfig> {
+    match raw.kind.get_ref().as_str() {
+        "relay" => {}
+        "smime" => {
+            c.error(
+                &raw.kind,
+                "encryption.kind",
+                "\"smime\" is not implemented yet; use \"relay\"",
+            );
+            return None;
+        }
+        other => {
+            c.error(
+                &raw.kind,
+                "encryption.kind",
+                format!("`{other}` is not one of relay, smime"),
+            );
+            return None;
+        }
+    }
+    let hop = next_hop(c, &raw.relay, "encryption.relay");
+    let auth = match (&raw.user, &raw.password) {
+        (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+        (None, None) => None,
+        _ => {
+            c.error(
+                &raw.relay,
+                "encryption.user",
+                "user and password go together",
+            );
+            None
+        }
+    };
+    let subject_tag = raw
+        .subject_tag
+        .as_ref()
+        .and_then(|t| one_line(c, t, "encryption.subject_tag"));
+    let header = raw
+        .header
+        .as_ref()
+        .and_then(|h| header_line(c, h, "encryption.header"));
+    if raw.subject_tag.is_none() && raw.header.is_none() {
+        c.error(
+            &raw.relay,
+            "encryption",
+            "needs subject_tag or header: the trigger the provider encrypts on",
+        );
+    }
+    Some(EncryptionConfig::Relay(EncryptionRelay {
+        hop: hop?,
+        auth,
+        subject_tag,
+        header,
+    }))
+}
+
+fn policy(c: &mut Checker<'_>, raw: &crate::raw::RawPolicy, encryption: bool) -> PolicyConfig {
+    let mut rules: Vec<PolicyRule> = Vec::new();
+    for r in &raw.rule {
+        let id = r.id.get_ref().clone();
+        let key = |field: &str| format!("policy.rule.{field} (rule `{id}`)");
+        if id.is_empty() || id.contains(char::is_whitespace) {
+            c.error(
+                &r.id,
+                "policy.rule.id",
+                "must be a non-empty id without spaces",
+            );
+        }
+        if rules.iter().any(|x| x.id == id) {
+            c.error(&r.id, &key("id"), format!("rule id `{id}` is used twice"));
+        }
+        let action = match Action::from_name(r.action.get_ref()) {
+            Some(a) => a,
+            None => {
+                c.error(
+                    &r.action,
+                    &key("action"),
+                    format!(
+                        "`{}` is not one of deliver, require_tls, encrypt, quarantine, reject",
+                        r.action.get_ref()
+                    ),
+                );
+                Action::Deliver
+            }
+        };
+        if action == Action::Encrypt && !encryption {
+            c.error(
+                &r.action,
+                &key("action"),
+                "\"encrypt\" needs an [encryption] section",
+            );
+        }
+        let categories = r
+            .categories
+            .iter()
+            .filter_map(|cat| {
+                if is_category_name(cat.get_ref()) {
+                    Some(cat.get_ref().clone())
+                } else {
+                    c.error(
+                        cat,
+                        &key("categories"),
+                        "must be lower-case letters, digits and _",
+                    );
+                    None
+                }
+            })
+            .collect();
+        let senders = r
+            .senders
+            .iter()
+            .filter_map(|s| {
+                let v = s.get_ref().to_ascii_lowercase();
+                let domain = v.rsplit_once('@').map_or(v.as_str(), |(_, d)| d);
+                if is_domain(domain) {
+                    Some(v)
+                } else {
+                    c.error(
+                        s,
+                        &key("senders"),
+                        format!("`{v}` is not an address, @domain or domain"),
+                    );
+                    None
+                }
+            })
+            .collect();
+        let recipient_domains = domain_list(c, &r.recipient_domains, &key("recipient_domains"));
+        let client_networks = r
+            .client_networks
+            .iter()
+            .filter_map(|n| match parse_net(n.get_ref()) {
+                Some(net) => Some(net),
+                None => {
+                    c.error(
+                        n,
+                        &key("client_networks"),
+                        format!("`{}` is not a network", n.get_ref()),
+                    );
+                    None
+                }
+            })
+            .collect();
+        let modifiers = Modifiers {
+            tag_subject: r
+                .tag_subject
+                .as_ref()
+                .and_then(|t| one_line(c, t, &key("tag_subject"))),
+            add_header: r
+                .add_header
+                .as_ref()
+                .and_then(|h| header_line(c, h, &key("add_header"))),
+            notify_sender: r.notify_sender,
+        };
+        rules.push(PolicyRule {
+            id,
+            when: Conditions {
+                phi: r.phi,
+                categories,
+                senders,
+                recipient_domains,
+                client_networks,
+                authenticated: r.authenticated,
+                inbound_tls: r.inbound_tls,
+            },
+            action,
+            modifiers,
+            audit_only: r.audit_only,
+        });
+    }
+    PolicyConfig {
+        audit_only: raw.audit_only,
+        opt_in_keyword: raw
+            .opt_in_keyword
+            .as_ref()
+            .and_then(|k| one_line(c, k, "policy.opt_in_keyword")),
+        opt_out_keyword: raw
+            .opt_out_keyword
+            .as_ref()
+            .and_then(|k| one_line(c, k, "policy.opt_out_keyword")),
+        opt_out_domains: domain_list(c, &raw.opt_out_domains, "policy.opt_out_domains"),
+        inspection_timeout: Duration::from_secs(c.positive(
+            &raw.inspection_timeout_secs,
+            "policy.inspection_timeout_secs",
+            3600,
+        )),
+        rules,
+    }
 }

@@ -51,6 +51,16 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<String>,
     },
+    /// Check and search the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: crate::admin::AuditCommand,
+    },
+    /// Held messages: list, show, release, delete.
+    Quarantine {
+        #[command(subcommand)]
+        command: crate::admin::QuarantineCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -81,6 +91,8 @@ pub fn main() -> ExitCode {
             json,
             files,
         } => return scan(config.as_deref(), json, &files),
+        Command::Audit { command } => return crate::admin::audit(command),
+        Command::Quarantine { command } => crate::admin::quarantine(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -91,7 +103,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load(path: Option<&Path>) -> Result<Config> {
+pub(crate) fn load(path: Option<&Path>) -> Result<Config> {
     match path {
         Some(p) => Config::load(p).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}")),
         None => Ok(Config::embedded_default()),
@@ -223,7 +235,7 @@ fn queue_list(config: Option<&Path>, json: bool) -> Result<()> {
         println!(
             "{:<16}  {:<31}  {:>10}  {:>5}  {}",
             e.id,
-            crate::received::rfc5322_date(e.received_at),
+            crate::date::rfc5322_date(e.received_at),
             e.size,
             e.rcpt_to.len(),
             from

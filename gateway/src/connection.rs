@@ -3,13 +3,18 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use phigate_config::Action as PolicyAction;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::timeout;
 
+use crate::audit::{AuditError, Event};
+use crate::delivery::notice;
+use crate::policy::Decision;
 use crate::received::Trace;
 use crate::server::Shared;
 use crate::smtp::command::{Line, find_line, line_text};
@@ -216,24 +221,44 @@ impl Connection {
         }
     }
 
-    /// Inspects the message, adds the trace header and makes it durable.
+    /// Inspects the message, lets the policy decide for each recipient,
+    /// records it all in the audit log, adds the trace header and makes the
+    /// message durable; in that order, so no 250 goes out before the audit
+    /// record and the message are both on stable storage.
     async fn spool(&self, session: &Session, msg: Accepted) -> Result<QueueId, AcceptError> {
         let Accepted {
             helo,
             transaction,
             body,
         } = msg;
-        let (phi, body) = self.inspect(body).await.ok_or(AcceptError::Inspection)?;
-        let spool = &self.shared.spool;
-        let facts = session.facts();
+        let shared = &self.shared;
+        let spool = &shared.spool;
         let id = spool.next_id();
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let inspected = match self.inspect(body).await {
+            Ok(x) => x,
+            Err(reason) => {
+                let event = Event::ScanFailed {
+                    queue_id: id.to_string(),
+                    reason: reason.to_string(),
+                };
+                // Refused either way; the record says why, if it can be written.
+                let _ = shared.audit.log(vec![event]).await;
+                return Err(AcceptError::Inspection(reason));
+            }
+        };
+        let Inspected {
+            report,
+            subject,
+            message_id,
+            duration,
+            body,
+        } = inspected;
+        let facts = session.facts();
+        let now = crate::date::now();
         let trace = Trace {
             helo: &helo.name,
             client_ip: facts.client_ip,
-            by: &self.shared.config.server.hostname,
+            by: &shared.config.server.hostname,
             protocol: session.protocol(),
             id,
             tls: facts
@@ -244,42 +269,133 @@ impl Connection {
         }
         .header();
         let tx = &transaction;
+        let phi = report.phi || report.uninspectable;
+        let categories: Vec<String> = report
+            .categories
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect();
+        let mail_from = tx.from.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        let rcpt_to: Vec<String> = tx.rcpts.iter().map(|a| a.to_string()).collect();
+        let policy_facts = crate::policy::Facts {
+            sender: &mail_from,
+            client_ip: facts.client_ip,
+            authenticated: facts.auth_user.is_some(),
+            inbound_tls: facts.tls.is_some(),
+            subject: subject.as_deref(),
+            phi,
+            categories: &categories,
+        };
+        let decisions: Vec<Decision> = rcpt_to
+            .iter()
+            .map(|r| shared.policy.decide(&policy_facts, r))
+            .collect();
         let envelope = Envelope {
             id,
             received_at: now,
             client_ip: facts.client_ip,
             helo: helo.name.clone(),
-            mail_from: tx.from.as_ref().map(|a| a.to_string()).unwrap_or_default(),
-            rcpt_to: tx.rcpts.iter().map(|a| a.to_string()).collect(),
+            mail_from,
+            rcpt_to,
             body_type: tx.params.body,
             smtputf8: tx.params.smtputf8,
             tls: facts.tls.clone(),
             auth_user: facts.auth_user.clone(),
             size: (trace.len() + body.len()) as u64,
             phi: Some(phi),
+            categories,
+            decisions,
         };
+        let mut events = crate::audit::event::acceptance(
+            &shared.audit,
+            &envelope,
+            &report,
+            message_id.as_deref(),
+            duration,
+        );
+        let refusal = envelope
+            .decisions
+            .iter()
+            .find(|d| d.action == PolicyAction::Reject)
+            .map(|d| d.rule.clone());
+        if let Some(rule) = refusal {
+            events.push(Event::Refused {
+                queue_id: id.to_string(),
+                code: 550,
+                rule: Some(rule.clone()),
+            });
+            shared.audit.log(events).await.map_err(AcceptError::Audit)?;
+            if envelope
+                .decisions
+                .iter()
+                .any(|d| d.action == PolicyAction::Reject && d.modifiers.notify_sender)
+            {
+                let rcpts = recipients_with(&envelope, PolicyAction::Reject);
+                notice::send(
+                    &self.context(),
+                    &envelope,
+                    &rcpts,
+                    notice::Reason::Refused { rule: &rule },
+                )
+                .await;
+            }
+            return Err(AcceptError::Refused {
+                rule,
+                phi: !envelope.categories.is_empty(),
+            });
+        }
+        shared.audit.log(events).await.map_err(AcceptError::Audit)?;
         spool
             .append(&envelope, &[trace.as_bytes(), &body])
             .await
             .map_err(AcceptError::Spool)?;
-        self.shared.queue.notify(id);
-        tracing::info!(queue_id = %id, recipients = envelope.rcpt_to.len(), size = envelope.size, "queued");
+        shared.queue.notify(id);
+        tracing::info!(queue_id = %id, recipients = envelope.rcpt_to.len(), size = envelope.size, phi, "queued");
+        let held: Vec<&Decision> = envelope
+            .decisions
+            .iter()
+            .filter(|d| d.action == PolicyAction::Quarantine && d.modifiers.notify_sender)
+            .collect();
+        if let Some(first) = held.first() {
+            let rcpts = recipients_with(&envelope, PolicyAction::Quarantine);
+            let reason = notice::Reason::Quarantined { rule: &first.rule };
+            notice::send(&self.context(), &envelope, &rcpts, reason).await;
+        }
         Ok(id)
     }
 
-    /// Whether the message must be treated as carrying PHI: the detectors
-    /// found some, or part of it could not be inspected. Runs off the async
-    /// threads (a large attachment takes a while); the body moves there and
-    /// back rather than being copied. `None` if inspection itself failed:
-    /// the message is then refused for now, never taken as clean.
-    async fn inspect(&self, body: Vec<u8>) -> Option<(bool, Vec<u8>)> {
+    fn context(&self) -> crate::delivery::Context<'_> {
+        crate::delivery::Context {
+            spool: &self.shared.spool,
+            queue: &self.shared.queue,
+            audit: &self.shared.audit,
+            hostname: &self.shared.config.server.hostname,
+        }
+    }
+
+    /// Runs the detectors off the async threads (a large attachment takes
+    /// a while), within the policy's time limit; the body moves there and
+    /// back rather than being copied. An error means inspection did not
+    /// complete: the message is then refused for now, never taken as clean.
+    async fn inspect(&self, body: Vec<u8>) -> Result<Inspected, InspectionFailed> {
         let engine = self.shared.engine.clone();
-        tokio::task::spawn_blocking(move || {
-            let r = engine.scan(&body);
-            (r.phi || r.uninspectable, body)
-        })
-        .await
-        .ok()
+        let task = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let report = engine.scan(&body);
+            let (subject, message_id) = crate::inspect::header_facts(&body);
+            Inspected {
+                report,
+                subject,
+                message_id,
+                duration: started.elapsed(),
+                body,
+            }
+        });
+        match timeout(self.shared.policy.inspection_timeout(), task).await {
+            Ok(Ok(x)) => Ok(x),
+            Ok(Err(_)) => Err(InspectionFailed::Internal),
+            Err(_) => Err(InspectionFailed::Timeout),
+        }
     }
 
     /// Reads message content after 354 up to the terminating dot line.
@@ -413,22 +529,68 @@ impl Connection {
     }
 }
 
-/// The one place spool failures become SMTP replies.
+/// A message inspected.
+struct Inspected {
+    report: phigate_detectors::Report,
+    subject: Option<String>,
+    message_id: Option<String>,
+    duration: Duration,
+    body: Vec<u8>,
+}
+
+/// Why inspection did not complete.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+enum InspectionFailed {
+    #[error("inspection took longer than policy.inspection_timeout_secs")]
+    Timeout,
+    #[error("inspection failed with an internal error")]
+    Internal,
+}
+
+/// The recipients whose decision is `action`.
+fn recipients_with(envelope: &Envelope, action: PolicyAction) -> Vec<&str> {
+    envelope
+        .rcpt_to
+        .iter()
+        .zip(&envelope.decisions)
+        .filter(|(_, d)| d.action == action)
+        .map(|(r, _)| r.as_str())
+        .collect()
+}
+
 /// Why an accepted message could not be queued.
 #[derive(Debug)]
 enum AcceptError {
     /// PHI inspection did not complete.
-    Inspection,
+    Inspection(InspectionFailed),
+    /// A policy rule refuses it.
+    Refused { rule: String, phi: bool },
+    /// The audit log could not record it.
+    Audit(AuditError),
     /// The spool refused the write.
     Spool(SpoolError),
 }
 
-/// The one place acceptance failures become SMTP replies.
+/// The one place acceptance failures become SMTP replies. None of them
+/// says anything about the content beyond that it holds PHI.
 fn accept_error_reply(e: &AcceptError) -> Reply {
     match e {
-        AcceptError::Inspection => {
-            tracing::error!("message inspection failed; refused with 451");
+        AcceptError::Inspection(why) => {
+            tracing::error!(reason = %why, "message inspection did not complete; refused with 451");
             Reply::new(451, "4.7.0 Message could not be inspected, try again later")
+        }
+        AcceptError::Refused { rule, phi: true } => Reply::new(
+            550,
+            format!(
+                "5.7.1 Refused by mail policy (rule {rule}): the message appears to contain protected health information that may not be sent to one of its recipients"
+            ),
+        ),
+        AcceptError::Refused { rule, phi: false } => {
+            Reply::new(550, format!("5.7.1 Refused by mail policy (rule {rule})"))
+        }
+        AcceptError::Audit(e) => {
+            tracing::error!(error = %e, "audit log unavailable; message refused with 451");
+            Reply::new(451, "4.3.0 Audit log unavailable, try again later")
         }
         AcceptError::Spool(SpoolError::Full(_)) => {
             Reply::new(452, "4.3.1 Insufficient system storage, try again later")

@@ -27,3 +27,15 @@ pub fn engine(cfg: &DetectorsConfig) -> Result<Engine, BuildError> {
     };
     Engine::new(settings)
 }
+
+/// The decoded subject (for the senders' keywords) and the Message-ID (for
+/// its keyed hash in the audit log), from the header block only.
+pub fn header_facts(raw: &[u8]) -> (Option<String>, Option<String>) {
+    match mail_parser::MessageParser::new().parse_headers(raw) {
+        Some(m) => (
+            m.subject().map(str::to_string),
+            m.message_id().map(str::to_string),
+        ),
+        None => (None, None),
+    }
+}

@@ -9,11 +9,16 @@
 //! stable storage. See docs/ARCHITECTURE.md.
 #![deny(missing_docs)]
 
+pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 mod connection;
+pub mod control;
+pub mod date;
 pub mod delivery;
 pub mod inspect;
+pub mod policy;
 pub mod received;
 pub mod scan;
 pub mod server;

@@ -37,6 +37,14 @@ pub enum StartError {
     /// Outbound TLS trust anchors could not be loaded.
     #[error("{0}")]
     Trust(String),
+    /// The audit log could not be opened.
+    #[error("audit log {dir}: {source}")]
+    Audit {
+        /// Audit directory.
+        dir: String,
+        /// Cause.
+        source: crate::audit::AuditError,
+    },
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -57,6 +65,10 @@ pub(crate) struct Shared {
     pub engine: Arc<phigate_detectors::Engine>,
     /// Tells the queue manager about new messages.
     pub queue: crate::delivery::QueueHandle,
+    /// Decides what happens to each recipient.
+    pub policy: crate::policy::Policy,
+    /// The audit log.
+    pub audit: crate::audit::Audit,
 }
 
 /// Counts sessions in total and per client address.
@@ -108,7 +120,7 @@ fn take_slot(
 pub struct Server {
     listeners: Vec<TcpListener>,
     shared: Arc<Shared>,
-    queue_rx: tokio::sync::mpsc::UnboundedReceiver<crate::spool::QueueId>,
+    queue_rx: tokio::sync::mpsc::UnboundedReceiver<crate::delivery::queue::Command>,
     trust: crate::delivery::tls::Trust,
     /// Messages found waiting in the spool at start.
     pub waiting: usize,
@@ -134,10 +146,26 @@ impl Server {
                 source,
             }
         })?;
+        let audit =
+            crate::audit::Audit::open(&config.audit).map_err(|source| StartError::Audit {
+                dir: config.audit.dir.display().to_string(),
+                source,
+            })?;
+        audit
+            .log(vec![crate::audit::Event::Start {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                config: config.origin.clone(),
+            }])
+            .await
+            .map_err(|source| StartError::Audit {
+                dir: config.audit.dir.display().to_string(),
+                source,
+            })?;
         let mut listeners = Vec::new();
         for &addr in &config.server.listen {
             listeners.push(listen(addr).map_err(|source| StartError::Bind { addr, source })?);
         }
+        let policy = crate::policy::Policy::new(config.policy.clone(), config.encryption.is_some());
         let limits = Limits {
             hostname: config.server.hostname.clone(),
             max_message_size: config.server.max_message_size,
@@ -155,6 +183,8 @@ impl Server {
                 acceptor,
                 engine,
                 queue,
+                policy,
+                audit,
             }),
             queue_rx,
             trust,
@@ -177,11 +207,22 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         crate::delivery::queue::spawn(
             self.shared.spool.clone(),
+            self.shared.audit.clone(),
             self.shared.config.clone(),
             self.trust,
             (self.shared.queue.clone(), self.queue_rx),
             stop_rx.clone(),
         );
+        let control = match crate::control::listen(
+            self.shared.spool.dir(),
+            self.shared.queue.clone(),
+        ) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::error!(error = %e, "no control socket; quarantine commands will not reach this gateway");
+                None
+            }
+        };
         // Every session holds a clone of `done_tx`; when the last one is
         // dropped, `done_rx` yields None: all sessions have ended.
         let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
@@ -213,6 +254,15 @@ impl Server {
                 "sessions still open after the grace period; closing them"
             );
         }
+        if let Some(t) = control {
+            t.abort();
+        }
+        let audit = &self.shared.audit;
+        if let Err(e) = audit.log(vec![crate::audit::Event::Stop]).await {
+            tracing::error!(error = %e, "could not audit the stop");
+        }
+        // The log ends on a signature.
+        audit.checkpoint().await;
     }
 }
 

@@ -100,30 +100,37 @@ async fn a_message_without_phi_goes_by_plaintext_when_tls_is_not_offered() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn phi_is_never_sent_without_tls_and_bounces_with_a_clear_dsn() {
+async fn phi_is_never_sent_without_tls_it_is_held_and_the_sender_told() {
     let ds = Downstream::start(Behaviour::default()).await;
-    let gw = builder(&ds, None, 2).start().await;
+    let gw = builder(&ds, None, 3600).start().await;
     send(&gw, &["billing@payer.example"], &phi_body()).await;
-    // Retried every second; after 2 s the recipient is bounced and the DSN
-    // (no PHI in it) goes to the sender's side, through the same server.
+    // No encrypted route is configured: the message is held at once, and a
+    // notice (no PHI in it) goes to the sender's side through the same server.
     let got = ds.wait_for(1, Duration::from_secs(15)).await;
-    assert_eq!(got.len(), 1, "only the DSN arrives");
-    let dsn = String::from_utf8_lossy(&got[0].data).into_owned();
-    assert_eq!(got[0].from, "", "DSN from the null sender");
+    assert_eq!(got.len(), 1, "only the notice arrives");
+    let notice = String::from_utf8_lossy(&got[0].data).into_owned();
+    assert_eq!(got[0].from, "", "notice from the null sender");
     assert_eq!(got[0].rcpts, vec!["desk@clinic.example"]);
     assert!(
-        dsn.contains(
-            "does not offer verified TLS; the message was not sent, to protect health information"
-        ),
-        "{dsn}"
+        notice.contains("was held and has not been sent")
+            && notice.contains("does not offer verified TLS")
+            && notice.contains("<billing@payer.example>")
+            && notice.contains("(ssn)"),
+        "{notice}"
     );
-    assert!(
-        dsn.contains("report-type=delivery-status")
-            && dsn.contains("Final-Recipient: rfc822; billing@payer.example")
-    );
-    assert!(!dsn.contains(SSN));
+    assert!(!notice.contains(SSN) && !notice.contains("Subject: claim"));
     assert_no_phi_in_clear(&ds);
-    wait_spool_empty(&gw).await;
+    let spool = gw.spool();
+    assert_eq!(
+        spool.messages.len(),
+        1,
+        "the held message stays in the spool"
+    );
+    let state = format!("{:?}", spool.messages[0].rcpts[0]);
+    assert!(
+        state.contains("Held") && state.contains("no verified TLS"),
+        "{state}"
+    );
     gw.shutdown().await;
 }
 
@@ -152,19 +159,32 @@ async fn bad_certificate_case(expired: bool) {
     let gw = builder(&ds, Some(&ca), 3600).start().await;
     send(&gw, &["billing@payer.example"], &phi_body()).await;
     send(&gw, &["billing@payer.example"], &clean_body()).await;
-    // The clean message goes (TLS, unverified: level may); the PHI one never.
-    let got = ds.wait_for(1, Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let got = if got.len() == 1 { ds.received() } else { got };
-    assert_eq!(got.len(), 1, "only the message without PHI is delivered");
-    assert!(got[0].data.ends_with(&clean_body()));
-    assert!(got[0].tls);
-    assert!(ds.sessions() >= 3, "the PHI message was retried");
+    // The clean message goes (TLS, unverified: level may); the PHI one never:
+    // it is held, and the sender gets a notice.
+    let got = ds.wait_for(2, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let got = if got.len() == 2 { ds.received() } else { got };
+    assert_eq!(got.len(), 2, "the clean message and the notice");
+    let clean: Vec<_> = got
+        .iter()
+        .filter(|r| r.from == "desk@clinic.example")
+        .collect();
+    assert_eq!(clean.len(), 1);
+    assert!(clean[0].data.ends_with(&clean_body()));
+    assert!(clean[0].tls);
+    assert!(got.iter().any(|r| r.from.is_empty()), "the notice");
     assert_no_phi_in_clear(&ds);
     let spool = gw.spool();
     assert_eq!(spool.messages.len(), 1);
     let state = format!("{:?}", spool.messages[0].rcpts[0]);
-    assert!(state.contains("did not verify"), "{state}");
+    assert!(state.contains("Held"), "{state}");
+    // The audit log names why: the certificate did not verify.
+    let trail = phigate::audit::search::search(&gw.audit_dir(), &Default::default()).unwrap();
+    let held = trail.iter().find(|t| t.categories == ["ssn"]).unwrap();
+    assert_eq!(
+        held.recipients["billing@payer.example"].outcome.as_deref(),
+        Some("held")
+    );
     gw.shutdown().await;
 }
 
@@ -192,16 +212,19 @@ async fn a_starttls_stripping_man_in_the_middle_gets_nothing() {
     let gw = builder(&ds, Some(&ca), 3600).start().await;
     send(&gw, &["billing@payer.example"], &phi_body()).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert!(ds.received().is_empty());
-    assert!(ds.sessions() >= 2, "retried");
-    let plain = String::from_utf8_lossy(&ds.plaintext()).into_owned();
     assert!(
-        !plain.contains("MAIL FROM"),
+        ds.received().iter().all(|r| r.from.is_empty()),
+        "nothing but the notice to the sender"
+    );
+    let plain = String::from_utf8_lossy(&ds.plaintext()).into_owned();
+    // The notice (from <>, no PHI) may go in clear; nothing of the message did.
+    assert!(
+        !plain.contains("MAIL FROM:<desk@clinic.example>"),
         "not even the envelope was sent:\n{plain}"
     );
     assert_no_phi_in_clear(&ds);
     let state = format!("{:?}", gw.spool().messages[0].rcpts[0]);
-    assert!(state.contains("does not offer STARTTLS"), "{state}");
+    assert!(state.contains("Held"), "{state}");
     gw.shutdown().await;
 }
 

@@ -29,6 +29,8 @@ pub struct Behaviour {
     pub tempfail_sessions: usize,
     /// Close the connection halfway through the data of the first N sessions.
     pub drop_in_data_sessions: usize,
+    /// Offer AUTH PLAIN (after STARTTLS) and accept only this user and password.
+    pub auth: Option<(String, String)>,
 }
 
 /// A message as received.
@@ -38,6 +40,8 @@ pub struct Received {
     pub rcpts: Vec<String>,
     pub data: Vec<u8>,
     pub tls: bool,
+    /// The user that authenticated in the session, if any.
+    pub auth: Option<String>,
 }
 
 /// A running downstream server.
@@ -126,6 +130,8 @@ struct Session<S> {
     tls: bool,
     /// The transaction being built: sender and accepted recipients.
     pending: Option<(String, Vec<String>)>,
+    /// Who authenticated.
+    auth: Option<String>,
 }
 
 async fn serve(
@@ -139,6 +145,7 @@ async fn serve(
         r: BufReader::new(tcp),
         tls: false,
         pending: None,
+        auth: None,
     };
     s.r.get_mut()
         .write_all(b"220 downstream.test ESMTP\r\n")
@@ -161,6 +168,7 @@ async fn serve(
                 r: BufReader::new(tls),
                 tls: true,
                 pending: None,
+                auth: None,
             };
             return transactions(&mut t, n, b, received, plaintext).await;
         }
@@ -212,10 +220,28 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
     let w = |t: &str| t.to_string();
     let reply = if upper.starts_with("EHLO") {
         let tls = b.tls.is_some() && !b.strip_starttls && !s.tls;
+        let auth = b.auth.is_some() && s.tls;
         format!(
-            "250-downstream.test\r\n250-8BITMIME\r\n250-SIZE 100000000\r\n{}250 SMTPUTF8",
-            if tls { "250-STARTTLS\r\n" } else { "" }
+            "250-downstream.test\r\n250-8BITMIME\r\n250-SIZE 100000000\r\n{}{}250 SMTPUTF8",
+            if tls { "250-STARTTLS\r\n" } else { "" },
+            if auth { "250-AUTH PLAIN\r\n" } else { "" }
         )
+    } else if upper.starts_with("AUTH PLAIN ") {
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(line[11..].trim())
+            .unwrap_or_default();
+        let parts: Vec<String> = decoded
+            .split(|&c| c == 0)
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect();
+        match (&b.auth, parts.as_slice()) {
+            (Some((u, p)), [_, user, pass]) if user == u && pass == p && s.tls => {
+                s.auth = Some(user.clone());
+                w("235 2.7.0 ok")
+            }
+            _ => w("535 5.7.8 no"),
+        }
     } else if upper.starts_with("HELO") || upper.starts_with("NOOP") || upper.starts_with("RSET") {
         w("250 ok")
     } else if upper.starts_with("MAIL FROM:") {
@@ -268,6 +294,7 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
                 rcpts,
                 data,
                 tls: s.tls,
+                auth: s.auth.clone(),
             });
         }
         w("250 2.0.0 queued downstream")

@@ -21,6 +21,8 @@ pub struct GatewayBuilder {
     users: Vec<(String, String)>,
     /// Raw TOML appended to the config (routes, [tls], [delivery] keys).
     extra: Vec<String>,
+    /// Lines under `[audit]`.
+    audit: Vec<String>,
 }
 
 impl Default for GatewayBuilder {
@@ -43,6 +45,7 @@ impl GatewayBuilder {
             tls: None,
             users: Vec::new(),
             extra: Vec::new(),
+            audit: Vec::new(),
         }
     }
 
@@ -68,6 +71,12 @@ impl GatewayBuilder {
     /// Adds `key = value` under `[spool]`.
     pub fn spool(mut self, key: &str, value: &str) -> Self {
         self.spool.push(format!("{key} = {value}"));
+        self
+    }
+
+    /// Adds `key = value` under `[audit]`.
+    pub fn audit(mut self, key: &str, value: &str) -> Self {
+        self.audit.push(format!("{key} = {value}"));
         self
     }
 
@@ -106,7 +115,15 @@ impl GatewayBuilder {
             t += l;
             t += "\n";
         }
-        t += &format!("[audit]\ndir = \"{}\"\n", d.join("audit").display());
+        t += &format!(
+            "[audit]\ndir = \"{}\"\nsigning_key = \"{}\"\n",
+            d.join("audit").display(),
+            d.join("audit-signing.key").display()
+        );
+        for l in &self.audit {
+            t += l;
+            t += "\n";
+        }
         // Tests never ask real DNS: only routes and the static table.
         if !self.extra.iter().any(|e| e.contains("[delivery.dns]")) {
             t += "[delivery.dns]\nmode = \"static\"\n";
@@ -167,6 +184,10 @@ impl RunningGateway {
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
+    /// The audit log directory.
+    pub fn audit_dir(&self) -> PathBuf {
+        self.dir.path().join("audit")
+    }
     /// What the spool holds now, with message content.
     pub fn spool(&self) -> Scan {
         scan(&self.dir.path().join("spool"), true).unwrap()
@@ -221,6 +242,11 @@ impl GatewayProcess {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The audit log directory.
+    pub fn audit_dir(&self) -> PathBuf {
+        self.dir.path().join("audit")
     }
 
     /// The process's log so far.

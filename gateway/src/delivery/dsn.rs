@@ -2,7 +2,7 @@
 //! good. The report names the recipients and the reasons; it never quotes
 //! the original message or its headers, which may carry PHI.
 
-use crate::received::rfc5322_date;
+use crate::date::rfc5322_date;
 use crate::spool::{Envelope, QueueId};
 
 /// One failed recipient and why.
@@ -124,6 +124,8 @@ mod tests {
             auth_user: None,
             size: 1,
             phi: Some(true),
+            categories: Vec::new(),
+            decisions: Vec::new(),
         };
         let dsn = String::from_utf8(build(
             "gw.example",

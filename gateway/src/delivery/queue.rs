@@ -5,39 +5,102 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use phigate_config::Config;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
+use phigate_config::{Action, TlsLevel};
+use tokio::sync::oneshot;
+
 use super::client::{self, Job, RcptResult};
-use super::dsn;
-use super::route::{RouteError, Router};
+use super::encrypt::{Encryptor, Via};
+use super::notice::{self, Reason};
+use super::route::{Destination, RouteError, Router};
 use super::tls::Trust;
+use super::{Context, dsn, rewrite};
+use crate::audit::{Audit, Event, event};
+use crate::policy::domain_of;
 use crate::spool::{Envelope, QueueId, RcptState, Spool, StatusUpdate};
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+use crate::date::now;
+
+/// What the queue manager is told.
+#[derive(Debug)]
+pub enum Command {
+    /// A message was spooled and is ready for delivery.
+    New(QueueId),
+    /// An administrator releases or deletes a held message.
+    Quarantine {
+        /// The message.
+        id: QueueId,
+        /// Release (deliver it) or delete it.
+        op: QuarantineOp,
+        /// Who asked.
+        by: String,
+        /// The recipients affected, or why nothing was done.
+        reply: oneshot::Sender<Result<Vec<String>, String>>,
+    },
 }
 
-/// Tells the queue manager about newly spooled messages.
+/// What an administrator does with a held message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuarantineOp {
+    /// Deliver it, under verified TLS if it carries PHI (never plaintext).
+    Release,
+    /// Drop it; the sender is not told.
+    Delete,
+}
+
+impl QuarantineOp {
+    fn as_str(self) -> &'static str {
+        match self {
+            QuarantineOp::Release => "release",
+            QuarantineOp::Delete => "delete",
+        }
+    }
+}
+
+/// Tells the queue manager about newly spooled messages and quarantine
+/// decisions.
 #[derive(Clone, Debug)]
 pub struct QueueHandle {
-    tx: mpsc::UnboundedSender<QueueId>,
+    tx: mpsc::UnboundedSender<Command>,
 }
 
 impl QueueHandle {
     /// A message was spooled and is ready for delivery.
     pub fn notify(&self, id: QueueId) {
-        let _ = self.tx.send(id);
+        let _ = self.tx.send(Command::New(id));
+    }
+
+    /// Releases or deletes the held recipients of `id`; the recipients
+    /// affected.
+    pub async fn quarantine(
+        &self,
+        id: QueueId,
+        op: QuarantineOp,
+        by: &str,
+    ) -> Result<Vec<String>, String> {
+        let (reply, wait) = oneshot::channel();
+        self.tx
+            .send(Command::Quarantine {
+                id,
+                op,
+                by: by.to_string(),
+                reply,
+            })
+            .map_err(|_| "the queue manager has stopped".to_string())?;
+        wait.await
+            .map_err(|_| "the queue manager has stopped".to_string())?
     }
 }
 
 struct Shared {
     spool: Spool,
+    audit: Audit,
+    encryptor: Option<Encryptor>,
     config: Arc<Config>,
     router: Router,
     trust: Trust,
@@ -49,7 +112,7 @@ struct Shared {
 
 /// The queue manager's inbox: the handle for sessions, the receiver for
 /// [`spawn`].
-pub fn channel() -> (QueueHandle, mpsc::UnboundedReceiver<QueueId>) {
+pub fn channel() -> (QueueHandle, mpsc::UnboundedReceiver<Command>) {
     let (tx, rx) = mpsc::unbounded_channel();
     (QueueHandle { tx }, rx)
 }
@@ -63,14 +126,17 @@ pub fn trust(config: &Config) -> Result<Trust, String> {
 /// Starts the queue manager; it runs until `shutdown` turns true.
 pub fn spawn(
     spool: Spool,
+    audit: Audit,
     config: Arc<Config>,
     trust: Trust,
-    (handle, rx): (QueueHandle, mpsc::UnboundedReceiver<QueueId>),
+    (handle, rx): (QueueHandle, mpsc::UnboundedReceiver<Command>),
     shutdown: watch::Receiver<bool>,
 ) {
     let shared = Arc::new(Shared {
         router: Router::new(config.delivery.clone()),
+        encryptor: config.encryption.as_ref().map(Encryptor::new),
         spool,
+        audit,
         config,
         trust,
         handle: handle.clone(),
@@ -113,14 +179,30 @@ impl Schedule {
     }
 }
 
+/// Where each recipient of a waiting message stands, and its action.
+#[derive(Debug, Clone)]
+struct Known {
+    states: Vec<RcptState>,
+    actions: Vec<Action>,
+}
+
+/// What a delivery round leaves: when the message is next due (`None`:
+/// nothing is due, it waits for an administrator or has left the queue),
+/// and its recipients.
+struct Round {
+    next: Option<u64>,
+    known: Known,
+    finished: bool,
+}
+
 async fn run(
     shared: Arc<Shared>,
-    mut rx: mpsc::UnboundedReceiver<QueueId>,
+    mut rx: mpsc::UnboundedReceiver<Command>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut schedule = Schedule::default();
-    // Recipient states of waiting messages; a message not here is all Pending.
-    let mut states: HashMap<QueueId, Vec<RcptState>> = HashMap::new();
+    // Every waiting message's recipients, held ones included.
+    let mut known: HashMap<QueueId, Known> = HashMap::new();
     // Reading every segment is blocking work: off the async threads.
     let dir = shared.spool.dir().to_path_buf();
     let found = tokio::task::spawn_blocking(move || crate::spool::scan(&dir, false))
@@ -131,10 +213,20 @@ async fn run(
             for m in found.messages {
                 if let Some(t) = next_due(&m.rcpts) {
                     schedule.set(m.envelope.id, t);
-                    states.insert(m.envelope.id, m.rcpts);
                 }
+                known.insert(
+                    m.envelope.id,
+                    Known {
+                        states: m.rcpts,
+                        actions: m.actions,
+                    },
+                );
             }
-            tracing::info!(waiting = schedule.due.len(), "queue manager started");
+            tracing::info!(
+                waiting = known.len(),
+                due = schedule.due.len(),
+                "queue manager started"
+            );
         }
         Err(e) => tracing::error!(error = %e, "queue manager could not read the spool"),
     }
@@ -142,7 +234,7 @@ async fn run(
     let mut in_flight: HashSet<QueueId> = HashSet::new();
     // Which message each task delivers, so a task that fails still frees it.
     let mut task_of: HashMap<tokio::task::Id, QueueId> = HashMap::new();
-    let mut tasks: JoinSet<(QueueId, Option<u64>, Vec<RcptState>)> = JoinSet::new();
+    let mut tasks: JoinSet<(QueueId, Round)> = JoinSet::new();
     loop {
         while global.available_permits() > 0 {
             let Some(id) = schedule.pop_ready(now()) else {
@@ -154,47 +246,70 @@ async fn run(
                 .expect("a permit is available");
             in_flight.insert(id);
             let shared = shared.clone();
-            let known = states.get(&id).cloned();
+            let before = known.get(&id).cloned();
             let handle = tasks.spawn(async move {
-                let (next, now_states) = deliver_message(&shared, id, known).await;
+                let round = deliver_message(&shared, id, before).await;
                 drop(permit);
-                (id, next, now_states)
+                (id, round)
             });
             task_of.insert(handle.id(), id);
         }
         let sleep_for = schedule.next().map_or(Duration::from_secs(60), |t| {
             Duration::from_secs(t.saturating_sub(now()).clamp(1, 60))
         });
-        tokio::select! {
-            Some(id) = rx.recv() => {
+        let wake = tokio::select! {
+            Some(cmd) = rx.recv() => Wake::Command(cmd),
+            Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => Wake::Finished(done),
+            _ = tokio::time::sleep(sleep_for) => continue,
+            _ = shutdown.wait_for(|s| *s) => Wake::Stop,
+        };
+        match wake {
+            Wake::Command(Command::New(id)) => {
                 if !in_flight.contains(&id) {
                     schedule.set(id, now());
                 }
             }
-            Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => match done {
-                Ok((task, (id, next, now_states))) => {
-                    task_of.remove(&task);
+            Wake::Command(Command::Quarantine { id, op, by, reply }) => {
+                let r = if in_flight.contains(&id) {
+                    Err(format!(
+                        "message {id} is being delivered right now; try again"
+                    ))
+                } else {
+                    quarantine(&shared, id, op, &by, &mut known).await
+                };
+                if r.is_ok() {
+                    let k = known.get(&id).expect("quarantine keeps the message");
+                    if let Some(t) = next_due(&k.states) {
+                        schedule.set(id, t);
+                    } else if k.states.iter().all(RcptState::is_final) {
+                        known.remove(&id);
+                        if let Err(e) = shared.spool.complete(id).await {
+                            tracing::error!(queue_id = %id, error = %e, "could not mark message done");
+                        }
+                    }
+                }
+                let _ = reply.send(r);
+            }
+            Wake::Finished(Ok((task, (id, round)))) => {
+                task_of.remove(&task);
+                in_flight.remove(&id);
+                if round.finished {
+                    known.remove(&id);
+                } else {
+                    if let Some(t) = round.next {
+                        schedule.set(id, t);
+                    }
+                    known.insert(id, round.known);
+                }
+            }
+            Wake::Finished(Err(e)) => {
+                if let Some(id) = task_of.remove(&e.id()) {
+                    tracing::error!(queue_id = %id, error = %e, "delivery task failed; retrying in a minute");
                     in_flight.remove(&id);
-                    match next {
-                        Some(t) => {
-                            schedule.set(id, t);
-                            states.insert(id, now_states);
-                        }
-                        None => {
-                            states.remove(&id);
-                        }
-                    }
+                    schedule.set(id, now() + 60);
                 }
-                Err(e) => {
-                    if let Some(id) = task_of.remove(&e.id()) {
-                        tracing::error!(queue_id = %id, error = %e, "delivery task failed; retrying in a minute");
-                        in_flight.remove(&id);
-                        schedule.set(id, now() + 60);
-                    }
-                }
-            },
-            _ = tokio::time::sleep(sleep_for) => {}
-            _ = shutdown.wait_for(|s| *s) => {
+            }
+            Wake::Stop => {
                 tracing::info!(in_flight = in_flight.len(), "queue manager stopping");
                 tasks.abort_all();
                 return;
@@ -203,8 +318,15 @@ async fn run(
     }
 }
 
-/// The earliest time something must happen to a message; `None` when all
-/// its recipients are settled.
+/// What woke the queue manager.
+enum Wake {
+    Command(Command),
+    Finished(Result<(tokio::task::Id, (QueueId, Round)), tokio::task::JoinError>),
+    Stop,
+}
+
+/// The earliest time something must happen to a message; `None` when no
+/// recipient is waiting for delivery (all settled, or held).
 fn next_due(rcpts: &[RcptState]) -> Option<u64> {
     rcpts
         .iter()
@@ -216,69 +338,286 @@ fn next_due(rcpts: &[RcptState]) -> Option<u64> {
         .min()
 }
 
-/// Delivers the due recipients of one message; returns when it is next
-/// due (`None`: it has left the queue) and its recipients' states.
-async fn deliver_message(
+/// Releases or deletes the held recipients of `id`: audited, then recorded
+/// in the spool, then in `known`.
+async fn quarantine(
     shared: &Shared,
     id: QueueId,
-    known: Option<Vec<RcptState>>,
-) -> (Option<u64>, Vec<RcptState>) {
+    op: QuarantineOp,
+    by: &str,
+    known: &mut HashMap<QueueId, Known>,
+) -> Result<Vec<String>, String> {
+    let k = known
+        .get(&id)
+        .ok_or_else(|| format!("no message {id} is waiting"))?;
+    let held: Vec<usize> = (0..k.states.len())
+        .filter(|&i| matches!(k.states[i], RcptState::Held { .. }))
+        .collect();
+    if held.is_empty() {
+        return Err(format!("message {id} has no held recipient"));
+    }
+    let (envelope, _) = shared.spool.read(id).await.map_err(|e| e.to_string())?;
+    let t = now();
+    let mut updates = Vec::new();
+    let mut events = Vec::new();
+    let rcpts: Vec<String> = held.iter().map(|&i| envelope.rcpt_to[i].clone()).collect();
+    events.push(Event::Quarantine {
+        queue_id: id.to_string(),
+        op: op.as_str().to_string(),
+        recipients: rcpts.clone(),
+        by: by.to_string(),
+    });
+    for &i in &held {
+        let (state, action) = match op {
+            // Released mail still never goes below the PHI floor.
+            QuarantineOp::Release => (
+                RcptState::Pending,
+                if envelope.phi.unwrap_or(true) {
+                    Action::RequireTls
+                } else {
+                    Action::Deliver
+                },
+            ),
+            QuarantineOp::Delete => (RcptState::Deleted { at: t }, k.actions[i]),
+        };
+        events.push(outcome_event(
+            &envelope,
+            i,
+            match op {
+                QuarantineOp::Release => "released",
+                QuarantineOp::Delete => "deleted",
+            },
+            action,
+            Some(format!("by {by}")),
+        ));
+        updates.push(StatusUpdate {
+            rcpt: i as u32,
+            state,
+            action: Some(action),
+        });
+    }
+    shared.audit.log(events).await.map_err(|e| e.to_string())?;
+    shared
+        .spool
+        .update(id, &updates)
+        .await
+        .map_err(|e| e.to_string())?;
+    let k = known.get_mut(&id).expect("checked above");
+    for u in updates {
+        k.states[u.rcpt as usize] = u.state;
+        if let Some(a) = u.action {
+            k.actions[u.rcpt as usize] = a;
+        }
+    }
+    tracing::info!(queue_id = %id, op = op.as_str(), recipients = rcpts.len(), "quarantine");
+    Ok(rcpts)
+}
+
+fn outcome_event(
+    envelope: &Envelope,
+    i: usize,
+    outcome: &str,
+    action: Action,
+    detail: Option<String>,
+) -> Event {
+    Event::Outcome(event::Outcome {
+        queue_id: envelope.id.to_string(),
+        recipient: envelope.rcpt_to[i].clone(),
+        outcome: outcome.to_string(),
+        action: action.as_str().to_string(),
+        detail,
+    })
+}
+
+/// How a group of recipients is delivered: same destination, same TLS
+/// level, same changes to the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Plan {
+    /// `None`: the encrypted route.
+    domain: Option<String>,
+    required: TlsLevel,
+    tag: Option<String>,
+    header: Option<(String, String)>,
+}
+
+impl Plan {
+    fn for_rcpt(shared: &Shared, envelope: &Envelope, i: usize, action: Action) -> Plan {
+        let decision = envelope.decision(i);
+        let domain = domain_of(&envelope.rcpt_to[i]);
+        let phi = envelope.phi.unwrap_or(true);
+        let tls = &shared.config.tls;
+        let (domain, required) = match action {
+            Action::Encrypt if shared.encryptor.is_some() => (None, TlsLevel::Verify),
+            Action::Deliver => {
+                let level = tls.required(&domain, phi && !decision.opt_out);
+                (Some(domain), level)
+            }
+            // require_tls; encrypt with the route gone from the config; and
+            // anything else that reaches delivery: the PHI floor.
+            _ => {
+                let level = tls.required(&domain, true);
+                (Some(domain), level)
+            }
+        };
+        Plan {
+            domain,
+            required,
+            tag: decision.modifiers.tag_subject,
+            header: decision.modifiers.add_header,
+        }
+    }
+}
+
+/// Whether a recipient's TLS need comes from PHI (so that a server without
+/// verified TLS sends it to the encrypted route or to quarantine, rather
+/// than to the retry queue).
+fn protects_phi(envelope: &Envelope, i: usize, action: Action) -> bool {
+    match action {
+        Action::RequireTls => true,
+        Action::Deliver => envelope.phi.unwrap_or(true) && !envelope.decision(i).opt_out,
+        _ => false,
+    }
+}
+
+/// Delivers the due recipients of one message.
+async fn deliver_message(shared: &Shared, id: QueueId, before: Option<Known>) -> Round {
     let (envelope, message) = match shared.spool.read(id).await {
         Ok(x) => x,
         Err(e) => {
             tracing::warn!(queue_id = %id, error = %e, "cannot read message for delivery");
-            return (None, Vec::new());
+            return Round {
+                next: None,
+                known: Known {
+                    states: Vec::new(),
+                    actions: Vec::new(),
+                },
+                finished: true,
+            };
         }
     };
-    let mut rcpts = known
-        .filter(|k| k.len() == envelope.rcpt_to.len())
-        .unwrap_or_else(|| vec![RcptState::Pending; envelope.rcpt_to.len()]);
+    let mut k = before
+        .filter(|k| k.states.len() == envelope.rcpt_to.len())
+        .unwrap_or_else(|| Known {
+            states: envelope.initial_states(),
+            actions: envelope.initial_actions(),
+        });
     let t = now();
-    let due: Vec<usize> = (0..rcpts.len())
-        .filter(|&i| match &rcpts[i] {
+    let due: Vec<usize> = (0..k.states.len())
+        .filter(|&i| match &k.states[i] {
             RcptState::Pending => true,
             RcptState::Deferred { next_attempt, .. } => *next_attempt <= t,
             _ => false,
         })
         .collect();
-    // Group due recipients by domain; each domain is one destination.
-    let mut by_domain: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut groups: Vec<(Plan, Vec<usize>)> = Vec::new();
     for i in due {
-        let domain = envelope.rcpt_to[i]
-            .rsplit_once('@')
-            .map(|(_, d)| d.to_ascii_lowercase())
-            .unwrap_or_default();
-        match by_domain.iter_mut().find(|(d, _)| *d == domain) {
+        let plan = Plan::for_rcpt(shared, &envelope, i, k.actions[i]);
+        match groups.iter_mut().find(|(p, _)| *p == plan) {
             Some((_, v)) => v.push(i),
-            None => by_domain.push((domain, vec![i])),
+            None => groups.push((plan, vec![i])),
         }
     }
     let mut updates = Vec::new();
-    for (domain, idx) in by_domain {
-        let results = deliver_group(shared, &envelope, &message, &domain, &idx).await;
-        for (i, result) in idx.iter().zip(results) {
-            let state = next_state(shared, &envelope, &rcpts[*i], result);
-            rcpts[*i] = state.clone();
+    let mut events = Vec::new();
+    let mut rerouted = Vec::new();
+    let mut no_route = Vec::new();
+    for (plan, idx) in groups {
+        let outcomes = deliver_group(shared, &envelope, &message, &plan, &idx, &mut events).await;
+        for (&i, outcome) in idx.iter().zip(outcomes) {
+            let action = k.actions[i];
+            let (state, new_action, word) = match outcome {
+                Outcome::Temporary { policy: true, .. } if protects_phi(&envelope, i, action) => {
+                    if shared.encryptor.is_some() {
+                        rerouted.push(i);
+                        (RcptState::Pending, Some(Action::Encrypt), "rerouted")
+                    } else {
+                        no_route.push(i);
+                        let held = RcptState::Held {
+                            at: t,
+                            reason: "no verified TLS to the recipient's server".into(),
+                        };
+                        (held, Some(Action::Quarantine), "held")
+                    }
+                }
+                outcome => {
+                    let state = next_state(shared, &envelope, &k.states[i], outcome);
+                    let word = match &state {
+                        RcptState::Delivered { .. } => "delivered",
+                        RcptState::Bounced { .. } => "bounced",
+                        _ => "deferred",
+                    };
+                    (state, None, word)
+                }
+            };
+            let now_action = new_action.unwrap_or(action);
+            let detail = match &state {
+                RcptState::Bounced { reason, .. } if reason == dsn::TLS_POLICY_REASON => {
+                    Some("no verified TLS".to_string())
+                }
+                _ => None,
+            };
+            events.push(outcome_event(&envelope, i, word, now_action, detail));
+            k.states[i] = state.clone();
+            k.actions[i] = now_action;
             updates.push(StatusUpdate {
-                rcpt: *i as u32,
+                rcpt: i as u32,
                 state,
+                action: new_action,
             });
         }
     }
-    send_dsn(shared, &envelope, &updates).await;
+    // Recorded before it takes effect: the audit log, then the spool.
+    if let Err(e) = shared.audit.log(events).await {
+        tracing::error!(queue_id = %id, error = %e, "could not audit delivery outcomes; will retry");
+        return Round {
+            next: Some(now() + 60),
+            known: k,
+            finished: false,
+        };
+    }
     if let Err(e) = shared.spool.update(id, &updates).await {
         tracing::error!(queue_id = %id, error = %e, "could not record delivery outcomes; will retry");
-        return (Some(now() + 60), rcpts);
+        return Round {
+            next: Some(now() + 60),
+            known: k,
+            finished: false,
+        };
     }
-    match next_due(&rcpts) {
-        None => {
-            if let Err(e) = shared.spool.complete(id).await {
-                tracing::error!(queue_id = %id, error = %e, "could not mark message done");
-            }
-            tracing::info!(queue_id = %id, "message left the queue");
-            (None, rcpts)
+    let ctx = Context {
+        spool: &shared.spool,
+        queue: &shared.handle,
+        audit: &shared.audit,
+        hostname: &shared.config.server.hostname,
+    };
+    send_dsn(shared, &envelope, &updates).await;
+    let names = |idx: &[usize]| -> Vec<&str> {
+        idx.iter()
+            .filter(|&&i| envelope.decision(i).modifiers.notify_sender)
+            .map(|&i| envelope.rcpt_to[i].as_str())
+            .collect()
+    };
+    notice::send(&ctx, &envelope, &names(&rerouted), Reason::Rerouted).await;
+    // The sender always hears of a message that went nowhere.
+    let stuck: Vec<&str> = no_route
+        .iter()
+        .map(|&i| envelope.rcpt_to[i].as_str())
+        .collect();
+    notice::send(&ctx, &envelope, &stuck, Reason::NoSecureRoute).await;
+    if k.states.iter().all(RcptState::is_final) {
+        if let Err(e) = shared.spool.complete(id).await {
+            tracing::error!(queue_id = %id, error = %e, "could not mark message done");
         }
-        some => (some, rcpts),
+        tracing::info!(queue_id = %id, "message left the queue");
+        return Round {
+            next: None,
+            known: k,
+            finished: true,
+        };
+    }
+    Round {
+        next: next_due(&k.states),
+        known: k,
+        finished: false,
     }
 }
 
@@ -293,11 +632,57 @@ async fn deliver_group(
     shared: &Shared,
     envelope: &Envelope,
     message: &[u8],
-    domain: &str,
+    plan: &Plan,
     idx: &[usize],
+    events: &mut Vec<Event>,
 ) -> Vec<Outcome> {
-    let dest = match shared.router.route(domain).await {
-        Ok(d) => d,
+    let cfg = &shared.config;
+    let tags: Vec<&str> = plan.tag.iter().map(String::as_str).collect();
+    let headers: Vec<(&str, &str)> = plan
+        .header
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let routed: Result<(Destination, Option<(&str, &str)>, Vec<u8>, &str), RouteError> =
+        match (&plan.domain, &shared.encryptor) {
+            (None, Some(enc)) => {
+                let Via::Hop(hop, auth) = enc.via();
+                let prepared = enc.prepare(message, &tags, &headers);
+                shared
+                    .router
+                    .next_hop(hop)
+                    .await
+                    .map(|d| (d, auth, prepared, enc.name()))
+            }
+            (domain, _) => {
+                let domain = domain.as_deref().unwrap_or("");
+                let prepared = if tags.is_empty() && headers.is_empty() {
+                    Vec::new()
+                } else {
+                    rewrite::apply(message, &tags, &headers)
+                };
+                shared.router.route(domain).await.map(|d| {
+                    let auth = if d.smarthost {
+                        cfg.delivery
+                            .relay_auth
+                            .as_ref()
+                            .map(|(u, p)| (u.as_str(), p.as_str()))
+                    } else {
+                        None
+                    };
+                    let kind = if d.smarthost {
+                        "smarthost"
+                    } else if d.key.starts_with("mx:") {
+                        "mx"
+                    } else {
+                        "route"
+                    };
+                    (d, auth, prepared, kind)
+                })
+            }
+        };
+    let (dest, auth, prepared, kind) = match routed {
+        Ok(x) => x,
         Err(RouteError::Permanent(m)) => {
             return idx.iter().map(|_| Outcome::Permanent(m.clone())).collect();
         }
@@ -311,29 +696,22 @@ async fn deliver_group(
                 .collect();
         }
     };
+    let message = if prepared.is_empty() {
+        message
+    } else {
+        &prepared[..]
+    };
     let limit = {
         let mut map = shared.per_destination.lock().expect("destination limits");
         map.entry(dest.key.clone())
-            .or_insert_with(|| Arc::new(Semaphore::new(shared.config.delivery.per_destination)))
+            .or_insert_with(|| Arc::new(Semaphore::new(cfg.delivery.per_destination)))
             .clone()
     };
     let _slot = limit
         .acquire()
         .await
         .expect("destination semaphore never closes");
-    // Unknown PHI status is PHI: fail closed.
-    let phi = envelope.phi.unwrap_or(true);
-    let cfg = &shared.config;
-    let required = cfg.tls.required(domain, phi);
     let rcpts: Vec<String> = idx.iter().map(|&i| envelope.rcpt_to[i].clone()).collect();
-    let auth = if dest.smarthost {
-        cfg.delivery
-            .relay_auth
-            .as_ref()
-            .map(|(u, p)| (u.as_str(), p.as_str()))
-    } else {
-        None
-    };
     let job = Job {
         helo: &cfg.server.hostname,
         from: &envelope.mail_from,
@@ -341,7 +719,7 @@ async fn deliver_group(
         message,
         eight_bit: envelope.body_type == crate::smtp::command::BodyType::EightBitMime,
         smtputf8: envelope.smtputf8,
-        required,
+        required: plan.required,
         auth,
         connect_timeout: cfg.delivery.connect_timeout,
         command_timeout: cfg.delivery.command_timeout,
@@ -349,7 +727,14 @@ async fn deliver_group(
     let mut last = None;
     for hop in &dest.hops {
         let attempt = client::deliver(hop, &job, &shared.trust, &shared.pool).await;
-        log_attempt(envelope.id, phi, required.as_str(), &attempt);
+        log_attempt(envelope.id, plan.required.as_str(), &attempt);
+        events.push(attempt_event(
+            envelope,
+            &rcpts,
+            kind,
+            plan.required,
+            &attempt,
+        ));
         let failed_to_connect = attempt.connection_failed;
         last = Some(attempt);
         if !failed_to_connect {
@@ -377,25 +762,54 @@ async fn deliver_group(
         .collect()
 }
 
-/// One event per attempt, with what the audit record will need. Replies
-/// are logged by code only: their text may quote an address.
-fn log_attempt(id: QueueId, phi: bool, required: &str, a: &client::Attempt) {
-    let codes: Vec<&str> = a
-        .results
+fn outcome_words(a: &client::Attempt) -> Vec<String> {
+    a.results
         .iter()
-        .map(|r| match r {
-            RcptResult::Delivered(_) => "delivered",
-            RcptResult::Permanent(_) => "permanent",
-            RcptResult::Temporary(_) => "temporary",
+        .map(|r| {
+            match r {
+                RcptResult::Delivered(_) => "delivered",
+                RcptResult::Permanent(_) => "permanent",
+                RcptResult::Temporary(_) => "temporary",
+            }
+            .to_string()
         })
-        .collect();
+        .collect()
+}
+
+fn attempt_event(
+    envelope: &Envelope,
+    rcpts: &[String],
+    route: &str,
+    required: TlsLevel,
+    a: &client::Attempt,
+) -> Event {
+    let tls = a.tls.as_ref();
+    Event::Attempt(event::Attempt {
+        queue_id: envelope.id.to_string(),
+        recipients: rcpts.to_vec(),
+        route: route.to_string(),
+        host: a.hop.name.clone(),
+        addr: a.hop.addr.to_string(),
+        tls_required: required.as_str().to_string(),
+        tls_version: tls.map(|t| t.version.clone()),
+        tls_cipher: tls.map(|t| t.cipher.clone()),
+        cert_verified: tls.is_some_and(|t| t.verified),
+        cert_sha256: tls.map(|t| t.fingerprint.clone()),
+        policy_refused: a.refusal.is_some(),
+        outcomes: outcome_words(a),
+        duration_ms: a.duration.as_millis() as u64,
+    })
+}
+
+/// One event per attempt, with what the audit record holds. Replies are
+/// logged by code only: their text may quote an address.
+fn log_attempt(id: QueueId, required: &str, a: &client::Attempt) {
     let tls = a.tls.as_ref();
     tracing::info!(
         queue_id = %id,
         host = %a.hop.name,
         ip = %a.hop.addr.ip(),
         port = a.hop.addr.port(),
-        phi,
         tls_required = required,
         tls_version = tls.map_or("none", |t| t.version.as_str()),
         tls_cipher = tls.map_or("", |t| t.cipher.as_str()),
@@ -403,7 +817,7 @@ fn log_attempt(id: QueueId, phi: bool, required: &str, a: &client::Attempt) {
         cert_subject = tls.map_or("", |t| t.subject.as_str()),
         cert_sha256 = tls.map_or("", |t| t.fingerprint.as_str()),
         policy_refused = a.refusal.is_some(),
-        outcomes = ?codes,
+        outcomes = ?outcome_words(a),
         duration_ms = a.duration.as_millis() as u64,
         "delivery attempt"
     );
@@ -468,22 +882,10 @@ async fn send_dsn(shared: &Shared, envelope: &Envelope, updates: &[StatusUpdate]
     }
     let id = shared.spool.next_id();
     let t = now();
-    let body = dsn::build(&shared.config.server.hostname, envelope, &failed, id, t);
-    let dsn_env = Envelope {
-        id,
-        received_at: t,
-        client_ip: std::net::IpAddr::from([127, 0, 0, 1]),
-        helo: shared.config.server.hostname.clone(),
-        mail_from: String::new(),
-        rcpt_to: vec![envelope.mail_from.clone()],
-        body_type: Default::default(),
-        smtputf8: envelope.smtputf8,
-        tls: None,
-        auth_user: None,
-        size: body.len() as u64,
-        // The report quotes no content: no PHI.
-        phi: Some(false),
-    };
+    let host = &shared.config.server.hostname;
+    let body = dsn::build(host, envelope, &failed, id, t);
+    // The report quotes no content: no PHI.
+    let dsn_env = notice::envelope(host, envelope, id, t, body.len());
     match shared.spool.append(&dsn_env, &[&body]).await {
         Ok(()) => {
             tracing::info!(queue_id = %id, original = %envelope.id, recipients = failed.len(), "DSN queued");

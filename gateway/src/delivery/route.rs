@@ -75,6 +75,11 @@ impl Router {
         self.mx(&domain, self.cfg.port).await
     }
 
+    /// The destination for a configured next hop (the encrypted route).
+    pub async fn next_hop(&self, hop: &NextHop) -> Result<Destination, RouteError> {
+        self.hop(hop, false).await
+    }
+
     async fn hop(&self, hop: &NextHop, smarthost: bool) -> Result<Destination, RouteError> {
         let mut d = match (&hop.host, hop.mx_lookup) {
             (Host::Ip(ip), _) => Destination {

@@ -4,7 +4,10 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::QueueId;
+use phigate_config::Action;
+
+use super::{QueueId, RcptState};
+use crate::policy::Decision;
 use crate::smtp::command::BodyType;
 use crate::smtp::session::TlsInfo;
 
@@ -42,4 +45,43 @@ pub struct Envelope {
     /// Whether the message carries PHI; `None` until inspection has run.
     #[serde(default)]
     pub phi: Option<bool>,
+    /// PHI categories found (names only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    /// The policy's decision per recipient, in `rcpt_to` order. Empty in
+    /// messages the gateway makes itself (notices) and in older spools: the
+    /// built-in default applies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<Decision>,
+}
+
+impl Envelope {
+    /// The decision for recipient `i`.
+    pub fn decision(&self, i: usize) -> Decision {
+        self.decisions
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| crate::policy::default(self.phi.unwrap_or(true)))
+    }
+
+    /// Where each recipient stands before any status record: held if the
+    /// policy quarantined it, otherwise waiting for delivery.
+    pub fn initial_states(&self) -> Vec<RcptState> {
+        (0..self.rcpt_to.len())
+            .map(|i| match self.decisions.get(i).map(|d| d.action) {
+                Some(Action::Quarantine) => RcptState::Held {
+                    at: self.received_at,
+                    reason: "quarantined by policy".into(),
+                },
+                _ => RcptState::Pending,
+            })
+            .collect()
+    }
+
+    /// Each recipient's action before any status record changed it.
+    pub fn initial_actions(&self) -> Vec<Action> {
+        (0..self.rcpt_to.len())
+            .map(|i| self.decision(i).action)
+            .collect()
+    }
 }

@@ -81,6 +81,8 @@ pub struct StoredMessage {
     pub offset: u64,
     /// State of each recipient, in `rcpt_to` order.
     pub rcpts: Vec<RcptState>,
+    /// Action in force for each recipient (the policy's, or a later change).
+    pub actions: Vec<phigate_config::Action>,
 }
 
 /// What a scan of the spool found.
@@ -124,23 +126,27 @@ pub fn scan(dir: &Path, with_content: bool) -> Result<Scan, SpoolError> {
             {
                 Ok(Record::Message { envelope, message }) => {
                     let id = envelope.id;
-                    let rcpts = vec![RcptState::Pending; envelope.rcpt_to.len()];
                     live.insert(
                         id,
                         StoredMessage {
+                            rcpts: envelope.initial_states(),
+                            actions: envelope.initial_actions(),
                             envelope: *envelope,
                             message: with_content.then_some(message),
                             segment: seq,
                             offset,
-                            rcpts,
                         },
                     );
                 }
                 Ok(Record::Status(id, updates)) => {
                     if let Some(m) = live.get_mut(&id) {
                         for u in updates {
-                            if let Some(slot) = m.rcpts.get_mut(u.rcpt as usize) {
+                            let i = u.rcpt as usize;
+                            if let Some(slot) = m.rcpts.get_mut(i) {
                                 *slot = u.state;
+                            }
+                            if let (Some(a), Some(slot)) = (u.action, m.actions.get_mut(i)) {
+                                *slot = a;
                             }
                         }
                     }

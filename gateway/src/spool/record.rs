@@ -246,6 +246,8 @@ mod tests {
             auth_user: None,
             size: 7,
             phi: None,
+            categories: Vec::new(),
+            decisions: Vec::new(),
         }
     }
 

@@ -31,6 +31,18 @@ pub enum RcptState {
         /// Why, as put in the DSN.
         reason: String,
     },
+    /// Quarantined: waits for an administrator to release or delete it.
+    Held {
+        /// Since when.
+        at: u64,
+        /// Why, in our words.
+        reason: String,
+    },
+    /// Deleted from quarantine by an administrator.
+    Deleted {
+        /// When.
+        at: u64,
+    },
 }
 
 impl RcptState {
@@ -38,7 +50,7 @@ impl RcptState {
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            RcptState::Delivered { .. } | RcptState::Bounced { .. }
+            RcptState::Delivered { .. } | RcptState::Bounced { .. } | RcptState::Deleted { .. }
         )
     }
 }
@@ -50,4 +62,8 @@ pub struct StatusUpdate {
     pub rcpt: u32,
     /// The new state.
     pub state: RcptState,
+    /// The recipient's action from now on, when it changes (rerouted to the
+    /// encrypted route, released from quarantine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<phigate_config::Action>,
 }

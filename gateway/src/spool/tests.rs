@@ -15,6 +15,8 @@ fn envelope(spool: &Spool, body: &[u8]) -> Envelope {
         auth_user: None,
         size: body.len() as u64,
         phi: None,
+        categories: Vec::new(),
+        decisions: Vec::new(),
     }
 }
 
@@ -98,6 +100,7 @@ async fn messages_are_read_back_by_id_and_statuses_replayed() {
             &[StatusUpdate {
                 rcpt: 1,
                 state: delivered.clone(),
+                action: None,
             }],
         )
         .await

@@ -1,0 +1,134 @@
+//! The control socket: how `phigate quarantine release|delete` (and, later,
+//! `phigate reload`) reach the running gateway. A Unix socket in the spool
+//! directory, mode 0600, so only the gateway's own user (or root) can use
+//! it; one JSON request line, one JSON reply line.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+use crate::delivery::QueueHandle;
+use crate::delivery::queue::QuarantineOp;
+use crate::spool::QueueId;
+
+/// Where the socket is for a spool directory.
+pub fn socket_path(spool_dir: &Path) -> PathBuf {
+    spool_dir.join("control.sock")
+}
+
+/// A request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Release a held message.
+    Release {
+        /// Queue ID.
+        id: String,
+    },
+    /// Delete a held message.
+    Delete {
+        /// Queue ID.
+        id: String,
+    },
+}
+
+/// A reply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Response {
+    /// Whether it was done.
+    pub ok: bool,
+    /// Recipients affected.
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    /// Why not, when not.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// Binds the socket (replacing a stale one: the spool lock already proves
+/// no other gateway runs here) and serves it until the task is dropped.
+pub fn listen(
+    spool_dir: &Path,
+    queue: QueueHandle,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = socket_path(spool_dir);
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let queue = queue.clone();
+            tokio::spawn(async move {
+                let _ = serve(stream, &queue).await;
+            });
+        }
+    }))
+}
+
+async fn serve(stream: UnixStream, queue: &QueueHandle) -> std::io::Result<()> {
+    let by = stream
+        .peer_cred()
+        .map(|c| format!("uid {}", c.uid()))
+        .unwrap_or_else(|_| "unknown".into());
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    let limited = tokio::io::AsyncReadExt::take(read, 4096);
+    BufReader::new(limited).read_line(&mut line).await?;
+    let response = match serde_json::from_str::<Request>(&line) {
+        Err(e) => fail(format!("bad request: {e}")),
+        Ok(req) => {
+            let (id, op) = match &req {
+                Request::Release { id } => (id, QuarantineOp::Release),
+                Request::Delete { id } => (id, QuarantineOp::Delete),
+            };
+            match id.parse::<QueueId>() {
+                Err(_) => fail(format!("`{id}` is not a queue ID")),
+                Ok(id) => match queue.quarantine(id, op, &by).await {
+                    Ok(recipients) => Response {
+                        ok: true,
+                        recipients,
+                        error: None,
+                    },
+                    Err(e) => fail(e),
+                },
+            }
+        }
+    };
+    let mut out = serde_json::to_vec(&response).expect("responses serialise");
+    out.push(b'\n');
+    write.write_all(&out).await
+}
+
+fn fail(error: String) -> Response {
+    Response {
+        ok: false,
+        recipients: Vec::new(),
+        error: Some(error),
+    }
+}
+
+/// Sends `req` to the gateway using `spool_dir` (blocking; for the CLI).
+pub fn call(spool_dir: &Path, req: &Request) -> Result<Response, String> {
+    use std::io::{BufRead, Write};
+    let path = socket_path(spool_dir);
+    let mut s = std::os::unix::net::UnixStream::connect(&path).map_err(|e| {
+        format!(
+            "cannot reach the running gateway at {}: {e} (is `phigate serve` running with this configuration?)",
+            path.display()
+        )
+    })?;
+    let mut line = serde_json::to_vec(req).expect("requests serialise");
+    line.push(b'\n');
+    s.write_all(&line).map_err(|e| e.to_string())?;
+    let mut reply = String::new();
+    std::io::BufReader::new(s)
+        .read_line(&mut reply)
+        .map_err(|e| e.to_string())?;
+    serde_json::from_str(&reply).map_err(|e| format!("bad reply from the gateway: {e}"))
+}
