@@ -14,6 +14,9 @@ pub mod search;
 pub mod verify;
 mod writer;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -75,7 +78,7 @@ impl Audit {
         let key = SigningKey::load_or_create(&cfg.signing_key)
             .map_err(|e| AuditError::Key(e.to_string()))?;
         let key = Arc::new(key);
-        let (w, notes) = writer::Writer::open(&cfg.dir, key.clone(), cfg)?;
+        let (w, notes) = writer::Writer::open(&cfg.dir, key.clone(), cfg, crate::date::now)?;
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("audit-writer".into())

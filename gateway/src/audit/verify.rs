@@ -58,6 +58,7 @@ pub fn verify(dir: &Path, key: &PublicKey, retention_days: u64) -> Result<Summar
     let mut expect_seq: Option<u64> = None;
     let mut prev = String::new();
     let mut previous_name: Option<&str> = None;
+    let mut previous_line: Option<(&str, u64)> = None;
     // Checkpoints seen: seq -> (file, prev).
     let mut signed: HashMap<u64, (String, String)> = HashMap::new();
     for name in &names {
@@ -140,11 +141,14 @@ pub fn verify(dir: &Path, key: &PublicKey, retention_days: u64) -> Result<Summar
                     ));
                 }
                 if record.prev != prev {
+                    // Most often the record before was edited: name it.
+                    let (file, line) = previous_line.unwrap_or((name.as_str(), line_no));
                     return Err(problem(
-                        name,
-                        at,
+                        file,
+                        Some(line),
                         format!(
-                            "seq {}: does not follow from the record before it (it or that one was changed)",
+                            "seq {}: changed after it was written (seq {} does not chain from it)",
+                            record.seq - 1,
                             record.seq
                         ),
                     ));
@@ -179,6 +183,7 @@ pub fn verify(dir: &Path, key: &PublicKey, retention_days: u64) -> Result<Summar
                 s.unsigned_tail += 1;
             }
             s.records += 1;
+            previous_line = Some((name.as_str(), line_no));
             expect_seq = Some(record.seq + 1);
             prev = chain::hash_line(line);
         }

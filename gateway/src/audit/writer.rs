@@ -11,8 +11,6 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use crate::date::now;
-
 use tokio::sync::oneshot;
 
 use super::AuditError;
@@ -68,6 +66,8 @@ pub(crate) struct Writer {
     last_file: Option<String>,
     since_checkpoint: u64,
     last_checkpoint: Instant,
+    /// Unix seconds now: the system clock, or a test's.
+    clock: fn() -> u64,
 }
 
 impl Writer {
@@ -78,6 +78,7 @@ impl Writer {
         dir: &Path,
         key: Arc<SigningKey>,
         cfg: &phigate_config::AuditConfig,
+        clock: fn() -> u64,
     ) -> Result<(Writer, Vec<Event>), AuditError> {
         let io = |what: &'static str| move |e| AuditError::from_io(what, e);
         std::fs::create_dir_all(dir).map_err(io("create the audit directory"))?;
@@ -100,6 +101,7 @@ impl Writer {
             last_file: None,
             since_checkpoint: 0,
             last_checkpoint: Instant::now(),
+            clock,
         };
         let mut notes = Vec::new();
         let names = list(dir).map_err(io("list the audit directory"))?;
@@ -202,8 +204,8 @@ impl Writer {
 
     /// Appends events durably; on failure the file is cut back to where
     /// the batch began, so nothing refused can come back later.
-    fn append(&mut self, events: &[&Event]) -> Result<(), AuditError> {
-        let t = now();
+    pub(crate) fn append(&mut self, events: &[&Event]) -> Result<(), AuditError> {
+        let t = (self.clock)();
         self.ensure_file(t)?;
         let (seq0, prev0, size0) = (self.seq, self.prev.clone(), self.size);
         let mut buf = Vec::with_capacity(events.len() * 512);
@@ -293,8 +295,8 @@ impl Writer {
     }
 
     /// Appends a signed checkpoint and points `HEAD` at it.
-    fn checkpoint(&mut self) -> Result<(), AuditError> {
-        let t = now();
+    pub(crate) fn checkpoint(&mut self) -> Result<(), AuditError> {
+        let t = (self.clock)();
         self.ensure_file(t)?;
         let seq = self.seq + 1;
         let prev = self.prev.clone();
@@ -330,7 +332,7 @@ impl Writer {
         let Ok(names) = list(&self.dir) else {
             return;
         };
-        let cutoff = crate::date::day(now().saturating_sub(self.retention_days * 86_400));
+        let cutoff = crate::date::day((self.clock)().saturating_sub(self.retention_days * 86_400));
         for name in names {
             let Some(day) = day_of(&name) else { continue };
             if day < cutoff.as_str() {
