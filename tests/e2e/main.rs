@@ -1,11 +1,13 @@
 //! phigate end-to-end tests: real sockets, real TLS, the real binary.
 //! One test binary, a module per concern.
 
+mod audit;
 mod conversation;
 mod crash;
 mod delivery;
 mod interop;
 mod limits;
+mod policy;
 mod relay;
 mod scan;
 mod shutdown;

@@ -17,13 +17,13 @@ use super::AuditError;
 use super::chain::{self, GENESIS, Head, Record, SigningKey};
 use super::event::Event;
 
+/// Where the answer to an append goes.
+pub(crate) type Done = oneshot::Sender<Result<(), AuditError>>;
+
 /// Work for the writer thread.
 pub(crate) enum Request {
     /// Append these events; answered once they are durable.
-    Append {
-        events: Vec<Event>,
-        done: oneshot::Sender<Result<(), AuditError>>,
-    },
+    Append { events: Vec<Event>, done: Done },
     /// Write a checkpoint now (at shutdown).
     Checkpoint { done: oneshot::Sender<()> },
 }
@@ -157,7 +157,7 @@ impl Writer {
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             };
-            let mut batch: Vec<(Vec<Event>, oneshot::Sender<Result<(), AuditError>>)> = Vec::new();
+            let mut batch: Vec<(Vec<Event>, Done)> = Vec::new();
             let mut flushes = Vec::new();
             let mut next = Some(first);
             while let Some(req) = next.take() {

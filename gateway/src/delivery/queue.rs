@@ -628,6 +628,15 @@ enum Outcome {
     Temporary { reason: String, policy: bool },
 }
 
+/// A group's destination, AUTH, message as changed for it (empty: as
+/// stored) and the kind of route, for the audit log.
+struct Routed<'a> {
+    dest: Destination,
+    auth: Option<(&'a str, &'a str)>,
+    prepared: Vec<u8>,
+    kind: &'a str,
+}
+
 async fn deliver_group(
     shared: &Shared,
     envelope: &Envelope,
@@ -643,45 +652,55 @@ async fn deliver_group(
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    let routed: Result<(Destination, Option<(&str, &str)>, Vec<u8>, &str), RouteError> =
-        match (&plan.domain, &shared.encryptor) {
-            (None, Some(enc)) => {
-                let Via::Hop(hop, auth) = enc.via();
-                let prepared = enc.prepare(message, &tags, &headers);
-                shared
-                    .router
-                    .next_hop(hop)
-                    .await
-                    .map(|d| (d, auth, prepared, enc.name()))
-            }
-            (domain, _) => {
-                let domain = domain.as_deref().unwrap_or("");
-                let prepared = if tags.is_empty() && headers.is_empty() {
-                    Vec::new()
+    let routed: Result<Routed<'_>, RouteError> = match (&plan.domain, &shared.encryptor) {
+        (None, Some(enc)) => {
+            let Via::Hop(hop, auth) = enc.via();
+            let prepared = enc.prepare(message, &tags, &headers);
+            shared.router.next_hop(hop).await.map(|dest| Routed {
+                dest,
+                auth,
+                prepared,
+                kind: enc.name(),
+            })
+        }
+        (domain, _) => {
+            let domain = domain.as_deref().unwrap_or("");
+            let prepared = if tags.is_empty() && headers.is_empty() {
+                Vec::new()
+            } else {
+                rewrite::apply(message, &tags, &headers)
+            };
+            shared.router.route(domain).await.map(|d| {
+                let auth = if d.smarthost {
+                    cfg.delivery
+                        .relay_auth
+                        .as_ref()
+                        .map(|(u, p)| (u.as_str(), p.as_str()))
                 } else {
-                    rewrite::apply(message, &tags, &headers)
+                    None
                 };
-                shared.router.route(domain).await.map(|d| {
-                    let auth = if d.smarthost {
-                        cfg.delivery
-                            .relay_auth
-                            .as_ref()
-                            .map(|(u, p)| (u.as_str(), p.as_str()))
-                    } else {
-                        None
-                    };
-                    let kind = if d.smarthost {
-                        "smarthost"
-                    } else if d.key.starts_with("mx:") {
-                        "mx"
-                    } else {
-                        "route"
-                    };
-                    (d, auth, prepared, kind)
-                })
-            }
-        };
-    let (dest, auth, prepared, kind) = match routed {
+                let kind = if d.smarthost {
+                    "smarthost"
+                } else if d.key.starts_with("mx:") {
+                    "mx"
+                } else {
+                    "route"
+                };
+                Routed {
+                    dest: d,
+                    auth,
+                    prepared,
+                    kind,
+                }
+            })
+        }
+    };
+    let Routed {
+        dest,
+        auth,
+        prepared,
+        kind,
+    } = match routed {
         Ok(x) => x,
         Err(RouteError::Permanent(m)) => {
             return idx.iter().map(|_| Outcome::Permanent(m.clone())).collect();
