@@ -4,6 +4,9 @@
 #   - smtp-sink (no disk at all): the ceiling of the client and loopback
 #   - phigate with group commit
 #   - phigate with one fsync per message
+#   - with BASELINE_REV=<git revision>: that revision's phigate, built in a
+#     temporary worktree, with group commit (e.g. the relay core before
+#     inspection, policy and audit existed)
 # Every run is bounded (timeout) and every message counted in the spool.
 #
 # Usage: benches/accept-throughput.sh            (10000 x 4 KiB, 20 sessions)
@@ -61,6 +64,7 @@ dir = "$work/spool-$gc"
 group_commit = $gc
 [audit]
 dir = "$work/audit-$gc"
+signing_key = "$work/audit-key-$gc"
 # Measure acceptance only: no lookups (nothing leaves loopback), so every
 # message stays deferred in the spool where it is counted.
 [delivery.dns]
@@ -77,3 +81,31 @@ TOML
   eval "rate_$gc=$rate"
 done
 printf 'group commit / fsync per message: %.1fx\n' "$(echo "$rate_true / $rate_false" | bc -l)"
+
+if [ -n "${BASELINE_REV:-}" ]; then
+  tree="$work/baseline"
+  git worktree add -q --detach "$tree" "$BASELINE_REV"
+  (cd "$tree" && CARGO_TARGET_DIR="$work/baseline-target" cargo build --release -q -p phigate)
+  git worktree remove --force "$tree"
+  base_bin="$work/baseline-target/release/phigate"
+  port=$(free_port)
+  cat > "$work/baseline.toml" <<TOML
+[server]
+listen = ["127.0.0.1:$port"]
+max_connections_per_ip = 1000
+[spool]
+dir = "$work/spool-baseline"
+[audit]
+dir = "$work/audit-baseline"
+TOML
+  # Older revisions may not know [delivery.dns]: they had no delivery.
+  if grep -q 'mode = "system"' <(cd "$(git rev-parse --show-toplevel)" && git show "$BASELINE_REV:config/phigate.default.toml" 2>/dev/null); then
+    printf '[delivery.dns]\nmode = "static"\n' >> "$work/baseline.toml"
+  fi
+  PHIGATE_LOG=warn "$base_bin" serve --config "$work/baseline.toml" 2>"$work/log-baseline" & pids+=($!)
+  wait_port "$port"
+  secs=$(run_source "$port")
+  base=$(echo "$MESSAGES / $secs" | bc -l)
+  printf '%-34s %10.0f %10.2f\n' "baseline $BASELINE_REV, group commit" "$base" "$(echo "$base / $sink" | bc -l)"
+  printf 'this revision / baseline: %.2f\n' "$(echo "$rate_true / $base" | bc -l)"
+fi

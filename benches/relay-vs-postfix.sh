@@ -42,6 +42,7 @@ max_connections_per_ip = 1000
 dir = "$work/spool"
 [audit]
 dir = "$work/audit"
+signing_key = "$work/audit-signing.key"
 [delivery]
 relay = "[127.0.0.1]:$sink"
 concurrency = 100

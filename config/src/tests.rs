@@ -250,3 +250,63 @@ weight = 2.0
         e[0]
     );
 }
+
+#[test]
+fn policy_rules_and_encryption_are_checked_with_lines() {
+    let text = r#"
+[audit]
+retention_days = 30
+[policy]
+opt_out_domains = ["not a domain"]
+[[policy.rule]]
+id = "a"
+action = "shred"
+[[policy.rule]]
+id = "b"
+action = "encrypt"
+add_header = "no colon here"
+[[policy.rule]]
+id = "a"
+recipient_domains = ["payer.example"]
+action = "deliver"
+"#;
+    let e = errors(text);
+    let shown: Vec<String> = e.iter().map(|x| x.to_string()).collect();
+    let has = |line: usize, part: &str| {
+        assert!(
+            e.iter()
+                .any(|x| x.line == line && x.to_string().contains(part)),
+            "no error at line {line} containing {part:?}: {shown:#?}"
+        )
+    };
+    has(3, "at least 2190");
+    has(5, "not a domain");
+    has(8, "`shred` is not one of");
+    has(11, "needs an [encryption] section");
+    has(12, "is not a header");
+    has(14, "used twice");
+    assert_eq!(e.len(), 6, "{shown:#?}");
+}
+
+#[test]
+fn encryption_route_parses_and_needs_a_trigger() {
+    let ok = Config::from_toml(
+        "t",
+        "[encryption]\nrelay = \"[10.1.1.1]:587\"\nuser = \"u\"\npassword = \"p\"\nheader = \"X-Encrypt: yes\"\n[[policy.rule]]\nid = \"x\"\naction = \"encrypt\"\n",
+    )
+    .unwrap();
+    let Some(EncryptionConfig::Relay(r)) = ok.encryption else {
+        panic!("relay expected")
+    };
+    assert_eq!(r.header, Some(("X-Encrypt".into(), "yes".into())));
+    assert_eq!(r.auth, Some(("u".into(), "p".into())));
+    assert_eq!(ok.policy.rules[0].action, Action::Encrypt);
+    let e = errors("[encryption]\nrelay = \"[10.1.1.1]:587\"\n");
+    assert!(
+        e[0].to_string().contains("needs subject_tag or header"),
+        "{e:?}"
+    );
+    let e =
+        errors("[encryption]\nkind = \"smime\"\nrelay = \"[10.1.1.1]:587\"\nsubject_tag = \"x\"\n");
+    assert!(e[0].to_string().contains("not implemented yet"), "{e:?}");
+}
