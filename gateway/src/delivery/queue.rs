@@ -566,6 +566,14 @@ async fn deliver_message(shared: &Shared, id: QueueId, before: Option<Known>) ->
             });
         }
     }
+    if updates.is_empty() {
+        // Nothing was due (all held, say): nothing to record.
+        return Round {
+            next: next_due(&k.states),
+            known: k,
+            finished: false,
+        };
+    }
     // Recorded before it takes effect: the audit log, then the spool.
     if let Err(e) = shared.audit.log(events).await {
         tracing::error!(queue_id = %id, error = %e, "could not audit delivery outcomes; will retry");
