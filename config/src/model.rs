@@ -31,6 +31,18 @@ pub struct Config {
     pub policy: PolicyConfig,
     /// `[encryption]`: the encrypted-delivery route, when configured.
     pub encryption: Option<EncryptionConfig>,
+    /// `[log]`: operational logs.
+    pub log: LogConfig,
+}
+
+/// Operational logs (stderr).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogConfig {
+    /// JSON lines instead of text.
+    pub json: bool,
+    /// Level or tracing filter, e.g. `info` or `phigate=debug,info`.
+    pub level: String,
 }
 
 /// PHI detection settings.

@@ -31,6 +31,26 @@ pub struct RawConfig {
     #[serde(default)]
     pub policy: RawPolicy,
     pub encryption: Option<RawEncryption>,
+    #[serde(default)]
+    pub log: RawLog,
+}
+
+/// `[log]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawLog {
+    pub format: Spanned<String>,
+    pub level: Spanned<String>,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        RawLog {
+            format: sp("text".into()),
+            level: sp("info".into()),
+        }
+    }
 }
 
 /// `[server]`

@@ -212,6 +212,7 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
     let outbound_tls = outbound_tls(&mut c, &raw.tls);
     let encryption = raw.encryption.as_ref().and_then(|e| encryption(&mut c, e));
     let policy = policy(&mut c, &raw.policy, encryption.is_some());
+    let log = log(&mut c, &raw.log);
 
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|e| e.line);
@@ -248,7 +249,39 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
         tls: outbound_tls,
         policy,
         encryption,
+        log,
     })
+}
+
+fn log(c: &mut Checker<'_>, raw: &crate::raw::RawLog) -> LogConfig {
+    let json = match raw.format.get_ref().as_str() {
+        "text" => false,
+        "json" => true,
+        other => {
+            c.error(
+                &raw.format,
+                "log.format",
+                format!("`{other}` is not text or json"),
+            );
+            false
+        }
+    };
+    let level = raw.level.get_ref().clone();
+    let known = ["error", "warn", "info", "debug", "trace"];
+    let ok = level.split(',').all(|d| {
+        let lvl = d.rsplit('=').next().unwrap_or("").trim();
+        known.contains(&lvl)
+    });
+    if !ok {
+        c.error(
+            &raw.level,
+            "log.level",
+            format!(
+                "`{level}` is not a level (error, warn, info, debug, trace) or target=level list"
+            ),
+        );
+    }
+    LogConfig { json, level }
 }
 
 fn next_hop(c: &mut Checker<'_>, v: &Spanned<String>, key: &str) -> Option<NextHop> {

@@ -51,6 +51,22 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<String>,
     },
+    /// Run rule test cases (NAME.eml + NAME.expect.toml) through the detectors
+    /// and policy; print a table; exit 1 on any mismatch, 2 on a bad case.
+    TestRules {
+        /// Configuration whose [detectors] and [policy] to test.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Directory of cases.
+        dir: PathBuf,
+    },
+    /// Make the running gateway read its configuration file again (as SIGHUP does).
+    /// Exit 0 when the new configuration is in force, 1 naming what is wrong.
+    Reload {
+        /// Configuration naming the spool (where the control socket is).
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Check and search the audit log.
     Audit {
         #[command(subcommand)]
@@ -92,6 +108,8 @@ pub fn main() -> ExitCode {
             files,
         } => return scan(config.as_deref(), json, &files),
         Command::Audit { command } => return crate::admin::audit(command),
+        Command::Reload { config } => crate::admin::reload(config),
+        Command::TestRules { config, dir } => return test_rules(config.as_deref(), &dir),
         Command::Quarantine { command } => crate::admin::quarantine(command),
     };
     match result {
@@ -110,27 +128,32 @@ pub(crate) fn load(path: Option<&Path>) -> Result<Config> {
     }
 }
 
-fn init_logging() {
+/// Operational logs on stderr: `[log] level` (or PHIGATE_LOG, which wins),
+/// text or JSON lines per `[log] format`.
+fn init_logging(cfg: &phigate_config::LogConfig) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PHIGATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.level));
     use std::io::IsTerminal;
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if cfg.json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 }
 
-fn serve(config: Option<&Path>) -> Result<()> {
-    let config = load(config)?;
-    init_logging();
+fn serve(path: Option<&Path>) -> Result<()> {
+    let config = load(path)?;
+    init_logging(&config.log);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
         let origin = config.origin.clone();
-        let server = crate::Server::bind(config)
+        let server = crate::Server::bind_from(config, path.map(Path::to_path_buf))
             .await
             .context("starting phigate")?;
         for addr in server.local_addrs() {
@@ -187,6 +210,36 @@ fn scan(config: Option<&Path>, json: bool, files: &[String]) -> ExitCode {
         }
     }
     status
+}
+
+fn test_rules(config: Option<&Path>, dir: &Path) -> ExitCode {
+    let built = load(config).and_then(|c| {
+        let engine =
+            crate::inspect::engine(&c.detectors).map_err(|e| anyhow::anyhow!("detectors: {e}"))?;
+        let policy = crate::policy::Policy::new(c.policy.clone(), c.encryption.is_some());
+        Ok((engine, policy))
+    });
+    let (engine, policy) = match built {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("phigate: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match crate::ruletest::run(dir, &engine, &policy) {
+        Ok(rows) => {
+            print!("{}", crate::ruletest::table(&rows));
+            if rows.iter().all(crate::ruletest::Row::pass) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("phigate: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn check_config(file: &Path) -> ExitCode {

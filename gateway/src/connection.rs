@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use phigate_config::Action as PolicyAction;
@@ -16,7 +17,7 @@ use crate::audit::{AuditError, Event};
 use crate::delivery::notice;
 use crate::policy::Decision;
 use crate::received::Trace;
-use crate::server::Shared;
+use crate::server::{Live, Shared};
 use crate::smtp::command::{Line, find_line, line_text};
 use crate::smtp::reply::common;
 use crate::smtp::session::{Accepted, Credential, TlsInfo};
@@ -36,6 +37,20 @@ enum End {
     Io,
 }
 
+impl End {
+    fn as_str(self) -> &'static str {
+        match self {
+            End::Quit => "quit",
+            End::ClientClosed => "client_closed",
+            End::Timeout => "timeout",
+            End::Shutdown => "shutdown",
+            End::TooManyErrors => "too_many_errors",
+            End::TlsFailed => "tls_failed",
+            End::Io => "io_error",
+        }
+    }
+}
+
 struct Connection {
     stream: Stream,
     /// Bytes read but not yet used. Emptied at STARTTLS so that nothing a
@@ -45,6 +60,8 @@ struct Connection {
     /// is what PIPELINING (RFC 2920) asks of a server.
     output: Vec<u8>,
     shared: Arc<Shared>,
+    /// The configuration in force when the session started, kept to its end.
+    live: Arc<Live>,
     shutdown: watch::Receiver<bool>,
     /// Content of a BDAT transaction so far.
     bdat_body: Vec<u8>,
@@ -60,25 +77,33 @@ pub(crate) async fn serve(
 ) {
     let _ = tcp.set_nodelay(true);
     let ip = phigate_config::canonical_ip(peer.ip());
-    let relay = shared.config.server.is_relay_client(ip);
-    let session = Session::new(shared.limits.clone(), ip, relay);
+    let live = shared.live();
+    let relay = live.config.server.is_relay_client(ip);
+    let session = Session::new(live.limits.clone(), ip, relay);
+    shared.metrics.connections_current.inc();
     let mut conn = Connection {
         stream: Stream::Plain(tcp),
         input: Vec::with_capacity(4096),
         output: Vec::with_capacity(1024),
         shared,
+        live,
         shutdown,
         bdat_body: Vec::new(),
         accepted: 0,
     };
     let end = conn.run(session).await;
-    tracing::info!(client = %ip, accepted = conn.accepted, end = ?end, "session closed");
+    let m = &conn.shared.metrics;
+    m.connections_current.dec();
+    m.sessions_ended_total
+        .with_label_values(&[end.as_str()])
+        .inc();
+    tracing::info!(client = %ip, accepted = conn.accepted, end = end.as_str(), "session closed");
 }
 
 impl Connection {
     async fn run(&mut self, mut session: Session) -> End {
         session.greeting().write_to(&mut self.output);
-        let max_line = self.shared.config.server.max_line_length;
+        let max_line = self.live.config.server.max_line_length;
         let mut discarding = false;
         loop {
             if discarding {
@@ -124,7 +149,7 @@ impl Connection {
             if let Err(end) = self.flush().await {
                 return end;
             }
-            let wait = self.shared.config.server.command_timeout;
+            let wait = self.live.config.server.command_timeout;
             let idle = !session.in_transaction();
             match self.read_more(wait, idle).await {
                 Ok(()) => {}
@@ -206,12 +231,26 @@ impl Connection {
         match content {
             Content::Replied(step) => step,
             Content::Accepted(msg) => {
+                let m = self.shared.metrics.clone();
+                m.messages_received_total.inc();
                 let reply = match self.spool(session, msg).await {
-                    Ok(id) => {
+                    Ok((id, size)) => {
                         self.accepted += 1;
+                        m.messages_accepted_total.inc();
+                        m.received_bytes_total.inc_by(size);
+                        m.spool_ok.store(true, Ordering::Relaxed);
                         Reply::new(250, format!("2.0.0 Ok: queued as {id}"))
                     }
-                    Err(e) => accept_error_reply(&e),
+                    Err(e) => {
+                        m.messages_refused_total
+                            .with_label_values(&[e.reason()])
+                            .inc();
+                        if let AcceptError::Spool(_) = e {
+                            m.spool_write_failures_total.inc();
+                            m.spool_ok.store(false, Ordering::Relaxed);
+                        }
+                        accept_error_reply(&e)
+                    }
                 };
                 Step {
                     replies: vec![reply],
@@ -225,7 +264,7 @@ impl Connection {
     /// records it all in the audit log, adds the trace header and makes the
     /// message durable; in that order, so no 250 goes out before the audit
     /// record and the message are both on stable storage.
-    async fn spool(&self, session: &Session, msg: Accepted) -> Result<QueueId, AcceptError> {
+    async fn spool(&self, session: &Session, msg: Accepted) -> Result<(QueueId, u64), AcceptError> {
         let Accepted {
             helo,
             transaction,
@@ -258,7 +297,7 @@ impl Connection {
         let trace = Trace {
             helo: &helo.name,
             client_ip: facts.client_ip,
-            by: &shared.config.server.hostname,
+            by: &self.live.config.server.hostname,
             protocol: session.protocol(),
             id,
             tls: facts
@@ -288,7 +327,7 @@ impl Connection {
         };
         let decisions: Vec<Decision> = rcpt_to
             .iter()
-            .map(|r| shared.policy.decide(&policy_facts, r))
+            .map(|r| self.live.policy.decide(&policy_facts, r))
             .collect();
         let envelope = Envelope {
             id,
@@ -306,6 +345,7 @@ impl Connection {
             categories,
             decisions,
         };
+        self.count_scan(&report, duration, &envelope);
         let mut events = crate::audit::event::acceptance(
             &shared.audit,
             &envelope,
@@ -361,7 +401,23 @@ impl Connection {
             let reason = notice::Reason::Quarantined { rule: &first.rule };
             notice::send(&self.context(), &envelope, &rcpts, reason).await;
         }
-        Ok(id)
+        Ok((id, envelope.size))
+    }
+
+    fn count_scan(&self, report: &phigate_detectors::Report, took: Duration, envelope: &Envelope) {
+        let m = &self.shared.metrics;
+        m.scan_duration_seconds.observe(took.as_secs_f64());
+        if envelope.phi == Some(true) {
+            m.phi_messages_total.inc();
+        }
+        for c in &report.categories {
+            m.findings_total.with_label_values(&[c.as_str()]).inc();
+        }
+        for d in &envelope.decisions {
+            m.decisions_total
+                .with_label_values(&[d.action.as_str(), &d.rule])
+                .inc();
+        }
     }
 
     fn context(&self) -> crate::delivery::Context<'_> {
@@ -369,7 +425,8 @@ impl Connection {
             spool: &self.shared.spool,
             queue: &self.shared.queue,
             audit: &self.shared.audit,
-            hostname: &self.shared.config.server.hostname,
+            metrics: &self.shared.metrics,
+            hostname: &self.live.config.server.hostname,
         }
     }
 
@@ -378,7 +435,7 @@ impl Connection {
     /// back rather than being copied. An error means inspection did not
     /// complete: the message is then refused for now, never taken as clean.
     async fn inspect(&self, body: Vec<u8>) -> Result<Inspected, InspectionFailed> {
-        let engine = self.shared.engine.clone();
+        let engine = self.live.engine.clone();
         let task = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
             let report = engine.scan(&body);
@@ -391,7 +448,7 @@ impl Connection {
                 body,
             }
         });
-        match timeout(self.shared.policy.inspection_timeout(), task).await {
+        match timeout(self.live.policy.inspection_timeout(), task).await {
             Ok(Ok(x)) => Ok(x),
             Ok(Err(_)) => Err(InspectionFailed::Internal),
             Err(_) => Err(InspectionFailed::Timeout),
@@ -401,8 +458,8 @@ impl Connection {
     /// Reads message content after 354 up to the terminating dot line.
     async fn read_data(&mut self) -> Result<Result<Vec<u8>, crate::smtp::data::DataError>, End> {
         self.flush().await?;
-        let mut reader = DataReader::new(self.shared.config.server.max_message_size);
-        let wait = self.shared.config.server.data_timeout;
+        let mut reader = DataReader::new(self.live.config.server.max_message_size);
+        let wait = self.live.config.server.data_timeout;
         loop {
             let (used, done) = reader.feed(&self.input);
             self.input.drain(..used);
@@ -419,7 +476,7 @@ impl Connection {
 
     /// Reads exactly `size` bytes of a BDAT chunk, into `body` if given.
     async fn read_chunk(&mut self, size: u64, mut body: Option<&mut Vec<u8>>) -> Result<(), End> {
-        let wait = self.shared.config.server.data_timeout;
+        let wait = self.live.config.server.data_timeout;
         let mut left = size;
         loop {
             let take = left.min(self.input.len() as u64) as usize;
@@ -460,7 +517,7 @@ impl Connection {
         if self.output.is_empty() {
             return Ok(());
         }
-        let wait = self.shared.config.server.command_timeout;
+        let wait = self.live.config.server.command_timeout;
         let write = async {
             self.stream.write_all(&self.output).await?;
             self.stream.flush().await
@@ -476,7 +533,7 @@ impl Connection {
     }
 
     async fn say_timeout(&mut self, what: &str) -> End {
-        let host = &self.shared.config.server.hostname;
+        let host = &self.live.config.server.hostname;
         Reply::new(
             421,
             format!("4.4.2 {host} Timeout {what}, closing connection"),
@@ -487,7 +544,7 @@ impl Connection {
     }
 
     async fn say_shutdown(&mut self) -> End {
-        common::shutting_down(&self.shared.config.server.hostname).write_to(&mut self.output);
+        common::shutting_down(&self.live.config.server.hostname).write_to(&mut self.output);
         let _ = self.flush().await;
         End::Shutdown
     }
@@ -501,7 +558,7 @@ impl Connection {
         let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Detached) else {
             return Err(End::TlsFailed);
         };
-        let wait = self.shared.config.server.command_timeout;
+        let wait = self.live.config.server.command_timeout;
         match timeout(wait, acceptor.accept(tcp)).await {
             Ok(Ok(tls)) => {
                 let (version, cipher) = crate::tls::negotiated(tls.get_ref().1);
@@ -518,9 +575,9 @@ impl Connection {
     }
 
     async fn check_password(&self, cred: Credential) -> Option<String> {
-        let shared = self.shared.clone();
+        let live = self.live.clone();
         tokio::task::spawn_blocking(move || {
-            crate::auth::verify(&shared.config.server.users, &cred.user, &cred.password)
+            crate::auth::verify(&live.config.server.users, &cred.user, &cred.password)
                 .then_some(cred.user)
         })
         .await
@@ -569,6 +626,18 @@ enum AcceptError {
     Audit(AuditError),
     /// The spool refused the write.
     Spool(SpoolError),
+}
+
+impl AcceptError {
+    /// The metrics label.
+    fn reason(&self) -> &'static str {
+        match self {
+            AcceptError::Inspection(_) => "inspection",
+            AcceptError::Refused { .. } => "policy",
+            AcceptError::Audit(_) => "audit",
+            AcceptError::Spool(_) => "spool",
+        }
+    }
 }
 
 /// The one place acceptance failures become SMTP replies. None of them

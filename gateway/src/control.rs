@@ -1,5 +1,5 @@
-//! The control socket: how `phigate quarantine release|delete` (and, later,
-//! `phigate reload`) reach the running gateway. A Unix socket in the spool
+//! The control socket: how `phigate quarantine release|delete` and
+//! `phigate reload` reach the running gateway. A Unix socket in the spool
 //! directory, mode 0600, so only the gateway's own user (or root) can use
 //! it; one JSON request line, one JSON reply line.
 
@@ -11,6 +11,7 @@ use tokio::net::{UnixListener, UnixStream};
 
 use crate::delivery::QueueHandle;
 use crate::delivery::queue::QuarantineOp;
+use crate::server::Reloader;
 use crate::spool::QueueId;
 
 /// Where the socket is for a spool directory.
@@ -32,6 +33,8 @@ pub enum Request {
         /// Queue ID.
         id: String,
     },
+    /// Read the configuration file again.
+    Reload,
 }
 
 /// A reply.
@@ -45,13 +48,17 @@ pub struct Response {
     /// Why not, when not.
     #[serde(default)]
     pub error: Option<String>,
+    /// After a reload: the configuration now in force.
+    #[serde(default)]
+    pub config: Option<String>,
 }
 
 /// Binds the socket (replacing a stale one: the spool lock already proves
 /// no other gateway runs here) and serves it until the task is dropped.
-pub fn listen(
+pub(crate) fn listen(
     spool_dir: &Path,
     queue: QueueHandle,
+    reloader: Reloader,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     use std::os::unix::fs::PermissionsExt;
     let path = socket_path(spool_dir);
@@ -63,15 +70,19 @@ pub fn listen(
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let queue = queue.clone();
+            let (queue, reloader) = (queue.clone(), reloader.clone());
             tokio::spawn(async move {
-                let _ = serve(stream, &queue).await;
+                let _ = serve(stream, &queue, &reloader).await;
             });
         }
     }))
 }
 
-async fn serve(stream: UnixStream, queue: &QueueHandle) -> std::io::Result<()> {
+async fn serve(
+    stream: UnixStream,
+    queue: &QueueHandle,
+    reloader: &Reloader,
+) -> std::io::Result<()> {
     let by = stream
         .peer_cred()
         .map(|c| format!("uid {}", c.uid()))
@@ -82,10 +93,20 @@ async fn serve(stream: UnixStream, queue: &QueueHandle) -> std::io::Result<()> {
     BufReader::new(limited).read_line(&mut line).await?;
     let response = match serde_json::from_str::<Request>(&line) {
         Err(e) => fail(format!("bad request: {e}")),
+        Ok(Request::Reload) => match reloader.reload().await {
+            Ok(origin) => Response {
+                ok: true,
+                recipients: Vec::new(),
+                error: None,
+                config: Some(origin),
+            },
+            Err(e) => fail(e),
+        },
         Ok(req) => {
             let (id, op) = match &req {
                 Request::Release { id } => (id, QuarantineOp::Release),
                 Request::Delete { id } => (id, QuarantineOp::Delete),
+                Request::Reload => unreachable!("answered above"),
             };
             match id.parse::<QueueId>() {
                 Err(_) => fail(format!("`{id}` is not a queue ID")),
@@ -94,6 +115,7 @@ async fn serve(stream: UnixStream, queue: &QueueHandle) -> std::io::Result<()> {
                         ok: true,
                         recipients,
                         error: None,
+                        config: None,
                     },
                     Err(e) => fail(e),
                 },
@@ -110,6 +132,7 @@ fn fail(error: String) -> Response {
         ok: false,
         recipients: Vec::new(),
         error: Some(error),
+        config: None,
     }
 }
 

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket};
@@ -12,6 +14,7 @@ use tokio_rustls::TlsAcceptor;
 
 use phigate_config::Config;
 
+use crate::metrics::Metrics;
 use crate::smtp::session::Limits;
 use crate::spool::{Spool, SpoolError};
 use crate::tls::TlsError;
@@ -57,18 +60,57 @@ pub enum StartError {
 
 /// What every session shares.
 pub(crate) struct Shared {
-    pub config: Arc<Config>,
-    pub limits: Limits,
+    /// What a reload can change. A session takes the version in force when
+    /// it starts and keeps it to its end.
+    live: RwLock<Arc<Live>>,
     pub spool: Spool,
     pub acceptor: Option<TlsAcceptor>,
-    /// PHI detectors, run on every message before it is spooled.
-    pub engine: Arc<phigate_detectors::Engine>,
     /// Tells the queue manager about new messages.
     pub queue: crate::delivery::QueueHandle,
-    /// Decides what happens to each recipient.
-    pub policy: crate::policy::Policy,
     /// The audit log.
     pub audit: crate::audit::Audit,
+    /// Counters and health.
+    pub metrics: Arc<Metrics>,
+    /// The file the configuration came from; `None`: the embedded default.
+    config_path: Option<PathBuf>,
+}
+
+impl Shared {
+    /// The configuration in force now.
+    pub fn live(&self) -> Arc<Live> {
+        self.live.read().expect("live config").clone()
+    }
+}
+
+/// Everything built from the configuration file that a reload replaces.
+pub(crate) struct Live {
+    pub config: Arc<Config>,
+    pub limits: Limits,
+    /// PHI detectors, run on every message before it is spooled.
+    pub engine: Arc<phigate_detectors::Engine>,
+    /// Decides what happens to each recipient.
+    pub policy: crate::policy::Policy,
+}
+
+impl Live {
+    fn build(config: Config, tls_available: bool) -> Result<Live, StartError> {
+        let engine = Arc::new(crate::inspect::engine(&config.detectors)?);
+        let policy = crate::policy::Policy::new(config.policy.clone(), config.encryption.is_some());
+        let limits = Limits {
+            hostname: config.server.hostname.clone(),
+            max_message_size: config.server.max_message_size,
+            max_recipients: config.server.max_recipients,
+            max_errors: config.server.max_errors,
+            tls_available,
+            auth_available: !config.server.users.is_empty(),
+        };
+        Ok(Live {
+            config: Arc::new(config),
+            limits,
+            engine,
+            policy,
+        })
+    }
 }
 
 /// Counts sessions in total and per client address.
@@ -121,7 +163,7 @@ pub struct Server {
     listeners: Vec<TcpListener>,
     shared: Arc<Shared>,
     queue_rx: tokio::sync::mpsc::UnboundedReceiver<crate::delivery::queue::Command>,
-    trust: crate::delivery::tls::Trust,
+    delivery: crate::delivery::queue::Live,
     /// Messages found waiting in the spool at start.
     pub waiting: usize,
 }
@@ -130,14 +172,21 @@ impl Server {
     /// Opens the spool, loads TLS and binds every listener; nothing is
     /// accepted until [`Server::run`].
     pub async fn bind(config: Config) -> Result<Server, StartError> {
+        Self::bind_from(config, None).await
+    }
+
+    /// As [`Server::bind`], remembering the file the configuration came
+    /// from so that SIGHUP and `phigate reload` can read it again.
+    pub async fn bind_from(config: Config, path: Option<PathBuf>) -> Result<Server, StartError> {
         let acceptor = config
             .server
             .tls
             .as_ref()
             .map(crate::tls::acceptor)
             .transpose()?;
-        let engine = Arc::new(crate::inspect::engine(&config.detectors)?);
-        let trust = crate::delivery::queue::trust(&config).map_err(StartError::Trust)?;
+        let config = Arc::new(config);
+        let delivery =
+            crate::delivery::queue::Live::new(config.clone()).map_err(StartError::Trust)?;
         let (queue, queue_rx) = crate::delivery::queue::channel();
         let sp = &config.spool;
         let opened = Spool::open(&sp.dir, sp.segment_size, sp.group_commit).map_err(|source| {
@@ -146,48 +195,38 @@ impl Server {
                 source,
             }
         })?;
+        let metrics = Arc::new(Metrics::new());
+        let audit_error = |source| StartError::Audit {
+            dir: config.audit.dir.display().to_string(),
+            source,
+        };
         let audit =
-            crate::audit::Audit::open(&config.audit).map_err(|source| StartError::Audit {
-                dir: config.audit.dir.display().to_string(),
-                source,
-            })?;
+            crate::audit::Audit::open(&config.audit, metrics.clone()).map_err(audit_error)?;
         audit
             .log(vec![crate::audit::Event::Start {
                 version: env!("CARGO_PKG_VERSION").to_string(),
                 config: config.origin.clone(),
             }])
             .await
-            .map_err(|source| StartError::Audit {
-                dir: config.audit.dir.display().to_string(),
-                source,
-            })?;
+            .map_err(audit_error)?;
         let mut listeners = Vec::new();
         for &addr in &config.server.listen {
             listeners.push(listen(addr).map_err(|source| StartError::Bind { addr, source })?);
         }
-        let policy = crate::policy::Policy::new(config.policy.clone(), config.encryption.is_some());
-        let limits = Limits {
-            hostname: config.server.hostname.clone(),
-            max_message_size: config.server.max_message_size,
-            max_recipients: config.server.max_recipients,
-            max_errors: config.server.max_errors,
-            tls_available: acceptor.is_some(),
-            auth_available: !config.server.users.is_empty(),
-        };
+        let live = Live::build((*config).clone(), acceptor.is_some())?;
         Ok(Server {
             listeners,
             shared: Arc::new(Shared {
-                config: Arc::new(config),
-                limits,
+                live: RwLock::new(Arc::new(live)),
                 spool: opened.spool,
                 acceptor,
-                engine,
                 queue,
-                policy,
                 audit,
+                metrics,
+                config_path: path,
             }),
             queue_rx,
-            trust,
+            delivery,
             waiting: opened.waiting,
         })
     }
@@ -208,14 +247,32 @@ impl Server {
         crate::delivery::queue::spawn(
             self.shared.spool.clone(),
             self.shared.audit.clone(),
-            self.shared.config.clone(),
-            self.trust,
+            self.shared.metrics.clone(),
+            self.delivery,
             (self.shared.queue.clone(), self.queue_rx),
             stop_rx.clone(),
         );
+        let reloader = Reloader {
+            shared: self.shared.clone(),
+        };
+        let hup = tokio::spawn(reload_on_sighup(reloader.clone()));
+        let ops = {
+            let addr = self.shared.live().config.metrics.listen;
+            match crate::http::serve(addr, self.shared.metrics.clone()).await {
+                Ok((bound, task)) => {
+                    tracing::info!(addr = %bound, "metrics and health on http");
+                    Some(task)
+                }
+                Err(e) => {
+                    tracing::error!(addr = %addr, error = %e, "cannot serve metrics");
+                    None
+                }
+            }
+        };
         let control = match crate::control::listen(
             self.shared.spool.dir(),
             self.shared.queue.clone(),
+            reloader,
         ) {
             Ok(t) => Some(t),
             Err(e) => {
@@ -238,7 +295,13 @@ impl Server {
             )));
         }
         drop(done_tx);
+        self.shared.metrics.listening.store(true, Ordering::Relaxed);
         shutdown.await;
+        self.shared
+            .metrics
+            .listening
+            .store(false, Ordering::Relaxed);
+        hup.abort();
         tracing::info!("shutting down: no new sessions");
         for t in &accept_tasks {
             t.abort();
@@ -247,7 +310,7 @@ impl Server {
             let _ = t.await;
         }
         let _ = stop_tx.send(true);
-        let grace = self.shared.config.server.shutdown_grace;
+        let grace = self.shared.live().config.server.shutdown_grace;
         if tokio::time::timeout(grace, done_rx.recv()).await.is_err() {
             tracing::warn!(
                 grace_secs = grace.as_secs(),
@@ -255,6 +318,9 @@ impl Server {
             );
         }
         if let Some(t) = control {
+            t.abort();
+        }
+        if let Some(t) = ops {
             t.abort();
         }
         let audit = &self.shared.audit;
@@ -273,7 +339,6 @@ async fn accept_loop(
     done_tx: mpsc::Sender<()>,
     slots: Arc<Mutex<Slots>>,
 ) {
-    let cfg = shared.config.clone();
     loop {
         let (mut tcp, peer) = match listener.accept().await {
             Ok(x) => x,
@@ -285,12 +350,23 @@ async fn accept_loop(
             }
         };
         let ip = phigate_config::canonical_ip(peer.ip());
+        let server = shared.live().config.server.clone();
         let slot = take_slot(
             &slots,
             ip,
-            cfg.server.max_connections,
-            cfg.server.max_connections_per_ip,
+            server.max_connections,
+            server.max_connections_per_ip,
         );
+        let outcome = if slot.is_some() {
+            "accepted"
+        } else {
+            "refused_limit"
+        };
+        shared
+            .metrics
+            .connections_total
+            .with_label_values(&[outcome])
+            .inc();
         let shared = shared.clone();
         let stop_rx = stop_rx.clone();
         let done_tx = done_tx.clone();
@@ -300,7 +376,7 @@ async fn accept_loop(
                 Some(_slot) => crate::connection::serve(tcp, peer, shared, stop_rx).await,
                 None => {
                     tracing::info!(client = %ip, "connection refused: too many connections");
-                    let host = &shared.config.server.hostname;
+                    let host = &server.hostname;
                     let msg = format!("421 4.7.0 {host} Too many connections, try again later\r\n");
                     let _ = tokio::time::timeout(
                         std::time::Duration::from_secs(5),
@@ -322,4 +398,113 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(1024)
+}
+
+/// Reads the configuration file again and puts it in force: new sessions
+/// and delivery rounds use it, sessions in progress finish on theirs. An
+/// invalid file changes nothing. Either way the attempt is audited.
+#[derive(Clone)]
+pub(crate) struct Reloader {
+    shared: Arc<Shared>,
+}
+
+impl Reloader {
+    /// Reloads; the new configuration's origin, or why it was refused.
+    pub async fn reload(&self) -> Result<String, String> {
+        let shared = &self.shared;
+        let result = match &shared.config_path {
+            None => Err("running on the embedded default configuration: nothing to reload".into()),
+            Some(path) => {
+                let path = path.clone();
+                // Reading files and compiling the detectors is blocking work.
+                let tls = shared.acceptor.is_some();
+                tokio::task::spawn_blocking(move || prepare(&path, tls))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("reload failed: {e}")))
+            }
+        };
+        let m = &shared.metrics;
+        let origin = shared.live().config.origin.clone();
+        let outcome = match result {
+            Ok((live, delivery)) => {
+                let old = shared.live();
+                for key in restart_only(&old.config, &live.config) {
+                    tracing::warn!(
+                        key,
+                        "changed in the file but needs a restart; the old value stays"
+                    );
+                }
+                let origin = live.config.origin.clone();
+                *shared.live.write().expect("live config") = Arc::new(live);
+                shared.queue.reload(delivery);
+                tracing::info!(config = %origin, "configuration reloaded");
+                Ok(origin)
+            }
+            Err(e) => {
+                // The error names file, line and key; it never holds message content.
+                tracing::error!(error = %e, "configuration reload refused; the running configuration stays");
+                Err(e)
+            }
+        };
+        let ok = outcome.is_ok();
+        m.config_reloads_total
+            .with_label_values(&[if ok { "ok" } else { "failed" }])
+            .inc();
+        m.config_last_reload_success.set(i64::from(ok));
+        let event = crate::audit::Event::ConfigReload {
+            ok,
+            config: outcome.clone().unwrap_or(origin),
+        };
+        if let Err(e) = shared.audit.log(vec![event]).await {
+            tracing::error!(error = %e, "could not audit the reload");
+        }
+        outcome
+    }
+}
+
+/// Loads and builds everything a reload replaces, or says what is wrong.
+fn prepare(
+    path: &std::path::Path,
+    tls_available: bool,
+) -> Result<(Live, crate::delivery::queue::Live), String> {
+    let config = Config::load(path).map_err(|e| e.to_string())?;
+    let delivery = crate::delivery::queue::Live::new(Arc::new(config.clone()))?;
+    let live = Live::build(config, tls_available).map_err(|e| e.to_string())?;
+    Ok((live, delivery))
+}
+
+/// Keys whose new value only a restart can bring in force.
+fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
+    let mut keys = Vec::new();
+    if old.server.listen != new.server.listen {
+        keys.push("server.listen");
+    }
+    if old.server.tls != new.server.tls {
+        keys.push("server.tls");
+    }
+    if old.spool.dir != new.spool.dir {
+        keys.push("spool.dir");
+    }
+    if old.audit.dir != new.audit.dir || old.audit.signing_key != new.audit.signing_key {
+        keys.push("audit");
+    }
+    if old.metrics.listen != new.metrics.listen {
+        keys.push("metrics.listen");
+    }
+    if old.delivery.concurrency != new.delivery.concurrency {
+        keys.push("delivery.concurrency");
+    }
+    keys
+}
+
+async fn reload_on_sighup(reloader: Reloader) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot watch SIGHUP; reload with `phigate reload`");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading the configuration");
+        let _ = reloader.reload().await;
+    }
 }

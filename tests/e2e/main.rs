@@ -7,6 +7,7 @@ mod crash;
 mod delivery;
 mod interop;
 mod limits;
+mod operations;
 mod policy;
 mod relay;
 mod scan;

@@ -93,7 +93,7 @@ impl GatewayBuilder {
         self
     }
 
-    fn config_text(&self, listen: &str) -> String {
+    fn config_text(&self, listen: &str, metrics: &str) -> String {
         let d = self.dir.path();
         let mut t = format!("[server]\nlisten = [\"{listen}\"]\n");
         for l in &self.server {
@@ -133,13 +133,13 @@ impl GatewayBuilder {
             t += e;
             t += "\n";
         }
-        t += "[metrics]\nlisten = \"127.0.0.1:0\"\n";
+        t += &format!("[metrics]\nlisten = \"{metrics}\"\n");
         t
     }
 
     /// Runs the gateway inside this test process.
     pub async fn start(self) -> RunningGateway {
-        let text = self.config_text("127.0.0.1:0");
+        let text = self.config_text("127.0.0.1:0", "127.0.0.1:0");
         let config = phigate_config::Config::from_toml("test.toml", &text)
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         let server = phigate::Server::bind(config).await.expect("gateway starts");
@@ -159,10 +159,16 @@ impl GatewayBuilder {
     /// Writes the config and runs the real binary on a free port.
     pub fn spawn(self) -> GatewayProcess {
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let metrics = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let config = self.dir.path().join("phigate.toml");
-        std::fs::write(&config, self.config_text(&addr.to_string())).unwrap();
+        std::fs::write(
+            &config,
+            self.config_text(&addr.to_string(), &metrics.to_string()),
+        )
+        .unwrap();
         let mut p = GatewayProcess {
             addr,
+            metrics,
             config,
             dir: self.dir,
             child: None,
@@ -207,6 +213,8 @@ impl RunningGateway {
 /// The real `phigate` binary, run as a child process.
 pub struct GatewayProcess {
     pub addr: SocketAddr,
+    /// `/metrics`, `/healthz`, `/readyz`.
+    pub metrics: SocketAddr,
     pub config: PathBuf,
     dir: TempDir,
     child: Option<Child>,
@@ -264,13 +272,58 @@ impl GatewayProcess {
 
     /// Sends SIGTERM.
     pub fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    /// Sends a signal by name (`TERM`, `HUP`).
+    pub fn signal(&self, name: &str) {
         let pid = self.child.as_ref().expect("running").id();
         let ok = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
+            .args([&format!("-{name}"), &pid.to_string()])
             .status()
             .unwrap()
             .success();
-        assert!(ok, "kill -TERM failed");
+        assert!(ok, "kill -{name} failed");
+    }
+
+    /// Runs the gateway binary's CLI on this gateway's config:
+    /// `phigate ARGS... --config FILE`; exit code, stdout, stderr.
+    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(binary())
+            .args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// GET `path` on the metrics listener: status line and body.
+    pub fn http_get(&self, path: &str) -> (String, String) {
+        use std::io::{Read, Write};
+        // The listener comes up just after the SMTP one.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut s = loop {
+            match std::net::TcpStream::connect(self.metrics) {
+                Ok(s) => break s,
+                Err(e) if Instant::now() > deadline => panic!("metrics listener: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        };
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let status = text.lines().next().unwrap_or("").to_string();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, b)| b)
+            .to_string();
+        (status, body)
     }
 
     /// Waits for the process to exit by itself; its exit code.

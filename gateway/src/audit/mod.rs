@@ -63,6 +63,7 @@ impl AuditError {
 pub struct Audit {
     tx: mpsc::Sender<writer::Request>,
     key: Arc<SigningKey>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for Audit {
@@ -74,7 +75,10 @@ impl std::fmt::Debug for Audit {
 impl Audit {
     /// Opens (creating if needed) the log and its signing key, and starts
     /// the writer thread.
-    pub fn open(cfg: &phigate_config::AuditConfig) -> Result<Audit, AuditError> {
+    pub fn open(
+        cfg: &phigate_config::AuditConfig,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Result<Audit, AuditError> {
         let key = SigningKey::load_or_create(&cfg.signing_key)
             .map_err(|e| AuditError::Key(e.to_string()))?;
         let key = Arc::new(key);
@@ -84,7 +88,7 @@ impl Audit {
             .name("audit-writer".into())
             .spawn(move || w.run(rx))
             .map_err(|e| AuditError::from_io("start the audit writer", e))?;
-        let audit = Audit { tx, key };
+        let audit = Audit { tx, key, metrics };
         if !notes.is_empty() {
             let (done, _) = oneshot::channel();
             let _ = audit.tx.send(writer::Request::Append {
@@ -97,11 +101,21 @@ impl Audit {
 
     /// Appends `events` in order; returns once they are on stable storage.
     pub async fn log(&self, events: Vec<Event>) -> Result<(), AuditError> {
+        let started = std::time::Instant::now();
         let (done, wait) = oneshot::channel();
-        self.tx
-            .send(writer::Request::Append { events, done })
-            .map_err(|_| AuditError::Closed)?;
-        wait.await.map_err(|_| AuditError::Closed)?
+        let result = match self.tx.send(writer::Request::Append { events, done }) {
+            Ok(()) => wait.await.unwrap_or(Err(AuditError::Closed)),
+            Err(_) => Err(AuditError::Closed),
+        };
+        let m = &self.metrics;
+        m.audit_write_seconds
+            .observe(started.elapsed().as_secs_f64());
+        if result.is_err() {
+            m.audit_write_failures_total.inc();
+        }
+        m.audit_ok
+            .store(result.is_ok(), std::sync::atomic::Ordering::Relaxed);
+        result
     }
 
     /// Writes a signed checkpoint now (at shutdown), so the log ends signed.

@@ -24,6 +24,8 @@ pub struct Context<'a> {
     pub queue: &'a QueueHandle,
     /// The audit log.
     pub audit: &'a crate::audit::Audit,
+    /// Counters.
+    pub metrics: &'a crate::metrics::Metrics,
     /// Our host name.
     pub hostname: &'a str,
 }

@@ -176,6 +176,10 @@ pub async fn send(
     match ctx.spool.append(&env, &[&body]).await {
         Ok(()) => {
             tracing::info!(queue_id = %id, original = %original.id, reason = reason.as_str(), "notice to sender queued");
+            ctx.metrics
+                .notices_total
+                .with_label_values(&[reason.as_str()])
+                .inc();
             ctx.queue.notify(id);
         }
         Err(e) => {

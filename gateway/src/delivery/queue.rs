@@ -21,6 +21,7 @@ use super::route::{Destination, RouteError, Router};
 use super::tls::Trust;
 use super::{Context, dsn, rewrite};
 use crate::audit::{Audit, Event, event};
+use crate::metrics::Metrics;
 use crate::policy::domain_of;
 use crate::spool::{Envelope, QueueId, RcptState, Spool, StatusUpdate};
 
@@ -42,6 +43,8 @@ pub enum Command {
         /// The recipients affected, or why nothing was done.
         reply: oneshot::Sender<Result<Vec<String>, String>>,
     },
+    /// The configuration was reloaded: deliveries from now on use this.
+    Reload(Arc<Live>),
 }
 
 /// What an administrator does with a held message.
@@ -75,6 +78,11 @@ impl QueueHandle {
         let _ = self.tx.send(Command::New(id));
     }
 
+    /// Delivery rounds starting from now use `live`.
+    pub fn reload(&self, live: Live) {
+        let _ = self.tx.send(Command::Reload(Arc::new(live)));
+    }
+
     /// Releases or deletes the held recipients of `id`; the recipients
     /// affected.
     pub async fn quarantine(
@@ -100,14 +108,47 @@ impl QueueHandle {
 struct Shared {
     spool: Spool,
     audit: Audit,
-    encryptor: Option<Encryptor>,
-    config: Arc<Config>,
-    router: Router,
-    trust: Trust,
+    metrics: Arc<Metrics>,
+    /// What a reload can change; each delivery round takes the version in
+    /// force when it starts.
+    live: std::sync::RwLock<Arc<Live>>,
     handle: QueueHandle,
     per_destination: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Open sessions to next hops, reused between messages.
     pool: client::Pool,
+}
+
+impl Shared {
+    fn live(&self) -> Arc<Live> {
+        self.live.read().expect("live delivery config").clone()
+    }
+}
+
+/// Delivery's part of the configuration, built once per (re)load.
+pub struct Live {
+    config: Arc<Config>,
+    router: Router,
+    encryptor: Option<Encryptor>,
+    trust: Trust,
+}
+
+impl Live {
+    /// Builds routing, the encrypted route and trust anchors from `config`
+    /// (a bad `ca_file` is an error here, not in every delivery).
+    pub fn new(config: Arc<Config>) -> Result<Live, String> {
+        Ok(Live {
+            router: Router::new(config.delivery.clone()),
+            encryptor: config.encryption.as_ref().map(Encryptor::new),
+            trust: Trust::load(config.tls.ca_file.as_deref())?,
+            config,
+        })
+    }
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("delivery::Live")
+    }
 }
 
 /// The queue manager's inbox: the handle for sessions, the receiver for
@@ -117,28 +158,20 @@ pub fn channel() -> (QueueHandle, mpsc::UnboundedReceiver<Command>) {
     (QueueHandle { tx }, rx)
 }
 
-/// Loads the trust anchors for outbound TLS (done at start so that a bad
-/// `ca_file` stops the gateway instead of every delivery).
-pub fn trust(config: &Config) -> Result<Trust, String> {
-    Trust::load(config.tls.ca_file.as_deref())
-}
-
 /// Starts the queue manager; it runs until `shutdown` turns true.
 pub fn spawn(
     spool: Spool,
     audit: Audit,
-    config: Arc<Config>,
-    trust: Trust,
+    metrics: Arc<Metrics>,
+    live: Live,
     (handle, rx): (QueueHandle, mpsc::UnboundedReceiver<Command>),
     shutdown: watch::Receiver<bool>,
 ) {
     let shared = Arc::new(Shared {
-        router: Router::new(config.delivery.clone()),
-        encryptor: config.encryption.as_ref().map(Encryptor::new),
         spool,
         audit,
-        config,
-        trust,
+        metrics,
+        live: std::sync::RwLock::new(Arc::new(live)),
         handle: handle.clone(),
         per_destination: Mutex::new(HashMap::new()),
         pool: client::Pool::default(),
@@ -184,6 +217,8 @@ impl Schedule {
 struct Known {
     states: Vec<RcptState>,
     actions: Vec<Action>,
+    /// When the message was received, for the queue-age gauge.
+    received_at: u64,
 }
 
 /// What a delivery round leaves: when the message is next due (`None`:
@@ -219,6 +254,7 @@ async fn run(
                     Known {
                         states: m.rcpts,
                         actions: m.actions,
+                        received_at: m.envelope.received_at,
                     },
                 );
             }
@@ -230,7 +266,7 @@ async fn run(
         }
         Err(e) => tracing::error!(error = %e, "queue manager could not read the spool"),
     }
-    let global = Arc::new(Semaphore::new(shared.config.delivery.concurrency));
+    let global = Arc::new(Semaphore::new(shared.live().config.delivery.concurrency));
     let mut in_flight: HashSet<QueueId> = HashSet::new();
     // Which message each task delivers, so a task that fails still frees it.
     let mut task_of: HashMap<tokio::task::Id, QueueId> = HashMap::new();
@@ -254,6 +290,7 @@ async fn run(
             });
             task_of.insert(handle.id(), id);
         }
+        set_gauges(&shared.metrics, &known);
         let sleep_for = schedule.next().map_or(Duration::from_secs(60), |t| {
             Duration::from_secs(t.saturating_sub(now()).clamp(1, 60))
         });
@@ -264,6 +301,10 @@ async fn run(
             _ = shutdown.wait_for(|s| *s) => Wake::Stop,
         };
         match wake {
+            Wake::Command(Command::Reload(live)) => {
+                *shared.live.write().expect("live delivery config") = live;
+                tracing::info!("delivery configuration reloaded");
+            }
             Wake::Command(Command::New(id)) => {
                 if !in_flight.contains(&id) {
                     schedule.set(id, now());
@@ -316,6 +357,23 @@ async fn run(
             }
         }
     }
+}
+
+/// Queue size, age of the oldest waiting message, messages held.
+fn set_gauges(m: &Metrics, known: &HashMap<QueueId, Known>) {
+    m.queue_messages.set(known.len() as i64);
+    let held = known
+        .values()
+        .filter(|k| k.states.iter().any(|s| matches!(s, RcptState::Held { .. })))
+        .count();
+    m.quarantine_messages.set(held as i64);
+    let oldest = known
+        .values()
+        .filter(|k| next_due(&k.states).is_some())
+        .map(|k| k.received_at)
+        .min();
+    m.queue_oldest_age_seconds
+        .set(oldest.map_or(0, |t| now().saturating_sub(t)) as i64);
 }
 
 /// What woke the queue manager.
@@ -441,13 +499,13 @@ struct Plan {
 }
 
 impl Plan {
-    fn for_rcpt(shared: &Shared, envelope: &Envelope, i: usize, action: Action) -> Plan {
+    fn for_rcpt(live: &Live, envelope: &Envelope, i: usize, action: Action) -> Plan {
         let decision = envelope.decision(i);
         let domain = domain_of(&envelope.rcpt_to[i]);
         let phi = envelope.phi.unwrap_or(true);
-        let tls = &shared.config.tls;
+        let tls = &live.config.tls;
         let (domain, required) = match action {
-            Action::Encrypt if shared.encryptor.is_some() => (None, TlsLevel::Verify),
+            Action::Encrypt if live.encryptor.is_some() => (None, TlsLevel::Verify),
             Action::Deliver => {
                 let level = tls.required(&domain, phi && !decision.opt_out);
                 (Some(domain), level)
@@ -481,6 +539,7 @@ fn protects_phi(envelope: &Envelope, i: usize, action: Action) -> bool {
 
 /// Delivers the due recipients of one message.
 async fn deliver_message(shared: &Shared, id: QueueId, before: Option<Known>) -> Round {
+    let live = shared.live();
     let (envelope, message) = match shared.spool.read(id).await {
         Ok(x) => x,
         Err(e) => {
@@ -490,6 +549,7 @@ async fn deliver_message(shared: &Shared, id: QueueId, before: Option<Known>) ->
                 known: Known {
                     states: Vec::new(),
                     actions: Vec::new(),
+                    received_at: 0,
                 },
                 finished: true,
             };
@@ -500,6 +560,7 @@ async fn deliver_message(shared: &Shared, id: QueueId, before: Option<Known>) ->
         .unwrap_or_else(|| Known {
             states: envelope.initial_states(),
             actions: envelope.initial_actions(),
+            received_at: envelope.received_at,
         });
     let t = now();
     let due: Vec<usize> = (0..k.states.len())
@@ -511,7 +572,7 @@ async fn deliver_message(shared: &Shared, id: QueueId, before: Option<Known>) ->
         .collect();
     let mut groups: Vec<(Plan, Vec<usize>)> = Vec::new();
     for i in due {
-        let plan = Plan::for_rcpt(shared, &envelope, i, k.actions[i]);
+        let plan = Plan::for_rcpt(&live, &envelope, i, k.actions[i]);
         match groups.iter_mut().find(|(p, _)| *p == plan) {
             Some((_, v)) => v.push(i),
             None => groups.push((plan, vec![i])),
@@ -522,12 +583,13 @@ async fn deliver_message(shared: &Shared, id: QueueId, before: Option<Known>) ->
     let mut rerouted = Vec::new();
     let mut no_route = Vec::new();
     for (plan, idx) in groups {
-        let outcomes = deliver_group(shared, &envelope, &message, &plan, &idx, &mut events).await;
+        let outcomes =
+            deliver_group(shared, &live, &envelope, &message, &plan, &idx, &mut events).await;
         for (&i, outcome) in idx.iter().zip(outcomes) {
             let action = k.actions[i];
             let (state, new_action, word) = match outcome {
                 Outcome::Temporary { policy: true, .. } if protects_phi(&envelope, i, action) => {
-                    if shared.encryptor.is_some() {
+                    if live.encryptor.is_some() {
                         rerouted.push(i);
                         (RcptState::Pending, Some(Action::Encrypt), "rerouted")
                     } else {
@@ -540,7 +602,7 @@ async fn deliver_message(shared: &Shared, id: QueueId, before: Option<Known>) ->
                     }
                 }
                 outcome => {
-                    let state = next_state(shared, &envelope, &k.states[i], outcome);
+                    let state = next_state(&live, &envelope, &k.states[i], outcome);
                     let word = match &state {
                         RcptState::Delivered { .. } => "delivered",
                         RcptState::Bounced { .. } => "bounced",
@@ -557,6 +619,13 @@ async fn deliver_message(shared: &Shared, id: QueueId, before: Option<Known>) ->
                 _ => None,
             };
             events.push(outcome_event(&envelope, i, word, now_action, detail));
+            let m = &shared.metrics;
+            m.recipients_total.with_label_values(&[word]).inc();
+            match word {
+                "deferred" => m.retries_total.inc(),
+                "bounced" => m.bounces_total.inc(),
+                _ => {}
+            }
             k.states[i] = state.clone();
             k.actions[i] = now_action;
             updates.push(StatusUpdate {
@@ -595,9 +664,10 @@ async fn deliver_message(shared: &Shared, id: QueueId, before: Option<Known>) ->
         spool: &shared.spool,
         queue: &shared.handle,
         audit: &shared.audit,
-        hostname: &shared.config.server.hostname,
+        metrics: &shared.metrics,
+        hostname: &live.config.server.hostname,
     };
-    send_dsn(shared, &envelope, &updates).await;
+    send_dsn(shared, &live, &envelope, &updates).await;
     let names = |idx: &[usize]| -> Vec<&str> {
         idx.iter()
             .filter(|&&i| envelope.decision(i).modifiers.notify_sender)
@@ -647,24 +717,25 @@ struct Routed<'a> {
 
 async fn deliver_group(
     shared: &Shared,
+    live: &Live,
     envelope: &Envelope,
     message: &[u8],
     plan: &Plan,
     idx: &[usize],
     events: &mut Vec<Event>,
 ) -> Vec<Outcome> {
-    let cfg = &shared.config;
+    let cfg = &live.config;
     let tags: Vec<&str> = plan.tag.iter().map(String::as_str).collect();
     let headers: Vec<(&str, &str)> = plan
         .header
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    let routed: Result<Routed<'_>, RouteError> = match (&plan.domain, &shared.encryptor) {
+    let routed: Result<Routed<'_>, RouteError> = match (&plan.domain, &live.encryptor) {
         (None, Some(enc)) => {
             let Via::Hop(hop, auth) = enc.via();
             let prepared = enc.prepare(message, &tags, &headers);
-            shared.router.next_hop(hop).await.map(|dest| Routed {
+            live.router.next_hop(hop).await.map(|dest| Routed {
                 dest,
                 auth,
                 prepared,
@@ -678,7 +749,7 @@ async fn deliver_group(
             } else {
                 rewrite::apply(message, &tags, &headers)
             };
-            shared.router.route(domain).await.map(|d| {
+            live.router.route(domain).await.map(|d| {
                 let auth = if d.smarthost {
                     cfg.delivery
                         .relay_auth
@@ -753,8 +824,9 @@ async fn deliver_group(
     };
     let mut last = None;
     for hop in &dest.hops {
-        let attempt = client::deliver(hop, &job, &shared.trust, &shared.pool).await;
+        let attempt = client::deliver(hop, &job, &live.trust, &shared.pool).await;
         log_attempt(envelope.id, plan.required.as_str(), &attempt);
+        count_attempt(&shared.metrics, kind, &attempt);
         events.push(attempt_event(
             envelope,
             &rcpts,
@@ -787,6 +859,35 @@ async fn deliver_group(
             RcptResult::Temporary(reason) => Outcome::Temporary { reason, policy },
         })
         .collect()
+}
+
+fn count_attempt(m: &Metrics, route: &str, a: &client::Attempt) {
+    let tls = a.tls.as_ref();
+    let result = if a.refusal.is_some() {
+        "policy_refused"
+    } else if a.connection_failed {
+        "connect_failed"
+    } else if a
+        .results
+        .iter()
+        .any(|r| matches!(r, RcptResult::Delivered(_)))
+    {
+        "delivered"
+    } else {
+        "failed"
+    };
+    m.delivery_attempts_total
+        .with_label_values(&[
+            route,
+            tls.map_or("none", |t| t.version.as_str()),
+            if tls.is_some_and(|t| t.verified) {
+                "true"
+            } else {
+                "false"
+            },
+            result,
+        ])
+        .inc();
 }
 
 fn outcome_words(a: &client::Attempt) -> Vec<String> {
@@ -850,18 +951,13 @@ fn log_attempt(id: QueueId, required: &str, a: &client::Attempt) {
     );
 }
 
-fn next_state(
-    shared: &Shared,
-    envelope: &Envelope,
-    before: &RcptState,
-    outcome: Outcome,
-) -> RcptState {
+fn next_state(live: &Live, envelope: &Envelope, before: &RcptState, outcome: Outcome) -> RcptState {
     let t = now();
     match outcome {
         Outcome::Delivered(reply) => RcptState::Delivered { at: t, reply },
         Outcome::Permanent(reason) => RcptState::Bounced { at: t, reason },
         Outcome::Temporary { reason, policy } => {
-            let retry = &shared.config.delivery.retry;
+            let retry = &live.config.delivery.retry;
             let attempts = match before {
                 RcptState::Deferred { attempts, .. } => attempts + 1,
                 _ => 1,
@@ -890,7 +986,7 @@ fn next_state(
 }
 
 /// Spools a DSN for recipients bounced in this round (never to `<>`).
-async fn send_dsn(shared: &Shared, envelope: &Envelope, updates: &[StatusUpdate]) {
+async fn send_dsn(shared: &Shared, live: &Live, envelope: &Envelope, updates: &[StatusUpdate]) {
     if envelope.mail_from.is_empty() {
         return;
     }
@@ -909,7 +1005,7 @@ async fn send_dsn(shared: &Shared, envelope: &Envelope, updates: &[StatusUpdate]
     }
     let id = shared.spool.next_id();
     let t = now();
-    let host = &shared.config.server.hostname;
+    let host = &live.config.server.hostname;
     let body = dsn::build(host, envelope, &failed, id, t);
     // The report quotes no content: no PHI.
     let dsn_env = notice::envelope(host, envelope, id, t, body.len());
