@@ -240,6 +240,33 @@ impl Metrics {
             audit_ok: AtomicBool::new(true),
         };
         m.config_last_reload_success.set(1);
+        // Known label values start at zero, so dashboards and alerts see a
+        // series (0) rather than none before the first event.
+        for (vec, values) in [
+            (&m.config_reloads_total, &["ok", "failed"][..]),
+            (&m.connections_total, &["accepted", "refused_limit"]),
+            (
+                &m.messages_refused_total,
+                &["policy", "inspection", "audit", "spool"],
+            ),
+            (&m.notices_total, &["held", "rerouted", "refused"]),
+            (
+                &m.recipients_total,
+                &[
+                    "delivered",
+                    "deferred",
+                    "bounced",
+                    "held",
+                    "rerouted",
+                    "released",
+                    "deleted",
+                ],
+            ),
+        ] {
+            for v in values {
+                vec.with_label_values(&[v]);
+            }
+        }
         m
     }
 
