@@ -148,6 +148,10 @@ fn following_id(text: &str, hit: &Hit, min_digits: usize) -> Option<(usize, usiz
         }
         i += 1;
     }
+    // The search window may end inside a multi-byte character: no ID there.
+    if !text.is_char_boundary(i) {
+        return None;
+    }
     let start = i;
     let end = (start..b.len())
         .find(|&k| !(b[k].is_ascii_alphanumeric() || b[k] == b'-'))
@@ -231,5 +235,19 @@ mod tests {
                 r.findings
             );
         }
+    }
+
+    /// Found by fuzzing: the 32-byte window after an MRN label ended inside
+    /// a multi-byte character and the ID was cut out of it.
+    #[test]
+    fn a_label_followed_by_multibyte_text_is_not_an_id() {
+        let engine = crate::Engine::new(crate::Settings::default()).unwrap();
+        for n in 0..12 {
+            let text = format!("Medical record {}24", "\u{fffd}".repeat(n));
+            let r = engine.scan_text(&text);
+            assert!(!r.categories.iter().any(|c| c.as_str() == "mrn"), "{text}");
+        }
+        let r = engine.scan_text("Medical record number: 48213377");
+        assert!(r.categories.iter().any(|c| c.as_str() == "mrn"));
     }
 }

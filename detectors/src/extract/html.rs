@@ -18,7 +18,14 @@ pub fn to_text(html: &str) -> String {
                     continue;
                 }
                 let end = find_tag_end(b, i);
-                let tag = &html[i + 1..end.saturating_sub(1).max(i + 1)];
+                // Without its `>` (cut off at the end) the tag runs to the
+                // end of the text; `end - 1` may then be inside a character.
+                let inner_end = if b[end - 1] == b'>' && end - 1 > i {
+                    end - 1
+                } else {
+                    end
+                };
+                let tag = &html[i + 1..inner_end];
                 let (closing, name) = tag_name(tag);
                 i = end;
                 if !closing && (name == "script" || name == "style") {
@@ -256,5 +263,14 @@ mod tests {
             let _ = to_text(s);
         }
         assert_eq!(to_text("a &unknown; b"), "a &unknown; b");
+    }
+
+    /// Found by fuzzing: a tag cut off at the end, whose last character is
+    /// more than one byte long, panicked on a slice inside that character.
+    #[test]
+    fn an_unterminated_tag_ending_in_a_multibyte_character() {
+        assert_eq!(to_text("text <htmK\u{fffd}"), "text ");
+        assert_eq!(to_text("<b\u{e9}"), "");
+        assert_eq!(to_text("a <b>x</b> c"), "a x c");
     }
 }
