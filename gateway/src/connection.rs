@@ -385,10 +385,17 @@ impl Connection {
             });
         }
         shared.audit.log(events).await.map_err(AcceptError::Audit)?;
-        spool
-            .append(&envelope, &[trace.as_bytes(), &body])
-            .await
-            .map_err(AcceptError::Spool)?;
+        if let Err(e) = spool.append(&envelope, &[trace.as_bytes(), &body]).await {
+            // The decisions above never took effect: the log says so.
+            let e = AcceptError::Spool(e);
+            let event = Event::Refused {
+                queue_id: id.to_string(),
+                code: accept_error_reply(&e).code(),
+                rule: None,
+            };
+            let _ = shared.audit.log(vec![event]).await;
+            return Err(e);
+        }
         shared.queue.notify(id);
         tracing::info!(queue_id = %id, recipients = envelope.rcpt_to.len(), size = envelope.size, phi, "queued");
         let held: Vec<&Decision> = envelope

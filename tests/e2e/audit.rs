@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use phigate::audit::search::{Query, search};
+use phigate_tests::disk::{Tmpfs, fill};
 use phigate_tests::downstream::{Behaviour, Downstream, server_tls};
 use phigate_tests::{Client, GatewayBuilder, TestCa, corpus_dir};
 
@@ -66,42 +67,6 @@ fn assert_verifies(dir: &Path) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// A small tmpfs mounted for a test; unmounted when dropped.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Tmpfs {
-        std::fs::create_dir_all(at).unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(
-            ok,
-            "this test mounts a small tmpfs to fill it: it needs root (CI runs as root)"
-        );
-        Tmpfs(at.to_path_buf())
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-/// Fills the file system holding `dir`; returns the filler's path.
-fn fill(dir: &Path) -> PathBuf {
-    use std::io::Write;
-    let path = dir.join("filler");
-    let mut f = std::fs::File::create(&path).unwrap();
-    let chunk = vec![0u8; 4096];
-    while f.write_all(&chunk).and_then(|()| f.sync_all()).is_ok() {}
-    path
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,12 +25,12 @@ fn message(i: usize) -> Vec<u8> {
 
 /// A client that reports failure instead of panicking: the gateway dies
 /// under it on purpose.
-struct Raw {
-    r: BufReader<TcpStream>,
+pub(crate) struct Raw {
+    pub(crate) r: BufReader<TcpStream>,
 }
 
 impl Raw {
-    async fn connect(addr: SocketAddr) -> std::io::Result<Raw> {
+    pub(crate) async fn connect(addr: SocketAddr) -> std::io::Result<Raw> {
         let tcp = TcpStream::connect(addr).await?;
         let mut c = Raw {
             r: BufReader::new(tcp),
@@ -40,7 +40,7 @@ impl Raw {
         Ok(c)
     }
 
-    async fn reply(&mut self) -> std::io::Result<(u16, String)> {
+    pub(crate) async fn reply(&mut self) -> std::io::Result<(u16, String)> {
         loop {
             let mut line = String::new();
             if self.r.read_line(&mut line).await? == 0 {
@@ -58,7 +58,7 @@ impl Raw {
         }
     }
 
-    async fn cmd(&mut self, line: &str) -> std::io::Result<(u16, String)> {
+    pub(crate) async fn cmd(&mut self, line: &str) -> std::io::Result<(u16, String)> {
         self.r
             .get_mut()
             .write_all(format!("{line}\r\n").as_bytes())

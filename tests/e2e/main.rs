@@ -5,6 +5,7 @@ mod audit;
 mod conversation;
 mod crash;
 mod delivery;
+mod faults;
 mod interop;
 mod limits;
 mod operations;

@@ -5,6 +5,7 @@
 
 pub mod ca;
 pub mod client;
+pub mod disk;
 pub mod downstream;
 pub mod gateway;
 pub mod postfix;
