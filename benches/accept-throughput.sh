@@ -65,6 +65,8 @@ group_commit = $gc
 [audit]
 dir = "$work/audit-$gc"
 signing_key = "$work/audit-key-$gc"
+[metrics]
+listen = "127.0.0.1:0"
 # Measure acceptance only: no lookups (nothing leaves loopback), so every
 # message stays deferred in the spool where it is counted.
 [delivery.dns]

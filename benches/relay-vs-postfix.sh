@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# End-to-end relay throughput, one run: smtp-source -> phigate -> smtp-sink
-# against smtp-source -> tuned Postfix -> smtp-sink. Each is timed from the
-# first message sent until its queue is empty (every message delivered).
-# Needs root (Postfix's master) and the postfix package.
+# End-to-end relay load, one run: load -> phigate -> smtp-sink against
+# load -> tuned Postfix -> smtp-sink, for each message size and session
+# count. The load (benches/src/relay_load.rs) sends messages built from the
+# corpus (clean ones: the sink has no TLS), 100 KiB ones with a base64 text
+# attachment, reusing each session's connection. Each server is timed from
+# the first message sent until its queue is empty (every message
+# delivered). Printed per cell: msgs/s of each, phigate/Postfix, p50/p99
+# accept latency (end of data to 250) of each, phigate's peak RSS.
+# Needs root (Postfix's master) and the postfix package. Every run is
+# bounded by LIMIT seconds.
 #
-# Usage: benches/relay-vs-postfix.sh        (5000 x 4 KiB, 20 sessions)
-#        MESSAGES=2000 SIZE=102400 SESSIONS=100 benches/relay-vs-postfix.sh
+# Usage: benches/relay-vs-postfix.sh
+#        SIZES="4096" SESSIONS_LIST="20" MESSAGES=300 benches/relay-vs-postfix.sh
 set -euo pipefail
-MESSAGES=${MESSAGES:-5000}
-SESSIONS=${SESSIONS:-20}
-SIZE=${SIZE:-4096}
+SIZES=${SIZES:-"4096 102400"}
+SESSIONS_LIST=${SESSIONS_LIST:-"20 100"}
 LIMIT=${LIMIT:-600}
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin"
-for t in smtp-source smtp-sink postfix script; do command -v "$t" >/dev/null || { echo "missing $t: scripts/install-test-tools" >&2; exit 2; }; done
-cargo build --release -q -p phigate
+for t in smtp-sink postfix script; do command -v "$t" >/dev/null || { echo "missing $t: scripts/install-test-tools" >&2; exit 2; }; done
+cargo build --release -q -p phigate -p phigate-benches
 bin=$PWD/target/release/phigate
+load=$PWD/target/release/relay-load
 work=$(mktemp -d /tmp/relaybench.XXXXXX)
 pids=()
 cleanup() {
@@ -27,31 +33,11 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 400); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
 now() { date +%s.%N; }
+json() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
 sink=$(free_port)
 smtp-sink -u nobody -c "127.0.0.1:$sink" 1000 >/dev/null 2>&1 & pids+=($!)
 wait_port "$sink"
-
-# phigate relaying everything to the sink.
-gp=$(free_port)
-cat > "$work/phigate.toml" <<TOML
-[server]
-listen = ["127.0.0.1:$gp"]
-max_connections_per_ip = 1000
-[spool]
-dir = "$work/spool"
-[audit]
-dir = "$work/audit"
-signing_key = "$work/audit-signing.key"
-[delivery]
-relay = "[127.0.0.1]:$sink"
-concurrency = 100
-per_destination = 40
-[delivery.dns]
-mode = "static"
-TOML
-PHIGATE_LOG=warn "$bin" serve --config "$work/phigate.toml" 2>"$work/phigate.log" & pids+=($!)
-wait_port "$gp"
 
 # Postfix, tuned for relaying: no inflow delay, enough processes and
 # destination concurrency, connection caching; relayhost = the sink.
@@ -85,25 +71,60 @@ grep -q postlogd "$pf/conf/master.cf" || echo "postlog unix-dgram n - n - 1 post
 script -q -c "postfix -c $pf/conf check && postfix -c $pf/conf start" /dev/null >/dev/null
 wait_port "$pp"
 
-phigate_waiting() { "$bin" queue list --json --config "$work/phigate.toml" | wc -l; }
+start_phigate() { # cell -> sets gp, gpid, gcfg
+  gp=$(free_port)
+  gcfg="$work/phigate-$1.toml"
+  cat > "$gcfg" <<TOML
+[server]
+listen = ["127.0.0.1:$gp"]
+max_connections_per_ip = 1000
+[spool]
+dir = "$work/spool-$1"
+[audit]
+dir = "$work/audit-$1"
+signing_key = "$work/audit-signing.key"
+[metrics]
+listen = "127.0.0.1:0"
+[delivery]
+relay = "[127.0.0.1]:$sink"
+concurrency = 100
+per_destination = 40
+[delivery.dns]
+mode = "static"
+TOML
+  PHIGATE_LOG=warn "$bin" serve --config "$gcfg" 2>"$work/phigate-$1.log" & gpid=$!
+  pids+=($gpid)
+  wait_port "$gp"
+}
+phigate_waiting() { "$bin" queue list --json --config "$gcfg" | wc -l; }
 postfix_waiting() { find "$pf/queue/maildrop" "$pf/queue/incoming" "$pf/queue/active" "$pf/queue/deferred" -type f 2>/dev/null | wc -l; }
 
-run() { # name port waiting-fn
-  local t0 t1 end
+run() { # name port waiting-fn messages size sessions -> "msgs/s p50 p99"
+  local t0 t1 end out
   t0=$(now)
-  timeout "$LIMIT" smtp-source -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f desk@clinic.example -t billing@payer.example "127.0.0.1:$2"
+  out=$(timeout "$LIMIT" "$load" --addr "127.0.0.1:$2" --messages "$4" --size "$5" --sessions "$6" --limit "$LIMIT" --corpus tests/corpus/dev) \
+    || { echo "$1: load failed: $out" >&2; exit 1; }
   end=$(( $(date +%s) + LIMIT ))
   until [ "$($3)" -eq 0 ]; do
     [ "$(date +%s)" -lt "$end" ] || { echo "$1: queue did not drain in ${LIMIT}s" >&2; exit 1; }
     sleep 0.05
   done
   t1=$(now)
-  echo "$MESSAGES / ($t1 - $t0)" | bc -l
+  echo "$(echo "$4 / ($t1 - $t0)" | bc -l) $(json "$out" p50_ms) $(json "$out" p99_ms)"
 }
 
-rp=$(run phigate "$gp" phigate_waiting)
-rf=$(run postfix "$pp" postfix_waiting)
-printf '%-48s %10s\n' "relay end to end ($MESSAGES x $SIZE B, $SESSIONS sessions)" "msgs/s"
-printf '%-48s %10.0f\n' "phigate (inspected, fsync'd, delivered)" "$rp"
-printf '%-48s %10.0f\n' "Postfix, tuned" "$rf"
-printf 'phigate / Postfix: %.2fx\n' "$(echo "$rp / $rf" | bc -l)"
+printf '%-8s %5s %6s  %12s %12s %8s  %17s %17s  %9s\n' size sess msgs "phigate/s" "Postfix/s" ratio "phigate p50/p99" "Postfix p50/p99" "peak RSS"
+cell=0
+for size in $SIZES; do
+  if [ -n "${MESSAGES:-}" ]; then n=$MESSAGES; elif [ "$size" -le 8192 ]; then n=3000; else n=600; fi
+  for sessions in $SESSIONS_LIST; do
+    cell=$((cell + 1))
+    start_phigate "$cell"
+    read -r rp p50 p99 < <(run phigate "$gp" phigate_waiting "$n" "$size" "$sessions")
+    rss=$(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$gpid/status")
+    kill -TERM "$gpid"; wait "$gpid" 2>/dev/null || true
+    read -r rf f50 f99 < <(run postfix "$pp" postfix_waiting "$n" "$size" "$sessions")
+    printf '%-8s %5s %6s  %12.0f %12.0f %7.2fx  %7.1f/%-6.1fms %7.1f/%-6.1fms  %9s\n' \
+      "$size" "$sessions" "$n" "$rp" "$rf" "$(echo "$rp / $rf" | bc -l)" "$p50" "$p99" "$f50" "$f99" "$rss"
+  done
+done

@@ -31,6 +31,8 @@ pub struct Behaviour {
     pub drop_in_data_sessions: usize,
     /// Offer AUTH PLAIN (after STARTTLS) and accept only this user and password.
     pub auth: Option<(String, String)>,
+    /// Answer MAIL with 451 in every Nth session (a flaky server); 0: never.
+    pub flaky_every: usize,
 }
 
 /// A message as received.
@@ -245,7 +247,7 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
     } else if upper.starts_with("HELO") || upper.starts_with("NOOP") || upper.starts_with("RSET") {
         w("250 ok")
     } else if upper.starts_with("MAIL FROM:") {
-        if n < b.tempfail_sessions {
+        if n < b.tempfail_sessions || (b.flaky_every > 0 && n.is_multiple_of(b.flaky_every)) {
             w("451 4.3.0 try again later")
         } else {
             s.pending = Some((between(line, '<', '>'), Vec::new()));

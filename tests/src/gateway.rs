@@ -158,6 +158,11 @@ impl GatewayBuilder {
 
     /// Writes the config and runs the real binary on a free port.
     pub fn spawn(self) -> GatewayProcess {
+        self.spawn_binary(binary())
+    }
+
+    /// As [`GatewayBuilder::spawn`], with a given `phigate` binary (benchmarks).
+    pub fn spawn_binary(self, bin: PathBuf) -> GatewayProcess {
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let metrics = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let config = self.dir.path().join("phigate.toml");
@@ -167,6 +172,7 @@ impl GatewayBuilder {
         )
         .unwrap();
         let mut p = GatewayProcess {
+            bin,
             addr,
             metrics,
             config,
@@ -212,6 +218,7 @@ impl RunningGateway {
 
 /// The real `phigate` binary, run as a child process.
 pub struct GatewayProcess {
+    bin: PathBuf,
     pub addr: SocketAddr,
     /// `/metrics`, `/healthz`, `/readyz`.
     pub metrics: SocketAddr,
@@ -229,7 +236,7 @@ impl GatewayProcess {
             .append(true)
             .open(self.dir.path().join("phigate.log"))
             .unwrap();
-        let child = Command::new(binary())
+        let child = Command::new(&self.bin)
             .args(["serve", "--config"])
             .arg(&self.config)
             .stdin(Stdio::null())
@@ -262,6 +269,11 @@ impl GatewayProcess {
         std::fs::read_to_string(self.dir.path().join("phigate.log")).unwrap_or_default()
     }
 
+    /// The process ID, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL, and reap.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -289,7 +301,7 @@ impl GatewayProcess {
     /// Runs the gateway binary's CLI on this gateway's config:
     /// `phigate ARGS... --config FILE`; exit code, stdout, stderr.
     pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(binary())
+        let out = Command::new(&self.bin)
             .args(args)
             .arg("--config")
             .arg(&self.config)
