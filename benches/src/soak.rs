@@ -97,8 +97,7 @@ async fn main() {
     })
     .await;
     let b = GatewayBuilder::new();
-    let ca_path = b.dir().join("ca.pem");
-    ca.write_pem(&ca_path);
+    let ca_path = b.ca_file(&ca);
     let route = |domains: &str, ds: &Downstream| {
         format!(
             "[[delivery.route]]\ndomains = [{domains}]\nrelay = \"[127.0.0.1]:{}\"\n",

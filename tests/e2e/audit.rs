@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use phigate::audit::search::{Query, search};
 use phigate_tests::disk::{Tmpfs, fill};
-use phigate_tests::downstream::{Behaviour, Downstream, server_tls};
-use phigate_tests::{Client, GatewayBuilder, TestCa, corpus_dir};
+use phigate_tests::downstream::{Behaviour, trusted_tls};
+use phigate_tests::{Client, GatewayBuilder, corpus_dir};
 
 fn audit_text(dir: &Path) -> String {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -144,17 +144,9 @@ fn occurs(hay: &str, value: &str) -> bool {
 async fn no_phi_value_of_the_corpus_reaches_logs_or_the_audit_log() {
     // A downstream with a trusted certificate, so PHI is delivered and
     // every delivery path logs and audits.
-    let ca = TestCa::new("phigate test CA");
-    let certs = tempfile::tempdir().unwrap();
-    let id = ca.issue(certs.path(), "down", &["127.0.0.1"]);
-    let ds = Downstream::start(Behaviour {
-        tls: Some(server_tls(&id)),
-        ..Default::default()
-    })
-    .await;
+    let (ca, ds) = trusted_tls(Behaviour::default()).await;
     let b = GatewayBuilder::new();
-    let ca_path = b.dir().join("ca.pem");
-    ca.write_pem(&ca_path);
+    let ca_path = b.ca_file(&ca);
     let policy = "[[policy.rule]]\nid = \"hold-mrn\"\ncategories = [\"mrn\"]\naction = \"quarantine\"\nnotify_sender = true\n";
     let mut gw = b
         .toml(&format!(

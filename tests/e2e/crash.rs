@@ -177,6 +177,45 @@ async fn sigkill_mid_run_loses_no_acknowledged_message() {
     );
 }
 
+/// Sends `body` to a@payer.example and b@hospital.example until it gets a
+/// 250, reconnecting whenever the gateway is gone (it is killed on purpose).
+pub(crate) async fn send_two_until_accepted(
+    conn: &mut Option<Raw>,
+    addr: SocketAddr,
+    body: &[u8],
+    deadline: Instant,
+) {
+    loop {
+        assert!(Instant::now() < deadline, "could not send");
+        if conn.is_none() {
+            *conn = Raw::connect(addr).await.ok();
+        }
+        let Some(c) = conn.as_mut() else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        };
+        let sent = async {
+            if c.cmd("MAIL FROM:<desk@clinic.example>").await?.0 != 250
+                || c.cmd("RCPT TO:<a@payer.example>").await?.0 != 250
+                || c.cmd("RCPT TO:<b@hospital.example>").await?.0 != 250
+                || c.cmd("DATA").await?.0 != 354
+            {
+                return Ok::<bool, std::io::Error>(false);
+            }
+            let wire = [&dot_stuff(body)[..], b".\r\n"].concat();
+            c.r.get_mut().write_all(&wire).await?;
+            Ok(c.reply().await?.0 == 250)
+        };
+        match sent.await {
+            Ok(true) => return,
+            _ => {
+                *conn = None;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
 /// SIGKILL while deliveries are in flight: after a restart every recipient
 /// still reaches the downstream (some perhaps twice; none never).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -200,40 +239,8 @@ async fn sigkill_during_deliveries_loses_no_recipient() {
         let mut c: Option<Raw> = None;
         for i in 0..N {
             let body = format!("Subject: crash delivery {i}\r\n\r\ntoken-{i}\r\n").into_bytes();
-            loop {
-                assert!(Instant::now() < deadline, "could not send");
-                if c.is_none() {
-                    c = Raw::connect(addr).await.ok();
-                }
-                let Some(conn) = c.as_mut() else {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                };
-                let sent = async {
-                    if conn.cmd("MAIL FROM:<desk@clinic.example>").await?.0 != 250
-                        || conn.cmd("RCPT TO:<a@payer.example>").await?.0 != 250
-                        || conn.cmd("RCPT TO:<b@hospital.example>").await?.0 != 250
-                        || conn.cmd("DATA").await?.0 != 354
-                    {
-                        return Ok::<bool, std::io::Error>(false);
-                    }
-                    conn.r
-                        .get_mut()
-                        .write_all(&[&dot_stuff(&body)[..], b".\r\n"].concat())
-                        .await?;
-                    Ok(conn.reply().await?.0 == 250)
-                };
-                match sent.await {
-                    Ok(true) => {
-                        acked.push(i);
-                        break;
-                    }
-                    _ => {
-                        c = None;
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                }
-            }
+            send_two_until_accepted(&mut c, addr, &body, deadline).await;
+            acked.push(i);
         }
         acked
     });

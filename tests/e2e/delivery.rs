@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use phigate_tests::downstream::{Behaviour, Downstream, server_tls};
+use phigate_tests::downstream::{Behaviour, Downstream, tls_downstream};
 use phigate_tests::{Client, GatewayBuilder, RunningGateway, TestCa};
 
 const SSN: &str = "135-14-4832";
@@ -29,25 +29,9 @@ fn builder(ds: &Downstream, ca: Option<&TestCa>, give_up_secs: u64) -> GatewayBu
         ds.addr.port()
     );
     if let Some(ca) = ca {
-        let path = b.dir().join("ca.pem");
-        ca.write_pem(&path);
-        toml += &format!("[tls]\nca_file = \"{}\"\n", path.display());
+        toml += &format!("[tls]\nca_file = \"{}\"\n", b.ca_file(ca).display());
     }
     b.toml(&toml)
-}
-
-/// A downstream offering STARTTLS with a certificate for `names` from a
-/// fresh test CA, plus the CA; `extra` sets the rest of its behaviour.
-async fn tls_downstream(names: &[&str], expired: bool, extra: Behaviour) -> (TestCa, Downstream) {
-    let ca = TestCa::new("phigate test CA");
-    let dir = tempfile::tempdir().unwrap();
-    let id = ca.issue_with(dir.path(), "down", names, expired);
-    let ds = Downstream::start(Behaviour {
-        tls: Some(server_tls(&id)),
-        ..extra
-    })
-    .await;
-    (ca, ds)
 }
 
 async fn send(gw: &RunningGateway, rcpts: &[&str], body: &[u8]) {
@@ -322,8 +306,7 @@ async fn mixed_recipient_replies_are_kept_per_recipient() {
 async fn mx_delivery_verifies_the_mx_host_name() {
     let (ca, ds) = tls_downstream(&["mx.hospital.example"], false, Behaviour::default()).await;
     let b = GatewayBuilder::new();
-    let ca_path = b.dir().join("ca.pem");
-    ca.write_pem(&ca_path);
+    let ca_path = b.ca_file(&ca);
     let gw = b
         .toml(&format!(
             "[delivery]\nport = {}\n[delivery.dns]\nmode = \"static\"\nmx = {{ \"hospital.example\" = [\"mx.hospital.example\"] }}\nhosts = {{ \"mx.hospital.example\" = [\"127.0.0.1\"] }}\n[tls]\nca_file = \"{}\"\n",

@@ -5,13 +5,11 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use phigate_tests::client::dot_stuff;
 use phigate_tests::disk::{Tmpfs, fill};
-use phigate_tests::downstream::{Behaviour, Downstream, server_tls};
-use phigate_tests::{Client, GatewayBuilder, TestCa};
-use tokio::io::AsyncWriteExt;
+use phigate_tests::downstream::{Behaviour, trusted_tls};
+use phigate_tests::{Client, GatewayBuilder};
 
-use crate::crash::Raw;
+use crate::crash::{Raw, send_two_until_accepted};
 
 /// xorshift64*: random kill points, reproducible from the printed seed.
 struct Rng(u64);
@@ -42,17 +40,9 @@ async fn twenty_sigkills_at_random_points_lose_no_recipient() {
     eprintln!("kill points from PHIGATE_KILL_SEED={seed}");
     let mut rng = Rng(seed);
     // A downstream with a trusted certificate: PHI and clean mail both go.
-    let ca = TestCa::new("phigate test CA");
-    let certs = tempfile::tempdir().unwrap();
-    let id = ca.issue(certs.path(), "down", &["127.0.0.1"]);
-    let ds = Downstream::start(Behaviour {
-        tls: Some(server_tls(&id)),
-        ..Default::default()
-    })
-    .await;
+    let (ca, ds) = trusted_tls(Behaviour::default()).await;
     let b = GatewayBuilder::new();
-    let ca_path = b.dir().join("ca.pem");
-    ca.write_pem(&ca_path);
+    let ca_path = b.ca_file(&ca);
     let mut gw = b
         .toml(&format!(
             "[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\n[[delivery.route]]\ndomains = [\"payer.example\", \"hospital.example\", \"clinic.example\"]\nrelay = \"[127.0.0.1]:{}\"\n[tls]\nca_file = \"{}\"\n",
@@ -71,38 +61,8 @@ async fn twenty_sigkills_at_random_points_lose_no_recipient() {
             } else {
                 format!("Subject: k{i}\r\n\r\ntoken-{i}\r\n")
             };
-            loop {
-                assert!(Instant::now() < deadline, "could not send");
-                if c.is_none() {
-                    c = Raw::connect(addr).await.ok();
-                }
-                let Some(conn) = c.as_mut() else {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    continue;
-                };
-                let sent = async {
-                    if conn.cmd("MAIL FROM:<desk@clinic.example>").await?.0 != 250
-                        || conn.cmd("RCPT TO:<a@payer.example>").await?.0 != 250
-                        || conn.cmd("RCPT TO:<b@hospital.example>").await?.0 != 250
-                        || conn.cmd("DATA").await?.0 != 354
-                    {
-                        return Ok::<bool, std::io::Error>(false);
-                    }
-                    let wire = [&dot_stuff(body.as_bytes())[..], b".\r\n"].concat();
-                    conn.r.get_mut().write_all(&wire).await?;
-                    Ok(conn.reply().await?.0 == 250)
-                };
-                match sent.await {
-                    Ok(true) => {
-                        acked.push(i);
-                        break;
-                    }
-                    _ => {
-                        c = None;
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                }
-            }
+            send_two_until_accepted(&mut c, addr, body.as_bytes(), deadline).await;
+            acked.push(i);
         }
         acked
     });

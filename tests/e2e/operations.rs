@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use phigate_tests::downstream::{Behaviour, Downstream, server_tls};
-use phigate_tests::{Client, GatewayBuilder, GatewayProcess, TestCa};
+use phigate_tests::downstream::{Behaviour, Downstream, trusted_tls};
+use phigate_tests::{Client, GatewayBuilder, GatewayProcess};
 
 const SSN: &str = "135-14-4832";
 
@@ -61,18 +61,10 @@ struct Mixed {
 async fn mixed_run() -> Mixed {
     // payer.example and clinic.example: a server with a trusted certificate.
     // partner.example: no TLS (PHI there is held: no encrypted route).
-    let ca = TestCa::new("phigate test CA");
-    let certs = tempfile::tempdir().unwrap();
-    let id = ca.issue(certs.path(), "down", &["127.0.0.1"]);
-    let good = Downstream::start(Behaviour {
-        tls: Some(server_tls(&id)),
-        ..Default::default()
-    })
-    .await;
+    let (ca, good) = trusted_tls(Behaviour::default()).await;
     let plain = Downstream::start(Behaviour::default()).await;
     let b = GatewayBuilder::new();
-    let ca_path = b.dir().join("ca.pem");
-    ca.write_pem(&ca_path);
+    let ca_path = b.ca_file(&ca);
     let gw = b
         .toml(&format!(
             "[delivery]\nretry_initial_secs = 1\n\

@@ -49,8 +49,7 @@ async fn net() -> Net {
 /// `net.mail`, with the encrypted route to `net.secure` when `encryption`.
 fn gateway(net: &Net, encryption: bool, policy: &str) -> GatewayBuilder {
     let b = GatewayBuilder::new();
-    let ca = b.dir().join("ca.pem");
-    net.ca.write_pem(&ca);
+    let ca = b.ca_file(&net.ca);
     let mut toml = format!(
         "[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\n\
          [[delivery.route]]\ndomains = [\"payer.example\", \"clinic.example\", \"marketing.example\"]\nrelay = \"[127.0.0.1]:{}\"\n\

@@ -317,3 +317,27 @@ fn between(s: &str, a: char, b: char) -> String {
     let end = s[start..].find(b).map_or(s.len(), |i| start + i);
     s[start..end].to_string()
 }
+
+/// A downstream offering STARTTLS with a certificate for `names` (expired
+/// if asked) from a fresh test CA, and the CA a gateway must trust for it;
+/// `extra` sets the rest of its behaviour.
+pub async fn tls_downstream(
+    names: &[&str],
+    expired: bool,
+    extra: Behaviour,
+) -> (crate::TestCa, Downstream) {
+    let ca = crate::TestCa::new("phigate test CA");
+    let dir = tempfile::tempdir().unwrap();
+    let id = ca.issue_with(dir.path(), "down", names, expired);
+    let ds = Downstream::start(Behaviour {
+        tls: Some(server_tls(&id)),
+        ..extra
+    })
+    .await;
+    (ca, ds)
+}
+
+/// [`tls_downstream`] for 127.0.0.1 with a valid certificate.
+pub async fn trusted_tls(extra: Behaviour) -> (crate::TestCa, Downstream) {
+    tls_downstream(&["127.0.0.1"], false, extra).await
+}

@@ -60,6 +60,14 @@ impl GatewayBuilder {
         self.dir.path()
     }
 
+    /// Writes `ca` as `ca.pem` in the gateway's directory; its path, for
+    /// `[tls] ca_file`.
+    pub fn ca_file(&self, ca: &crate::TestCa) -> PathBuf {
+        let path = self.dir.path().join("ca.pem");
+        ca.write_pem(&path);
+        path
+    }
+
     /// Sets `key = value` (value as TOML) under `[server]`.
     pub fn server(mut self, key: &str, value: &str) -> Self {
         let prefix = format!("{key} =");
