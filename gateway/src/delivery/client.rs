@@ -513,15 +513,20 @@ fn accepted_become(results: Vec<RcptResult>, outcome: RcptResult) -> Vec<RcptRes
 
 /// Dot-stuffs a CRLF message and appends the end-of-data line.
 pub fn dot_stuffed(message: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(message.len() + message.len() / 64 + 5);
-    let mut line_start = true;
-    for &b in message {
-        if line_start && b == b'.' {
-            out.push(b'.');
-        }
-        out.push(b);
-        line_start = b == b'\n';
+    let mut out = Vec::with_capacity(message.len() + 64);
+    if message.first() == Some(&b'.') {
+        out.push(b'.');
     }
+    // Copy whole runs between the few places a line starts with a dot.
+    let mut copied = 0;
+    for nl in memchr::memchr_iter(b'\n', message) {
+        if message.get(nl + 1) == Some(&b'.') {
+            out.extend_from_slice(&message[copied..=nl]);
+            out.push(b'.');
+            copied = nl + 1;
+        }
+    }
+    out.extend_from_slice(&message[copied..]);
     if !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
     }
@@ -537,5 +542,11 @@ mod tests {
     fn stuffing() {
         assert_eq!(dot_stuffed(b"a\r\n.b\r\n"), b"a\r\n..b\r\n.\r\n");
         assert_eq!(dot_stuffed(b".x"), b"..x\r\n.\r\n");
+        assert_eq!(
+            dot_stuffed(b".\r\n..\r\nx\r\n.\r\n"),
+            b"..\r\n...\r\nx\r\n..\r\n.\r\n"
+        );
+        assert_eq!(dot_stuffed(b""), b"\r\n.\r\n");
+        assert_eq!(dot_stuffed(b"a\nb"), b"a\nb\r\n.\r\n");
     }
 }
