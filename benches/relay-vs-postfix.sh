@@ -26,8 +26,10 @@ work=$(mktemp -d /tmp/relaybench.XXXXXX)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # Let them finish: phigate writes its last audit records on the way out.
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   script -q -c "postfix -c $work/pf/conf stop" /dev/null >/dev/null 2>&1 || true
-  rm -rf "$work"
+  rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
