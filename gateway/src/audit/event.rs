@@ -309,14 +309,63 @@ fn decision(queue_id: &str, rcpt: &str, d: &policy::Decision) -> Event {
     })
 }
 
+/// A header's name as the audit log may show it: standard names as they
+/// are (with the nested-part prefix), any other name reduced to `other`,
+/// since a sender chooses it and could write a value into it.
+fn header_label(label: &str) -> String {
+    const STANDARD: &[&str] = &[
+        "subject",
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "reply-to",
+        "sender",
+        "comments",
+        "keywords",
+        "content-description",
+        "content-disposition",
+        "content-type",
+        "organization",
+        "in-reply-to",
+        "references",
+        "message-id",
+        "date",
+    ];
+    let (prefix, name) = label.rsplit_once(' ').unwrap_or(("", label));
+    let shown = if STANDARD.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+        name
+    } else {
+        "other"
+    };
+    if prefix.is_empty() {
+        shown.to_string()
+    } else {
+        format!("{prefix} {shown}")
+    }
+}
+
 /// Where a finding is, without the attachment's file name.
 fn location(l: &phigate_detectors::Location) -> String {
     use phigate_detectors::Location as L;
     match l {
-        L::Header { name } => format!("header {name}"),
+        L::Header { name } => format!("header {}", header_label(name)),
         L::Part {
             path, start, end, ..
         } => format!("part {path} bytes {start}..{end}"),
         L::Filename { path } => format!("filename of part {path}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_label;
+
+    #[test]
+    fn only_standard_header_names_reach_the_log() {
+        assert_eq!(header_label("Subject"), "Subject");
+        assert_eq!(header_label("2 Subject"), "2 Subject");
+        assert_eq!(header_label("X-Patient-135-14-4832"), "other");
+        assert_eq!(header_label("2.1 X-John-Smith"), "2.1 other");
     }
 }
