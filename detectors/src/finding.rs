@@ -177,9 +177,37 @@ pub struct Report {
     pub phi: bool,
     /// Whether some part could not be inspected.
     pub uninspectable: bool,
+    /// Whether the scan stopped at its deadline (what was left is among the
+    /// uninspectable findings).
+    pub timed_out: bool,
 }
 
 impl Report {
+    /// The report for a message that could not be inspected at all (the
+    /// scan failed): uninspectable, never clean.
+    pub fn not_inspected(reason: &str) -> Report {
+        Report {
+            findings: vec![Finding {
+                category: Category::Uninspectable,
+                rule: "uninspectable".into(),
+                confidence: 1.0,
+                location: Location::Part {
+                    path: "1".into(),
+                    filename: None,
+                    start: 0,
+                    end: 0,
+                },
+                preview: String::new(),
+                why: reason.to_string(),
+                value: MatchedValue::new(""),
+            }],
+            categories: vec![Category::Uninspectable],
+            phi: false,
+            uninspectable: true,
+            timed_out: false,
+        }
+    }
+
     /// Findings that reached their category's threshold.
     pub fn phi_findings(&self) -> impl Iterator<Item = &Finding> {
         self.findings

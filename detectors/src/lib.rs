@@ -33,7 +33,7 @@ pub use finding::{Category, Finding, Location, MatchedValue, Report};
 
 use context::{Class, Context};
 use detect::{Match, Text, custom::Rule};
-use extract::{Extracted, Limits, Source};
+use extract::{Extracted, Limits, Profile, Source};
 use patterns::{Kind, Patterns};
 
 /// How the engine is set up.
@@ -126,29 +126,54 @@ impl Engine {
 
     /// Scans a raw RFC 5322 message.
     pub fn scan(&self, raw: &[u8]) -> Report {
-        let extracted = extract::extract_with(&self.parser, raw, &self.settings.limits);
-        self.report(extracted)
+        self.scan_until(raw, None)
+    }
+
+    /// Scans a raw message, stopping at `deadline`: whatever was not read
+    /// by then is reported uninspectable, so a scan never runs on after its
+    /// time budget (the relay has answered by then).
+    pub fn scan_until(&self, raw: &[u8], deadline: Option<std::time::Instant>) -> Report {
+        let extracted = extract::extract_until(&self.parser, raw, &self.settings.limits, deadline);
+        self.report(extracted, deadline)
     }
 
     /// Scans plain text as if it were a message body (for rule tests).
     pub fn scan_text(&self, text: &str) -> Report {
-        self.report(Extracted {
-            segments: vec![extract::Segment {
-                source: Source::Part {
-                    path: "1".into(),
-                    filename: None,
-                },
-                text: text.to_string(),
-            }],
-            uninspectable: Vec::new(),
-        })
+        self.report(
+            Extracted {
+                segments: vec![extract::Segment {
+                    source: Source::Part {
+                        path: "1".into(),
+                        filename: None,
+                    },
+                    text: text.to_string(),
+                    profile: Profile::Full,
+                }],
+                uninspectable: Vec::new(),
+                timed_out: false,
+            },
+            None,
+        )
     }
 
-    fn report(&self, extracted: Extracted) -> Report {
+    fn report(&self, mut extracted: Extracted, deadline: Option<std::time::Instant>) -> Report {
         let mut findings = Vec::new();
-        for seg in &extracted.segments {
+        let mut timed_out = extracted.timed_out;
+        for (i, seg) in extracted.segments.iter().enumerate() {
+            if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                let left = extracted.segments.len() - i;
+                extracted.uninspectable.push(extract::Uninspectable {
+                    path: "1".into(),
+                    filename: None,
+                    reason: format!(
+                        "inspection time budget used up; {left} texts were not scanned"
+                    ),
+                });
+                timed_out = true;
+                break;
+            }
             let norm = normalize::normalize(&seg.text);
-            for m in self.matches(&norm.text) {
+            for m in self.matches(&norm.text, seg.profile) {
                 let location = match &seg.source {
                     Source::Header(name) => Location::Header { name: name.clone() },
                     Source::Filename { path } => Location::Filename { path: path.clone() },
@@ -198,11 +223,12 @@ impl Engine {
             uninspectable: categories.contains(&Category::Uninspectable),
             categories,
             findings,
+            timed_out,
         }
     }
 
     /// Every scored match in one normalised text.
-    fn matches(&self, text: &str) -> Vec<Match> {
+    fn matches(&self, text: &str, profile: Profile) -> Vec<Match> {
         // Every built-in finding contains a digit (numbers, codes, dates):
         // a text without one needs no pass unless custom rules could match.
         if self.rules.is_empty() && !text.bytes().any(|b| b.is_ascii_digit()) {
@@ -222,7 +248,12 @@ impl Engine {
                 | Kind::DateCompact
                 | Kind::DateMonthFirst
                 | Kind::DateDayFirst
-                | Kind::DateCompactMonth => detect::name_date::detect(&t, c.kind, c.start, c.end),
+                | Kind::DateCompactMonth => {
+                    if profile == Profile::Identifiers {
+                        continue;
+                    }
+                    detect::name_date::detect(&t, c.kind, c.start, c.end)
+                }
             };
             out.extend(m);
         }

@@ -1,28 +1,56 @@
-//! From raw message bytes to the texts the detectors read: decoded headers,
-//! every MIME part (nested messages included, to a depth limit) with its
-//! transfer encoding and charset undone, HTML as text, tables labelled,
-//! text-like attachments and file names. What cannot be read is listed as
-//! uninspectable, never skipped as if clean.
+//! From raw message bytes to the texts the detectors read.
+//!
+//! The walk follows the message's MIME structure as the raw bytes declare
+//! it ([`mime`]: header block, boundaries, preamble, parts, epilogue —
+//! every byte lands in exactly one piece), reads every header block
+//! ([`headers`]), undoes transfer encodings and charsets ([`decode`]), and
+//! decides what each part is by its content ([`sniff`]), not by its label.
+//! Text becomes segments to scan (HTML as text, tables labelled, archives
+//! and office documents opened within limits); everything that cannot be
+//! read is listed as uninspectable, never skipped as if clean. The limits
+//! hold for the whole message: text kept, archive entries, nesting, parts
+//! and time.
+//!
+//! mail-parser reads header values (RFC 2047, RFC 2231, addresses, content
+//! types); the structure is ours, so that no part can be lost between the
+//! parser's view and the bytes that leave. A second, line-by-line count of
+//! every boundary's delimiter lines checks the walk.
 
 pub mod archive;
+pub mod decode;
+pub mod headers;
 pub mod html;
+pub mod mime;
+pub mod sniff;
 pub mod table;
 
-use mail_parser::{
-    HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
-};
+use std::borrow::Cow;
+use std::time::Instant;
 
-/// Bounds on the work one message can cause.
+use decode::{CharsetError, Transfer};
+use headers::Mime;
+use mail_parser::MessageParser;
+use sniff::{ImageFormat, Sniffed};
+
+/// Bounds on the work one message can cause; they hold for the whole
+/// message, so nesting or many parts cannot multiply them.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Nesting of multiparts and attached messages.
     pub max_depth: usize,
-    /// Decoded text kept from one part; the rest is not inspected.
+    /// Decoded text kept from one part; beyond it the part is uninspectable.
     pub max_part_text: usize,
-    /// Parts looked at in one message.
+    /// Decoded text kept from the whole message, archives included.
+    pub max_total_text: u64,
+    /// Leaf parts looked at in one message (archive members count).
     pub max_parts: usize,
     /// Zip and office document limits.
     pub archives: archive::ArchiveLimits,
+    /// An image of at most this many pixels (a logo, an icon) is decoration
+    /// and skipped; larger images, TIFF and images of unknown size may be a
+    /// scan or a photo of a document and are uninspectable. 0: every image
+    /// is uninspectable.
+    pub decorative_image_pixels: u64,
 }
 
 impl Default for Limits {
@@ -30,8 +58,10 @@ impl Default for Limits {
         Limits {
             max_depth: 8,
             max_part_text: 16 << 20,
+            max_total_text: 64 << 20,
             max_parts: 1000,
             archives: archive::ArchiveLimits::default(),
+            decorative_image_pixels: 250_000,
         }
     }
 }
@@ -39,9 +69,9 @@ impl Default for Limits {
 /// Where a text came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// A header, by name.
+    /// A header, by name (prefixed with the part path in nested messages).
     Header(String),
-    /// A MIME part's content.
+    /// A MIME part's content (or a preamble / epilogue, or archive member).
     Part {
         /// Part path, `1.2`.
         path: String,
@@ -55,6 +85,16 @@ pub enum Source {
     },
 }
 
+/// Which detectors a text gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// Words a person wrote: every detector.
+    Full,
+    /// Machinery (trace and date headers, ids, addresses): identifiers and
+    /// codes only; names next to dates mean nothing here.
+    Identifiers,
+}
+
 /// One text to scan.
 #[derive(Debug, Clone)]
 pub struct Segment {
@@ -62,6 +102,8 @@ pub struct Segment {
     pub source: Source,
     /// The decoded text.
     pub text: String,
+    /// Which detectors apply.
+    pub profile: Profile,
 }
 
 /// A part that could not be inspected, and why (no content in the reason).
@@ -82,77 +124,49 @@ pub struct Extracted {
     pub segments: Vec<Segment>,
     /// Parts that could not be read.
     pub uninspectable: Vec<Uninspectable>,
+    /// The deadline passed before everything was read.
+    pub timed_out: bool,
 }
 
-/// Headers that carry machinery, not words a person wrote.
-const SKIP_HEADERS: &[&str] = &[
-    "received",
-    "dkim-signature",
-    "arc-seal",
-    "arc-message-signature",
-    "arc-authentication-results",
-    "authentication-results",
-    "message-id",
-    "in-reply-to",
-    "references",
-    "date",
-    "mime-version",
-    "content-type",
-    "content-transfer-encoding",
-    "content-disposition",
-    "content-id",
-    "return-path",
-    "x-mailer",
-    "user-agent",
-    "list-unsubscribe",
-    "list-id",
-    "x-ms-exchange-organization-authas",
-    "received-spf",
-    "x-received",
-    "x-google-dkim-signature",
-    "x-gm-message-state",
-];
-
-/// A MIME parser set up for inspection: MIME and address headers parsed,
-/// free-text headers decoded (RFC 2047), everything else kept raw (cheap:
-/// trace and ID headers are not inspected). Build once, share.
+/// Builds the header parser (build once, share).
 pub fn parser() -> MessageParser {
-    MessageParser::new()
-        .with_mime_headers()
-        .with_address_headers()
-        .header_text(HeaderName::Subject)
-        .header_text(HeaderName::Comments)
-        .header_text(HeaderName::Keywords)
+    headers::parser()
 }
 
 /// Extracts the texts of a message with a parser from [`parser`].
 pub fn extract_with(parser: &MessageParser, raw: &[u8], limits: &Limits) -> Extracted {
+    extract_until(parser, raw, limits, None)
+}
+
+/// As [`extract_with`], stopping at `deadline`: what is left is reported
+/// uninspectable (the scan's time budget is over).
+pub fn extract_until(
+    parser: &MessageParser,
+    raw: &[u8],
+    limits: &Limits,
+    deadline: Option<Instant>,
+) -> Extracted {
     let mut out = Extracted::default();
-    match parser.parse(raw) {
-        Some(msg) if !msg.parts.is_empty() => {
-            let mut walker = Walker {
-                limits,
-                out: &mut out,
-                parts_seen: 0,
-            };
-            walker.message(&msg, String::new(), 0);
-        }
-        _ => {
-            // Not a message we can parse: inspect the bytes as text, and say so.
-            out.uninspectable.push(Uninspectable {
-                path: "1".into(),
-                filename: None,
-                reason: "message structure could not be parsed".into(),
-            });
-            out.segments.push(Segment {
-                source: Source::Part {
-                    path: "1".into(),
-                    filename: None,
-                },
-                text: String::from_utf8_lossy(raw).into_owned(),
-            });
-        }
-    }
+    let mut w = Walker {
+        parser,
+        limits,
+        sink: Sink {
+            out: &mut out,
+            text_left: limits.max_total_text,
+            deadline,
+            over_time: false,
+            over_text: false,
+        },
+        leaves: 0,
+        boundaries: Vec::new(),
+        archive_depth: 0,
+        decompressed_left: limits.archives.max_total,
+    };
+    w.entity(raw, "", 0, true, true);
+    let boundaries = std::mem::take(&mut w.boundaries);
+    let timed_out = w.sink.over_time;
+    out.timed_out = timed_out;
+    check_complete(raw, &boundaries, &mut out);
     out
 }
 
@@ -162,283 +176,527 @@ pub fn extract(raw: &[u8], limits: &Limits) -> Extracted {
     extract_with(&parser(), raw, limits)
 }
 
-struct Walker<'l, 'o> {
-    limits: &'l Limits,
-    out: &'o mut Extracted,
-    parts_seen: usize,
+/// The independent completeness check: each boundary the walk used must
+/// account for every delimiter line of it in the raw message (multiparts
+/// inside decoded content are not in the raw bytes and are not counted).
+fn check_complete(raw: &[u8], used: &[(Vec<u8>, usize)], out: &mut Extracted) {
+    let mut seen: Vec<&[u8]> = Vec::new();
+    for (b, _) in used {
+        if seen.contains(&b.as_slice()) {
+            continue;
+        }
+        seen.push(b);
+        let walked: usize = used.iter().filter(|(x, _)| x == b).map(|(_, n)| n).sum();
+        let in_raw = mime::count_delimiter_lines(raw, b);
+        if in_raw > walked {
+            out.uninspectable.push(Uninspectable {
+                path: "1".into(),
+                filename: None,
+                reason: format!(
+                    "MIME structure not fully accounted for: {in_raw} delimiter lines, {walked} walked"
+                ),
+            });
+        }
+    }
 }
 
-impl Walker<'_, '_> {
-    fn message(&mut self, msg: &Message<'_>, prefix: String, depth: usize) {
-        self.headers(msg.root_part(), &prefix);
-        let root_path = if prefix.is_empty() {
-            "1".to_string()
-        } else {
-            format!("{prefix}.1")
-        };
-        match &msg.root_part().body {
-            PartType::Multipart(children) => self.children(msg, children, &prefix, depth),
-            _ => self.leaf(msg, 0, root_path, depth),
-        }
-    }
+/// Collects segments within the message-wide text budget and deadline.
+pub struct Sink<'o> {
+    out: &'o mut Extracted,
+    text_left: u64,
+    deadline: Option<Instant>,
+    over_time: bool,
+    over_text: bool,
+}
 
-    fn children(&mut self, msg: &Message<'_>, ids: &[u32], prefix: &str, depth: usize) {
-        if depth >= self.limits.max_depth {
-            self.out.uninspectable.push(Uninspectable {
-                path: if prefix.is_empty() {
-                    "1".into()
-                } else {
-                    prefix.into()
-                },
-                filename: None,
-                reason: format!("MIME nesting deeper than {}", self.limits.max_depth),
-            });
-            return;
-        }
-        for (i, &id) in ids.iter().enumerate() {
-            let path = if prefix.is_empty() {
-                format!("{}", i + 1)
-            } else {
-                format!("{prefix}.{}", i + 1)
-            };
-            match msg.part(id).map(|p| &p.body) {
-                Some(PartType::Multipart(grand)) => self.children(msg, grand, &path, depth + 1),
-                Some(_) => self.leaf(msg, id, path, depth + 1),
-                None => {}
-            }
-        }
-    }
-
-    fn leaf(&mut self, msg: &Message<'_>, id: u32, path: String, depth: usize) {
-        self.parts_seen += 1;
-        if self.parts_seen > self.limits.max_parts {
-            if self.parts_seen == self.limits.max_parts + 1 {
+impl Sink<'_> {
+    /// Adds a text (blank ones too: a caller wanting them skipped uses
+    /// [`Sink::push_text`]).
+    pub fn push(&mut self, source: Source, text: String, profile: Profile) {
+        let mut text = text;
+        if text.len() as u64 > self.text_left {
+            let keep = floor_char(&text, self.text_left as usize);
+            text.truncate(keep);
+            if !self.over_text {
+                self.over_text = true;
                 self.out.uninspectable.push(Uninspectable {
-                    path,
+                    path: path_of(&source),
                     filename: None,
-                    reason: format!("more than {} MIME parts", self.limits.max_parts),
+                    reason: "the message's decoded text is larger than the inspection limit; the rest was not read".into(),
                 });
             }
-            return;
         }
-        let Some(part) = msg.part(id) else { return };
-        let filename = part.attachment_name().map(str::to_owned);
-        if let Some(name) = &filename {
-            self.push(
-                Source::Filename { path: path.clone() },
-                name.replace(['_', '.'], " "),
-            );
-        }
-        let ctype = content_type(part);
-        let source = Source::Part {
-            path: path.clone(),
-            filename: filename.clone(),
-        };
-        match &part.body {
-            PartType::Text(text) => self.text(source, &ctype, filename.as_deref(), text),
-            PartType::Html(html) => self.push(source, html::to_text(self.cap(html))),
-            PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
-                self.binary(source, &ctype, filename.as_deref(), bytes, path)
-            }
-            PartType::Message(nested) => {
-                if depth >= self.limits.max_depth {
-                    self.out.uninspectable.push(Uninspectable {
-                        path,
-                        filename,
-                        reason: format!(
-                            "attached messages nested deeper than {}",
-                            self.limits.max_depth
-                        ),
-                    });
-                } else {
-                    self.message(nested, path, depth + 1);
-                }
-            }
-            PartType::Multipart(_) => {}
-        }
-    }
-
-    fn text(&mut self, source: Source, ctype: &str, filename: Option<&str>, text: &str) {
-        let text = self.cap(text);
-        let t = if is_table(ctype, filename) {
-            table::labelled(text)
-        } else if ctype == "text/html" {
-            html::to_text(text)
-        } else {
-            text.to_string()
-        };
-        self.push(source, t);
-    }
-
-    fn binary(
-        &mut self,
-        source: Source,
-        ctype: &str,
-        filename: Option<&str>,
-        bytes: &[u8],
-        path: String,
-    ) {
-        if let Some(kind) = archive::container(ctype, &extension(filename)) {
-            return archive::read(
-                kind,
-                bytes,
-                &path,
-                filename,
-                &self.limits.archives,
-                0,
-                self.out,
-            );
-        }
-        if is_text_like(ctype, filename) {
-            let text = String::from_utf8_lossy(bytes);
-            return self.text(source, ctype, filename, &text);
-        }
-        let media = ctype.split('/').next().unwrap_or("");
-        if matches!(media, "image" | "audio" | "video" | "font")
-            || is_media_ext(&extension(filename))
-        {
-            // Media is not read (no OCR); it is not treated as a failure either.
-            return;
-        }
-        self.out.uninspectable.push(Uninspectable {
-            path,
-            filename: filename.map(str::to_owned),
-            reason: format!("cannot read {ctype} attachments"),
+        self.text_left -= text.len() as u64;
+        self.out.segments.push(Segment {
+            source,
+            text,
+            profile,
         });
     }
 
-    fn headers(&mut self, part: &MessagePart<'_>, prefix: &str) {
-        let label = |name: &str| {
-            if prefix.is_empty() {
-                name.to_string()
+    /// Adds a text unless it is blank.
+    pub fn push_text(&mut self, source: Source, text: String, profile: Profile) {
+        if !text.trim().is_empty() {
+            self.push(source, text, profile);
+        }
+    }
+
+    /// Bytes no structure claimed (header garbage, a preamble): scanned as text.
+    pub fn unclaimed(&mut self, bytes: &[u8], label: &str) {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        let text = decode::charset(bytes, None)
+            .map(Cow::into_owned)
+            .unwrap_or_else(|_| decode::latin1(bytes));
+        self.push(Source::Header(label.to_string()), text, Profile::Full);
+    }
+
+    /// Records a part that could not be read.
+    pub fn uninspectable(&mut self, path: &str, filename: Option<&str>, reason: impl Into<String>) {
+        self.out.uninspectable.push(Uninspectable {
+            path: if path.is_empty() {
+                "1".into()
             } else {
-                format!("{prefix} {name}")
-            }
-        };
-        for h in &part.headers {
-            let name = h.name.as_str();
-            if SKIP_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s)) {
-                continue;
-            }
-            let text = match &h.value {
-                HeaderValue::Text(t) => t.to_string(),
-                HeaderValue::TextList(list) => list.join(", "),
-                HeaderValue::Address(a) => {
-                    // Display names only: the addresses themselves are not text.
-                    let names: Vec<&str> = a.iter().filter_map(|x| x.name()).collect();
-                    names.join(", ")
-                }
-                _ => continue,
-            };
-            if !text.trim().is_empty() {
-                let hn = if matches!(h.name, HeaderName::Subject) {
-                    "Subject".to_string()
-                } else {
-                    name.to_string()
-                };
-                self.push(Source::Header(label(&hn)), text);
-            }
-        }
+                path.into()
+            },
+            filename: filename.map(str::to_owned),
+            reason: reason.into(),
+        });
     }
 
-    fn cap<'t>(&self, text: &'t str) -> &'t str {
-        if text.len() <= self.limits.max_part_text {
-            return text;
+    /// Whether the time budget is over (reported once, then `true` forever).
+    pub fn out_of_time(&mut self, path: &str) -> bool {
+        if self.over_time {
+            return true;
         }
-        let mut end = self.limits.max_part_text;
-        while !text.is_char_boundary(end) {
-            end -= 1;
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.over_time = true;
+            self.uninspectable(
+                path,
+                None,
+                "inspection time budget used up; the rest was not read",
+            );
+            return true;
         }
-        &text[..end]
+        false
     }
 
-    fn push(&mut self, source: Source, text: String) {
-        self.out.segments.push(Segment { source, text });
+    /// Text bytes still allowed.
+    pub fn text_left(&self) -> u64 {
+        self.text_left
     }
 }
 
-fn content_type(part: &MessagePart<'_>) -> String {
-    match part.content_type() {
-        Some(ct) => format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")).to_ascii_lowercase(),
-        None => "text/plain".into(),
+fn path_of(source: &Source) -> String {
+    match source {
+        Source::Header(_) => "1".into(),
+        Source::Part { path, .. } | Source::Filename { path } => path.clone(),
     }
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+struct Walker<'p, 'o> {
+    parser: &'p MessageParser,
+    limits: &'p Limits,
+    sink: Sink<'o>,
+    /// Leaf parts seen (archive members included).
+    leaves: usize,
+    /// Boundaries used on bytes of the raw message, with delimiters found.
+    boundaries: Vec<(Vec<u8>, usize)>,
+    /// Archives we are inside of now.
+    archive_depth: usize,
+    /// Bytes archives may still decompress, for the whole message.
+    decompressed_left: u64,
+}
+
+/// How a leaf is labelled: declared type, extension, charset.
+struct Hint<'a> {
+    ctype: &'a str,
+    ext: String,
+    charset: Option<&'a str>,
+}
+
+impl Walker<'_, '_> {
+    /// One MIME entity: a message (`is_message`: its headers are a
+    /// message's) or a body part. `path` is the entity's part path (empty
+    /// for the top-level message); `in_raw` says its bytes are those of the
+    /// raw message (not decoded from a transfer encoding).
+    fn entity(&mut self, bytes: &[u8], path: &str, depth: usize, is_message: bool, in_raw: bool) {
+        if self.sink.out_of_time(path) {
+            return;
+        }
+        if depth > self.limits.max_depth {
+            return self.sink.uninspectable(
+                path,
+                None,
+                format!("MIME nesting deeper than {}", self.limits.max_depth),
+            );
+        }
+        let (block, body) = mime::split_headers(bytes);
+        // A message's headers are labelled with its path; a part's by its
+        // path too, so findings in part headers say where they are.
+        let m = headers::read(self.parser, block, path, &mut self.sink);
+        let ctype = m
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "text/plain".into());
+        let (major, _) = ctype.split_once('/').unwrap_or((&ctype, ""));
+        // A message's root content lives at `path.1` (`1` at top level).
+        let content_path = if is_message {
+            child(path, 1)
+        } else if path.is_empty() {
+            "1".to_string()
+        } else {
+            path.to_string()
+        };
+        if major == "multipart" {
+            return self.multipart(body, &m, path, &content_path, is_message, depth, in_raw);
+        }
+        if major == "message" && matches!(&ctype[8..], "rfc822" | "global" | "news") {
+            let (decoded, bad) =
+                decode::transfer(body, Transfer::from_header(m.transfer_encoding.as_deref()));
+            if bad {
+                self.sink.uninspectable(
+                    &content_path,
+                    None,
+                    "attached message with a broken transfer encoding",
+                );
+            }
+            let raw_again = in_raw && matches!(decoded, Cow::Borrowed(_));
+            return self.entity(&decoded, &content_path, depth + 1, true, raw_again);
+        }
+        self.leaf(body, &m, &content_path, depth);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn multipart(
+        &mut self,
+        body: &[u8],
+        m: &Mime,
+        path: &str,
+        content_path: &str,
+        is_message: bool,
+        depth: usize,
+        in_raw: bool,
+    ) {
+        // Children of a message's root multipart are `1`, `2`... (or
+        // `path.1`...); children of a nested multipart extend its path.
+        let base = if is_message { path } else { content_path };
+        let Some(boundary) = m.boundary.as_deref().filter(|b| !b.is_empty()) else {
+            self.sink.uninspectable(
+                content_path,
+                None,
+                "multipart without a boundary; read as text",
+            );
+            return self.text_leaf(body, content_path, None, "text/plain", None);
+        };
+        let parts = mime::split_multipart(body, boundary.as_bytes());
+        if in_raw {
+            self.boundaries
+                .push((boundary.as_bytes().to_vec(), parts.delimiters));
+        }
+        self.sink.unclaimed(
+            parts.preamble,
+            &format!("{} preamble", label_path(content_path)),
+        );
+        for (i, part) in parts.parts.iter().enumerate() {
+            if self.sink.out_of_time(content_path) {
+                return;
+            }
+            self.entity(part, &child(base, i + 1), depth + 1, false, in_raw);
+        }
+        self.sink.unclaimed(
+            parts.epilogue,
+            &format!("{} epilogue", label_path(content_path)),
+        );
+    }
+
+    fn leaf(&mut self, body: &[u8], m: &Mime, path: &str, depth: usize) {
+        if !self.count_leaf(path) {
+            return;
+        }
+        let filename = m.filename.as_deref().filter(|f| !f.trim().is_empty());
+        if let Some(name) = filename {
+            self.sink.push(
+                Source::Filename {
+                    path: path.to_string(),
+                },
+                name.replace(['_', '.'], " "),
+                Profile::Full,
+            );
+        }
+        let transfer = Transfer::from_header(m.transfer_encoding.as_deref());
+        let (decoded, bad) = decode::transfer(body, transfer);
+        if transfer == Transfer::Unknown {
+            self.sink.uninspectable(
+                path,
+                filename,
+                "unknown content transfer encoding; read as it is",
+            );
+        } else if bad {
+            self.sink
+                .uninspectable(path, filename, "base64 content with invalid characters");
+        }
+        let ctype = m.content_type.as_deref().unwrap_or("text/plain");
+        let hint = Hint {
+            ctype,
+            ext: extension(filename),
+            charset: m.charset.as_deref(),
+        };
+        self.content(&decoded, &hint, path, filename, depth);
+    }
+
+    /// Counts a leaf; `false` once past the part limit (reported once).
+    fn count_leaf(&mut self, path: &str) -> bool {
+        self.leaves += 1;
+        if self.leaves > self.limits.max_parts {
+            if self.leaves == self.limits.max_parts + 1 {
+                self.sink.uninspectable(
+                    path,
+                    None,
+                    format!(
+                        "more than {} parts; the rest were not read",
+                        self.limits.max_parts
+                    ),
+                );
+            }
+            return false;
+        }
+        true
+    }
+
+    /// Decoded content of a leaf or an archive member, read for what its
+    /// bytes are.
+    fn content(
+        &mut self,
+        bytes: &[u8],
+        hint: &Hint<'_>,
+        path: &str,
+        filename: Option<&str>,
+        depth: usize,
+    ) {
+        if self.sink.out_of_time(path) {
+            return;
+        }
+        let declared_text = hint.ctype.starts_with("text/");
+        match sniff::sniff(bytes) {
+            Sniffed::Text => {
+                // A charset applies to text the sender labelled as text.
+                let charset = if declared_text { hint.charset } else { None };
+                self.text_leaf(bytes, path, filename, hint.ctype, charset);
+            }
+            Sniffed::Utf16 { big_endian } => {
+                let text = decode::utf16(bytes, big_endian);
+                self.text_form(text, path, filename, hint.ctype, &hint.ext);
+            }
+            Sniffed::Zip => {
+                let kind = archive::kind_hint(hint.ctype, &hint.ext);
+                archive::read(self, kind, bytes, path, filename, depth);
+            }
+            Sniffed::Pdf => self.sink.uninspectable(
+                path,
+                filename,
+                "PDF text is not extracted; treated as not inspected",
+            ),
+            Sniffed::Image { format, size } => self.image(format, size, path, filename),
+            Sniffed::Media => self.sink.uninspectable(
+                path,
+                filename,
+                "audio or video (voice mail, a recording) cannot be transcribed",
+            ),
+            Sniffed::Font => {}
+            Sniffed::Ole => self.sink.uninspectable(
+                path,
+                filename,
+                "legacy Office document (OLE2: .doc, .xls, .msg) cannot be read",
+            ),
+            Sniffed::Compressed => self.sink.uninspectable(
+                path,
+                filename,
+                "compressed data (gzip, 7z, rar...) is not opened",
+            ),
+            // A detached S/MIME signature holds certificates and a signature,
+            // not message text.
+            Sniffed::Cms
+                if matches!(
+                    hint.ctype,
+                    "application/pkcs7-signature" | "application/x-pkcs7-signature"
+                ) => {}
+            Sniffed::Cms => self.sink.uninspectable(
+                path,
+                filename,
+                "S/MIME (CMS) content: encrypted or opaque-signed, not read",
+            ),
+            // Text in a declared charset need not look like ASCII (EBCDIC,
+            // UTF-16 without a mark): the charset decides.
+            Sniffed::Binary if declared_text && hint.charset.is_some() => {
+                self.text_leaf(bytes, path, filename, hint.ctype, hint.charset);
+            }
+            Sniffed::Binary => {
+                let what = if declared_text {
+                    "a text part whose bytes are not text".to_string()
+                } else {
+                    format!("cannot read {} content", safe_type(hint.ctype))
+                };
+                self.sink.uninspectable(path, filename, what);
+            }
+        }
+    }
+
+    fn image(
+        &mut self,
+        format: ImageFormat,
+        size: Option<(u32, u32)>,
+        path: &str,
+        filename: Option<&str>,
+    ) {
+        let pixels = size.map(|(w, h)| w as u64 * h as u64);
+        let decorative = format != ImageFormat::Tiff
+            && pixels.is_some_and(|p| p <= self.limits.decorative_image_pixels);
+        if decorative {
+            return;
+        }
+        let what = match (format, size) {
+            (ImageFormat::Tiff, _) => {
+                "TIFF image (a fax or a scan) cannot be read without OCR".to_string()
+            }
+            (f, Some((w, h))) => format!(
+                "{} image of {w}x{h} pixels may show a document or a photo; not read (no OCR)",
+                f.as_str()
+            ),
+            (f, None) => format!(
+                "{} image may show a document or a photo; not read (no OCR)",
+                f.as_str()
+            ),
+        };
+        self.sink.uninspectable(path, filename, what);
+    }
+
+    /// Text bytes in an optional charset.
+    fn text_leaf(
+        &mut self,
+        bytes: &[u8],
+        path: &str,
+        filename: Option<&str>,
+        ctype: &str,
+        charset: Option<&str>,
+    ) {
+        let limit = self.limits.max_part_text;
+        let bytes = if bytes.len() > limit {
+            self.sink.uninspectable(
+                path,
+                filename,
+                format!(
+                    "text larger than the {} MiB inspection limit; the rest was not read",
+                    limit >> 20
+                ),
+            );
+            &bytes[..limit]
+        } else {
+            bytes
+        };
+        let text = match decode::charset(bytes, charset) {
+            Ok(t) => t.into_owned(),
+            Err(CharsetError::Unknown(name)) => {
+                self.sink.uninspectable(
+                    path,
+                    filename,
+                    format!("text in an unknown charset ({name})"),
+                );
+                decode::latin1(bytes)
+            }
+            Err(CharsetError::Undecodable) => {
+                self.sink.uninspectable(
+                    path,
+                    filename,
+                    "text that does not decode in its declared charset",
+                );
+                String::from_utf8_lossy(bytes).into_owned()
+            }
+        };
+        let ext = extension(filename);
+        self.text_form(text, path, filename, ctype, &ext);
+    }
+
+    /// Text, read in its form: HTML, a table, or prose.
+    fn text_form(
+        &mut self,
+        text: String,
+        path: &str,
+        filename: Option<&str>,
+        ctype: &str,
+        ext: &str,
+    ) {
+        let source = Source::Part {
+            path: path.to_string(),
+            filename: filename.map(str::to_owned),
+        };
+        let t = if is_table(ctype, ext) {
+            table::labelled(&text)
+        } else if is_html(ctype, ext, &text) {
+            html::to_text(&text)
+        } else {
+            text
+        };
+        self.sink.push(source, t, Profile::Full);
+    }
+}
+
+fn child(path: &str, i: usize) -> String {
+    if path.is_empty() {
+        i.to_string()
+    } else {
+        format!("{path}.{i}")
+    }
+}
+
+fn label_path(path: &str) -> &str {
+    if path.is_empty() { "1" } else { path }
+}
+
+/// A content type fit for a reason string (a sender chooses it).
+fn safe_type(t: &str) -> String {
+    t.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '.' | '+'))
+        .take(60)
+        .collect()
 }
 
 fn extension(filename: Option<&str>) -> String {
     filename
         .and_then(|f| f.rsplit_once('.'))
-        .map(|(_, e)| e.to_ascii_lowercase())
+        .map(|(_, e)| e.trim().to_ascii_lowercase())
         .unwrap_or_default()
 }
 
-fn is_table(ctype: &str, filename: Option<&str>) -> bool {
+fn is_table(ctype: &str, ext: &str) -> bool {
     matches!(
         ctype,
         "text/csv"
             | "text/tab-separated-values"
             | "application/csv"
             | "text/comma-separated-values"
-    ) || matches!(extension(filename).as_str(), "csv" | "tsv")
+    ) || matches!(ext, "csv" | "tsv")
 }
 
-/// File extensions of images, sound and video: not read, not a failure.
-fn is_media_ext(ext: &str) -> bool {
-    matches!(
-        ext,
-        "png"
-            | "jpg"
-            | "jpeg"
-            | "gif"
-            | "bmp"
-            | "webp"
-            | "svg"
-            | "ico"
-            | "heic"
-            | "mp3"
-            | "wav"
-            | "m4a"
-            | "mp4"
-            | "mov"
-            | "avi"
-            | "ttf"
-            | "otf"
-            | "woff"
-            | "woff2"
-    )
-}
-
-fn is_text_like(ctype: &str, filename: Option<&str>) -> bool {
-    ctype.starts_with("text/")
-        || matches!(
-            ctype,
-            "application/json"
-                | "application/xml"
-                | "application/csv"
-                | "application/x-hl7"
-                | "application/hl7-v2"
-                | "application/ics"
-                | "application/x-yaml"
-                | "application/yaml"
-        )
-        || ctype.ends_with("+xml")
-        || ctype.ends_with("+json")
-        || matches!(
-            extension(filename).as_str(),
-            "txt"
-                | "csv"
-                | "tsv"
-                | "json"
-                | "xml"
-                | "ics"
-                | "vcs"
-                | "hl7"
-                | "log"
-                | "md"
-                | "htm"
-                | "html"
-                | "yaml"
-                | "yml"
-        )
+fn is_html(ctype: &str, ext: &str, text: &str) -> bool {
+    if ctype == "text/html" || ctype == "application/xhtml+xml" || matches!(ext, "htm" | "html") {
+        return true;
+    }
+    let head = text
+        .trim_start()
+        .get(..15)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    head.starts_with("<!doctype html") || head.starts_with("<html")
 }
 
 #[cfg(test)]

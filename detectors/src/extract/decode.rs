@@ -1,0 +1,322 @@
+//! Undoing content transfer encodings (base64, quoted-printable) and
+//! charsets. Decoders are lenient as mail readers are — what a recipient's
+//! reader would show is what must be inspected — and say when they had to
+//! guess, so that text we could not really read is never called clean.
+
+use std::borrow::Cow;
+
+/// A content transfer encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transfer {
+    /// 7bit, 8bit, binary or absent: the bytes as they are.
+    Identity,
+    /// RFC 2045 base64.
+    Base64,
+    /// RFC 2045 quoted-printable.
+    QuotedPrintable,
+    /// Something else (x-uuencode, a typo): the bytes are kept as they are
+    /// and the part is reported as not fully inspected.
+    Unknown,
+}
+
+impl Transfer {
+    /// From a `Content-Transfer-Encoding` value.
+    pub fn from_header(value: Option<&str>) -> Transfer {
+        let Some(v) = value else {
+            return Transfer::Identity;
+        };
+        let v = v.trim();
+        if v.eq_ignore_ascii_case("base64") {
+            Transfer::Base64
+        } else if v.eq_ignore_ascii_case("quoted-printable") {
+            Transfer::QuotedPrintable
+        } else if ["7bit", "8bit", "binary", ""]
+            .iter()
+            .any(|x| v.eq_ignore_ascii_case(x))
+        {
+            Transfer::Identity
+        } else {
+            Transfer::Unknown
+        }
+    }
+}
+
+/// Decodes `body`; the flag says the input was not clean encoding (invalid
+/// characters skipped), for the caller to weigh.
+pub fn transfer(body: &[u8], t: Transfer) -> (Cow<'_, [u8]>, bool) {
+    match t {
+        Transfer::Identity | Transfer::Unknown => (Cow::Borrowed(body), t == Transfer::Unknown),
+        Transfer::Base64 => {
+            let (out, invalid) = base64(body);
+            (Cow::Owned(out), invalid > 0)
+        }
+        Transfer::QuotedPrintable => (Cow::Owned(quoted_printable(body)), false),
+    }
+}
+
+const INVALID: u8 = 0xFF;
+const SKIP: u8 = 0xFE;
+const PAD: u8 = 0xFD;
+
+static B64: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut i = 0;
+    while i < 64 {
+        t[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    t[b'\r' as usize] = SKIP;
+    t[b'\n' as usize] = SKIP;
+    t[b' ' as usize] = SKIP;
+    t[b'\t' as usize] = SKIP;
+    t[b'=' as usize] = PAD;
+    t
+};
+
+/// Lenient base64: line breaks and blanks skipped, other stray characters
+/// skipped and counted, padding may end one block and another may follow
+/// (some senders concatenate encoded chunks).
+pub fn base64(input: &[u8]) -> (Vec<u8>, usize) {
+    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 3);
+    let mut invalid = 0;
+    let mut acc: u32 = 0;
+    let mut n = 0u8;
+    let mut i = 0;
+    while i < input.len() {
+        // Fast path: four valid characters in a row.
+        if n == 0 && i + 4 <= input.len() {
+            let (a, b, c, d) = (
+                B64[input[i] as usize],
+                B64[input[i + 1] as usize],
+                B64[input[i + 2] as usize],
+                B64[input[i + 3] as usize],
+            );
+            if (a | b | c | d) < 64 {
+                let v = (a as u32) << 18 | (b as u32) << 12 | (c as u32) << 6 | d as u32;
+                out.extend_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
+                i += 4;
+                continue;
+            }
+        }
+        let v = B64[input[i] as usize];
+        i += 1;
+        match v {
+            SKIP => {}
+            PAD => {
+                flush(&mut out, acc, n);
+                acc = 0;
+                n = 0;
+            }
+            INVALID => invalid += 1,
+            v => {
+                acc = acc << 6 | v as u32;
+                n += 1;
+                if n == 4 {
+                    out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+                    acc = 0;
+                    n = 0;
+                }
+            }
+        }
+    }
+    flush(&mut out, acc, n);
+    (out, invalid)
+}
+
+fn flush(out: &mut Vec<u8>, acc: u32, n: u8) {
+    match n {
+        2 => out.push((acc >> 4) as u8),
+        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+        _ => {}
+    }
+}
+
+/// Quoted-printable: `=XX` escapes, soft line breaks (`=` at the end of a
+/// line, trailing blanks allowed); a malformed escape is kept literally, as
+/// readers show it.
+pub fn quoted_printable(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(eq) = memchr::memchr(b'=', rest) {
+        out.extend_from_slice(&rest[..eq]);
+        let after = &rest[eq + 1..];
+        if let (Some(&h), Some(&l)) = (after.first(), after.get(1))
+            && let (Some(h), Some(l)) = (hex(h), hex(l))
+        {
+            out.push(h << 4 | l);
+            rest = &after[2..];
+            continue;
+        }
+        // Soft line break: "=" then blanks then CRLF or LF.
+        let blanks = after
+            .iter()
+            .take_while(|&&c| c == b' ' || c == b'\t')
+            .count();
+        let tail = &after[blanks..];
+        if tail.starts_with(b"\r\n") {
+            rest = &tail[2..];
+        } else if tail.starts_with(b"\n") {
+            rest = &tail[1..];
+        } else if tail.is_empty() {
+            rest = tail;
+        } else {
+            out.push(b'=');
+            rest = after;
+        }
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Why text could not be read as what it claims to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CharsetError {
+    /// No decoder for this charset name (EBCDIC, a made-up name).
+    Unknown(String),
+    /// Declared UTF-8 (or nothing) but too many bytes do not decode.
+    Undecodable,
+}
+
+/// Decodes text in `charset` (None: UTF-8 with a Latin-1 reading when that
+/// fails, which is what readers do with unlabelled 8-bit mail).
+pub fn charset<'b>(bytes: &'b [u8], charset: Option<&str>) -> Result<Cow<'b, str>, CharsetError> {
+    let name = charset.map(str::trim).filter(|c| !c.is_empty());
+    let is_utf8 = name.is_none_or(|n| {
+        ["utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968"]
+            .iter()
+            .any(|x| n.eq_ignore_ascii_case(x))
+    });
+    if is_utf8 {
+        if let Ok(s) = std::str::from_utf8(bytes) {
+            return Ok(Cow::Borrowed(s));
+        }
+        if name.is_none() {
+            return Ok(Cow::Owned(latin1(bytes)));
+        }
+        let lossy = String::from_utf8_lossy(bytes);
+        let bad = lossy.matches('\u{FFFD}').count();
+        // A few stray bytes are common (a Windows-1252 quote in UTF-8 mail);
+        // mostly undecodable text is not text we read.
+        if bad * 20 > lossy.chars().count().max(1) {
+            return Err(CharsetError::Undecodable);
+        }
+        return Ok(Cow::Owned(lossy.into_owned()));
+    }
+    let n = name.expect("checked above");
+    let Some(decode) = mail_parser::decoders::charsets::map::charset_decoder(n.as_bytes()) else {
+        return Err(CharsetError::Unknown(sanitize_name(n)));
+    };
+    if bytes.is_ascii() && !ascii_incompatible(n) {
+        return Ok(Cow::Borrowed(
+            std::str::from_utf8(bytes).expect("ASCII is UTF-8"),
+        ));
+    }
+    Ok(Cow::Owned(decode(bytes)))
+}
+
+/// Charsets in which ASCII bytes do not mean ASCII characters.
+fn ascii_incompatible(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.starts_with("utf-16")
+        || n.starts_with("utf-32")
+        || n.starts_with("ucs")
+        || n.starts_with("utf-7")
+        || n.contains("ebcdic")
+        || n.starts_with("cp0")
+        || n.starts_with("ibm0")
+        || n.starts_with("cp500")
+        || n.starts_with("cp875")
+        || n.starts_with("cp1026")
+        || n.starts_with("cp1140")
+        || n.starts_with("cp1047")
+        || n.starts_with("hz")
+        || n.contains("2022")
+}
+
+/// A charset name fit for a reason string (a sender chooses it).
+fn sanitize_name(n: &str) -> String {
+    n.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(40)
+        .collect()
+}
+
+/// ISO-8859-1 / Windows-1252 text as a string.
+pub fn latin1(bytes: &[u8]) -> String {
+    match mail_parser::decoders::charsets::map::charset_decoder(b"windows-1252") {
+        Some(decode) => decode(bytes),
+        None => bytes.iter().map(|&b| b as char).collect(),
+    }
+}
+
+/// UTF-16 text (after a byte-order mark).
+pub fn utf16(bytes: &[u8], big_endian: bool) -> String {
+    let units = bytes.chunks_exact(2).map(|c| {
+        if big_endian {
+            u16::from_be_bytes([c[0], c[1]])
+        } else {
+            u16::from_le_bytes([c[0], c[1]])
+        }
+    });
+    char::decode_utf16(units)
+        .map(|r| r.unwrap_or('\u{FFFD}'))
+        .filter(|&c| c != '\u{FEFF}')
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_lenient() {
+        assert_eq!(base64(b"aGVsbG8=").0, b"hello");
+        assert_eq!(base64(b"aGVs\r\nbG8=\r\n").0, b"hello");
+        assert_eq!(base64(b"aGVsbG8=d29ybGQ=").0, b"helloworld");
+        let (out, bad) = base64(b"aGV*sbG8");
+        assert_eq!((out.as_slice(), bad), (&b"hello"[..], 1));
+        assert_eq!(base64(b"").0, b"");
+    }
+
+    #[test]
+    fn qp() {
+        assert_eq!(quoted_printable(b"a=3Db=\r\nc"), b"a=bc");
+        assert_eq!(quoted_printable(b"Au=  \r\ngust"), b"August");
+        assert_eq!(quoted_printable(b"x=ZZ="), b"x=ZZ");
+        assert_eq!(quoted_printable(b"caf=C3=A9"), "café".as_bytes());
+    }
+
+    #[test]
+    fn charsets() {
+        assert_eq!(charset(b"abc", Some("utf-8")).unwrap(), "abc");
+        assert_eq!(charset(b"caf\xe9", Some("iso-8859-1")).unwrap(), "café");
+        assert_eq!(charset(b"caf\xe9", None).unwrap(), "café");
+        assert_eq!(
+            charset(b"\xc1\xc2", Some("cp500")),
+            Err(CharsetError::Unknown("cp500".into()))
+        );
+        assert_eq!(
+            charset(b"SSN 123", Some("x-unheard-of")),
+            Err(CharsetError::Unknown("x-unheard-of".into()))
+        );
+        assert_eq!(
+            charset(b"SSN 123", Some("ISO-8859-1")),
+            Ok(Cow::Borrowed("SSN 123"))
+        );
+        assert_eq!(
+            charset(&[0xff; 40], Some("utf-8")),
+            Err(CharsetError::Undecodable)
+        );
+        assert_eq!(utf16(&[0x41, 0, 0x42, 0], false), "AB");
+    }
+}
