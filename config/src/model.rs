@@ -33,6 +33,67 @@ pub struct Config {
     pub encryption: Option<EncryptionConfig>,
     /// `[log]`: operational logs.
     pub log: LogConfig,
+    /// The line each key naming a file is on, so that a problem with the
+    /// file (missing, unreadable) can be reported as `file:line: key`.
+    pub key_lines: Vec<(String, usize)>,
+}
+
+impl Config {
+    /// The line of `key` in the file (0 when unknown, e.g. a default).
+    pub fn line_of(&self, key: &str) -> usize {
+        self.key_lines
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(0, |(_, l)| *l)
+    }
+
+    /// A problem with the file or value named by `key`, located in the
+    /// configuration file like any validation error.
+    pub fn error_at(&self, key: &str, message: impl Into<String>) -> crate::ConfigError {
+        crate::ConfigError::new(&self.origin, self.line_of(key), key, message)
+    }
+
+    /// Things that are valid but probably unwise, in words for an
+    /// administrator (`check-config` prints them; `serve` logs them).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for n in &self.server.relay_networks {
+            let wide = match n {
+                ipnet::IpNet::V4(v4) => v4.prefix_len() < 16,
+                ipnet::IpNet::V6(v6) => v6.prefix_len() < 48,
+            };
+            if wide {
+                out.push(format!(
+                    "server.relay_networks: {n} is very wide: every client in it may relay without \
+                     AUTH (shared provider ranges let other tenants relay through this gateway; \
+                     identify the provider's connector by its certificate with \
+                     server.relay_client_names instead)"
+                ));
+            }
+        }
+        if self.audit.signing_key.starts_with(&self.audit.dir) {
+            out.push(
+                "audit.signing_key is inside audit.dir: keep it elsewhere (and pin its public key \
+                 with audit.public_key)"
+                    .to_string(),
+            );
+        }
+        if self.audit.public_key.is_none() {
+            out.push(
+                "audit.public_key is not set: pin the audit verification key (the public key \
+                 `phigate audit keygen` prints) so that a replaced key is refused"
+                    .to_string(),
+            );
+        }
+        if self.audit.witness.file.is_none() && self.audit.witness.syslog.is_none() {
+            out.push(
+                "[audit.witness] is not set: without a witness outside the audit directory, \
+                 a rollback of the whole log by someone who can write it is not detectable"
+                    .to_string(),
+            );
+        }
+        out
+    }
 }
 
 /// Operational logs (stderr).
@@ -109,6 +170,31 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Users who may authenticate.
     pub users: Vec<AuthUser>,
+    /// `Received:` headers beyond this make a message a loop (554 5.4.6).
+    pub max_hops: usize,
+    /// Slowest DATA a client may send, bytes per second, after the first
+    /// `data_timeout`'s grace: DATA must end by `data_timeout + size / rate`.
+    /// 0 turns the rate off (the idle timeout still holds).
+    pub min_data_rate: u64,
+    /// Sessions at once from clients that may not relay without AUTH, so
+    /// that the practice's own servers always find a free slot.
+    pub max_connections_untrusted: usize,
+    /// Password checks (argon2, ~19 MiB each) running at once; more get
+    /// `454 4.7.0` at once instead of memory.
+    pub auth_concurrency: usize,
+    /// Failed AUTH attempts from one client network or for one user before
+    /// it is locked out for a while (doubling up to `auth_lockout`).
+    pub auth_max_failures: u32,
+    /// Longest AUTH lockout.
+    pub auth_lockout: Duration,
+    /// The practice's own mail domains: notices and DSNs about PHI go only
+    /// to senders there or to authenticated senders.
+    pub local_domains: Vec<String>,
+    /// Clients presenting a TLS certificate (verified against
+    /// `server.tls.client_ca`) for one of these names may relay, as a
+    /// Microsoft 365 or Google Workspace outbound connector does; `*.` at
+    /// the start matches one label.
+    pub relay_client_names: Vec<String>,
 }
 
 impl ServerConfig {
@@ -139,6 +225,9 @@ pub struct TlsFiles {
     pub cert: PathBuf,
     /// Private key (PKCS#8, PKCS#1 or SEC1).
     pub key: PathBuf,
+    /// CA certificates that client certificates are verified against; when
+    /// set, clients are asked for a certificate (optional for them).
+    pub client_ca: Option<PathBuf>,
 }
 
 /// A user allowed to AUTH.
@@ -186,6 +275,33 @@ pub struct AuditConfig {
     pub checkpoint_interval: Duration,
     /// Audit files are kept at least this many days (HIPAA: six years).
     pub retention_days: u64,
+    /// The pinned verification key (Ed25519 public key, hex): `audit
+    /// verify` checks against it, never against a key found in the audit
+    /// directory, and the writer refuses a signing key that does not match
+    /// it or a rotation from it.
+    pub public_key: Option<String>,
+    /// The key that signed the log so far, when `signing_key` is a new one:
+    /// at start the writer records a rotation signed by both.
+    pub previous_signing_key: Option<PathBuf>,
+    /// Where checkpoints are witnessed outside the audit directory.
+    pub witness: WitnessConfig,
+}
+
+/// Checkpoint witnesses: copies of each signed checkpoint kept where an
+/// insider who can rewrite the audit directory cannot (another disk or
+/// host), so that a rolled-back or replaced log is caught.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WitnessConfig {
+    /// An append-only file on another path (ideally another filesystem,
+    /// `chattr +a`).
+    pub file: Option<PathBuf>,
+    /// A syslog collector, RFC 5424 over TLS (RFC 5425), `host:port`.
+    pub syslog: Option<String>,
+    /// CA certificates for the collector (beside the public roots).
+    pub syslog_ca: Option<PathBuf>,
+    /// The name the collector's certificate must carry (default: the host).
+    pub syslog_server_name: Option<String>,
 }
 
 /// The metrics endpoint.

@@ -70,6 +70,14 @@ pub struct RawServer {
     pub data_timeout_secs: Spanned<u64>,
     pub max_errors: Spanned<u64>,
     pub shutdown_grace_secs: Spanned<u64>,
+    pub max_hops: Spanned<u64>,
+    pub min_data_rate: Spanned<u64>,
+    pub max_connections_untrusted: Option<Spanned<u64>>,
+    pub auth_concurrency: Spanned<u64>,
+    pub auth_max_failures: Spanned<u64>,
+    pub auth_lockout_secs: Spanned<u64>,
+    pub local_domains: Vec<Spanned<String>>,
+    pub relay_client_names: Vec<Spanned<String>>,
     pub tls: Option<RawServerTls>,
     pub auth: RawAuth,
 }
@@ -93,6 +101,14 @@ impl Default for RawServer {
             data_timeout_secs: sp(600),
             max_errors: sp(20),
             shutdown_grace_secs: sp(30),
+            max_hops: sp(50),
+            min_data_rate: sp(500),
+            max_connections_untrusted: None,
+            auth_concurrency: sp(2),
+            auth_max_failures: sp(5),
+            auth_lockout_secs: sp(900),
+            local_domains: Vec::new(),
+            relay_client_names: Vec::new(),
             tls: None,
             auth: RawAuth::default(),
         }
@@ -106,6 +122,7 @@ impl Default for RawServer {
 pub struct RawServerTls {
     pub cert: Spanned<String>,
     pub key: Spanned<String>,
+    pub client_ca: Option<Spanned<String>>,
 }
 
 /// `[server.auth]`
@@ -155,6 +172,20 @@ pub struct RawAudit {
     pub checkpoint_every: Spanned<u64>,
     pub checkpoint_interval_secs: Spanned<u64>,
     pub retention_days: Spanned<u64>,
+    pub public_key: Option<Spanned<String>>,
+    pub previous_signing_key: Option<Spanned<String>>,
+    pub witness: RawWitness,
+}
+
+/// `[audit.witness]`
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawWitness {
+    pub file: Option<Spanned<String>>,
+    pub syslog: Option<Spanned<String>>,
+    pub syslog_ca: Option<Spanned<String>>,
+    pub syslog_server_name: Option<Spanned<String>>,
 }
 
 impl Default for RawAudit {
@@ -165,6 +196,9 @@ impl Default for RawAudit {
             checkpoint_every: sp(1000),
             checkpoint_interval_secs: sp(60),
             retention_days: sp(2190),
+            public_key: None,
+            previous_signing_key: None,
+            witness: RawWitness::default(),
         }
     }
 }

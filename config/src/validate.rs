@@ -16,9 +16,26 @@ struct Checker<'a> {
     origin: &'a str,
     text: &'a str,
     errors: Vec<ConfigError>,
+    /// Lines of keys that name files, for errors found later.
+    lines: Vec<(String, usize)>,
 }
 
 impl Checker<'_> {
+    fn line<T>(&self, v: &Spanned<T>) -> usize {
+        let span = v.span();
+        if span.is_empty() && span.start == 0 {
+            0
+        } else {
+            line_of(self.text, span.start)
+        }
+    }
+
+    /// Remembers where `key` is, for errors about the file it names.
+    fn note<T>(&mut self, v: &Spanned<T>, key: &str) {
+        let line = self.line(v);
+        self.lines.push((key.to_string(), line));
+    }
+
     fn error<T>(&mut self, v: &Spanned<T>, key: &str, msg: impl Into<String>) {
         // Values filled in by serde defaults have an empty span: no line to name.
         let span = v.span();
@@ -60,7 +77,16 @@ impl Checker<'_> {
         if v.get_ref().trim().is_empty() {
             self.error(v, key, "must not be empty");
         }
+        self.note(v, key);
         PathBuf::from(v.get_ref())
+    }
+
+    fn at_most(&mut self, v: &Spanned<u64>, key: &str, max: u64) -> u64 {
+        let n = *v.get_ref();
+        if n > max {
+            self.error(v, key, format!("must be at most {max}, not {n}"));
+        }
+        n
     }
 }
 
@@ -69,6 +95,7 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
         origin,
         text,
         errors: Vec::new(),
+        lines: Vec::new(),
     };
     let s = &raw.server;
 
@@ -137,10 +164,45 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
     let max_errors = c.positive(&s.max_errors, "server.max_errors", 1_000);
     let grace = c.positive(&s.shutdown_grace_secs, "server.shutdown_grace_secs", day);
 
+    let max_hops = c.positive(&s.max_hops, "server.max_hops", 1000);
+    let min_data_rate = c.at_most(&s.min_data_rate, "server.min_data_rate", 1 << 30);
+    let untrusted = match &s.max_connections_untrusted {
+        Some(v) => c.positive(v, "server.max_connections_untrusted", 1 << 20) as usize,
+        None => (max_connections as usize / 2).max(1),
+    };
+    let auth_concurrency = c.positive(&s.auth_concurrency, "server.auth_concurrency", 64);
+    let auth_max_failures = c.positive(&s.auth_max_failures, "server.auth_max_failures", 1000);
+    let auth_lockout = c.positive(&s.auth_lockout_secs, "server.auth_lockout_secs", day);
+    let local_domains = domain_list(&mut c, &s.local_domains, "server.local_domains");
+    let mut relay_client_names = Vec::new();
+    for n in &s.relay_client_names {
+        let name = n.get_ref().to_ascii_lowercase();
+        if !is_domain(name.strip_prefix("*.").unwrap_or(&name)) {
+            c.error(
+                n,
+                "server.relay_client_names",
+                format!("`{name}` is not a host name (a leading `*.` matches one label)"),
+            );
+        }
+        relay_client_names.push(name);
+    }
+
     let tls = s.tls.as_ref().map(|t| TlsFiles {
         cert: c.path(&t.cert, "server.tls.cert"),
         key: c.path(&t.key, "server.tls.key"),
+        client_ca: t
+            .client_ca
+            .as_ref()
+            .map(|p| c.path(p, "server.tls.client_ca")),
     });
+    if !relay_client_names.is_empty() && tls.as_ref().is_none_or(|t| t.client_ca.is_none()) {
+        c.errors.push(ConfigError::new(
+            origin,
+            s.relay_client_names.first().map_or(0, |n| c.line(n)),
+            "server.relay_client_names",
+            "needs server.tls.client_ca: client certificates are verified against it",
+        ));
+    }
 
     let mut users: Vec<AuthUser> = Vec::new();
     for u in &s.auth.users {
@@ -160,12 +222,8 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
             );
         }
         let hash = u.password_hash.get_ref().clone();
-        if !hash.starts_with("$argon2") {
-            c.error(
-                &u.password_hash,
-                "server.auth.users.password_hash",
-                "must be an argon2 PHC string (make one with `phigate hash-password`)",
-            );
+        if let Err(why) = check_argon2(&hash) {
+            c.error(&u.password_hash, "server.auth.users.password_hash", why);
         }
         users.push(AuthUser {
             name,
@@ -235,6 +293,14 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
             shutdown_grace: Duration::from_secs(grace),
             tls,
             users,
+            max_hops: max_hops as usize,
+            min_data_rate,
+            max_connections_untrusted: untrusted,
+            auth_concurrency: auth_concurrency as usize,
+            auth_max_failures: auth_max_failures as u32,
+            auth_lockout: Duration::from_secs(auth_lockout),
+            local_domains,
+            relay_client_names,
         },
         spool,
         audit,
@@ -250,7 +316,53 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
         policy,
         encryption,
         log,
+        key_lines: c.lines,
     })
+}
+
+/// An argon2 PHC string that parses and is not weaker than OWASP's minimum
+/// (m=19456 KiB with t=2, or an equivalent product of memory and passes).
+fn check_argon2(hash: &str) -> Result<(), String> {
+    let make = "make one with `phigate hash-password`";
+    let fields: Vec<&str> = hash.split('$').collect();
+    let [empty, alg, version, params, salt, digest] = fields[..] else {
+        return Err(format!("must be an argon2 PHC string ({make})"));
+    };
+    if !empty.is_empty() || !matches!(alg, "argon2id" | "argon2i" | "argon2d") {
+        return Err(format!("must be an argon2 PHC string ({make})"));
+    }
+    if !matches!(version, "v=19" | "v=16") {
+        return Err(format!("unknown argon2 version `{version}` ({make})"));
+    }
+    let mut m = 0u64;
+    let mut t = 0u64;
+    let mut p = 0u64;
+    for kv in params.split(',') {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        let n: u64 = v
+            .parse()
+            .map_err(|_| format!("malformed argon2 parameters `{params}` ({make})"))?;
+        match k {
+            "m" => m = n,
+            "t" => t = n,
+            "p" => p = n,
+            _ => return Err(format!("malformed argon2 parameters `{params}` ({make})")),
+        }
+    }
+    let b64 = |x: &str| {
+        !x.is_empty()
+            && x.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+    };
+    if p == 0 || !b64(salt) || !b64(digest) || salt.len() < 11 || digest.len() < 22 {
+        return Err(format!("malformed argon2 hash ({make})"));
+    }
+    if m < 7168 || m.saturating_mul(t) < 35_840 {
+        return Err(format!(
+            "argon2 parameters m={m},t={t} are too weak (at least m=19456,t=2 or an equivalent; {make})"
+        ));
+    }
+    Ok(())
 }
 
 fn log(c: &mut Checker<'_>, raw: &crate::raw::RawLog) -> LogConfig {
@@ -635,9 +747,62 @@ fn audit(c: &mut Checker<'_>, raw: &crate::raw::RawAudit) -> AuditConfig {
             format!("must be at least 2190 (six years), not {retention_days}"),
         );
     }
+    let public_key = raw.public_key.as_ref().and_then(|k| {
+        let hex = k.get_ref().trim().to_ascii_lowercase();
+        let hex = hex.strip_prefix("ed25519:").unwrap_or(&hex).to_string();
+        if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Some(hex)
+        } else {
+            c.error(
+                k,
+                "audit.public_key",
+                "must be the 64 hex digits `phigate audit keygen` prints as the public key",
+            );
+            None
+        }
+    });
+    let w = &raw.witness;
+    let witness = WitnessConfig {
+        file: w.file.as_ref().map(|p| c.path(p, "audit.witness.file")),
+        syslog: w.syslog.as_ref().and_then(|v| {
+            let ok = v
+                .get_ref()
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+            if !ok {
+                c.error(
+                    v,
+                    "audit.witness.syslog",
+                    "must be host:port of a syslog-over-TLS collector",
+                );
+            }
+            ok.then(|| v.get_ref().clone())
+        }),
+        syslog_ca: w
+            .syslog_ca
+            .as_ref()
+            .map(|p| c.path(p, "audit.witness.syslog_ca")),
+        syslog_server_name: w.syslog_server_name.as_ref().map(|v| v.get_ref().clone()),
+    };
+    let dir = c.path(&raw.dir, "audit.dir");
+    if let Some(f) = &witness.file
+        && f.starts_with(&dir)
+    {
+        c.error(
+            w.file.as_ref().expect("set"),
+            "audit.witness.file",
+            "must be outside audit.dir: a witness the log's writer can rewrite witnesses nothing",
+        );
+    }
     AuditConfig {
-        dir: c.path(&raw.dir, "audit.dir"),
+        dir,
         signing_key: c.path(&raw.signing_key, "audit.signing_key"),
+        public_key,
+        previous_signing_key: raw
+            .previous_signing_key
+            .as_ref()
+            .map(|p| c.path(p, "audit.previous_signing_key")),
+        witness,
         checkpoint_every: c.positive(&raw.checkpoint_every, "audit.checkpoint_every", 1_000_000),
         checkpoint_interval: Duration::from_secs(c.positive(
             &raw.checkpoint_interval_secs,

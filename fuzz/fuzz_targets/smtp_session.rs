@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use phigate::smtp::command::{Line, find_line, line_text};
-use phigate::smtp::session::{Limits, TlsInfo};
+use phigate::smtp::session::{AuthOutcome, Limits, TlsInfo};
 use phigate::smtp::{Action, DataReader, Session};
 
 fuzz_target!(|data: &[u8]| {
@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
         max_errors: 64,
         tls_available: true,
         auth_available: true,
+        max_hops: 50,
     };
     let relay = data.first().is_some_and(|b| b & 1 == 1);
     let mut s = Session::new(limits, "192.0.2.1".parse().unwrap(), relay);
@@ -66,10 +67,18 @@ fuzz_target!(|data: &[u8]| {
             Action::StartTls => s.tls_established(TlsInfo {
                 version: "TLSv1_3".into(),
                 cipher: "TLS13_AES_128_GCM_SHA256".into(),
+                relay_client: rest
+                    .first()
+                    .is_some_and(|b| b & 8 == 8)
+                    .then(|| "c.example".into()),
             }),
             Action::Authenticate(_) => {
-                let ok = rest.first().is_some_and(|b| b & 2 == 2);
-                let _ = s.auth_checked(ok.then(|| "user@fuzz.example".to_string()));
+                let outcome = match rest.first().map(|b| b & 6) {
+                    Some(2) => AuthOutcome::Ok("user@fuzz.example".to_string()),
+                    Some(4) => AuthOutcome::TryLater,
+                    _ => AuthOutcome::Invalid,
+                };
+                let _ = s.auth_checked(outcome);
             }
             Action::Close => break,
             Action::Continue => {}

@@ -24,10 +24,16 @@ pub enum AuditCommand {
         /// Audit directory (overrides the configuration's).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
-        /// Public key (hex, as in signing.pub) kept off the host; default:
-        /// signing.pub in the audit directory.
+        /// File with the public key (hex) to verify with, kept off the
+        /// host; default: the configuration's pinned `audit.public_key`.
+        /// A key found in the audit directory is never trusted.
         #[arg(long, value_name = "FILE")]
         public_key: Option<PathBuf>,
+        /// A checkpoint witness to check the log against: the
+        /// `audit.witness.file`, or a syslog collector's log file
+        /// (repeatable; the configured witness file is always checked).
+        #[arg(long, value_name = "FILE")]
+        witness: Vec<PathBuf>,
     },
     /// Who sent what to whom, and how it was protected.
     Search {
@@ -111,9 +117,19 @@ pub fn audit(cmd: AuditCommand) -> ExitCode {
             config,
             dir,
             public_key,
-        } => return verify(config, dir, public_key),
+            witness,
+        } => return verify(config, dir, public_key, witness),
         AuditCommand::Keygen => {
-            print!("{}", crate::audit::generate_key());
+            let text = crate::audit::generate_key();
+            print!("{text}");
+            match crate::audit::public_of(&text) {
+                Some(public) => eprintln!(
+                    "public key (pin it as audit.public_key, and keep a copy off this host):\n  {}\nfingerprint (key id): {}",
+                    public.to_hex(),
+                    public.key_id()
+                ),
+                None => eprintln!("phigate: the new key could not be read back"),
+            }
             Ok(())
         }
         AuditCommand::Search {
@@ -181,12 +197,17 @@ fn audit_dir(config: Option<PathBuf>, dir: Option<PathBuf>) -> Result<PathBuf> {
     }
 }
 
-fn verify(config: Option<PathBuf>, dir: Option<PathBuf>, public_key: Option<PathBuf>) -> ExitCode {
+fn verify(
+    config: Option<PathBuf>,
+    dir: Option<PathBuf>,
+    public_key: Option<PathBuf>,
+    witness: Vec<PathBuf>,
+) -> ExitCode {
     let setup = (|| -> Result<_> {
         let cfg = crate::cli::load(config.as_deref())?;
         let dir = dir.unwrap_or(cfg.audit.dir.clone());
-        let (key, from) = match &public_key {
-            Some(p) => {
+        let (key, from) = match (&public_key, &cfg.audit.public_key) {
+            (Some(p), _) => {
                 let text = std::fs::read_to_string(p)
                     .with_context(|| format!("reading public key {}", p.display()))?;
                 let key = crate::audit::PublicKey::from_hex(&text).ok_or_else(|| {
@@ -194,36 +215,82 @@ fn verify(config: Option<PathBuf>, dir: Option<PathBuf>, public_key: Option<Path
                 })?;
                 (key, p.display().to_string())
             }
-            None => {
-                let key = crate::audit::published_key(&dir).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "{}: no readable signing.pub; give --public-key",
-                        dir.display()
-                    )
+            (None, Some(pinned)) => (
+                crate::audit::PublicKey::from_hex(pinned)
+                    .ok_or_else(|| anyhow::anyhow!("audit.public_key is not a key"))?,
+                format!("audit.public_key in {}", cfg.origin),
+            ),
+            (None, None) => {
+                // Not pinned: the public half of the configured signing key
+                // (outside the audit directory). Said loudly: a pinned key
+                // is what stops a replaced key.
+                let k = crate::audit::SigningKey::load(&cfg.audit.signing_key).map_err(|e| {
+                    anyhow::anyhow!("{e}; or give --public-key, or pin audit.public_key")
                 })?;
-                (key, dir.join("signing.pub").display().to_string())
+                eprintln!(
+                    "warning: no pinned key (audit.public_key); verifying with the public half of {}",
+                    cfg.audit.signing_key.display()
+                );
+                (k.public(), cfg.audit.signing_key.display().to_string())
             }
         };
-        Ok((dir, key, from, cfg.audit.retention_days))
+        let mut files = witness;
+        if let Some(f) = &cfg.audit.witness.file
+            && !files.contains(f)
+        {
+            files.push(f.clone());
+        }
+        let mut entries = Vec::new();
+        for f in &files {
+            entries.extend(
+                crate::audit::witness::read_entries(f)
+                    .map_err(|e| anyhow::anyhow!("witness {e}"))?,
+            );
+        }
+        Ok((
+            dir,
+            key,
+            from,
+            cfg.audit.retention_days,
+            entries,
+            files.len(),
+        ))
     })();
-    let (dir, key, from, retention) = match setup {
+    let (dir, key, from, retention, entries, witness_files) = match setup {
         Ok(x) => x,
         Err(e) => {
             eprintln!("phigate: {e:#}");
             return ExitCode::from(2);
         }
     };
-    match crate::audit::verify::verify(&dir, &key, retention) {
+    match crate::audit::verify::verify_with(&dir, &key, retention, &entries) {
         Ok(s) => {
             println!(
-                "{}: intact: {} file(s), {} record(s), {} signed checkpoint(s) (key {} from {from}); {} record(s) after the last checkpoint",
+                "{}: intact: {} file(s), {} record(s), {} signed checkpoint(s) (key {} from {from}{}); {} witnessed checkpoint(s) found in {} witness(es)",
                 dir.display(),
                 s.files,
                 s.records,
                 s.checkpoints,
                 key.key_id(),
-                s.unsigned_tail
+                if s.keys > 1 {
+                    format!(", {} keys through rotation", s.keys)
+                } else {
+                    String::new()
+                },
+                s.witnessed,
+                witness_files
             );
+            if s.unsigned_tail > 0 {
+                println!(
+                    "{} record(s) after the last checkpoint are not yet sealed: a signature covers them at the next checkpoint (audit.checkpoint_interval_secs)",
+                    s.unsigned_tail
+                );
+            }
+            if witness_files == 0 {
+                println!(
+                    "no witness checked: a rollback of the whole log cannot be seen without one ([audit.witness])"
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(p) => {

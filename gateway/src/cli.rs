@@ -250,18 +250,95 @@ fn check_config(file: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(e) = crate::inspect::engine(&cfg.detectors) {
-        eprintln!("{}: detectors: {e}", file.display());
-        return ExitCode::FAILURE;
+    let problems = files_in_use(&cfg);
+    for w in cfg.warnings() {
+        eprintln!("{}: warning: {w}", file.display());
     }
-    if let Some(tls) = &cfg.server.tls
-        && let Err(e) = crate::tls::acceptor(tls)
-    {
-        eprintln!("{}: {e}", file.display());
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("{p}");
+        }
         return ExitCode::FAILURE;
     }
     println!("{}: ok", file.display());
     ExitCode::SUCCESS
+}
+
+/// Everything `serve` loads from files named in the configuration (and
+/// builds from it), tried the same way: every problem, each located at the
+/// key that names the file.
+pub(crate) fn files_in_use(cfg: &Config) -> Vec<phigate_config::ConfigError> {
+    let mut out = Vec::new();
+    if let Err(e) = crate::inspect::engine(&cfg.detectors) {
+        out.push(cfg.error_at("detectors.rules", e.to_string()));
+    }
+    if let Some(tls) = &cfg.server.tls {
+        for (key, path) in [
+            ("server.tls.cert", Some(&tls.cert)),
+            ("server.tls.key", Some(&tls.key)),
+            ("server.tls.client_ca", tls.client_ca.as_ref()),
+        ] {
+            if let Some(p) = path
+                && let Err(e) = std::fs::metadata(p)
+            {
+                out.push(cfg.error_at(key, format!("{}: {e}", p.display())));
+            }
+        }
+        if out.is_empty()
+            && let Err(e) = crate::tls::acceptor(tls)
+        {
+            let key = match &e {
+                crate::tls::TlsError::Cert { key, .. } => *key,
+                crate::tls::TlsError::Key { .. } => "server.tls.key",
+                _ => "server.tls",
+            };
+            out.push(cfg.error_at(key, e.to_string()));
+        }
+    }
+    if let Some(ca) = &cfg.tls.ca_file
+        && let Err(e) = crate::delivery::tls::Trust::load(Some(ca))
+    {
+        out.push(cfg.error_at("tls.ca_file", e));
+    }
+    if let Some(ca) = &cfg.audit.witness.syslog_ca
+        && let Err(e) = crate::delivery::tls::Trust::load(Some(ca))
+    {
+        out.push(cfg.error_at("audit.witness.syslog_ca", e));
+    }
+    // The signing key is made at first start when missing; one that is
+    // there must be a key, and must be the pinned one.
+    let key = &cfg.audit.signing_key;
+    if key.exists() {
+        match crate::audit::SigningKey::load(key) {
+            Err(e) => out.push(cfg.error_at("audit.signing_key", e.to_string())),
+            Ok(k) => {
+                let rotating = cfg.audit.previous_signing_key.is_some();
+                if let Some(pin) = &cfg.audit.public_key
+                    && *pin != k.public_hex()
+                    && !rotating
+                {
+                    out.push(cfg.error_at(
+                        "audit.signing_key",
+                        format!("key {} is not the pinned audit.public_key", k.key_id()),
+                    ));
+                }
+            }
+        }
+    } else if let Some(parent) = key.parent().filter(|p| !p.as_os_str().is_empty())
+        && parent.exists()
+        && std::fs::metadata(parent).is_ok_and(|m| m.permissions().readonly())
+    {
+        out.push(cfg.error_at(
+            "audit.signing_key",
+            format!("{} is missing and cannot be created", key.display()),
+        ));
+    }
+    if let Some(prev) = &cfg.audit.previous_signing_key
+        && let Err(e) = crate::audit::SigningKey::load(prev)
+    {
+        out.push(cfg.error_at("audit.previous_signing_key", e.to_string()));
+    }
+    out
 }
 
 fn queue_list(config: Option<&Path>, json: bool) -> Result<()> {

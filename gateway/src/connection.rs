@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use phigate_config::Action as PolicyAction;
 
@@ -20,7 +20,7 @@ use crate::received::Trace;
 use crate::server::{Live, Shared};
 use crate::smtp::command::{Line, find_line, line_text};
 use crate::smtp::reply::common;
-use crate::smtp::session::{Accepted, Credential, TlsInfo};
+use crate::smtp::session::{Accepted, AuthOutcome, Credential, TlsInfo};
 use crate::smtp::{Action, Content, DataReader, Reply, Session, Step};
 use crate::spool::{Envelope, QueueId, SpoolError};
 use crate::stream::Stream;
@@ -105,6 +105,10 @@ impl Connection {
         session.greeting().write_to(&mut self.output);
         let max_line = self.live.config.server.max_line_length;
         let mut discarding = false;
+        // A whole command line must arrive within command_timeout of when we
+        // started waiting for it: a client trickling a byte at a time does
+        // not reset the clock (slowloris).
+        let mut line_deadline = Instant::now() + self.live.config.server.command_timeout;
         loop {
             if discarding {
                 // Skipping the rest of an over-long line.
@@ -133,6 +137,7 @@ impl Connection {
                     if let Some(end) = self.perform(&mut session, step).await {
                         return end;
                     }
+                    line_deadline = Instant::now() + self.live.config.server.command_timeout;
                     if *self.shutdown.borrow() && !session.in_transaction() {
                         return self.say_shutdown().await;
                     }
@@ -149,7 +154,7 @@ impl Connection {
             if let Err(end) = self.flush().await {
                 return end;
             }
-            let wait = self.live.config.server.command_timeout;
+            let wait = line_deadline.saturating_duration_since(Instant::now());
             let idle = !session.in_transaction();
             match self.read_more(wait, idle).await {
                 Ok(()) => {}
@@ -219,8 +224,9 @@ impl Connection {
                     }
                 }
                 Action::Authenticate(cred) => {
-                    let user = self.check_password(cred).await;
-                    session.auth_checked(user)
+                    let ip = session.facts().client_ip;
+                    let outcome = self.check_password(ip, cred).await;
+                    session.auth_checked(outcome)
                 }
             };
         }
@@ -434,46 +440,103 @@ impl Connection {
             audit: &self.shared.audit,
             metrics: &self.shared.metrics,
             hostname: &self.live.config.server.hostname,
+            engine: &self.live.engine,
+            policy: &self.live.policy,
+            local_domains: &self.live.config.server.local_domains,
         }
     }
 
     /// Runs the detectors off the async threads (a large attachment takes
-    /// a while), within the policy's time limit; the body moves there and
-    /// back rather than being copied. An error means inspection did not
-    /// complete: the message is then refused for now, never taken as clean.
+    /// a while), at most a few at once (each may hold a large message and
+    /// what it decodes), and within the policy's time limit: the scan itself
+    /// stops at the deadline, so nothing keeps running after the client has
+    /// its answer. The body moves there and back rather than being copied.
+    ///
+    /// A scan that times out or fails is refused with 451 (the client tries
+    /// again later, when the gateway may be less busy); the same content
+    /// failing again is accepted as uninspectable — the PHI floor applies
+    /// to it — so a message that always fails never becomes a retry loop.
     async fn inspect(&self, body: Vec<u8>) -> Result<Inspected, InspectionFailed> {
+        let shared = &self.shared;
+        let deadline = tokio::time::Instant::now() + self.live.policy.inspection_timeout();
+        let permit =
+            match tokio::time::timeout_at(deadline, shared.inspections.clone().acquire_owned())
+                .await
+            {
+                Ok(Ok(p)) => p,
+                _ => return Err(InspectionFailed::Timeout),
+            };
         let engine = self.live.engine.clone();
+        let until = deadline.into_std();
         let task = tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            let report = engine.scan(&body);
-            let (subject, message_id) = crate::inspect::header_facts(&body);
-            Inspected {
-                report,
-                subject,
-                message_id,
-                duration: started.elapsed(),
-                body,
-            }
+            let _slot = permit;
+            let started = Instant::now();
+            let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let report = engine.scan_until(&body, Some(until));
+                let facts = crate::inspect::header_facts(&body);
+                (report, facts)
+            }));
+            (scanned, started.elapsed(), body)
         });
-        match timeout(self.live.policy.inspection_timeout(), task).await {
-            Ok(Ok(x)) => Ok(x),
-            Ok(Err(_)) => Err(InspectionFailed::Internal),
-            Err(_) => Err(InspectionFailed::Timeout),
+        // The scan ends at the deadline by itself; the margin covers the
+        // last text it was reading when the time ran out.
+        let joined = tokio::time::timeout_at(deadline + Duration::from_secs(5), task).await;
+        let (scanned, duration, body) = match joined {
+            Ok(Ok(x)) => x,
+            Ok(Err(_)) => return Err(InspectionFailed::Internal),
+            Err(_) => return Err(InspectionFailed::Timeout),
+        };
+        let (report, (subject, message_id), failure) = match scanned {
+            Ok((report, facts)) if !report.timed_out => (report, facts, None),
+            Ok((report, facts)) => (report, facts, Some(InspectionFailed::Timeout)),
+            Err(_) => {
+                tracing::error!("inspection panicked; the message is treated as uninspectable");
+                let report = phigate_detectors::Report::not_inspected(
+                    "inspection failed with an internal error",
+                );
+                (report, (None, None), Some(InspectionFailed::Internal))
+            }
+        };
+        if let Some(why) = failure {
+            let m = &shared.metrics;
+            m.inspections_incomplete_total
+                .with_label_values(&[why.label()])
+                .inc();
+            let seen = shared
+                .failed_scans
+                .lock()
+                .expect("failed scans")
+                .note(&body);
+            if seen < 2 {
+                return Err(why);
+            }
+            m.inspections_incomplete_total
+                .with_label_values(&["accepted_uninspectable"])
+                .inc();
+            tracing::warn!(reason = %why, attempts = seen, "inspection failed again for the same content; accepted as uninspectable");
         }
+        Ok(Inspected {
+            report,
+            subject,
+            message_id,
+            duration,
+            body,
+        })
     }
 
     /// Reads message content after 354 up to the terminating dot line.
     async fn read_data(&mut self) -> Result<Result<Vec<u8>, crate::smtp::data::DataError>, End> {
         self.flush().await?;
         let mut reader = DataReader::new(self.live.config.server.max_message_size);
-        let wait = self.live.config.server.data_timeout;
+        let mut pace = DataPace::new(&self.live.config.server);
         loop {
             let (used, done) = reader.feed(&self.input);
             self.input.drain(..used);
+            pace.received(used);
             if done {
                 return Ok(reader.finish());
             }
-            match self.read_more(wait, false).await {
+            match self.read_more(pace.wait(), false).await {
                 Ok(()) => {}
                 Err(End::Timeout) => return Err(self.say_timeout("reading message data").await),
                 Err(end) => return Err(end),
@@ -483,7 +546,7 @@ impl Connection {
 
     /// Reads exactly `size` bytes of a BDAT chunk, into `body` if given.
     async fn read_chunk(&mut self, size: u64, mut body: Option<&mut Vec<u8>>) -> Result<(), End> {
-        let wait = self.live.config.server.data_timeout;
+        let mut pace = DataPace::new(&self.live.config.server);
         let mut left = size;
         loop {
             let take = left.min(self.input.len() as u64) as usize;
@@ -491,11 +554,12 @@ impl Connection {
                 b.extend_from_slice(&self.input[..take]);
             }
             self.input.drain(..take);
+            pace.received(take);
             left -= take as u64;
             if left == 0 {
                 return Ok(());
             }
-            match self.read_more(wait, false).await {
+            match self.read_more(pace.wait(), false).await {
                 Ok(()) => {}
                 Err(End::Timeout) => return Err(self.say_timeout("reading BDAT chunk").await),
                 Err(end) => return Err(end),
@@ -503,8 +567,12 @@ impl Connection {
         }
     }
 
-    /// Reads more input. With `interruptible`, a shutdown ends the wait.
+    /// Reads more input within `wait`. With `interruptible`, a shutdown
+    /// ends the wait.
     async fn read_more(&mut self, wait: Duration, interruptible: bool) -> Result<(), End> {
+        if wait.is_zero() {
+            return Err(End::Timeout);
+        }
         self.input.reserve(16 * 1024);
         let read = async {
             match self.stream.read_buf(&mut self.input).await {
@@ -568,8 +636,20 @@ impl Connection {
         let wait = self.live.config.server.command_timeout;
         match timeout(wait, acceptor.accept(tcp)).await {
             Ok(Ok(tls)) => {
-                let (version, cipher) = crate::tls::negotiated(tls.get_ref().1);
-                let info = TlsInfo { version, cipher };
+                let conn = tls.get_ref().1;
+                let (version, cipher) = crate::tls::negotiated(conn);
+                let relay_client = conn.peer_certificates().and_then(|chain| {
+                    let names = &self.live.config.server.relay_client_names;
+                    crate::tls::relay_client_name(chain.first()?, names)
+                });
+                if let Some(name) = &relay_client {
+                    tracing::info!(certificate = %name, "client certificate allows relaying");
+                }
+                let info = TlsInfo {
+                    version,
+                    cipher,
+                    relay_client,
+                };
                 self.stream = Stream::Tls(Box::new(tls));
                 Ok(info)
             }
@@ -581,15 +661,89 @@ impl Connection {
         }
     }
 
-    async fn check_password(&self, cred: Credential) -> Option<String> {
+    /// Checks a password within the AUTH guard's bounds: a locked-out
+    /// client or user, or no free check slot, gets 454 without any argon2
+    /// work; a failure is counted, logged and audited (never the password,
+    /// and the user name only if it is a configured account: a mistyped
+    /// password in the user field must not be recorded).
+    async fn check_password(&self, ip: std::net::IpAddr, cred: Credential) -> AuthOutcome {
+        let shared = &self.shared;
+        let m = &shared.metrics;
+        let permit = match shared.auth_guard.admit(ip, &cred.user) {
+            Ok(p) => p,
+            Err(refused) => {
+                let reason = match refused {
+                    crate::auth::Refused::LockedOut => "locked_out",
+                    crate::auth::Refused::Busy => "busy",
+                };
+                m.auth_failures_total.with_label_values(&[reason]).inc();
+                tracing::debug!(client = %ip, reason, "AUTH not checked");
+                return AuthOutcome::TryLater;
+            }
+        };
         let live = self.live.clone();
-        tokio::task::spawn_blocking(move || {
-            crate::auth::verify(&live.config.server.users, &cred.user, &cred.password)
-                .then_some(cred.user)
+        let Credential { user, password } = cred;
+        let known = live.config.server.users.iter().any(|u| u.name == user);
+        let checked_user = user.clone();
+        let ok = tokio::task::spawn_blocking(move || {
+            let _slot = permit;
+            crate::auth::verify(&live.config.server.users, &checked_user, &password)
         })
         .await
-        .ok()
-        .flatten()
+        .unwrap_or(false);
+        if ok {
+            shared.auth_guard.succeeded(ip, &user);
+            return AuthOutcome::Ok(user);
+        }
+        m.auth_failures_total.with_label_values(&["invalid"]).inc();
+        let lockout = shared.auth_guard.failed(ip, &user);
+        let shown = known.then(|| user.clone());
+        tracing::warn!(client = %ip, user = shown.as_deref().unwrap_or("<not a configured user>"), lockout_secs = lockout.map(|d| d.as_secs()), "AUTH failed");
+        let event = Event::AuthFailure {
+            client_ip: ip.to_string(),
+            user: shown,
+            lockout_secs: lockout.map(|d| d.as_secs()),
+        };
+        if let Err(e) = shared.audit.log(vec![event]).await {
+            tracing::error!(error = %e, "could not audit an AUTH failure");
+        }
+        AuthOutcome::Invalid
+    }
+}
+
+/// The pace DATA (or a BDAT chunk) must keep: no read may wait longer than
+/// `data_timeout`, and the whole must end by `data_timeout` plus the time
+/// its size takes at `min_data_rate`, so trickling a byte now and then
+/// cannot hold a session open (slowloris).
+struct DataPace {
+    started: Instant,
+    idle: Duration,
+    rate: u64,
+    received: u64,
+}
+
+impl DataPace {
+    fn new(cfg: &phigate_config::ServerConfig) -> DataPace {
+        DataPace {
+            started: Instant::now(),
+            idle: cfg.data_timeout,
+            rate: cfg.min_data_rate,
+            received: 0,
+        }
+    }
+
+    fn received(&mut self, n: usize) {
+        self.received += n as u64;
+    }
+
+    /// How long the next read may wait.
+    fn wait(&self) -> Duration {
+        if self.rate == 0 {
+            return self.idle;
+        }
+        let allowed = self.idle + Duration::from_secs(self.received / self.rate);
+        let left = allowed.saturating_sub(self.started.elapsed());
+        left.min(self.idle)
     }
 }
 
@@ -609,6 +763,15 @@ enum InspectionFailed {
     Timeout,
     #[error("inspection failed with an internal error")]
     Internal,
+}
+
+impl InspectionFailed {
+    fn label(self) -> &'static str {
+        match self {
+            InspectionFailed::Timeout => "timeout",
+            InspectionFailed::Internal => "internal",
+        }
+    }
 }
 
 /// The recipients whose decision is `action`.

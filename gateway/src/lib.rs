@@ -17,6 +17,7 @@ mod connection;
 pub mod control;
 pub mod date;
 pub mod delivery;
+mod fsmode;
 pub mod http;
 pub mod inspect;
 pub mod metrics;

@@ -40,6 +40,11 @@ pub struct Metrics {
     pub quarantine_messages: IntGauge,
     pub audit_write_seconds: Histogram,
     pub audit_write_failures_total: IntCounter,
+    pub audit_witness_failures_total: IntCounterVec,
+    pub audit_halted: IntGauge,
+    pub auth_failures_total: IntCounterVec,
+    pub inspections_incomplete_total: IntCounterVec,
+    pub loops_total: IntCounter,
     pub spool_write_failures_total: IntCounter,
     pub config_reloads_total: IntCounterVec,
     pub config_last_reload_success: IntGauge,
@@ -217,6 +222,34 @@ impl Metrics {
                 "phigate_audit_write_failures_total",
                 "Audit writes that failed",
             ),
+            audit_witness_failures_total: counter_vec(
+                &r,
+                "phigate_audit_witness_failures_total",
+                "Checkpoints a witness (file, syslog) could not take",
+                &["witness"],
+            ),
+            audit_halted: gauge(
+                &r,
+                "phigate_audit_halted",
+                "1 when the audit writer refuses to continue the log (behind its witness, or its chain does not verify)",
+            ),
+            auth_failures_total: counter_vec(
+                &r,
+                "phigate_auth_failures_total",
+                "SMTP AUTH attempts refused, by reason (invalid, locked_out, busy)",
+                &["reason"],
+            ),
+            inspections_incomplete_total: counter_vec(
+                &r,
+                "phigate_inspections_incomplete_total",
+                "Inspections that did not complete (timeout, internal), and messages then accepted as uninspectable",
+                &["reason"],
+            ),
+            loops_total: counter(
+                &r,
+                "phigate_mail_loops_total",
+                "Deliveries refused because the next hop is this gateway",
+            ),
             spool_write_failures_total: counter(
                 &r,
                 "phigate_spool_write_failures_total",
@@ -250,6 +283,12 @@ impl Metrics {
                 &["policy", "inspection", "audit", "spool"],
             ),
             (&m.notices_total, &["held", "rerouted", "refused"]),
+            (&m.audit_witness_failures_total, &["file", "syslog"]),
+            (&m.auth_failures_total, &["invalid", "locked_out", "busy"]),
+            (
+                &m.inspections_incomplete_total,
+                &["timeout", "internal", "accepted_uninspectable"],
+            ),
             (
                 &m.recipients_total,
                 &[
@@ -286,6 +325,9 @@ impl Metrics {
         }
         if !self.spool_ok.load(Ordering::Relaxed) {
             return Err("spool not writable");
+        }
+        if self.audit_halted.get() != 0 {
+            return Err("audit log halted: behind its witness or its chain does not verify");
         }
         if !self.audit_ok.load(Ordering::Relaxed) {
             return Err("audit log not writable");

@@ -14,7 +14,9 @@
 //! 3. The sender's opt-in keyword in the subject turns `deliver` and
 //!    `require_tls` into `encrypt` (or `require_tls` with no encrypted route).
 //!    The opt-out keyword lets PHI go under `tls.default` only to domains
-//!    an administrator listed in `opt_out_domains`.
+//!    an administrator listed in `opt_out_domains`, and only when the
+//!    sender authenticated and wrote the keyword themselves: a keyword
+//!    after `Re:` or `Fwd:` was quoted from someone else's subject.
 
 use std::net::IpAddr;
 
@@ -107,7 +109,8 @@ impl Policy {
                 };
                 d.rule = "opt_in".into();
             } else if facts.phi
-                && has_keyword(subject, self.cfg.opt_out_keyword.as_deref())
+                && facts.authenticated
+                && has_keyword(own_words(subject), self.cfg.opt_out_keyword.as_deref())
                 && self
                     .cfg
                     .opt_out_domains
@@ -161,6 +164,28 @@ pub fn default(phi: bool) -> Decision {
             would: None,
         }
     }
+}
+
+/// The part of a subject the sender wrote: what comes before the first
+/// reply or forward marker (`Re:`, `Fwd:`, `AW:`...); after it, the words
+/// are quoted from the message being answered.
+fn own_words(subject: &str) -> &str {
+    const MARKERS: &[&str] = &[
+        "re", "fw", "fwd", "aw", "wg", "sv", "vs", "antw", "tr", "rv", "enc",
+    ];
+    let lower = subject.to_ascii_lowercase();
+    let b = lower.as_bytes();
+    for (i, _) in lower.match_indices(':') {
+        let start = lower[..i]
+            .rfind(|c: char| !c.is_ascii_alphabetic())
+            .map_or(0, |p| p + 1);
+        if MARKERS.contains(&&lower[start..i])
+            && (start == 0 || !b[start - 1].is_ascii_alphanumeric())
+        {
+            return &subject[..start];
+        }
+    }
+    subject
 }
 
 fn has_keyword(subject: &str, keyword: Option<&str>) -> bool {
@@ -330,11 +355,35 @@ action = "quarantine"
             "a@payer.example",
         );
         assert_eq!((d.action, d.rule.as_str()), (Action::Encrypt, "opt_in"));
+        let mut own = facts(true, &ssn, "[unencrypted] as you asked");
+        own.authenticated = true;
+        let d = p.decide(&own, "me@patient-mail.example");
+        assert_eq!((d.action, d.opt_out), (Action::Deliver, true));
+        // Regression (security review): the keyword counted anywhere in the
+        // subject, from any sender. Not from a sender who did not
+        // authenticate, and not quoted behind Re:/Fwd: from someone else.
         let d = p.decide(
             &facts(true, &ssn, "[unencrypted] as you asked"),
             "me@patient-mail.example",
         );
-        assert_eq!((d.action, d.opt_out), (Action::Deliver, true));
+        assert_eq!((d.action, d.opt_out), (Action::RequireTls, false));
+        for quoted in [
+            "Re: [unencrypted] results",
+            "RE: Fwd: [Unencrypted] x",
+            "AW: [unencrypted]",
+        ] {
+            let mut f = facts(true, &ssn, quoted);
+            f.authenticated = true;
+            let d = p.decide(&f, "me@patient-mail.example");
+            assert_eq!(
+                (d.action, d.opt_out),
+                (Action::RequireTls, false),
+                "{quoted}"
+            );
+        }
+        let mut f = facts(true, &ssn, "[unencrypted] Re: your results");
+        f.authenticated = true;
+        assert!(p.decide(&f, "me@patient-mail.example").opt_out);
         // Not a domain the administrator allowed: the PHI default stands.
         let d = p.decide(&facts(true, &ssn, "[unencrypted]"), "a@payer.example");
         assert_eq!((d.action, d.opt_out), (Action::RequireTls, false));

@@ -71,6 +71,13 @@ pub(crate) struct Shared {
     pub audit: crate::audit::Audit,
     /// Counters and health.
     pub metrics: Arc<Metrics>,
+    /// Bounds AUTH work (checks in flight, lockouts after failures).
+    pub auth_guard: crate::auth::Guard,
+    /// Inspections running at once: each can hold a large message and
+    /// what it decodes, so they are bounded like the cores that run them.
+    pub inspections: Arc<tokio::sync::Semaphore>,
+    /// Contents whose inspection failed lately.
+    pub failed_scans: Mutex<crate::inspect::FailedScans>,
     /// The file the configuration came from; `None`: the embedded default.
     config_path: Option<PathBuf>,
 }
@@ -103,6 +110,7 @@ impl Live {
             max_errors: config.server.max_errors,
             tls_available,
             auth_available: !config.server.users.is_empty(),
+            max_hops: config.server.max_hops,
         };
         Ok(Live {
             config: Arc::new(config),
@@ -113,48 +121,65 @@ impl Live {
     }
 }
 
-/// Counts sessions in total and per client address.
+/// Counts sessions in total, from clients that may not relay without AUTH,
+/// and per client network (an IPv4 address or an IPv6 /64).
 #[derive(Default)]
 struct Slots {
     total: usize,
+    untrusted: usize,
     per_ip: HashMap<IpAddr, usize>,
 }
 
 /// A session's place in [`Slots`], given back when dropped.
 struct Slot {
     slots: Arc<Mutex<Slots>>,
-    ip: IpAddr,
+    net: IpAddr,
+    untrusted: bool,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         let mut s = self.slots.lock().expect("slots lock");
         s.total -= 1;
-        if let Some(n) = s.per_ip.get_mut(&self.ip) {
+        if self.untrusted {
+            s.untrusted -= 1;
+        }
+        if let Some(n) = s.per_ip.get_mut(&self.net) {
             *n -= 1;
             if *n == 0 {
-                s.per_ip.remove(&self.ip);
+                s.per_ip.remove(&self.net);
             }
         }
     }
 }
 
+/// A slot for a client, unless a limit is reached. Clients outside
+/// `relay_networks` share a smaller pool, so that a flood from the
+/// Internet cannot take every slot from the practice's own servers.
 fn take_slot(
     slots: &Arc<Mutex<Slots>>,
     ip: IpAddr,
-    max_total: usize,
-    max_per_ip: usize,
+    cfg: &phigate_config::ServerConfig,
 ) -> Option<Slot> {
+    let net = crate::auth::client_net(ip);
+    let untrusted = !cfg.is_relay_client(ip);
     let mut s = slots.lock().expect("slots lock");
-    let mine = s.per_ip.get(&ip).copied().unwrap_or(0);
-    if s.total >= max_total || mine >= max_per_ip {
+    let mine = s.per_ip.get(&net).copied().unwrap_or(0);
+    if s.total >= cfg.max_connections
+        || mine >= cfg.max_connections_per_ip
+        || (untrusted && s.untrusted >= cfg.max_connections_untrusted)
+    {
         return None;
     }
     s.total += 1;
-    *s.per_ip.entry(ip).or_insert(0) += 1;
+    if untrusted {
+        s.untrusted += 1;
+    }
+    *s.per_ip.entry(net).or_insert(0) += 1;
     Some(Slot {
         slots: slots.clone(),
-        ip,
+        net,
+        untrusted,
     })
 }
 
@@ -185,8 +210,9 @@ impl Server {
             .map(crate::tls::acceptor)
             .transpose()?;
         let config = Arc::new(config);
-        let delivery =
-            crate::delivery::queue::Live::new(config.clone()).map_err(StartError::Trust)?;
+        let live = Live::build((*config).clone(), acceptor.is_some())?;
+        let delivery = crate::delivery::queue::Live::new(config.clone(), live.engine.clone())
+            .map_err(StartError::Trust)?;
         let (queue, queue_rx) = crate::delivery::queue::channel();
         let sp = &config.spool;
         let opened = Spool::open(&sp.dir, sp.segment_size, sp.group_commit).map_err(|source| {
@@ -201,19 +227,30 @@ impl Server {
             source,
         };
         let audit =
-            crate::audit::Audit::open(&config.audit, metrics.clone()).map_err(audit_error)?;
-        audit
+            crate::audit::Audit::open(&config.audit, &config.server.hostname, metrics.clone())
+                .map_err(audit_error)?;
+        let started = audit
             .log(vec![crate::audit::Event::Start {
                 version: env!("CARGO_PKG_VERSION").to_string(),
                 config: config.origin.clone(),
             }])
-            .await
-            .map_err(audit_error)?;
+            .await;
+        match started {
+            Ok(()) => {}
+            // A halted log is reported loudly and the gateway runs on, not
+            // ready and refusing mail, so monitoring sees why.
+            Err(crate::audit::AuditError::Halted(reason)) => {
+                tracing::error!(reason = %reason, "audit log halted: mail will be refused with 451 until it is resolved");
+            }
+            Err(e) => return Err(audit_error(e)),
+        }
+        for w in config.warnings() {
+            tracing::warn!("{w}");
+        }
         let mut listeners = Vec::new();
         for &addr in &config.server.listen {
             listeners.push(listen(addr).map_err(|source| StartError::Bind { addr, source })?);
         }
-        let live = Live::build((*config).clone(), acceptor.is_some())?;
         Ok(Server {
             listeners,
             shared: Arc::new(Shared {
@@ -223,6 +260,15 @@ impl Server {
                 queue,
                 audit,
                 metrics,
+                auth_guard: crate::auth::Guard::new(
+                    config.server.auth_concurrency,
+                    config.server.auth_max_failures,
+                    config.server.auth_lockout,
+                ),
+                inspections: Arc::new(tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+                )),
+                failed_scans: Mutex::new(Default::default()),
                 config_path: path,
             }),
             queue_rx,
@@ -244,6 +290,7 @@ impl Server {
     /// all have ended or the configured grace period is over.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let (stop_tx, stop_rx) = watch::channel(false);
+        let own_addrs = self.local_addrs();
         crate::delivery::queue::spawn(
             self.shared.spool.clone(),
             self.shared.audit.clone(),
@@ -251,6 +298,7 @@ impl Server {
             self.delivery,
             (self.shared.queue.clone(), self.queue_rx),
             stop_rx.clone(),
+            own_addrs,
         );
         let reloader = Reloader {
             shared: self.shared.clone(),
@@ -351,12 +399,7 @@ async fn accept_loop(
         };
         let ip = phigate_config::canonical_ip(peer.ip());
         let server = shared.live().config.server.clone();
-        let slot = take_slot(
-            &slots,
-            ip,
-            server.max_connections,
-            server.max_connections_per_ip,
-        );
+        let slot = take_slot(&slots, ip, &server);
         let outcome = if slot.is_some() {
             "accepted"
         } else {
@@ -468,8 +511,8 @@ fn prepare(
     tls_available: bool,
 ) -> Result<(Live, crate::delivery::queue::Live), String> {
     let config = Config::load(path).map_err(|e| e.to_string())?;
-    let delivery = crate::delivery::queue::Live::new(Arc::new(config.clone()))?;
     let live = Live::build(config, tls_available).map_err(|e| e.to_string())?;
+    let delivery = crate::delivery::queue::Live::new(live.config.clone(), live.engine.clone())?;
     Ok((live, delivery))
 }
 

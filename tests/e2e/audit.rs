@@ -3,7 +3,6 @@
 //! the whole corpus ends up in a log line or an audit record.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use phigate::audit::search::{Query, search};
@@ -57,11 +56,7 @@ async fn every_250_comes_after_its_audit_record_is_on_disk() {
 
 /// `phigate audit verify` passes on `dir`.
 fn assert_verifies(dir: &Path) {
-    let out = Command::new(phigate_tests::binary())
-        .args(["audit", "verify", "--dir"])
-        .arg(dir)
-        .output()
-        .unwrap();
+    let out = phigate_tests::verify_audit(dir.parent().unwrap());
     assert!(
         out.status.success(),
         "{}",

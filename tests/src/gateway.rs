@@ -40,6 +40,8 @@ impl GatewayBuilder {
             server: vec![
                 "hostname = \"gw.test.example\"".into(),
                 "shutdown_grace_secs = 5".into(),
+                // The practice the tests play: its senders may be told about PHI.
+                "local_domains = [\"clinic.example\"]".into(),
             ],
             spool: Vec::new(),
             tls: None,

@@ -36,3 +36,20 @@ pub fn require_tool(name: &str) -> std::path::PathBuf {
 pub fn corpus_dir() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/dev")
 }
+
+/// Runs `phigate audit verify` on the audit log of the gateway whose
+/// directory is `gateway_dir`, with the public key of its signing key
+/// pinned on the command line (as an administrator keeps it off the host).
+pub fn verify_audit(gateway_dir: &std::path::Path) -> std::process::Output {
+    let key = phigate::audit::SigningKey::load(&gateway_dir.join("audit-signing.key"))
+        .expect("the gateway made its signing key");
+    let pinned = gateway_dir.join("pinned.pub");
+    std::fs::write(&pinned, key.public().to_hex()).unwrap();
+    std::process::Command::new(binary())
+        .args(["audit", "verify", "--dir"])
+        .arg(gateway_dir.join("audit"))
+        .arg("--public-key")
+        .arg(&pinned)
+        .output()
+        .unwrap()
+}

@@ -67,6 +67,14 @@ pub fn checkpoint_message(seq: u64, prev: &str) -> Vec<u8> {
     format!("phigate-audit-checkpoint-v1\n{seq}\n{prev}").into_bytes()
 }
 
+/// What both keys sign in a key rotation record at `seq` after `prev`:
+/// the old key hands the log over, the new key accepts it, so trust flows
+/// both ways along the chain of keys (a verifier pinned to either finds
+/// the other).
+pub fn rotation_message(seq: u64, prev: &str, old_public: &str, new_public: &str) -> Vec<u8> {
+    format!("phigate-audit-rotation-v1\n{seq}\n{prev}\n{old_public}\n{new_public}").into_bytes()
+}
+
 /// The `HEAD` file: the latest checkpoint, kept outside the log files so
 /// that truncating the log is detectable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +87,9 @@ pub struct Head {
     pub prev: String,
     /// Its signature (hex).
     pub sig: String,
+    /// The key that signed it.
+    #[serde(default)]
+    pub key_id: String,
 }
 
 /// Why the signing key could not be had.
@@ -126,7 +137,7 @@ impl SigningKey {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let text = generate();
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent).map_err(io)?;
+                    crate::fsmode::create_private_dir(parent).map_err(io)?;
                 }
                 let mut f = match create_private(path) {
                     Ok(f) => f,
@@ -144,6 +155,21 @@ impl SigningKey {
             }
             Err(e) => Err(io(e)),
         }
+    }
+
+    /// Loads the key at `path`; unlike [`SigningKey::load_or_create`] a
+    /// missing file is an error.
+    pub fn load(path: &Path) -> Result<SigningKey, KeyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_text(&text).ok_or(KeyError::Invalid(path.display().to_string()))
+    }
+
+    /// The public key of a key in the key file's text.
+    pub fn from_text_public(text: &str) -> Option<PublicKey> {
+        Self::from_text(text).map(|k| k.public())
     }
 
     fn from_text(text: &str) -> Option<SigningKey> {
@@ -174,6 +200,11 @@ impl SigningKey {
     /// Signs `msg`; hex.
     pub fn sign(&self, msg: &[u8]) -> String {
         hex(self.pair.sign(msg).as_ref())
+    }
+
+    /// The public key, for verifying.
+    pub fn public(&self) -> PublicKey {
+        PublicKey(self.pair.public_key().as_ref().to_vec())
     }
 
     /// Keyed hash of a matched value (128 bits, hex).
@@ -220,6 +251,11 @@ impl PublicKey {
     /// The key's id.
     pub fn key_id(&self) -> String {
         key_id(&self.0)
+    }
+
+    /// The key in hex.
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
     }
 
     /// Whether `sig` (hex) signs `msg`.

@@ -27,6 +27,22 @@ pub enum Event {
         /// Ed25519 signature, hex.
         sig: String,
     },
+    /// The signing key changed: the old key hands the log over to the new
+    /// one and both sign the hand-over (see `audit::chain::rotation_message`).
+    KeyRotation {
+        /// The key that signed the log until now (id and public key, hex).
+        old_key_id: String,
+        /// Its public key.
+        old_public: String,
+        /// The key that signs from now on.
+        new_key_id: String,
+        /// Its public key.
+        new_public: String,
+        /// The old key's signature.
+        sig_old: String,
+        /// The new key's signature.
+        sig_new: String,
+    },
     /// The gateway started.
     Start {
         /// phigate version.
@@ -88,14 +104,39 @@ pub enum Event {
         /// Who asked (the local user behind the control socket).
         by: String,
     },
-    /// A notice to the sender (held, rerouted, refused) was queued.
+    /// An SMTP AUTH attempt failed (wrong user or password).
+    AuthFailure {
+        /// The client.
+        client_ip: String,
+        /// The user, when it is a configured account (a name that is not
+        /// could be a password typed in the wrong field: not recorded).
+        user: Option<String>,
+        /// The lockout this failure started, in seconds.
+        lockout_secs: Option<u64>,
+    },
+    /// A notice to the sender (held, rerouted, refused) or a DSN was queued.
     Notice {
         /// The message it is about.
         queue_id: String,
         /// The notice's own queue ID.
         notice_id: String,
-        /// Why: held, rerouted, refused.
+        /// Why: held, rerouted, refused, dsn.
         reason: String,
+        /// Whether inspection of the notice itself found PHI (then it
+        /// travels under the PHI floor like any message).
+        #[serde(default)]
+        phi: bool,
+    },
+    /// A notice or DSN was not sent: the sender may not be told about the
+    /// message (not authenticated, not one of the practice's domains), or
+    /// the policy would not let it go.
+    NoticeSuppressed {
+        /// The message it was about.
+        queue_id: String,
+        /// held, rerouted, refused, dsn.
+        reason: String,
+        /// Why it was not sent.
+        why: String,
     },
 }
 

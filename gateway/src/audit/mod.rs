@@ -12,12 +12,12 @@ mod chain;
 pub mod event;
 pub mod search;
 pub mod verify;
+pub mod witness;
 mod writer;
 
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc;
 
@@ -47,6 +47,9 @@ pub enum AuditError {
     /// The writer thread has stopped.
     #[error("audit writer has stopped")]
     Closed,
+    /// The writer refuses to continue the log (see `phigate audit verify`).
+    #[error("audit log halted: {0}")]
+    Halted(String),
 }
 
 impl AuditError {
@@ -77,12 +80,40 @@ impl Audit {
     /// the writer thread.
     pub fn open(
         cfg: &phigate_config::AuditConfig,
+        hostname: &str,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Result<Audit, AuditError> {
         let key = SigningKey::load_or_create(&cfg.signing_key)
             .map_err(|e| AuditError::Key(e.to_string()))?;
         let key = Arc::new(key);
-        let (w, notes) = writer::Writer::open(&cfg.dir, key.clone(), cfg, crate::date::now)?;
+        let previous = match &cfg.previous_signing_key {
+            Some(p) => Some(Arc::new(
+                SigningKey::load(p).map_err(|e| AuditError::Key(e.to_string()))?,
+            )),
+            None => None,
+        };
+        let witnesses = writer::Witnesses {
+            file: cfg.witness.file.as_deref().map(witness::FileWitness::new),
+            syslog: match &cfg.witness.syslog {
+                Some(addr) => Some(syslog_witness(cfg, addr, hostname, metrics.clone())?),
+                None => None,
+            },
+            metrics: Some(metrics.clone()),
+        };
+        let (w, notes) = writer::Writer::open_with(
+            &cfg.dir,
+            key.clone(),
+            previous,
+            cfg,
+            crate::date::now,
+            witnesses,
+        )?;
+        if w.halted().is_some() {
+            metrics.audit_halted.set(1);
+            metrics
+                .audit_ok
+                .store(false, std::sync::atomic::Ordering::Relaxed);
+        }
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("audit-writer".into())
@@ -132,8 +163,44 @@ impl Audit {
     }
 }
 
-/// The public key a verifier should use for `dir`: `signing.pub` there.
-pub fn published_key(dir: &Path) -> Option<PublicKey> {
-    let text = std::fs::read_to_string(dir.join("signing.pub")).ok()?;
-    PublicKey::from_hex(&text)
+/// The public key of a key file's text (what `keygen` prints).
+pub fn public_of(text: &str) -> Option<PublicKey> {
+    SigningKey::from_text_public(text)
+}
+
+/// The syslog witness: a TLS client to the collector, trusting the public
+/// roots and `syslog_ca`.
+fn syslog_witness(
+    cfg: &phigate_config::AuditConfig,
+    addr: &str,
+    hostname: &str,
+    metrics: Arc<crate::metrics::Metrics>,
+) -> Result<witness::SyslogWitness, AuditError> {
+    let trust = crate::delivery::tls::Trust::load(cfg.witness.syslog_ca.as_deref())
+        .map_err(|e| AuditError::Key(format!("audit.witness.syslog_ca: {e}")))?;
+    let tls = trust.strict_client_config();
+    let server_name = cfg.witness.syslog_server_name.clone().unwrap_or_else(|| {
+        addr.rsplit_once(':')
+            .map_or(addr, |(h, _)| h)
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string()
+    });
+    let target = witness::SyslogTarget {
+        addr: addr.to_string(),
+        server_name,
+        tls,
+        hostname: hostname.to_string(),
+    };
+    witness::SyslogWitness::start(target, move |e| {
+        tracing::error!(
+            error = e,
+            "audit checkpoint not witnessed by the syslog collector"
+        );
+        metrics
+            .audit_witness_failures_total
+            .with_label_values(&["syslog"])
+            .inc();
+    })
+    .map_err(|e| AuditError::from_io("start the syslog witness", e))
 }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use super::chain::{PublicKey, SigningKey};
 use super::event::{Decision, Event};
 use super::verify::{Problem, verify};
-use super::writer::Writer;
+use super::witness::{self, FileWitness};
+use super::writer::{Witnesses, Writer};
 
 thread_local! {
     static CLOCK: Cell<u64> = const { Cell::new(0) };
@@ -254,4 +255,277 @@ fn reopening_continues_the_chain_and_cuts_a_torn_record() {
     w.checkpoint().unwrap();
     let s = check(dir.path(), &key).unwrap();
     assert_eq!(s.records, 3 * 8 + 2);
+}
+
+// ---- Rollback, replacement and rewriting by someone who can write the
+// audit directory (security review). Each of these verified "intact"
+// before witnesses, pinned keys and the writer's start checks.
+
+/// `three_days`, with every checkpoint also witnessed in a file outside
+/// the audit directory; the witness file.
+fn three_days_witnessed(dir: &Path) -> (Vec<PathBuf>, PublicKey, PathBuf) {
+    let key = Arc::new(SigningKey::load_or_create(&dir.join("key")).unwrap());
+    let public = PublicKey::from_hex(&key.public_hex()).unwrap();
+    let logs = dir.join("audit");
+    let wpath = dir.join("witness/checkpoints");
+    let cfg = phigate_config::Config::embedded_default().audit;
+    let day0 = crate::date::parse("2026-11-20").unwrap();
+    set_clock(day0);
+    let witnesses = Witnesses {
+        file: Some(FileWitness::new(&wpath)),
+        ..Witnesses::default()
+    };
+    let (mut w, _) = Writer::open_with(&logs, key, None, &cfg, fake_clock, witnesses).unwrap();
+    for day in 0..3u64 {
+        set_clock(day0 + day * 86_400 + 3600);
+        for n in 0..5 {
+            let e = decision(day as usize * 10 + n);
+            w.append(&[&e]).unwrap();
+        }
+        w.checkpoint().unwrap();
+    }
+    let files = ["2026-11-20", "2026-11-21", "2026-11-22"]
+        .iter()
+        .map(|d| logs.join(format!("audit-{d}.jsonl")))
+        .collect();
+    (files, public, wpath)
+}
+
+fn check_witnessed(
+    dir: &Path,
+    key: &PublicKey,
+    wpath: &Path,
+) -> Result<super::verify::Summary, Problem> {
+    let entries = witness::read_entries(wpath).unwrap();
+    super::verify::verify_with(&dir.join("audit"), key, 2190, &entries)
+}
+
+/// Re-open the log as a restarted gateway would, with the witness.
+fn reopen(dir: &Path, wpath: &Path) -> Writer {
+    let key = Arc::new(SigningKey::load_or_create(&dir.join("key")).unwrap());
+    let cfg = phigate_config::Config::embedded_default().audit;
+    set_clock(crate::date::parse("2026-11-22T06:00:00Z").unwrap());
+    let witnesses = Witnesses {
+        file: Some(FileWitness::new(wpath)),
+        ..Witnesses::default()
+    };
+    Writer::open_with(&dir.join("audit"), key, None, &cfg, fake_clock, witnesses)
+        .unwrap()
+        .0
+}
+
+/// Rolls the log back to the checkpoint closing day 2 (file 2, line 8):
+/// file 3 removed, HEAD rebuilt from that checkpoint record.
+fn roll_back_to_day_two(dir: &Path, files: &[PathBuf]) {
+    std::fs::remove_file(&files[2]).unwrap();
+    let last = lines(&files[1]).pop().unwrap();
+    let r: super::Record = serde_json::from_str(&last).unwrap();
+    let Event::Checkpoint { sig, key_id } = r.event else {
+        panic!("not a checkpoint")
+    };
+    let head = super::Head {
+        file: "audit-2026-11-21.jsonl".into(),
+        seq: r.seq,
+        prev: r.prev,
+        sig,
+        key_id,
+    };
+    std::fs::write(dir.join("audit/HEAD"), serde_json::to_vec(&head).unwrap()).unwrap();
+}
+
+#[test]
+fn a_rollback_to_an_old_checkpoint_is_caught_by_the_witness() {
+    let dir = tempfile::tempdir().unwrap();
+    let (files, key, wpath) = three_days_witnessed(dir.path());
+    assert!(check_witnessed(dir.path(), &key, &wpath).is_ok());
+    roll_back_to_day_two(dir.path(), &files);
+    // Consistent in itself: without a witness nothing can tell.
+    assert!(check(dir.path(), &key).is_ok());
+    let p = check_witnessed(dir.path(), &key, &wpath).unwrap_err();
+    assert!(p.message.contains("rolled back"), "{p}");
+    // The writer refuses to sign over it.
+    let w = reopen(dir.path(), &wpath);
+    assert!(
+        w.halted().is_some_and(|r| r.contains("rolled back")),
+        "{:?}",
+        w.halted()
+    );
+}
+
+#[test]
+fn a_deleted_log_is_a_failure_not_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let (files, key, wpath) = three_days_witnessed(dir.path());
+    for f in &files {
+        std::fs::remove_file(f).unwrap();
+    }
+    std::fs::remove_file(dir.path().join("audit/HEAD")).unwrap();
+    let p = check(dir.path(), &key).unwrap_err();
+    assert!(p.message.contains("no audit records"), "{p}");
+    let w = reopen(dir.path(), &wpath);
+    assert!(w.halted().is_some(), "a new log over a witnessed one");
+}
+
+#[test]
+fn an_older_copy_of_the_newest_file_is_caught_by_the_witness() {
+    let dir = tempfile::tempdir().unwrap();
+    let (files, key, wpath) = three_days_witnessed(dir.path());
+    // Keep day 3 as it was after two decisions and its first checkpoint...
+    let old: Vec<String> = lines(&files[2])[..2].to_vec();
+    let old_head = std::fs::read(dir.path().join("audit/HEAD")).unwrap();
+    let _ = old_head;
+    write_lines(&files[2], &old);
+    let r: super::Record = serde_json::from_str(&old[1]).unwrap();
+    let Event::Checkpoint { sig, key_id } = r.event else {
+        panic!()
+    };
+    let head = super::Head {
+        file: "audit-2026-11-22.jsonl".into(),
+        seq: r.seq,
+        prev: r.prev,
+        sig,
+        key_id,
+    };
+    std::fs::write(
+        dir.path().join("audit/HEAD"),
+        serde_json::to_vec(&head).unwrap(),
+    )
+    .unwrap();
+    assert!(check(dir.path(), &key).is_ok(), "consistent in itself");
+    let p = check_witnessed(dir.path(), &key, &wpath).unwrap_err();
+    assert!(
+        p.message.contains("rolled back") || p.message.contains("removed"),
+        "{p}"
+    );
+}
+
+#[test]
+fn removing_a_message_and_rechaining_is_not_signed_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let (files, key, wpath) = three_days_witnessed(dir.path());
+    // Remove decision 2 of day 3 and re-chain every later record (the
+    // checkpoint signatures then no longer verify).
+    let mut ls = lines(&files[2]);
+    ls.remove(3);
+    let mut prev: Option<String> = None;
+    let mut out = Vec::new();
+    for l in ls {
+        let mut r: super::Record = serde_json::from_str(&l).unwrap();
+        if let Some(p) = &prev {
+            r.prev = p.clone();
+            r.seq = out.len() as u64 + 17;
+        }
+        let line = serde_json::to_string(&r).unwrap();
+        prev = Some(super::chain::hash_line(line.as_bytes()));
+        out.push(line);
+    }
+    write_lines(&files[2], &out);
+    assert!(check(dir.path(), &key).is_err());
+    let w = reopen(dir.path(), &wpath);
+    assert!(
+        w.halted().is_some(),
+        "the writer must not continue a forged log"
+    );
+}
+
+#[test]
+fn a_log_rewritten_with_a_new_key_fails_against_the_pinned_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, pinned) = three_days(dir.path());
+    // The insider makes a new key and rewrites the whole log with it.
+    let other = tempfile::tempdir().unwrap();
+    let (_, theirs) = three_days(other.path());
+    std::fs::remove_dir_all(dir.path().join("audit")).unwrap();
+    std::fs::rename(other.path().join("audit"), dir.path().join("audit")).unwrap();
+    assert!(
+        check(dir.path(), &theirs).is_ok(),
+        "with their key it is intact"
+    );
+    let p = check(dir.path(), &pinned).unwrap_err();
+    assert!(p.message.contains("signed by key"), "{p}");
+    // And a gateway pinned to the real key does not start a log with theirs.
+    let mut cfg = phigate_config::Config::embedded_default().audit;
+    cfg.public_key = Some(pinned.to_hex());
+    let fresh = tempfile::tempdir().unwrap();
+    let theirs_key = Arc::new(SigningKey::load_or_create(&other.path().join("key")).unwrap());
+    let (w, _) = Writer::open_with(
+        &fresh.path().join("audit"),
+        theirs_key,
+        None,
+        &cfg,
+        fake_clock,
+        Witnesses::default(),
+    )
+    .unwrap();
+    assert!(
+        w.halted().is_some_and(|r| r.contains("pinned")),
+        "{:?}",
+        w.halted()
+    );
+}
+
+#[test]
+fn a_key_rotation_is_followed_from_either_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, old_public) = three_days(dir.path());
+    let cfg = phigate_config::Config::embedded_default().audit;
+    let old = Arc::new(SigningKey::load_or_create(&dir.path().join("key")).unwrap());
+    let new = Arc::new(SigningKey::load_or_create(&dir.path().join("key2")).unwrap());
+    set_clock(crate::date::parse("2026-11-22T06:00:00Z").unwrap());
+    // Without the previous key the writer refuses the new one.
+    let (w, _) = Writer::open_with(
+        &dir.path().join("audit"),
+        new.clone(),
+        None,
+        &cfg,
+        fake_clock,
+        Witnesses::default(),
+    )
+    .unwrap();
+    assert!(
+        w.halted()
+            .is_some_and(|r| r.contains("previous_signing_key")),
+        "{:?}",
+        w.halted()
+    );
+    drop(w);
+    let (mut w, _) = Writer::open_with(
+        &dir.path().join("audit"),
+        new.clone(),
+        Some(old),
+        &cfg,
+        fake_clock,
+        Witnesses::default(),
+    )
+    .unwrap();
+    assert!(w.halted().is_none());
+    w.append(&[&decision(77)]).unwrap();
+    w.checkpoint().unwrap();
+    let s = check(dir.path(), &old_public).unwrap();
+    assert_eq!(s.keys, 2);
+    let new_public = PublicKey::from_hex(&new.public_hex()).unwrap();
+    assert!(
+        check(dir.path(), &new_public).is_ok(),
+        "pinned to the new key, the old one is linked"
+    );
+    let stranger = SigningKey::load_or_create(&dir.path().join("key3")).unwrap();
+    assert!(
+        check(
+            dir.path(),
+            &PublicKey::from_hex(&stranger.public_hex()).unwrap()
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn records_after_the_last_checkpoint_are_reported_unsealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, key) = three_days(dir.path());
+    let signing = Arc::new(SigningKey::load_or_create(&dir.path().join("key")).unwrap());
+    let cfg = phigate_config::Config::embedded_default().audit;
+    set_clock(crate::date::parse("2026-11-22T07:00:00Z").unwrap());
+    let (mut w, _) = Writer::open(&dir.path().join("audit"), signing, &cfg, fake_clock).unwrap();
+    w.append(&[&decision(1), &decision(2)]).unwrap();
+    assert_eq!(check(dir.path(), &key).unwrap().unsigned_tail, 2);
 }

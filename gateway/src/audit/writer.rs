@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use super::AuditError;
 use super::chain::{self, GENESIS, Head, Record, SigningKey};
 use super::event::Event;
+use super::witness::{self, Entry, FileWitness, Standing, SyslogWitness};
 
 /// Where the answer to an append goes.
 pub(crate) type Done = oneshot::Sender<Result<(), AuditError>>;
@@ -49,9 +50,33 @@ pub(crate) fn list(dir: &Path) -> std::io::Result<Vec<String>> {
     Ok(names)
 }
 
+/// Where checkpoints are witnessed, and what to tell when that fails.
+#[derive(Default)]
+pub(crate) struct Witnesses {
+    pub file: Option<FileWitness>,
+    pub syslog: Option<SyslogWitness>,
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
+}
+
+impl Witnesses {
+    fn failed(&self, which: &str, error: &str) {
+        tracing::error!(witness = which, error, "audit checkpoint not witnessed");
+        if let Some(m) = &self.metrics {
+            m.audit_witness_failures_total
+                .with_label_values(&[which])
+                .inc();
+        }
+    }
+}
+
 pub(crate) struct Writer {
     dir: PathBuf,
     key: Arc<SigningKey>,
+    /// Why the writer refuses to continue this log, when it does: the log
+    /// is behind its witness, or was rewritten, or its chain does not
+    /// verify, or it was signed by another key. Nothing is signed over it.
+    halted: Option<String>,
+    witnesses: Witnesses,
     every: u64,
     interval: Duration,
     retention_days: u64,
@@ -74,14 +99,33 @@ impl Writer {
     /// Opens the log in `dir`: finds where the chain ends, cutting off a
     /// partial record a crash left (it was never acknowledged), and records
     /// that it started.
+    #[cfg(test)]
     pub fn open(
         dir: &Path,
         key: Arc<SigningKey>,
         cfg: &phigate_config::AuditConfig,
         clock: fn() -> u64,
     ) -> Result<(Writer, Vec<Event>), AuditError> {
+        Self::open_with(dir, key, None, cfg, clock, Witnesses::default())
+    }
+
+    /// Opens the log as [`Writer::open`] does, then decides whether it may
+    /// be continued: its last file's chain and signatures must verify, its
+    /// last checkpoint must be this key's (or `previous`'s, which then
+    /// hands over to this key in a rotation record), a new log must be
+    /// started with the pinned key, and the log must reach its newest file
+    /// witness as witnessed. Otherwise the writer halts: it refuses every
+    /// append and says why, rather than sign over a rollback or a forgery.
+    pub fn open_with(
+        dir: &Path,
+        key: Arc<SigningKey>,
+        previous: Option<Arc<SigningKey>>,
+        cfg: &phigate_config::AuditConfig,
+        clock: fn() -> u64,
+        witnesses: Witnesses,
+    ) -> Result<(Writer, Vec<Event>), AuditError> {
         let io = |what: &'static str| move |e| AuditError::from_io(what, e);
-        std::fs::create_dir_all(dir).map_err(io("create the audit directory"))?;
+        crate::fsmode::create_private_dir(dir).map_err(io("create the audit directory"))?;
         write_atomic(
             dir,
             "signing.pub",
@@ -91,6 +135,8 @@ impl Writer {
         let mut w = Writer {
             dir: dir.to_owned(),
             key,
+            halted: None,
+            witnesses,
             every: cfg.checkpoint_every,
             interval: cfg.checkpoint_interval,
             retention_days: cfg.retention_days,
@@ -137,8 +183,104 @@ impl Writer {
             }
             w.last_file = Some(last.clone());
         }
+        let mut rotate_from = None;
+        match w.may_continue(&names, previous.as_deref(), cfg) {
+            Ok(rotate) => rotate_from = rotate.then_some(previous).flatten(),
+            Err(reason) => {
+                tracing::error!(reason = %reason, "AUDIT LOG HALTED: refusing to continue this log; no mail is accepted until it is resolved");
+                w.halted = Some(reason);
+            }
+        }
+        if let Some(old) = rotate_from {
+            w.rotate(&old)?;
+            tracing::warn!(from = %old.key_id(), to = %w.key.key_id(), "audit signing key rotated");
+        }
         w.prune();
         Ok((w, notes))
+    }
+
+    /// Why the log cannot be continued, if it cannot; `Ok(true)` when the
+    /// previous key must hand over to the current one first.
+    fn may_continue(
+        &self,
+        names: &[String],
+        previous: Option<&SigningKey>,
+        cfg: &phigate_config::AuditConfig,
+    ) -> Result<bool, String> {
+        let mut keys: Vec<&SigningKey> = vec![&self.key];
+        keys.extend(previous);
+        let last_key = match names.last() {
+            Some(last) => check_file(&self.dir.join(last), &keys)
+                .map_err(|e| format!("{last}: {e}; run `phigate audit verify`"))?,
+            None => None,
+        };
+        let mut rotate = false;
+        match last_key {
+            None if names.is_empty() => {
+                if let Some(pin) = &cfg.public_key
+                    && *pin != self.key.public_hex()
+                {
+                    return Err(format!(
+                        "the signing key ({}) is not the pinned audit.public_key: a new log must start with the pinned key",
+                        self.key.key_id()
+                    ));
+                }
+            }
+            None => {}
+            Some(k) if k == self.key.key_id() => {}
+            Some(k) if previous.is_some_and(|p| p.key_id() == k) => rotate = true,
+            Some(k) => {
+                return Err(format!(
+                    "the log is signed by key {k}, but the signing key is {}: restore that key, or set audit.previous_signing_key to it to rotate",
+                    self.key.key_id()
+                ));
+            }
+        }
+        if let Some(fw) = &self.witnesses.file {
+            let entry = witness::last_entry(fw.path())
+                .map_err(|e| format!("the witness cannot be read: {e}"))?;
+            if let Some(e) = entry {
+                match witness::standing(&self.dir, self.seq, &e) {
+                    Standing::Consistent => {}
+                    Standing::Behind { witnessed, last } => {
+                        return Err(format!(
+                            "the log ends at seq {last}, but its witness {} saw checkpoint seq {witnessed}: records were removed or the log was rolled back",
+                            fw.path().display()
+                        ));
+                    }
+                    Standing::Rewritten { witnessed } => {
+                        return Err(format!(
+                            "checkpoint seq {witnessed} in the log is not the one its witness {} saw: the log was rewritten",
+                            fw.path().display()
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(rotate)
+    }
+
+    /// Hands the log over from `old` to the current key: a rotation record
+    /// signed by both, then a checkpoint by the new key.
+    fn rotate(&mut self, old: &SigningKey) -> Result<(), AuditError> {
+        let seq = self.seq + 1;
+        let (old_public, new_public) = (old.public_hex(), self.key.public_hex());
+        let msg = chain::rotation_message(seq, &self.prev, &old_public, &new_public);
+        let event = Event::KeyRotation {
+            old_key_id: old.key_id(),
+            old_public,
+            new_key_id: self.key.key_id(),
+            new_public,
+            sig_old: old.sign(&msg),
+            sig_new: self.key.sign(&msg),
+        };
+        self.append(&[&event])?;
+        self.checkpoint()
+    }
+
+    /// Why the writer refuses to continue, when it does.
+    pub fn halted(&self) -> Option<&str> {
+        self.halted.as_deref()
     }
 
     /// Runs until every sender is gone, then writes a last checkpoint.
@@ -169,7 +311,10 @@ impl Writer {
             }
             if !batch.is_empty() {
                 let events: Vec<&Event> = batch.iter().flat_map(|(e, _)| e.iter()).collect();
-                let result = self.append(&events);
+                let result = match &self.halted {
+                    Some(reason) => Err(AuditError::Halted(reason.clone())),
+                    None => self.append(&events),
+                };
                 if let Err(e) = &result {
                     tracing::error!(error = %e, "audit write failed");
                 }
@@ -197,6 +342,9 @@ impl Writer {
     }
 
     fn checkpoint_logged(&mut self) {
+        if self.halted.is_some() {
+            return;
+        }
         if let Err(e) = self.checkpoint() {
             tracing::error!(error = %e, "audit checkpoint failed");
         }
@@ -257,7 +405,7 @@ impl Writer {
             return Ok(());
         }
         let path = self.dir.join(&name);
-        let file = OpenOptions::new()
+        let file = crate::fsmode::private_options()
             .create(true)
             .append(true)
             .open(&path)
@@ -314,16 +462,37 @@ impl Writer {
             .map_err(|e| AuditError::from_io("write an audit checkpoint", e))?;
         self.size += buf.len() as u64;
         let head = Head {
-            file: name,
+            file: name.clone(),
             seq,
-            prev,
-            sig,
+            prev: prev.clone(),
+            sig: sig.clone(),
+            key_id: self.key.key_id(),
         };
         let text = serde_json::to_vec(&head).expect("head serialises");
         write_atomic(&self.dir, "HEAD", &text)
             .map_err(|e| AuditError::from_io("write the audit HEAD", e))?;
         self.since_checkpoint = 0;
         self.last_checkpoint = Instant::now();
+        // Witnessed after it is in the log: a witness is never ahead of a
+        // log that was not tampered with.
+        let entry = Entry {
+            seq,
+            prev,
+            sig,
+            key_id: self.key.key_id(),
+            file: name,
+            time: crate::date::rfc3339(t),
+        };
+        if let Some(fw) = &self.witnesses.file
+            && let Err(e) = fw.append(&entry)
+        {
+            self.witnesses.failed("file", &e.to_string());
+        }
+        if let Some(sw) = &self.witnesses.syslog
+            && !sw.send(entry)
+        {
+            self.witnesses.failed("syslog", "queue full");
+        }
         Ok(())
     }
 
@@ -370,6 +539,46 @@ fn tail(path: &Path) -> std::io::Result<(Option<u64>, String, u64, u64)> {
     Ok((seq, chain::hash_line(line), from + end as u64 + 1, total))
 }
 
+/// Checks one file's chain (each record links to the one before) and its
+/// checkpoints' signatures with `keys`; the id of the key of its last
+/// checkpoint.
+fn check_file(path: &Path, keys: &[&SigningKey]) -> Result<Option<String>, String> {
+    use std::io::BufRead;
+    let f = File::open(path).map_err(|e| e.to_string())?;
+    let publics: Vec<(String, super::PublicKey)> =
+        keys.iter().map(|k| (k.key_id(), k.public())).collect();
+    let mut prev: Option<String> = None;
+    let mut last_key = None;
+    for (i, line) in std::io::BufReader::new(f).split(b'\n').enumerate() {
+        let line = line.map_err(|e| e.to_string())?;
+        let at = i + 1;
+        let r: Record = serde_json::from_slice(&line)
+            .map_err(|_| format!("record at line {at} cannot be read"))?;
+        if let Some(p) = &prev
+            && *p != r.prev
+        {
+            return Err(format!("the chain breaks at line {at} (seq {})", r.seq));
+        }
+        prev = Some(chain::hash_line(&line));
+        match &r.event {
+            Event::Checkpoint { key_id, sig } => {
+                if let Some((_, k)) = publics.iter().find(|(id, _)| id == key_id)
+                    && !k.verifies(&chain::checkpoint_message(r.seq, &r.prev), sig)
+                {
+                    return Err(format!(
+                        "the checkpoint at line {at} (seq {}) does not verify",
+                        r.seq
+                    ));
+                }
+                last_key = Some(key_id.clone());
+            }
+            Event::KeyRotation { new_key_id, .. } => last_key = Some(new_key_id.clone()),
+            _ => {}
+        }
+    }
+    Ok(last_key)
+}
+
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
@@ -377,7 +586,7 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 /// Replaces `dir/name` with `bytes` so that a crash leaves the old or the new.
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f = File::create(&tmp)?;
+    let mut f = crate::fsmode::create_private(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, dir.join(name))?;

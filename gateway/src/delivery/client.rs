@@ -238,9 +238,72 @@ struct Reply {
 }
 
 impl Reply {
-    fn line(&self) -> String {
-        format!("{} {}", self.code, self.text)
+    /// The reply as it may be kept and shown: its code and enhanced status
+    /// code only. The text is the remote server's, and a server may quote
+    /// the message or an address back (`550 ... "Patient: ..."`); it never
+    /// reaches a DSN, a log line, the spool or the audit log.
+    fn summary(&self) -> String {
+        summary(self.code, &self.text)
     }
+}
+
+/// `550 5.1.1`, or `550` when the text does not start with an enhanced
+/// status code (RFC 3463: class.subject.detail, each 1-3 digits).
+pub fn summary(code: u16, text: &str) -> String {
+    let first = text.split_whitespace().next().unwrap_or("");
+    let parts: Vec<&str> = first.split('.').collect();
+    let enhanced = parts.len() == 3
+        && matches!(parts[0], "2" | "4" | "5")
+        && parts[1..]
+            .iter()
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    if enhanced {
+        format!("{code} {first}")
+    } else {
+        code.to_string()
+    }
+}
+
+/// Longest reply line taken from a server (RFC 5321 allows 512 octets),
+/// and longest reply: a server sending an endless line or endless
+/// continuation lines cannot grow our memory.
+const MAX_REPLY_LINE: usize = 4096;
+const MAX_REPLY: usize = 64 * 1024;
+
+/// Reads one line (up to and including LF) of at most `max` bytes; `None`
+/// at end of stream. Longer lines are an error, found before they are
+/// buffered whole.
+async fn read_line_bounded<R: tokio::io::AsyncBufRead + Unpin>(
+    r: &mut R,
+    max: usize,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let mut line = Vec::new();
+    loop {
+        let buf = r.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok((!line.is_empty()).then_some(line));
+        }
+        match memchr::memchr(b'\n', buf) {
+            Some(i) if line.len() + i < max => {
+                line.extend_from_slice(&buf[..=i]);
+                r.consume(i + 1);
+                return Ok(Some(line));
+            }
+            Some(_) => break,
+            None => {
+                let n = buf.len();
+                if line.len() + n >= max {
+                    break;
+                }
+                line.extend_from_slice(buf);
+                r.consume(n);
+            }
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "reply line too long",
+    ))
 }
 
 struct Io<S> {
@@ -249,17 +312,26 @@ struct Io<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
+    /// Reads a whole reply (all continuation lines) within the command
+    /// timeout, bounded in line length and total size.
     async fn reply(&mut self) -> Result<Reply, Stop> {
+        let deadline = tokio::time::Instant::now() + self.wait;
         let mut text = String::new();
-        for _ in 0..100 {
-            let mut line = String::new();
-            let n = timeout(self.wait, self.r.read_line(&mut line))
-                .await
-                .map_err(|_| Stop::Temp("timed out waiting for the server".into()))?
-                .map_err(|e| Stop::Temp(format!("connection lost: {e}")))?;
-            if n == 0 {
+        let mut total = 0;
+        loop {
+            let line =
+                tokio::time::timeout_at(deadline, read_line_bounded(&mut self.r, MAX_REPLY_LINE))
+                    .await
+                    .map_err(|_| Stop::Temp("timed out waiting for the server".into()))?
+                    .map_err(|e| Stop::Temp(format!("connection lost: {e}")))?;
+            let Some(line) = line else {
                 return Err(Stop::Temp("connection closed by the server".into()));
+            };
+            total += line.len();
+            if total > MAX_REPLY {
+                return Err(Stop::Temp("reply too long".into()));
             }
+            let line = String::from_utf8_lossy(&line);
             let line = line.trim_end();
             let code = line.get(..3).and_then(|c| c.parse::<u16>().ok());
             let Some(code) = code.filter(|c| (200..600).contains(c)) else {
@@ -273,7 +345,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
                 return Ok(Reply { code, text });
             }
         }
-        Err(Stop::Temp("reply too long".into()))
     }
 
     async fn send(&mut self, bytes: &[u8]) -> Result<(), Stop> {
@@ -301,8 +372,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         let r = self.cmd(&format!("HELO {helo}")).await?;
         match r.code {
             250 => Ok(Vec::new()),
-            c if c >= 500 => Err(Stop::Perm(r.line())),
-            _ => Err(Stop::Temp(r.line())),
+            c if c >= 500 => Err(Stop::Perm(r.summary())),
+            _ => Err(Stop::Temp(r.summary())),
         }
     }
 }
@@ -326,7 +397,7 @@ async fn session(
     };
     let greeting = io.reply().await?;
     if greeting.code != 220 {
-        return Err(Stop::Connect(format!("greeting: {}", greeting.line())));
+        return Err(Stop::Connect(format!("greeting: {}", greeting.summary())));
     }
     let ext = io.ehlo(job.helo).await?;
     let offers_tls = ext.iter().any(|e| e == "STARTTLS");
@@ -350,7 +421,7 @@ async fn session(
             TlsLevel::May => Err(Stop::RetryPlain),
             level => Err(Stop::Policy(PolicyRefusal::Handshake {
                 level: level.as_str(),
-                error: r.line(),
+                error: r.summary(),
             })),
         };
     }
@@ -418,9 +489,9 @@ async fn session(
         let r = io.cmd(&format!("AUTH PLAIN {cred}")).await?;
         if r.code != 235 {
             return Err(if r.code >= 500 {
-                Stop::Perm(format!("smarthost AUTH: {}", r.line()))
+                Stop::Perm(format!("smarthost AUTH: {}", r.summary()))
             } else {
-                Stop::Temp(r.line())
+                Stop::Temp(r.summary())
             });
         }
     }
@@ -458,16 +529,16 @@ async fn transaction<S: AsyncRead + AsyncWrite + Unpin>(
     let r = io.cmd(&mail).await?;
     match r.code {
         250 => {}
-        c if c >= 500 => return Err(Stop::Perm(r.line())),
-        _ => return Err(Stop::Temp(r.line())),
+        c if c >= 500 => return Err(Stop::Perm(r.summary())),
+        _ => return Err(Stop::Temp(r.summary())),
     }
     let mut results = Vec::with_capacity(job.rcpts.len());
     for rcpt in job.rcpts {
         let r = io.cmd(&format!("RCPT TO:<{rcpt}>")).await?;
         results.push(match r.code {
             250 | 251 => RcptResult::Delivered(String::new()),
-            c if c >= 500 => RcptResult::Permanent(r.line()),
-            _ => RcptResult::Temporary(r.line()),
+            c if c >= 500 => RcptResult::Permanent(r.summary()),
+            _ => RcptResult::Temporary(r.summary()),
         });
     }
     if !results
@@ -479,9 +550,9 @@ async fn transaction<S: AsyncRead + AsyncWrite + Unpin>(
     let r = io.cmd("DATA").await?;
     if r.code != 354 {
         let outcome = if r.code >= 500 {
-            RcptResult::Permanent(r.line())
+            RcptResult::Permanent(r.summary())
         } else {
-            RcptResult::Temporary(r.line())
+            RcptResult::Temporary(r.summary())
         };
         return Ok(accepted_become(results, outcome));
     }
@@ -494,9 +565,9 @@ async fn transaction<S: AsyncRead + AsyncWrite + Unpin>(
         Err(e) => return Err(e),
     };
     let outcome = match r.code {
-        250 => RcptResult::Delivered(r.line()),
-        c if c >= 500 => RcptResult::Permanent(r.line()),
-        _ => RcptResult::Temporary(r.line()),
+        250 => RcptResult::Delivered(r.summary()),
+        c if c >= 500 => RcptResult::Permanent(r.summary()),
+        _ => RcptResult::Temporary(r.summary()),
     };
     Ok(accepted_become(results, outcome))
 }
@@ -536,7 +607,33 @@ pub fn dot_stuffed(message: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::dot_stuffed;
+    use super::{dot_stuffed, read_line_bounded, summary};
+
+    #[test]
+    fn summaries_keep_codes_only() {
+        assert_eq!(
+            summary(550, "5.1.1 <x@y> Patient: Ann Lee SSN 135-14-4832"),
+            "550 5.1.1"
+        );
+        assert_eq!(summary(550, "no such user 135-14-4832"), "550");
+        assert_eq!(summary(451, "4.7.0 try later"), "451 4.7.0");
+        assert_eq!(summary(250, "1.2.3 weird"), "250");
+    }
+
+    /// Regression (security review): a downstream sending `220 ` and then
+    /// gigabytes without a newline grew memory without bound.
+    #[tokio::test]
+    async fn an_endless_line_is_cut_off() {
+        let endless = tokio::io::repeat(b'x');
+        let mut r = tokio::io::BufReader::new(endless);
+        let e = read_line_bounded(&mut r, 4096).await.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+        let mut ok = tokio::io::BufReader::new(&b"250 ok\r\nrest"[..]);
+        assert_eq!(
+            read_line_bounded(&mut ok, 4096).await.unwrap().unwrap(),
+            b"250 ok\r\n"
+        );
+    }
 
     #[test]
     fn stuffing() {

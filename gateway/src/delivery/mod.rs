@@ -8,6 +8,7 @@ pub mod client;
 pub mod dsn;
 pub mod encrypt;
 pub mod notice;
+pub mod outbox;
 pub mod queue;
 pub mod rewrite;
 pub mod route;
@@ -28,4 +29,10 @@ pub struct Context<'a> {
     pub metrics: &'a crate::metrics::Metrics,
     /// Our host name.
     pub hostname: &'a str,
+    /// The detectors: what the gateway writes is inspected too.
+    pub engine: &'a phigate_detectors::Engine,
+    /// The policy: what the gateway writes gets decisions like relayed mail.
+    pub policy: &'a crate::policy::Policy,
+    /// The practice's own domains (who may be told about PHI).
+    pub local_domains: &'a [String],
 }

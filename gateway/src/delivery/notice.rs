@@ -147,9 +147,10 @@ pub fn envelope(
     }
 }
 
-/// Spools a notice to `original`'s sender about `rcpts` and audits it;
-/// nothing for the null sender (notices never answer notices or DSNs).
-/// A notice that cannot be spooled is logged: it never holds up the
+/// Sends a notice to `original`'s sender about `rcpts` through the
+/// outbox (inspected, decided, audited, and only to a sender who may be
+/// told); nothing for the null sender (notices never answer notices or
+/// DSNs). A notice that cannot be queued is logged: it never holds up the
 /// decision it reports, which is already recorded.
 pub async fn send(
     ctx: &super::Context<'_>,
@@ -163,27 +164,12 @@ pub async fn send(
     let id = ctx.spool.next_id();
     let now = crate::date::now();
     let body = build(ctx.hostname, original, rcpts, reason, id, now);
-    let env = envelope(ctx.hostname, original, id, now, body.len());
-    let event = crate::audit::Event::Notice {
-        queue_id: original.id.to_string(),
-        notice_id: id.to_string(),
-        reason: reason.as_str().to_string(),
-    };
-    if let Err(e) = ctx.audit.log(vec![event]).await {
-        tracing::error!(original = %original.id, error = %e, "notice not sent: could not audit it");
-        return;
-    }
-    match ctx.spool.append(&env, &[&body]).await {
-        Ok(()) => {
-            tracing::info!(queue_id = %id, original = %original.id, reason = reason.as_str(), "notice to sender queued");
-            ctx.metrics
-                .notices_total
-                .with_label_values(&[reason.as_str()])
-                .inc();
-            ctx.queue.notify(id);
-        }
-        Err(e) => {
-            tracing::error!(original = %original.id, error = %e, "could not queue a notice to the sender")
-        }
-    }
+    super::outbox::send(
+        ctx,
+        original,
+        super::outbox::Kind::Notice(reason.as_str()),
+        id,
+        body,
+    )
+    .await;
 }

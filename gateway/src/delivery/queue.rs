@@ -116,6 +116,8 @@ struct Shared {
     per_destination: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Open sessions to next hops, reused between messages.
     pool: client::Pool,
+    /// The addresses our SMTP listeners are bound to: never a next hop.
+    own_addrs: Vec<std::net::SocketAddr>,
 }
 
 impl Shared {
@@ -130,16 +132,26 @@ pub struct Live {
     router: Router,
     encryptor: Option<Encryptor>,
     trust: Trust,
+    /// The detectors, for what the gateway writes (DSNs, notices).
+    engine: Arc<phigate_detectors::Engine>,
+    /// The policy, for what the gateway writes.
+    policy: crate::policy::Policy,
 }
 
 impl Live {
     /// Builds routing, the encrypted route and trust anchors from `config`
-    /// (a bad `ca_file` is an error here, not in every delivery).
-    pub fn new(config: Arc<Config>) -> Result<Live, String> {
+    /// (a bad `ca_file` is an error here, not in every delivery); `engine`
+    /// is the relay's, shared.
+    pub fn new(
+        config: Arc<Config>,
+        engine: Arc<phigate_detectors::Engine>,
+    ) -> Result<Live, String> {
         Ok(Live {
             router: Router::new(config.delivery.clone()),
             encryptor: config.encryption.as_ref().map(Encryptor::new),
             trust: Trust::load(config.tls.ca_file.as_deref())?,
+            policy: crate::policy::Policy::new(config.policy.clone(), config.encryption.is_some()),
+            engine,
             config,
         })
     }
@@ -166,6 +178,7 @@ pub fn spawn(
     live: Live,
     (handle, rx): (QueueHandle, mpsc::UnboundedReceiver<Command>),
     shutdown: watch::Receiver<bool>,
+    own_addrs: Vec<std::net::SocketAddr>,
 ) {
     let shared = Arc::new(Shared {
         spool,
@@ -175,6 +188,7 @@ pub fn spawn(
         handle: handle.clone(),
         per_destination: Mutex::new(HashMap::new()),
         pool: client::Pool::default(),
+        own_addrs,
     });
     tokio::spawn(run(shared, rx, shutdown));
 }
@@ -666,8 +680,11 @@ async fn deliver_message(shared: &Shared, id: QueueId, before: Option<Known>) ->
         audit: &shared.audit,
         metrics: &shared.metrics,
         hostname: &live.config.server.hostname,
+        engine: &live.engine,
+        policy: &live.policy,
+        local_domains: &live.config.server.local_domains,
     };
-    send_dsn(shared, &live, &envelope, &updates).await;
+    send_dsn(&ctx, &envelope, &updates).await;
     let names = |idx: &[usize]| -> Vec<&str> {
         idx.iter()
             .filter(|&&i| envelope.decision(i).modifiers.notify_sender)
@@ -824,6 +841,16 @@ async fn deliver_group(
     };
     let mut last = None;
     for hop in &dest.hops {
+        if is_self(hop, &cfg.server.hostname, &shared.own_addrs) {
+            // Delivering to ourselves would loop (an MX pointing back here):
+            // bounce now rather than relay the message to itself forever.
+            shared.metrics.loops_total.inc();
+            tracing::warn!(queue_id = %envelope.id, host = %hop.name, addr = %hop.addr, "next hop is this gateway: mail loop");
+            return idx
+                .iter()
+                .map(|_| Outcome::Permanent(LOOP_REASON.to_string()))
+                .collect();
+        }
         let attempt = client::deliver(hop, &job, &live.trust, &shared.pool).await;
         log_attempt(envelope.id, plan.required.as_str(), &attempt);
         count_attempt(&shared.metrics, kind, &attempt);
@@ -859,6 +886,22 @@ async fn deliver_group(
             RcptResult::Temporary(reason) => Outcome::Temporary { reason, policy },
         })
         .collect()
+}
+
+/// Why a recipient whose next hop is this gateway was bounced.
+pub const LOOP_REASON: &str = "5.4.6 mail for this domain loops back to this gateway";
+
+/// Whether `hop` is one of our own listeners (or carries our host name).
+fn is_self(hop: &client::Hop, hostname: &str, own: &[std::net::SocketAddr]) -> bool {
+    if hop.name.eq_ignore_ascii_case(hostname) {
+        return true;
+    }
+    let ip = phigate_config::canonical_ip(hop.addr.ip());
+    own.iter().any(|l| {
+        l.port() == hop.addr.port()
+            && (phigate_config::canonical_ip(l.ip()) == ip
+                || (l.ip().is_unspecified() && (ip.is_loopback() || ip.is_unspecified())))
+    })
 }
 
 fn count_attempt(m: &Metrics, route: &str, a: &client::Attempt) {
@@ -985,8 +1028,9 @@ fn next_state(live: &Live, envelope: &Envelope, before: &RcptState, outcome: Out
     }
 }
 
-/// Spools a DSN for recipients bounced in this round (never to `<>`).
-async fn send_dsn(shared: &Shared, live: &Live, envelope: &Envelope, updates: &[StatusUpdate]) {
+/// Sends a DSN for recipients bounced in this round (never to `<>`),
+/// through the outbox: inspected, decided and audited like any message.
+async fn send_dsn(ctx: &Context<'_>, envelope: &Envelope, updates: &[StatusUpdate]) {
     if envelope.mail_from.is_empty() {
         return;
     }
@@ -1003,17 +1047,12 @@ async fn send_dsn(shared: &Shared, live: &Live, envelope: &Envelope, updates: &[
     if failed.is_empty() {
         return;
     }
-    let id = shared.spool.next_id();
-    let t = now();
-    let host = &live.config.server.hostname;
-    let body = dsn::build(host, envelope, &failed, id, t);
-    // The report quotes no content: no PHI.
-    let dsn_env = notice::envelope(host, envelope, id, t, body.len());
-    match shared.spool.append(&dsn_env, &[&body]).await {
-        Ok(()) => {
-            tracing::info!(queue_id = %id, original = %envelope.id, recipients = failed.len(), "DSN queued");
-            shared.handle.notify(id);
-        }
-        Err(e) => tracing::error!(original = %envelope.id, error = %e, "could not queue a DSN"),
+    let id = ctx.spool.next_id();
+    let body = dsn::build(ctx.hostname, envelope, &failed, id, now());
+    if super::outbox::send(ctx, envelope, super::outbox::Kind::Dsn, id, body)
+        .await
+        .is_some()
+    {
+        tracing::info!(queue_id = %id, original = %envelope.id, recipients = failed.len(), "DSN queued");
     }
 }

@@ -69,6 +69,18 @@ impl Trust {
         })
     }
 
+    /// A client config that verifies the server's certificate and name
+    /// like a browser would (for the syslog witness and policy fetches).
+    pub fn strict_client_config(&self) -> Arc<rustls::ClientConfig> {
+        Arc::new(
+            rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default versions")
+                .with_root_certificates(self.roots.clone())
+                .with_no_client_auth(),
+        )
+    }
+
     /// A client config for one handshake, and the slot where its
     /// certificate check is recorded.
     pub fn client_config(

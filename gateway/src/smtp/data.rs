@@ -6,6 +6,13 @@
 //! `<LF>.<LF>` nor `<CR>.<CR>` can end the data early, and no such byte is
 //! ever passed to a downstream server that might read it differently
 //! (the "SMTP smuggling" family, CVE-2023-51764 and kin).
+//!
+//! A NUL byte refuses the message the same way. RFC 5321 makes content
+//! US-ASCII or 8BITMIME text, neither of which has NUL, and servers differ
+//! on what they do with one (some strip it, some end a line there), so a
+//! NUL could make the next hop see different content, or a different end
+//! of data, than we inspected. Refusing keeps what we inspect and what
+//! we relay the same bytes; stripping would change the message silently.
 
 /// What was wrong with the content, if anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +21,8 @@ pub enum DataError {
     TooBig,
     /// A bare LF or CR was seen.
     BareLineEnding,
+    /// A NUL byte was seen.
+    Nul,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +142,11 @@ impl DataReader {
             self.error = Some(DataError::TooBig);
             self.body = Vec::new();
         } else if self.error.is_none() {
+            if memchr::memchr(0, bytes).is_some() {
+                self.error = Some(DataError::Nul);
+                self.body = Vec::new();
+                return;
+            }
             self.body.extend_from_slice(bytes);
         }
     }
@@ -147,8 +161,11 @@ impl DataReader {
 }
 
 /// Checks BDAT content, which has no end marker to confuse but is relayed
-/// with DATA downstream: bare CR or LF must not pass through it either.
-pub fn check_line_endings(body: &[u8]) -> Result<(), DataError> {
+/// with DATA downstream: bare CR or LF, or NUL, must not pass through it either.
+pub fn check_content(body: &[u8]) -> Result<(), DataError> {
+    if memchr::memchr(0, body).is_some() {
+        return Err(DataError::Nul);
+    }
     let mut prev = 0u8;
     for (i, &b) in body.iter().enumerate() {
         let next = body.get(i + 1).copied();
@@ -158,6 +175,35 @@ pub fn check_line_endings(body: &[u8]) -> Result<(), DataError> {
         prev = b;
     }
     Ok(())
+}
+
+/// `Received:` headers in the message's header block: each hop adds one, so
+/// a count past the limit is a mail loop (RFC 5321 6.3; Postfix's
+/// `hopcount_limit` is 50).
+pub fn hop_count(message: &[u8]) -> usize {
+    let mut n = 0;
+    let mut at_line_start = true;
+    let mut i = 0;
+    while i < message.len() {
+        if at_line_start {
+            let rest = &message[i..];
+            // The empty line ends the header block.
+            if rest.starts_with(b"\r\n") || rest.starts_with(b"\n") {
+                break;
+            }
+            if rest.len() >= 9 && rest[..9].eq_ignore_ascii_case(b"received:") {
+                n += 1;
+            }
+        }
+        match memchr::memchr(b'\n', &message[i..]) {
+            Some(nl) => {
+                i += nl + 1;
+                at_line_start = true;
+            }
+            None => break,
+        }
+    }
+    n
 }
 
 #[cfg(test)]
@@ -198,6 +244,22 @@ mod tests {
         let (r, used) = read(b"Subject: x\r\n\r\nhello\r\n.\r\nQUIT\r\n");
         assert_eq!(r.unwrap(), b"Subject: x\r\n\r\nhello\r\n");
         assert_eq!(used, 24);
+    }
+
+    /// Regression (security review): NUL bytes were relayed unchanged.
+    #[test]
+    fn nul_is_refused_in_data_and_bdat() {
+        let (r, used) = read(b"a\0b\r\n.\r\n");
+        assert_eq!((r, used), (Err(DataError::Nul), 8));
+        assert_eq!(check_content(b"a\0b\r\n"), Err(DataError::Nul));
+        assert_eq!(check_content(b"ab\r\n"), Ok(()));
+    }
+
+    #[test]
+    fn hops_are_counted_in_the_header_block_only() {
+        let m = b"Received: a\r\nreceived: b\r\n c\r\nSubject: x\r\n\r\nReceived: not a header\r\n";
+        assert_eq!(hop_count(m), 2);
+        assert_eq!(hop_count(b""), 0);
     }
 
     #[test]
@@ -264,9 +326,9 @@ mod tests {
 
     #[test]
     fn bdat_line_endings() {
-        assert_eq!(check_line_endings(b"a\r\nb\r\n"), Ok(()));
-        assert_eq!(check_line_endings(b"a\nb"), Err(DataError::BareLineEnding));
-        assert_eq!(check_line_endings(b"a\rb"), Err(DataError::BareLineEnding));
-        assert_eq!(check_line_endings(b"a\r"), Err(DataError::BareLineEnding));
+        assert_eq!(check_content(b"a\r\nb\r\n"), Ok(()));
+        assert_eq!(check_content(b"a\nb"), Err(DataError::BareLineEnding));
+        assert_eq!(check_content(b"a\rb"), Err(DataError::BareLineEnding));
+        assert_eq!(check_content(b"a\r"), Err(DataError::BareLineEnding));
     }
 }

@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use super::command::{Address, AuthMechanism, Command, MailParams, SyntaxError};
-use super::data::{DataError, check_line_endings};
+use super::data::{DataError, check_content};
 use super::reply::{Reply, common};
 
 /// The parts of the configuration a session consults.
@@ -30,6 +30,8 @@ pub struct Limits {
     pub tls_available: bool,
     /// Whether any AUTH user is configured.
     pub auth_available: bool,
+    /// `Received:` headers beyond this are a mail loop.
+    pub max_hops: usize,
 }
 
 /// What we know of the client, which grows as the session goes on.
@@ -52,6 +54,11 @@ pub struct TlsInfo {
     pub version: String,
     /// e.g. `TLS13_AES_256_GCM_SHA384`
     pub cipher: String,
+    /// The client certificate name that lets this client relay (a Microsoft
+    /// 365 or Google Workspace connector), when it presented one that
+    /// verified and matched `server.relay_client_names`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay_client: Option<String>,
 }
 
 /// How the client introduced itself.
@@ -162,6 +169,18 @@ pub struct Credential {
     pub user: String,
     /// Password as given.
     pub password: String,
+}
+
+/// The result of a credential check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthOutcome {
+    /// The password is right for this user.
+    Ok(String),
+    /// Wrong user or password (535).
+    Invalid,
+    /// Not checked now: too many checks running, or this client or user is
+    /// locked out after failures (454, RFC 4954).
+    TryLater,
 }
 
 impl std::fmt::Debug for Credential {
@@ -570,8 +589,8 @@ impl Session {
         }
     }
 
-    /// The credential check finished: `Some(user)` on success.
-    pub fn auth_checked(&mut self, user: Option<String>) -> Step {
+    /// The credential check finished.
+    pub fn auth_checked(&mut self, outcome: AuthOutcome) -> Step {
         let h = match std::mem::replace(&mut self.state, State::Closed) {
             State::Authenticating(h) => h,
             other => {
@@ -580,12 +599,18 @@ impl Session {
             }
         };
         self.state = State::Ready(h);
-        match user {
-            Some(u) => {
+        match outcome {
+            AuthOutcome::Ok(u) => {
                 self.facts.auth_user = Some(u);
                 Step::reply(Reply::new(235, "2.7.0 Authentication successful"))
             }
-            None => self.error(Reply::new(535, "5.7.8 Authentication credentials invalid")),
+            AuthOutcome::Invalid => {
+                self.error(Reply::new(535, "5.7.8 Authentication credentials invalid"))
+            }
+            AuthOutcome::TryLater => self.error(Reply::new(
+                454,
+                "4.7.0 Temporary authentication failure, try again later",
+            )),
         }
     }
 
@@ -611,7 +636,12 @@ impl Session {
     }
 
     fn rcpt(&mut self, h: Helo, mut tx: Transaction, to: Address) -> (State, Step) {
-        if !(self.facts.relay_network || self.facts.auth_user.is_some()) {
+        let by_certificate = self
+            .facts
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.relay_client.is_some());
+        if !(self.facts.relay_network || self.facts.auth_user.is_some() || by_certificate) {
             let r = Reply::new(554, format!("5.7.1 <{to}>: Relay access denied"));
             return self.refuse(State::Mail(h, tx), r);
         }
@@ -667,14 +697,10 @@ impl Session {
         }
         self.state = State::Ready(h.clone());
         let content = std::mem::take(body);
-        if check_line_endings(&content).is_err() {
-            return Content::Replied(self.error(bare_line_ending_reply()));
+        if let Err(e) = check_content(&content) {
+            return Content::Replied(self.error(content_error_reply(e)));
         }
-        Content::Accepted(Accepted {
-            helo: h,
-            transaction: tx,
-            body: content,
-        })
+        self.accepted(h, tx, content)
     }
 
     /// DATA content was read.
@@ -686,19 +712,26 @@ impl Session {
         };
         self.state = State::Ready(h.clone());
         match result {
-            Ok(body) => Content::Accepted(Accepted {
-                helo: h,
-                transaction: tx,
-                body,
-            }),
-            Err(DataError::TooBig) => {
-                let r = Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size");
-                Content::Replied(self.error(r))
-            }
-            Err(DataError::BareLineEnding) => {
-                Content::Replied(self.error(bare_line_ending_reply()))
-            }
+            Ok(body) => self.accepted(h, tx, body),
+            Err(e) => Content::Replied(self.error(content_error_reply(e))),
         }
+    }
+
+    /// Complete content: a message, unless it has looped.
+    fn accepted(&mut self, helo: Helo, transaction: Transaction, body: Vec<u8>) -> Content {
+        let hops = super::data::hop_count(&body);
+        if hops > self.limits.max_hops {
+            let r = Reply::new(
+                554,
+                format!("5.4.6 Too many hops ({hops} Received: headers): mail loop suspected"),
+            );
+            return Content::Replied(self.error(r));
+        }
+        Content::Accepted(Accepted {
+            helo,
+            transaction,
+            body,
+        })
     }
 
     /// The session ends now; no more input is read.
@@ -720,6 +753,20 @@ impl Session {
             (true, false, true) => "ESMTPA",
             (true, true, true) => "ESMTPSA",
         }
+    }
+}
+
+/// The one place refused content becomes a reply.
+fn content_error_reply(e: DataError) -> Reply {
+    match e {
+        DataError::TooBig => {
+            Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size")
+        }
+        DataError::BareLineEnding => bare_line_ending_reply(),
+        DataError::Nul => Reply::new(
+            554,
+            "5.6.0 Message refused: NUL byte in message content (RFC 5321 2.3.8, 4.5.2)",
+        ),
     }
 }
 

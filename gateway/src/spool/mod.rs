@@ -259,9 +259,9 @@ impl Spool {
     /// Opens (creating if needed) the spool in `dir`: takes its lock, trims
     /// torn tails left by a crash, and starts a new segment for appends.
     pub fn open(dir: &Path, segment_size: u64, group_commit: bool) -> Result<Opened, SpoolError> {
-        std::fs::create_dir_all(dir)
+        crate::fsmode::create_private_dir(dir)
             .map_err(|e| SpoolError::from_io("create spool directory", e))?;
-        let lock = OpenOptions::new()
+        let lock = crate::fsmode::private_options()
             .create(true)
             .truncate(false)
             .write(true)

@@ -7,7 +7,7 @@
 //! than one per message. A plain OS thread: the work is blocking file I/O,
 //! and keeping it off the async runtime keeps sessions responsive.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -175,7 +175,7 @@ impl Writer {
 
 fn new_segment(dir: &Path, seq: u64) -> Result<File, SpoolError> {
     let path = segment_path(dir, seq);
-    let mut f = OpenOptions::new()
+    let mut f = crate::fsmode::private_options()
         .write(true)
         .create_new(true)
         .open(&path)
