@@ -58,9 +58,23 @@ impl Config {
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         for n in &self.server.relay_networks {
+            // Loopback is this host. Otherwise: anything as large as a /8,
+            // and public networks larger than a /24 (IPv6: /48), which is
+            // what a cloud provider's shared sending ranges look like.
             let wide = match n {
-                ipnet::IpNet::V4(v4) => v4.prefix_len() < 16,
-                ipnet::IpNet::V6(v6) => v6.prefix_len() < 48,
+                ipnet::IpNet::V4(v4) => {
+                    let a = v4.network();
+                    !a.is_loopback()
+                        && (v4.prefix_len() < 8
+                            || (v4.prefix_len() < 24 && !a.is_private() && !a.is_link_local()))
+                }
+                ipnet::IpNet::V6(v6) => {
+                    let a = v6.network();
+                    let local = a.is_loopback()
+                        || (a.segments()[0] & 0xfe00) == 0xfc00
+                        || (a.segments()[0] & 0xffc0) == 0xfe80;
+                    !a.is_loopback() && (v6.prefix_len() < 8 || (v6.prefix_len() < 48 && !local))
+                }
             };
             if wide {
                 out.push(format!(

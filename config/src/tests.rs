@@ -310,3 +310,45 @@ fn encryption_route_parses_and_needs_a_trigger() {
         errors("[encryption]\nkind = \"smime\"\nrelay = \"[10.1.1.1]:587\"\nsubject_tag = \"x\"\n");
     assert!(e[0].to_string().contains("not implemented yet"), "{e:?}");
 }
+
+#[test]
+fn wide_relay_networks_are_warned_about() {
+    let warn = |nets: &str| {
+        let cfg =
+            Config::from_toml("t.toml", &format!("[server]\nrelay_networks = {nets}\n")).unwrap();
+        cfg.warnings()
+            .into_iter()
+            .filter(|w| w.starts_with("server.relay_networks"))
+            .count()
+    };
+    assert_eq!(warn(r#"["0.0.0.0/0"]"#), 1);
+    assert_eq!(
+        warn(r#"["40.92.0.0/15", "2a01:111::/32"]"#),
+        2,
+        "provider-sized public ranges"
+    );
+    assert_eq!(
+        warn(r#"["127.0.0.0/8", "::1/128", "10.0.0.0/16", "192.168.1.0/24"]"#),
+        0
+    );
+}
+
+#[test]
+fn argon2_hashes_are_checked_for_form_and_strength() {
+    let user = |hash: &str| {
+        Config::from_toml(
+            "t.toml",
+            &format!("[[server.auth.users]]\nname = \"u@x.example\"\npassword_hash = \"{hash}\"\n"),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    assert!(user("$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1v0pB4S7Jyq5r3z0iYpZ+1mH1qv7lq1m8bT0o6Qm4kA").is_ok());
+    let weak = user("$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$1v0pB4S7Jyq5r3z0iYpZ+1mH1qv7lq1m8bT0o6Qm4kA").unwrap_err();
+    assert!(
+        weak.contains("t.toml:3: server.auth.users.password_hash") && weak.contains("too weak"),
+        "{weak}"
+    );
+    let bad = user("$argon2id$v=19$m=19456,t=2$nope").unwrap_err();
+    assert!(bad.contains("PHC"), "{bad}");
+}

@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         tls_available: true,
         auth_available: true,
         max_hops: 50,
+        local_domains: vec!["clinic.example".into()],
     };
     let relay = data.first().is_some_and(|b| b & 1 == 1);
     let mut s = Session::new(limits, "192.0.2.1".parse().unwrap(), relay);

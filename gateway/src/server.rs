@@ -111,6 +111,7 @@ impl Live {
             tls_available,
             auth_available: !config.server.users.is_empty(),
             max_hops: config.server.max_hops,
+            local_domains: config.server.local_domains.clone(),
         };
         Ok(Live {
             config: Arc::new(config),

@@ -6,6 +6,7 @@ mod conversation;
 mod crash;
 mod delivery;
 mod faults;
+mod hardening;
 mod interop;
 mod limits;
 mod operations;

@@ -148,7 +148,14 @@ impl Client {
         self.io.flush().await.unwrap();
     }
 
+    /// Sends bytes as they are; `false` when the gateway has closed the
+    /// connection (a test that expects to be cut off).
+    pub async fn try_send_raw(&mut self, bytes: &[u8]) -> bool {
+        self.io.write_all(bytes).await.is_ok() && self.io.flush().await.is_ok()
+    }
+
     /// Sends one command line (CRLF added).
+
     pub async fn send(&mut self, line: &str) {
         self.send_raw(format!("{line}\r\n").as_bytes()).await;
     }
@@ -227,6 +234,17 @@ impl Client {
 
     /// Upgrades to TLS trusting `root`, verifying `server_name`.
     pub async fn starttls(&mut self, root: CertificateDer<'static>, server_name: &str) {
+        self.starttls_as(root, server_name, None).await
+    }
+
+    /// As [`Client::starttls`], presenting `client` (certificate and key
+    /// files) as a client certificate, as a provider's connector does.
+    pub async fn starttls_as(
+        &mut self,
+        root: CertificateDer<'static>,
+        server_name: &str,
+        client: Option<&crate::ca::Identity>,
+    ) {
         let Io::Plain(tcp) = std::mem::replace(&mut self.io, Io::Gone) else {
             panic!("already TLS");
         };
@@ -242,8 +260,19 @@ impl Client {
         ))
         .with_safe_default_protocol_versions()
         .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+        let config = match client {
+            None => config.with_no_client_auth(),
+            Some(id) => {
+                use rustls_pki_types::pem::PemObject;
+                let certs = CertificateDer::pem_file_iter(&id.cert)
+                    .unwrap()
+                    .collect::<Result<Vec<_>, _>>()
+                    .unwrap();
+                let key = rustls_pki_types::PrivateKeyDer::from_pem_file(&id.key).unwrap();
+                config.with_client_auth_cert(certs, key).unwrap()
+            }
+        };
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         let name = ServerName::try_from(server_name.to_string()).unwrap();
         let tls = connector.connect(name, tcp).await.expect("TLS handshake");

@@ -171,9 +171,24 @@ impl GatewayBuilder {
         self.spawn_binary(binary())
     }
 
+    /// As [`GatewayBuilder::spawn`], listening on `port` (for a test that
+    /// must name the gateway's port in its own configuration).
+    pub fn spawn_on(self, port: u16) -> GatewayProcess {
+        self.spawn_process(binary(), port, None)
+    }
+
+    /// As [`GatewayBuilder::spawn`], with the process's umask set to `mask`.
+    pub fn spawn_with_umask(self, mask: u32) -> GatewayProcess {
+        self.spawn_process(binary(), free_port(), Some(mask))
+    }
+
     /// As [`GatewayBuilder::spawn`], with a given `phigate` binary (benchmarks).
     pub fn spawn_binary(self, bin: PathBuf) -> GatewayProcess {
-        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        self.spawn_process(bin, free_port(), None)
+    }
+
+    fn spawn_process(self, bin: PathBuf, port: u16, umask: Option<u32>) -> GatewayProcess {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let metrics = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let config = self.dir.path().join("phigate.toml");
         std::fs::write(
@@ -188,6 +203,7 @@ impl GatewayBuilder {
             config,
             dir: self.dir,
             child: None,
+            umask,
         };
         p.start();
         p
@@ -235,6 +251,8 @@ pub struct GatewayProcess {
     pub config: PathBuf,
     dir: TempDir,
     child: Option<Child>,
+    /// Run under this umask (through `sh`), to show file modes do not depend on it.
+    umask: Option<u32>,
 }
 
 impl GatewayProcess {
@@ -246,7 +264,17 @@ impl GatewayProcess {
             .append(true)
             .open(self.dir.path().join("phigate.log"))
             .unwrap();
-        let child = Command::new(&self.bin)
+        let mut cmd = match self.umask {
+            None => Command::new(&self.bin),
+            Some(mask) => {
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("umask {mask:03o} && exec \"$0\" \"$@\""))
+                    .arg(&self.bin);
+                c
+            }
+        };
+        let child = cmd
             .args(["serve", "--config"])
             .arg(&self.config)
             .stdin(Stdio::null())

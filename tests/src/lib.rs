@@ -9,6 +9,7 @@ pub mod disk;
 pub mod downstream;
 pub mod gateway;
 pub mod postfix;
+pub mod syslog;
 
 pub use ca::TestCa;
 pub use client::{Client, Reply, converse};
@@ -52,4 +53,15 @@ pub fn verify_audit(gateway_dir: &std::path::Path) -> std::process::Output {
         .arg(&pinned)
         .output()
         .unwrap()
+}
+
+/// The peak resident memory (VmHWM) of process `pid`, in KiB.
+pub fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("VmHWM in /proc/PID/status")
 }

@@ -14,6 +14,8 @@ pub enum Transfer {
     Base64,
     /// RFC 2045 quoted-printable.
     QuotedPrintable,
+    /// `x-uuencode` (old mail programs; readers still decode it).
+    Uuencode,
     /// Something else (x-uuencode, a typo): the bytes are kept as they are
     /// and the part is reported as not fully inspected.
     Unknown,
@@ -25,18 +27,20 @@ impl Transfer {
         let Some(v) = value else {
             return Transfer::Identity;
         };
-        let v = v.trim();
-        if v.eq_ignore_ascii_case("base64") {
-            Transfer::Base64
-        } else if v.eq_ignore_ascii_case("quoted-printable") {
-            Transfer::QuotedPrintable
-        } else if ["7bit", "8bit", "binary", ""]
-            .iter()
-            .any(|x| v.eq_ignore_ascii_case(x))
-        {
-            Transfer::Identity
-        } else {
-            Transfer::Unknown
+        // Senders write "7-bit", "8 bit", "7bits": readers take them as
+        // the identity, and so do we.
+        let v: String = v
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match v.as_str() {
+            "base64" => Transfer::Base64,
+            "quotedprintable" => Transfer::QuotedPrintable,
+            "xuuencode" | "uuencode" | "xuue" | "uue" => Transfer::Uuencode,
+            "" | "binary" => Transfer::Identity,
+            v if v.ends_with("bit") || v.ends_with("bits") => Transfer::Identity,
+            _ => Transfer::Unknown,
         }
     }
 }
@@ -51,7 +55,58 @@ pub fn transfer(body: &[u8], t: Transfer) -> (Cow<'_, [u8]>, bool) {
             (Cow::Owned(out), invalid > 0)
         }
         Transfer::QuotedPrintable => (Cow::Owned(quoted_printable(body)), false),
+        Transfer::Uuencode => {
+            let (out, ok) = uudecode(body);
+            (Cow::Owned(out), !ok)
+        }
     }
+}
+
+/// uuencoded data between `begin` and `end` lines (text outside them is
+/// kept as it is: some senders put a note before the `begin` line).
+pub fn uudecode(input: &[u8]) -> (Vec<u8>, bool) {
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let mut inside = false;
+    let mut ok = true;
+    let mut seen_begin = false;
+    for line in input.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if !inside {
+            if line.starts_with(b"begin ") {
+                inside = true;
+                seen_begin = true;
+            } else if !line.is_empty() {
+                out.extend_from_slice(line);
+                out.push(b'\n');
+            }
+            continue;
+        }
+        if line == b"end" {
+            inside = false;
+            continue;
+        }
+        let Some((&len_char, rest)) = line.split_first() else {
+            continue;
+        };
+        let len = (len_char.wrapping_sub(b' ') & 0x3F) as usize;
+        let mut bytes = Vec::with_capacity(len + 3);
+        for group in rest.chunks(4) {
+            let v: Vec<u8> = group.iter().map(|c| c.wrapping_sub(b' ') & 0x3F).collect();
+            if v.len() < 2 {
+                break;
+            }
+            let get = |i: usize| v.get(i).copied().unwrap_or(0);
+            bytes.push(get(0) << 2 | get(1) >> 4);
+            bytes.push(get(1) << 4 | get(2) >> 2);
+            bytes.push(get(2) << 6 | get(3));
+        }
+        if bytes.len() < len {
+            ok = false;
+        }
+        bytes.truncate(len);
+        out.extend_from_slice(&bytes);
+    }
+    (out, ok && seen_begin)
 }
 
 const INVALID: u8 = 0xFF;
@@ -286,6 +341,30 @@ mod tests {
         let (out, bad) = base64(b"aGV*sbG8");
         assert_eq!((out.as_slice(), bad), (&b"hello"[..], 1));
         assert_eq!(base64(b"").0, b"");
+    }
+
+    #[test]
+    fn transfer_names_as_readers_take_them() {
+        for (v, t) in [
+            ("7bit", Transfer::Identity),
+            ("7-bit", Transfer::Identity),
+            ("8 bit", Transfer::Identity),
+            ("  7bits", Transfer::Identity),
+            ("", Transfer::Identity),
+            ("Base64", Transfer::Base64),
+            ("x-uuencode", Transfer::Uuencode),
+            ("x-gzip64", Transfer::Unknown),
+        ] {
+            assert_eq!(Transfer::from_header(Some(v)), t, "{v}");
+        }
+    }
+
+    #[test]
+    fn uuencoded() {
+        // "SSN 135-14-4832" uuencoded.
+        let (out, ok) = uudecode(b"begin 644 x.txt\r\n/4U-.(#$S-2TQ-\"TT.#,R\r\n`\r\nend\r\n");
+        assert!(ok);
+        assert_eq!(out, b"SSN 135-14-4832");
     }
 
     #[test]

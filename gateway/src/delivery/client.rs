@@ -231,49 +231,12 @@ pub async fn deliver(hop: &Hop, job: &Job<'_>, trust: &Trust, pool: &Pool) -> At
     attempt
 }
 
-/// A reply: code and text lines.
-struct Reply {
-    code: u16,
-    text: String,
-}
-
-impl Reply {
-    /// The reply as it may be kept and shown: its code and enhanced status
-    /// code only. The text is the remote server's, and a server may quote
-    /// the message or an address back (`550 ... "Patient: ..."`); it never
-    /// reaches a DSN, a log line, the spool or the audit log.
-    fn summary(&self) -> String {
-        summary(self.code, &self.text)
-    }
-}
-
-/// `550 5.1.1`, or `550` when the text does not start with an enhanced
-/// status code (RFC 3463: class.subject.detail, each 1-3 digits).
-pub fn summary(code: u16, text: &str) -> String {
-    let first = text.split_whitespace().next().unwrap_or("");
-    let parts: Vec<&str> = first.split('.').collect();
-    let enhanced = parts.len() == 3
-        && matches!(parts[0], "2" | "4" | "5")
-        && parts[1..]
-            .iter()
-            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
-    if enhanced {
-        format!("{code} {first}")
-    } else {
-        code.to_string()
-    }
-}
-
-/// Longest reply line taken from a server (RFC 5321 allows 512 octets),
-/// and longest reply: a server sending an endless line or endless
-/// continuation lines cannot grow our memory.
-const MAX_REPLY_LINE: usize = 4096;
-const MAX_REPLY: usize = 64 * 1024;
+use super::reply::{Lines, MAX_LINE, Reply};
 
 /// Reads one line (up to and including LF) of at most `max` bytes; `None`
 /// at end of stream. Longer lines are an error, found before they are
 /// buffered whole.
-async fn read_line_bounded<R: tokio::io::AsyncBufRead + Unpin>(
+pub async fn read_line_bounded<R: tokio::io::AsyncBufRead + Unpin>(
     r: &mut R,
     max: usize,
 ) -> std::io::Result<Option<Vec<u8>>> {
@@ -316,33 +279,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
     /// timeout, bounded in line length and total size.
     async fn reply(&mut self) -> Result<Reply, Stop> {
         let deadline = tokio::time::Instant::now() + self.wait;
-        let mut text = String::new();
-        let mut total = 0;
+        let mut lines = Lines::default();
         loop {
-            let line =
-                tokio::time::timeout_at(deadline, read_line_bounded(&mut self.r, MAX_REPLY_LINE))
-                    .await
-                    .map_err(|_| Stop::Temp("timed out waiting for the server".into()))?
-                    .map_err(|e| Stop::Temp(format!("connection lost: {e}")))?;
+            let line = tokio::time::timeout_at(deadline, read_line_bounded(&mut self.r, MAX_LINE))
+                .await
+                .map_err(|_| Stop::Temp("timed out waiting for the server".into()))?
+                .map_err(|e| Stop::Temp(format!("connection lost: {e}")))?;
             let Some(line) = line else {
                 return Err(Stop::Temp("connection closed by the server".into()));
             };
-            total += line.len();
-            if total > MAX_REPLY {
-                return Err(Stop::Temp("reply too long".into()));
-            }
-            let line = String::from_utf8_lossy(&line);
-            let line = line.trim_end();
-            let code = line.get(..3).and_then(|c| c.parse::<u16>().ok());
-            let Some(code) = code.filter(|c| (200..600).contains(c)) else {
-                return Err(Stop::Temp("malformed reply from the server".into()));
-            };
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(line.get(4..).unwrap_or(""));
-            if line.as_bytes().get(3) != Some(&b'-') {
-                return Ok(Reply { code, text });
+            match lines.push(&line) {
+                Ok(Some(reply)) => return Ok(reply),
+                Ok(None) => {}
+                Err(e) => return Err(Stop::Temp(e.to_string())),
             }
         }
     }
@@ -607,18 +556,7 @@ pub fn dot_stuffed(message: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::{dot_stuffed, read_line_bounded, summary};
-
-    #[test]
-    fn summaries_keep_codes_only() {
-        assert_eq!(
-            summary(550, "5.1.1 <x@y> Patient: Ann Lee SSN 135-14-4832"),
-            "550 5.1.1"
-        );
-        assert_eq!(summary(550, "no such user 135-14-4832"), "550");
-        assert_eq!(summary(451, "4.7.0 try later"), "451 4.7.0");
-        assert_eq!(summary(250, "1.2.3 weird"), "250");
-    }
+    use super::{dot_stuffed, read_line_bounded};
 
     /// Regression (security review): a downstream sending `220 ` and then
     /// gigabytes without a newline grew memory without bound.

@@ -10,6 +10,7 @@ pub mod encrypt;
 pub mod notice;
 pub mod outbox;
 pub mod queue;
+pub mod reply;
 pub mod rewrite;
 pub mod route;
 pub mod tls;

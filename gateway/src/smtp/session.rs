@@ -32,6 +32,10 @@ pub struct Limits {
     pub auth_available: bool,
     /// `Received:` headers beyond this are a mail loop.
     pub max_hops: usize,
+    /// The practice's own domains: a client allowed to relay only by its
+    /// certificate (a provider's shared connector certificate) may relay
+    /// only mail from these, when any are set.
+    pub local_domains: Vec<String>,
 }
 
 /// What we know of the client, which grows as the session goes on.
@@ -641,9 +645,34 @@ impl Session {
             .tls
             .as_ref()
             .is_some_and(|t| t.relay_client.is_some());
-        if !(self.facts.relay_network || self.facts.auth_user.is_some() || by_certificate) {
+        let trusted = self.facts.relay_network || self.facts.auth_user.is_some();
+        if !(trusted || by_certificate) {
             let r = Reply::new(554, format!("5.7.1 <{to}>: Relay access denied"));
             return self.refuse(State::Mail(h, tx), r);
+        }
+        // A provider's connector certificate says "Microsoft 365" (or
+        // Google), not which tenant: such a client relays only the
+        // practice's own senders.
+        if !trusted && !self.limits.local_domains.is_empty() {
+            let domain = tx
+                .from
+                .as_ref()
+                .map(|a| a.domain().to_ascii_lowercase())
+                .unwrap_or_default();
+            let own = self
+                .limits
+                .local_domains
+                .iter()
+                .any(|d| domain == *d || domain.ends_with(&format!(".{d}")));
+            if !own {
+                let r = Reply::new(
+                    554,
+                    format!(
+                        "5.7.1 <{to}>: Relay access denied: the sender's domain is not served here"
+                    ),
+                );
+                return self.refuse(State::Mail(h, tx), r);
+            }
         }
         if to.is_utf8() && !tx.params.smtputf8 {
             let r = Reply::new(553, "5.6.7 Non-ASCII address needs SMTPUTF8 on MAIL");
