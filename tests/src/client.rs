@@ -155,7 +155,6 @@ impl Client {
     }
 
     /// Sends one command line (CRLF added).
-
     pub async fn send(&mut self, line: &str) {
         self.send_raw(format!("{line}\r\n").as_bytes()).await;
     }
