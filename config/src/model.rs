@@ -130,6 +130,18 @@ pub struct DetectorsConfig {
     pub thresholds: Vec<(String, f32)>,
     /// Administrators' rules, in file order.
     pub rules: Vec<CustomRule>,
+    /// Read PDF text out of process with poppler's `pdftotext` (`true`), or
+    /// leave PDFs uninspectable (`false`).
+    pub pdf: bool,
+    /// Longest one PDF extraction may take (and CPU seconds it may use).
+    pub pdf_timeout: Duration,
+    /// PDF extractions at once.
+    pub pdf_workers: usize,
+    /// Address space one extraction may use, MiB.
+    pub pdf_memory_mib: u64,
+    /// Images up to this many pixels are decoration (logos, icons); larger
+    /// ones may show a document and are uninspectable. 0: every image is.
+    pub decorative_image_pixels: u64,
 }
 
 /// A custom detection rule.

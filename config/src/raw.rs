@@ -399,6 +399,11 @@ pub struct RawDetectors {
     pub threshold: Spanned<f64>,
     pub thresholds: std::collections::BTreeMap<String, Spanned<f64>>,
     pub rules: Vec<RawRule>,
+    pub pdf: Spanned<String>,
+    pub pdf_timeout_secs: Spanned<u64>,
+    pub pdf_workers: Spanned<u64>,
+    pub pdf_memory_mib: Spanned<u64>,
+    pub decorative_image_pixels: Spanned<u64>,
 }
 
 impl Default for RawDetectors {
@@ -407,6 +412,11 @@ impl Default for RawDetectors {
             threshold: sp(0.5),
             thresholds: Default::default(),
             rules: Vec::new(),
+            pdf: sp("pdftotext".into()),
+            pdf_timeout_secs: sp(10),
+            pdf_workers: sp(2),
+            pdf_memory_mib: sp(512),
+            decorative_image_pixels: sp(250_000),
         }
     }
 }

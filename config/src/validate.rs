@@ -676,10 +676,31 @@ fn detectors(c: &mut Checker<'_>, raw: &crate::raw::RawDetectors) -> DetectorsCo
             window: r.window as usize,
         });
     }
+    let pdf = match raw.pdf.get_ref().as_str() {
+        "pdftotext" => true,
+        "off" => false,
+        other => {
+            c.error(
+                &raw.pdf,
+                "detectors.pdf",
+                format!("`{other}` is not \"pdftotext\" or \"off\""),
+            );
+            false
+        }
+    };
     DetectorsConfig {
         threshold,
         thresholds,
         rules,
+        pdf,
+        pdf_timeout: Duration::from_secs(c.positive(
+            &raw.pdf_timeout_secs,
+            "detectors.pdf_timeout_secs",
+            600,
+        )),
+        pdf_workers: c.positive(&raw.pdf_workers, "detectors.pdf_workers", 64) as usize,
+        pdf_memory_mib: c.positive(&raw.pdf_memory_mib, "detectors.pdf_memory_mib", 1 << 16),
+        decorative_image_pixels: *raw.decorative_image_pixels.get_ref(),
     }
 }
 

@@ -18,6 +18,18 @@ pub enum Class {
     ServiceWeak,
     /// A patient is being talked about (label or word).
     Patient,
+    /// A person in a health plan's or a care setting's role: member,
+    /// insured, subscriber, guarantor, beneficiary, client, resident.
+    Person,
+    /// A generic `Name:` label: says a name follows, not whose.
+    NameLabel,
+    /// What kind of visit an appointment is (follow-up, new patient,
+    /// physical, post-op...): evidence the date is a patient's.
+    Visit,
+    /// Words of office life, events and commerce (birthday, meeting,
+    /// webinar, vendor, order, hire...): a name next to a date there is
+    /// not a patient's.
+    Event,
     /// Medical record number.
     Mrn,
     /// Provider identifier.
@@ -76,19 +88,43 @@ const BUILTIN: &[(Class, &str)] = &[
     ),
     (
         Class::ServiceWeak,
-        "visit|visits|visited|appointment|appt|procedure|surgery|follow-up|follow up|consult|consultation|checkup|\
-         check-up|exam|test results|lab results|scan",
+        "visit|visits|visited|appointment|appointments|appt|appts|procedure|surgery|consult|consultation|checkup|\
+         check-up|exam|test results|lab results|scan|scheduled|calendar event|seen|sees|come in|came in",
     ),
     (
         Class::Patient,
-        "patient|patients|patient name|patient's|pt|pt.|pt:|pt name|name|client|resident|member|beneficiary|insured|\
-         subscriber|guarantor|mr.|mrs.|ms.|miss|mx.|re:|regarding",
+        "patient|patients|patient name|patient's|pt|pt.|pt:|pt name|pt's|re: patient|our patient|mutual patient",
+    ),
+    (
+        Class::Person,
+        "member|member name|beneficiary|insured|insured name|subscriber|subscriber name|guarantor|client|resident|\
+         enrollee|dependent|claimant|policyholder|policy holder",
+    ),
+    (Class::NameLabel, "name|full name|name:"),
+    (
+        Class::Visit,
+        "new patient|established patient|follow-up|follow up|f/u|post-op|postop|post op|pre-op|preop|annual physical|\
+         physical|wellness|well child|well visit|exam room|check-up|checkup|consult|telehealth|injection|infusion|\
+         vaccine|immunization|lab draw|blood draw|x-ray|xray|mri|ct scan|ultrasound|biopsy|prenatal|recheck|\
+         sick visit|therapy session|counseling session|dental cleaning|colonoscopy|mammogram|ekg|echo|stress test",
+    ),
+    (
+        Class::Event,
+        "birthday|birthdays|anniversary|celebrate|celebrates|celebrating|celebration|party|welcome|welcoming|\
+         retirement|retiring|retire|webinar|training|meeting|meetings|conference|seminar|lunch|luncheon|demo|vendor|\
+         rep|sales|quote|pricing|order|invoice|shipment|shipped|ships|delivery|hire|hired|hiring|starts|start date|\
+         badge|pto|vacation|holiday|out of office|payroll|employee|staff|newsletter|spotlight|register|registration|\
+         rsvp|invited|invitation|agenda|course|certification|certified|award|promotion|promoted|joins|joined|\
+         congratulations|congrats|farewell|last day|speaker|presented by|hosted by|cake|potluck|parking|repaved|\
+         toner|copier|printer|supplies",
     ),
     (
         Class::Mrn,
         "mrn|mrn#|mr#|mr #|mr no|mr number|medical record|medical record number|medical record no|medical record #|\
          med rec|med rec #|record number|record #|chart|chart #|chart#|chart no|chart number|chart id|patient id|\
-         patient #|patient no|patient number|pt id|pt #|emr|emr #|ehr id|hospital number|hosp #|patient account|pt acct",
+         patient #|patient no|patient number|pt id|pt #|emr|emr #|emr id|ehr id|hospital number|hosp #|patient account|\
+         patient account number|pt acct|acct #|acct#|acct no|acct number|account #|account no|account number|\
+         med rec no|medical record no.|mr no.|chart no.|encounter #|encounter number|visit #|visit number|fin #",
     ),
     (
         Class::Npi,
@@ -96,7 +132,8 @@ const BUILTIN: &[(Class, &str)] = &[
     ),
     (
         Class::Medicare,
-        "mbi|medicare|medicare number|medicare id|medicare #|medicare beneficiary identifier|beneficiary id|hicn|hic|\
+        "mbi|medicare|medicare number|medicare id|medicare #|medicare beneficiary identifier|beneficiary id|\
+         beneficiary identifier|beneficiary number|hicn|hic|\
          medicare card",
     ),
     (
@@ -113,7 +150,8 @@ const BUILTIN: &[(Class, &str)] = &[
         Class::NotPhi,
         "invoice|invoice #|inv|order|order #|order number|po|po #|purchase order|ref|ref #|reference|tracking|\
          tracking #|ticket|case #|confirmation|part|part no|part no.|part #|sku|item|model|serial|serial #|qty|\
-         quantity|phone|fax|tel|cell|mobile|ext|zip|isbn|version|build|error|err|code e",
+         quantity|phone|fax|tel|cell|mobile|ext|zip|isbn|version|build|error|err|code e|routing|bank|ach|wire|\
+         checking|savings|payroll|vendor|supplier|utility|credit card|card ending",
     ),
 ];
 

@@ -23,6 +23,7 @@ pub mod context;
 pub mod detect;
 pub mod extract;
 mod finding;
+pub mod formats;
 pub mod normalize;
 pub mod patterns;
 
@@ -36,8 +37,16 @@ use detect::{Match, Text, custom::Rule};
 use extract::{Extracted, Limits, Profile, Source};
 use patterns::{Kind, Patterns};
 
+/// Text out of a PDF, done outside this crate (out of process, with
+/// limits: PDF readers are large and attackable). `Err` says why not,
+/// in words without content.
+pub trait PdfText: Send + Sync {
+    /// The text of `pdf`, or why it could not be had by `deadline`.
+    fn text(&self, pdf: &[u8], deadline: Option<std::time::Instant>) -> Result<String, String>;
+}
+
 /// How the engine is set up.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// Threshold per category name; others use `default_threshold`.
     pub thresholds: HashMap<String, f32>,
@@ -47,6 +56,20 @@ pub struct Settings {
     pub custom: Vec<RuleSpec>,
     /// Extraction limits.
     pub limits: Limits,
+    /// Reads PDF text; without one, PDFs are uninspectable.
+    pub pdf: Option<std::sync::Arc<dyn PdfText>>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("thresholds", &self.thresholds)
+            .field("default_threshold", &self.default_threshold)
+            .field("custom", &self.custom)
+            .field("limits", &self.limits)
+            .field("pdf", &self.pdf.is_some())
+            .finish()
+    }
 }
 
 impl Default for Settings {
@@ -56,6 +79,7 @@ impl Default for Settings {
             default_threshold: 0.5,
             custom: Vec::new(),
             limits: Limits::default(),
+            pdf: None,
         }
     }
 }
@@ -133,7 +157,13 @@ impl Engine {
     /// by then is reported uninspectable, so a scan never runs on after its
     /// time budget (the relay has answered by then).
     pub fn scan_until(&self, raw: &[u8], deadline: Option<std::time::Instant>) -> Report {
-        let extracted = extract::extract_until(&self.parser, raw, &self.settings.limits, deadline);
+        let extracted = extract::extract_until(
+            &self.parser,
+            raw,
+            &self.settings.limits,
+            deadline,
+            self.settings.pdf.as_deref(),
+        );
         self.report(extracted, deadline)
     }
 
@@ -148,6 +178,7 @@ impl Engine {
                     },
                     text: text.to_string(),
                     profile: Profile::Full,
+                    form: None,
                 }],
                 uninspectable: Vec::new(),
                 timed_out: false,
@@ -173,16 +204,20 @@ impl Engine {
                 break;
             }
             let norm = normalize::normalize(&seg.text);
-            for m in self.matches(&norm.text, seg.profile) {
-                let location = match &seg.source {
-                    Source::Header(name) => Location::Header { name: name.clone() },
-                    Source::Filename { path } => Location::Filename { path: path.clone() },
-                    Source::Part { path, filename } => Location::Part {
-                        path: path.clone(),
-                        filename: filename.clone(),
-                        start: norm.source_offset(m.start),
-                        end: norm.source_offset(m.end),
-                    },
+            let locate = |start: usize, end: usize| match &seg.source {
+                Source::Header(name) => Location::Header { name: name.clone() },
+                Source::Filename { path } => Location::Filename { path: path.clone() },
+                Source::Part { path, filename } => Location::Part {
+                    path: path.clone(),
+                    filename: filename.clone(),
+                    start,
+                    end,
+                },
+            };
+            let mut add = |m: Match, location: Location| {
+                let why = match seg.form {
+                    Some(form) => format!("{}; in {form}", m.why),
+                    None => m.why,
                 };
                 findings.push(Finding {
                     category: m.category,
@@ -190,9 +225,23 @@ impl Engine {
                     confidence: m.confidence,
                     location,
                     preview: m.preview,
-                    why: m.why,
+                    why,
                     value: MatchedValue::new(m.value),
                 });
+            };
+            for m in self.matches(&norm.text, seg.profile) {
+                let loc = locate(norm.source_offset(m.start), norm.source_offset(m.end));
+                add(m, loc);
+            }
+            // Clinical formats in a part (attached or pasted): their
+            // records, with offsets in the part's text.
+            if seg.profile == Profile::Full && matches!(seg.source, Source::Part { .. }) {
+                for rec in formats::records(&seg.text) {
+                    for m in detect::structured::matches(&rec) {
+                        let loc = locate(m.start, m.end);
+                        add(m, loc);
+                    }
+                }
             }
         }
         for u in &extracted.uninspectable {

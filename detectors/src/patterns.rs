@@ -53,9 +53,11 @@ fn sources() -> Vec<String> {
     let mbi_an = "[AC-HJKMNP-RT-Y0-9]";
     vec![
         format!(r"{b}[0-9]{{3}}{sep}[0-9]{{2}}{sep}[0-9]{{4}}{b}"),
-        format!(r"{b}[A-Z][0-9][0-9AB](?:\.?[0-9A-Z]{{1,4}})?{b}"),
+        // ICD-10-CM in any case, with the dot or without, a blank allowed
+        // on either side of it ("E11 .9"); the code set decides.
+        format!(r"{b}(?i:[A-Z][0-9][0-9AB](?:[ ]?\.[ ]?[0-9A-Z]{{1,4}}|[0-9A-Z]{{1,4}})?){b}"),
         format!(
-            r"{b}[1-9]{mbi_a}{mbi_an}[0-9][- ]?{mbi_a}{mbi_an}[0-9][- ]?{mbi_a}{{2}}[0-9]{{2}}{b}"
+            r"{b}(?i:[1-9]{mbi_a}{mbi_an}[0-9][- ]?{mbi_a}{mbi_an}[0-9][- ]?{mbi_a}{{2}}[0-9]{{2}}){b}"
         ),
         format!(r"{b}[A-Z][A-Z9][0-9]{{7}}{b}"),
         format!(r"{b}[12][0-9]{{9}}{b}"),

@@ -23,9 +23,25 @@ pub fn engine(cfg: &DetectorsConfig) -> Result<Engine, BuildError> {
                 window: r.window,
             })
             .collect(),
-        ..Settings::default()
+        limits: phigate_detectors::extract::Limits {
+            decorative_image_pixels: cfg.decorative_image_pixels,
+            ..Default::default()
+        },
+        pdf: pdf_reader(cfg),
     };
     Engine::new(settings)
+}
+
+/// The PDF reader `[detectors]` asks for: `pdftotext` out of process, or
+/// none (PDFs are then uninspectable).
+fn pdf_reader(cfg: &DetectorsConfig) -> Option<std::sync::Arc<dyn phigate_detectors::PdfText>> {
+    if !cfg.pdf {
+        return None;
+    }
+    match crate::pdf::Pdftotext::find(cfg.pdf_workers, cfg.pdf_timeout, cfg.pdf_memory_mib) {
+        Some(r) => Some(std::sync::Arc::new(r)),
+        None => Some(std::sync::Arc::new(crate::pdf::Missing)),
+    }
 }
 
 /// The decoded subject (for the senders' keywords) and the Message-ID (for

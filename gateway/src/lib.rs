@@ -21,6 +21,7 @@ mod fsmode;
 pub mod http;
 pub mod inspect;
 pub mod metrics;
+pub mod pdf;
 pub mod policy;
 pub mod received;
 pub mod ruletest;

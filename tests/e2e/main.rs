@@ -1,6 +1,7 @@
 //! phigate end-to-end tests: real sockets, real TLS, the real binary.
 //! One test binary, a module per concern.
 
+mod accuracy;
 mod audit;
 mod conversation;
 mod crash;

@@ -27,8 +27,14 @@ fn table() -> &'static [&'static str] {
     })
 }
 
-/// Whether `code` (with or without the dot) is an ICD-10-CM code.
+/// Whether `code` (with or without the dot, any case, a blank around the
+/// dot) is an ICD-10-CM code.
 pub fn is_code(code: &str) -> bool {
+    let code: String = code
+        .chars()
+        .filter(|c| *c != ' ')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
     let plain: String = code.chars().filter(|&c| c != '.').collect();
     if let Some(dot) = code.find('.')
         && dot != 3
@@ -45,7 +51,14 @@ pub fn detect(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
         return None;
     }
     let dotted = code.contains('.');
-    let mut confidence = if dotted { 0.3 } else { 0.2 };
+    // Upper case with the dot is how codes are written; other forms are
+    // weaker evidence by themselves (context decides).
+    let upper = code.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+    let mut confidence = match (dotted, upper) {
+        (true, true) => 0.3,
+        (false, true) | (true, false) => 0.2,
+        (false, false) => 0.15,
+    };
     let mut why = "code in the ICD-10-CM code set".to_string();
     if let Some(word) = t.context(Class::Diagnosis, start, end, 120, 30) {
         confidence += 0.5;
@@ -69,8 +82,8 @@ pub fn detect(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
         confidence: clamp(confidence),
         start,
         end,
-        value: code.replace('.', ""),
-        preview: format!("{}**", &code[..1]),
+        value: code.replace(['.', ' '], "").to_ascii_uppercase(),
+        preview: format!("{}**", code[..1].to_ascii_uppercase()),
         why,
     })
 }
@@ -89,6 +102,7 @@ mod tests {
         assert!(!is_code("E11"), "a category header is not a billable code");
         assert!(!is_code("E1.19"));
         assert!(!is_code("A31B"));
+        assert!(is_code("e11.9") && is_code("e119") && is_code("E11 .9") && is_code("s72.001a"));
     }
 
     const CASES: &[(&str, bool)] = &[
@@ -100,6 +114,9 @@ mod tests {
         ("diagnosis code F411", true),
         ("dx: N39.0", true),
         ("ICD-10 E11.9", true),
+        ("dx: e11.9 and i10", true),
+        ("Diagnosis codes e119, s72.001a", true),
+        ("Dx E11 .9", true),
         // Bare codes and parts lists.
         ("Part no. R07.9  qty 45  $164.00", false),
         ("Please quote E11.9 x 4", false),

@@ -9,14 +9,20 @@ use crate::finding::Category;
 /// specific enough to stand alone; Medicare context makes it certain.
 pub fn mbi(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
     let raw = &t.text[start..end];
-    let plain: String = raw.chars().filter(|&c| c != '-' && c != ' ').collect();
+    let plain: String = raw
+        .chars()
+        .filter(|&c| c != '-' && c != ' ')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
     // Separators, when present, are the same and sit after the 4th and 7th characters.
     if raw.len() != 11
         && !(raw.len() == 13 && raw[4..5] == raw[8..9] && (&raw[4..5] == "-" || &raw[4..5] == " "))
     {
         return None;
     }
-    let mut confidence = 0.5;
+    // CMS prints MBIs in capitals; a lower-case one needs its context.
+    let upper = raw.chars().all(|c| !c.is_ascii_lowercase());
+    let mut confidence = if upper { 0.5 } else { 0.3 };
     let mut why = "Medicare Beneficiary Identifier format".to_string();
     if let Some(w) = t.context(Class::Medicare, start, end, 80, 20) {
         confidence += 0.45;
@@ -35,6 +41,27 @@ pub fn mbi(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
         &plain,
         why,
     ))
+}
+
+/// Whether `s` (no separators, upper case) has the MBI's 11-character
+/// format (CMS): digit 1-9, letter, letter or digit, digit, letter, letter
+/// or digit, digit, two letters, two digits; letters exclude S L O I B Z.
+pub fn mbi_shape(s: &str) -> bool {
+    let b = s.as_bytes();
+    let letter = |c: u8| c.is_ascii_uppercase() && !b"SLOIBZ".contains(&c);
+    let alnum = |c: u8| letter(c) || c.is_ascii_digit();
+    b.len() == 11
+        && (b'1'..=b'9').contains(&b[0])
+        && letter(b[1])
+        && alnum(b[2])
+        && b[3].is_ascii_digit()
+        && letter(b[4])
+        && alnum(b[5])
+        && b[6].is_ascii_digit()
+        && letter(b[7])
+        && letter(b[8])
+        && b[9].is_ascii_digit()
+        && b[10].is_ascii_digit()
 }
 
 /// Luhn check of an NPI with the 80840 prefix (45 CFR 162.406).
@@ -166,11 +193,23 @@ fn following_id(text: &str, hit: &Hit, min_digits: usize) -> Option<(usize, usiz
 pub fn labelled(t: &Text<'_>) -> Vec<Match> {
     let mut out = Vec::new();
     for hit in t.hits {
-        let (category, rule, confidence, min_digits) = match hit.class {
+        let label = t.text[hit.start..hit.end].to_ascii_lowercase();
+        let (category, rule, mut confidence, min_digits) = match hit.class {
+            // An account number is a patient's in a practice's mail unless
+            // the words around it are a bank's or a vendor's.
+            Class::Mrn if label.contains("acct") || label.contains("account") => {
+                (Category::Mrn, "mrn.account", 0.7, 4)
+            }
             Class::Mrn => (Category::Mrn, "mrn.labelled", 0.85, 4),
             Class::Member => (Category::MemberId, "member_id.labelled", 0.75, 4),
             _ => continue,
         };
+        if rule == "mrn.account"
+            && t.around(Class::NotPhi, hit.start, hit.end, 40, 40)
+                .is_some()
+        {
+            confidence -= 0.35;
+        }
         if let Some((s, e)) = following_id(t.text, hit, min_digits) {
             let label = t.text[hit.start..hit.end].to_ascii_lowercase();
             out.push(Match::masked(
@@ -207,6 +246,8 @@ mod tests {
             true,
         ),
         ("MBI: 3KY3-C95-TV21", "mbi", true),
+        ("medicare id 3ky3c95tv21", "mbi", true),
+        ("ref 3ky3c95tv21", "mbi", false),
         ("beneficiary 1EG4TE5MK73 eligible", "mbi", true),
         ("Tracking: 1Z1Y3BVV9WWW9C7FHJ", "mbi", false),
         ("Part no. 1EG4-TE5-MK73", "mbi", false),
@@ -220,6 +261,12 @@ mod tests {
         ("chart # 4451223", "mrn", true),
         ("Patient ID is 00123456", "mrn", true),
         ("chart the progress", "mrn", false),
+        ("scan the consent into acct # 6158-9981", "mrn", true),
+        (
+            "ACH routing number 021000021 and account # 4412339",
+            "mrn",
+            false,
+        ),
         ("Member ID: XJH448812901", "member_id", true),
         ("Policy number 99-44123", "member_id", true),
     ];

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod name_date;
 pub mod names;
 pub mod ssn;
+pub mod structured;
 
 use crate::context::{Class, Hit};
 use crate::finding::Category;
@@ -78,6 +79,28 @@ impl Text<'_> {
         after: usize,
     ) -> Option<&str> {
         crate::context::near(self.hits, class, start, end, before, after)
+            .map(|h| &self.text[h.start..h.end])
+    }
+}
+
+impl Text<'_> {
+    /// A context word of `class` anywhere from `before` bytes before
+    /// `start` to `after` bytes after `end`, inside the range too.
+    pub fn around(
+        &self,
+        class: Class,
+        start: usize,
+        end: usize,
+        before: usize,
+        after: usize,
+    ) -> Option<&str> {
+        let lo = start.saturating_sub(before);
+        let hi = end + after;
+        let first = self.hits.partition_point(|h| h.end < lo);
+        self.hits[first..]
+            .iter()
+            .take_while(|h| h.start <= hi)
+            .find(|h| h.class == class && h.end >= lo)
             .map(|h| &self.text[h.start..h.end])
     }
 }

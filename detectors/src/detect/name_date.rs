@@ -1,15 +1,23 @@
 //! A person's name next to a date of birth or of service.
 //!
 //! A name next to a date is ordinary business mail (invitations, forwarded
-//! headers, sales reports). It is PHI when the date is a patient's birth or
-//! service date, which the text says with context: "DOB", "date of
-//! service", "seen on", "Patient:". The score adds how much the date is
-//! marked as birth/service (or the person as a patient) to how much the
-//! words look like a name, so a name missing from the Census lists is still
-//! caught when the context is clear, and a listed name is not enough alone.
+//! headers, staff news, orders). It is PHI when the person is a patient and
+//! the date is theirs, which the text says with evidence, weighed here:
+//!
+//! - the date's role: a birth date ("DOB", "born") or a service date ("seen
+//!   on", "date of service", "admitted") says much; an appointment or a
+//!   visit says less, unless the kind of visit is named ("follow-up",
+//!   "new patient", "post-op");
+//! - the person's role: a patient label ("Patient:", "Pt") before the name,
+//!   or a health-plan role ("member", "insured", "guarantor");
+//! - how much the words look like a person's name (lists, title, shape);
+//! - against it: words of office life and commerce near the name or the
+//!   date (birthday, meeting, webinar, vendor, order, hire...), a provider's
+//!   name ("Dr.", "MD"), and dates in reply attributions and forwarded
+//!   header blocks, which are about mail, not care.
 
 use super::dates::{self, Date};
-use super::names;
+use super::names::{self, Name};
 use super::{Match, Text, clamp};
 use crate::context::Class;
 use crate::finding::{Category, mask_initials};
@@ -18,28 +26,35 @@ use crate::patterns::Kind;
 /// How far before a date a name may end, and after it a name may start.
 const NAME_BEFORE: usize = 110;
 const NAME_AFTER: usize = 50;
+/// How far from the name or the date office-life words count against.
+const EVENT_WINDOW: usize = 80;
 
 /// Scores a date candidate against the names around it.
 pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Match> {
     let date = dates::parse(kind, &t.text[start..end])?;
-    let (ctx, ctx_word, date_kind) = date_context(t, start, end);
-    // Without birth, service or patient context no name can lift the score
-    // to a threshold: skip the name search (most dates in mail end here).
-    if ctx == 0.0
-        && t.context(Class::Patient, start, end, NAME_BEFORE + 24, NAME_AFTER)
-            .is_none()
-    {
+    if mail_header_line(t.text, start) {
+        return None;
+    }
+    let role = date_role(t, start, end);
+    let patient_near = t
+        .context(Class::Patient, start, end, NAME_BEFORE + 24, NAME_AFTER)
+        .is_some()
+        || t.context(Class::Person, start, end, NAME_BEFORE + 24, NAME_AFTER)
+            .is_some();
+    // Without a role for the date or a patient near it, no name can lift
+    // the score to a threshold: skip the name search (most dates end here).
+    if role.weight == 0.0 && !patient_near {
         return None;
     }
     let lo = floor_boundary(t.text, start.saturating_sub(NAME_BEFORE));
     let hi = ceil_boundary(t.text, (end + NAME_AFTER).min(t.text.len()));
-    let candidates = names::find(t.text, lo, hi);
-    // The closest name on either side.
-    // A name after the date must be on its line, or labelled ("Patient:")
-    // on a following one: unlabelled lines after a date are as likely a
+    // The closest name on either side that is not a provider's. A name
+    // after the date must be on its line, or labelled ("Patient:") on a
+    // following one: unlabelled lines after a date are as likely a
     // signature as anything about the date.
-    let name = candidates
+    let name = names::find(t.text, lo, hi)
         .into_iter()
+        .filter(|n| !n.provider)
         .filter(|n| {
             n.end <= start
                 || (n.start >= end
@@ -53,27 +68,12 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
                 n.start - end
             }
         })?;
-    let mut confidence = ctx + 0.4 * name.score;
-    let mut why = format!("name ({}) near a date", name.why);
-    if let Some(w) = ctx_word {
-        why.push_str(&format!("; {date_kind} context \"{w}\""));
-    }
-    // "Patient:" or a title right before the name marks the person; a
-    // patient label vouches for a name the Census lists do not have.
-    if let Some(w) = t.context(Class::Patient, name.start, name.end, 24, 0) {
-        let label = w.to_ascii_lowercase();
-        let patient_label = label.starts_with("pat") || label.starts_with("pt");
-        if patient_label && name.score < 0.6 {
-            confidence += 0.4 * (0.6 - name.score);
-        }
-        confidence += if ctx < 0.35 { 0.35 } else { 0.1 };
-        why.push_str(&format!("; labelled \"{label}\""));
-    }
+    let (confidence, why) = weigh(t, &role, &name, start, end);
     let (s, e) = (name.start.min(start), name.end.max(end));
     let name_text = &t.text[name.start..name.end];
     Some(Match {
         category: Category::NameDate,
-        rule: format!("name_date.{date_kind}"),
+        rule: format!("name_date.{}", role.kind),
         confidence: clamp(confidence),
         start: s,
         end: e,
@@ -89,20 +89,111 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
     })
 }
 
-/// Whether the date is marked as a birth date or a service date, and how strongly.
-fn date_context<'t>(t: &Text<'t>, start: usize, end: usize) -> (f32, Option<String>, &'static str) {
+/// What the text says the date is.
+struct Role {
+    weight: f32,
+    kind: &'static str,
+    word: Option<String>,
+}
+
+fn date_role(t: &Text<'_>, start: usize, end: usize) -> Role {
+    let role = |weight, kind, w: &str| Role {
+        weight,
+        kind,
+        word: Some(w.to_ascii_lowercase()),
+    };
     if let Some(w) = t.context(Class::Birth, start, end, 48, 8) {
-        return (0.6, Some(w.to_ascii_lowercase()), "dob");
+        return role(0.6, "dob", w);
     }
     // Service words count only before the date ("seen on 3/4/2025",
     // "date of service: ..."): after it they start another sentence.
     if let Some(w) = t.context(Class::Service, start, end, 60, 0) {
-        return (0.5, Some(w.to_ascii_lowercase()), "dos");
+        return role(0.5, "dos", w);
     }
     if let Some(w) = t.context(Class::ServiceWeak, start, end, 50, 0) {
-        return (0.35, Some(w.to_ascii_lowercase()), "dos");
+        // A calendar event is an appointment only when it says what kind
+        // (or whose): on its own it is as likely a meeting.
+        let weight = if w.eq_ignore_ascii_case("calendar event") {
+            0.15
+        } else {
+            0.25
+        };
+        return role(weight, "dos", w);
     }
-    (0.0, None, "date")
+    Role {
+        weight: 0.0,
+        kind: "date",
+        word: None,
+    }
+}
+
+/// The score of `name` with the date at `start..end`, and why.
+fn weigh(t: &Text<'_>, role: &Role, name: &Name, start: usize, end: usize) -> (f32, String) {
+    let mut confidence = role.weight + 0.4 * name.score;
+    let mut why = format!("name ({}) near a date", name.why);
+    if let Some(w) = &role.word {
+        why.push_str(&format!("; {} context \"{w}\"", role.kind));
+    }
+    // Who the person is.
+    if let Some(w) = t.context(Class::Patient, name.start, name.end, 24, 0) {
+        if name.score < 0.6 {
+            // A patient label vouches for a name the lists do not have.
+            confidence += 0.4 * (0.6 - name.score);
+        }
+        confidence += if role.weight < 0.35 { 0.35 } else { 0.1 };
+        why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
+    } else if let Some(w) = t.context(Class::Person, name.start, name.end, 24, 0) {
+        confidence += if role.weight < 0.35 { 0.25 } else { 0.1 };
+        why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
+    } else if role.weight < 0.35
+        && let Some(w) = t.context(Class::NameLabel, name.start, name.end, 12, 0)
+    {
+        confidence += 0.1;
+        why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
+    }
+    // An appointment of a named kind of visit is a patient's.
+    if role.weight < 0.35
+        && role.weight > 0.0
+        && let Some(w) = t.around(
+            Class::Visit,
+            start.min(name.start),
+            end.max(name.end),
+            80,
+            80,
+        )
+    {
+        confidence += 0.2;
+        why.push_str(&format!("; visit \"{}\"", w.to_ascii_lowercase()));
+    }
+    // Office life and commerce near the name or the date.
+    let (lo, hi) = (start.min(name.start), end.max(name.end));
+    if let Some(w) = t.around(Class::Event, lo, hi, EVENT_WINDOW, EVENT_WINDOW) {
+        confidence -= 0.35;
+        why.push_str(&format!("; but \"{}\" nearby", w.to_ascii_lowercase()));
+    }
+    (confidence, why)
+}
+
+/// Whether the date sits on a line that is about the mail itself: a
+/// reply attribution ("On Tue, Mar 3, 2026 ... wrote:") or a header line
+/// of a quoted or forwarded message ("Sent:", "Date:").
+fn mail_header_line(text: &str, at: usize) -> bool {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = text[line_start..line_end].trim_start_matches(['>', ' ', '\t']);
+    let lower = line.to_ascii_lowercase();
+    (lower.starts_with("on ") && lower.contains("wrote"))
+        || lower.contains(" wrote on ")
+        || [
+            "sent:",
+            "date:",
+            "received:",
+            "datum:",
+            "envoyé :",
+            "enviado:",
+        ]
+        .iter()
+        .any(|h| lower.starts_with(h))
 }
 
 fn masked_date(d: &Date) -> &'static str {

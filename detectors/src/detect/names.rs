@@ -1,10 +1,20 @@
-//! Person names: US Census first-name and surname lists (1990, public
-//! domain, vendored in data/), used as evidence together with shape —
-//! capitalisation, titles, initials, labels such as "Patient:" — so that
-//! names missing from the lists are still found when labelled.
+//! Person names, found by shape and weighed by evidence: capitalised,
+//! ALL CAPS or (with both parts in the name lists) lower-case words; `Last,
+//! First M.`; titles; suffixes (Jr., Sr., II-IV); particles and compound
+//! surnames (de la Cruz, van der Berg, Al-Rashid, O'Neil); diacritics
+//! (José, Müller, Nguyễn). The name lists (US Census 1990 and 2000
+//! surnames, Census 1990 and SSA given names 1880-2017, public domain,
+//! vendored in data/) are evidence, not a gate: a name missing from them is
+//! still found when its shape and its labels say so.
+//!
+//! A name after "Dr." or before a credential (MD, RN, NP...) is a
+//! provider's: it is found, and marked, so that it is not taken for the
+//! patient's.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
+
+use unicode_normalization::UnicodeNormalization;
 
 static FIRST: &str = include_str!("../../data/first-names.txt");
 static LAST: &str = include_str!("../../data/surnames.txt");
@@ -27,248 +37,400 @@ pub fn warm_up() {
     let _ = lists();
 }
 
-/// Upper-cases an ASCII word into `buf`; `None` for other words (the
-/// lists are ASCII) or words longer than any name.
-fn upper<'b>(word: &str, buf: &'b mut [u8; 32]) -> Option<&'b str> {
-    let b = word.as_bytes();
-    if b.len() > buf.len() || !word.is_ascii() {
+/// A word as the lists spell it: upper case ASCII, diacritics folded,
+/// apostrophes and spaces dropped (`O'Brien` -> `OBRIEN`). `None` when
+/// nothing is left or the word is longer than any name.
+fn key(word: &str) -> Option<String> {
+    if word.len() > 40 {
         return None;
     }
-    for (d, s) in buf.iter_mut().zip(b) {
-        *d = s.to_ascii_uppercase();
-    }
-    std::str::from_utf8(&buf[..b.len()]).ok()
+    let k: String = if word.is_ascii() {
+        word.chars()
+            .filter(char::is_ascii_alphabetic)
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    } else {
+        word.nfd()
+            .filter(char::is_ascii_alphabetic)
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    };
+    (!k.is_empty()).then_some(k)
 }
 
-/// Whether `word` is a first name in the list.
+/// Whether `word` is a given name in the lists.
 pub fn is_first(word: &str) -> bool {
-    let mut buf = [0u8; 32];
-    upper(word, &mut buf).is_some_and(|w| lists().first.contains(w))
+    key(word).is_some_and(|k| lists().first.contains(k.as_str()))
 }
 
-/// Whether `word` is a surname in the list.
+/// Whether `word` is a surname in the lists (each part of a hyphenated
+/// name counts; a possessive `'s` is ignored).
 pub fn is_last(word: &str) -> bool {
-    let mut buf = [0u8; 32];
-    upper(word, &mut buf).is_some_and(|w| lists().last.contains(w.trim_end_matches("'S")))
+    let l = &lists().last;
+    let w = word.trim_end_matches("'s").trim_end_matches("’s");
+    if key(w).is_some_and(|k| l.contains(k.as_str())) {
+        return true;
+    }
+    w.split('-')
+        .filter(|p| !p.is_empty())
+        .any(|p| key(p).is_some_and(|k| k.len() >= 2 && l.contains(k.as_str())))
 }
 
 /// Capitalised words that are not names, whatever the lists say.
 const NOT_NAMES: &[&str] = &[
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "mon",
-    "tue",
-    "wed",
-    "thu",
-    "fri",
-    "sat",
-    "sun",
-    "patient",
-    "patients",
-    "pt",
-    "name",
-    "date",
-    "dob",
-    "birth",
-    "born",
-    "service",
-    "dos",
-    "visit",
-    "dear",
-    "hi",
-    "hello",
-    "thanks",
-    "thank",
-    "regards",
-    "best",
-    "please",
-    "the",
     "a",
+    "above",
+    "account",
+    "address",
+    "admission",
+    "aetna",
+    "afternoon",
+    "age",
+    "all",
+    "allergies",
+    "am",
+    "american",
+    "amount",
     "an",
     "and",
-    "or",
-    "of",
-    "for",
-    "to",
-    "from",
-    "sent",
-    "subject",
-    "re",
-    "fw",
-    "fwd",
-    "cc",
-    "records",
-    "record",
-    "medical",
-    "number",
-    "no",
-    "id",
-    "order",
-    "invoice",
-    "hospital",
-    "clinic",
-    "medicine",
-    "health",
-    "care",
-    "group",
-    "inc",
-    "llc",
-    "ltd",
-    "center",
-    "centre",
-    "street",
-    "st",
-    "ave",
-    "road",
-    "suite",
-    "internal",
-    "family",
-    "practice",
-    "office",
-    "dept",
-    "department",
-    "team",
-    "all",
-    "new",
-    "member",
-    "client",
-    "resident",
-    "admission",
-    "discharge",
+    "annual",
+    "anthem",
     "appointment",
-    "note",
-    "notes",
-    "form",
-    "report",
-    "summary",
-    "dx",
-    "mrn",
-    "ssn",
-    "npi",
-    "mbi",
-    "dr",
-    "mr",
-    "mrs",
-    "ms",
-    "miss",
-    "mx",
-    "md",
-    "do",
-    "rn",
-    "np",
-    "pa",
-    "phd",
-    "jr",
-    "sr",
-    "ii",
-    "iii",
-    "iv",
-    "phone",
-    "fax",
-    "tel",
-    "email",
-    "cell",
-    "mobile",
-    "ext",
+    "approved",
+    "assessment",
+    "associates",
+    "at",
     "attached",
     "attachment",
-    "see",
+    "auth",
+    "authorization",
+    "ave",
+    "balance",
+    "bcbs",
+    "bcc",
     "below",
-    "above",
-    "today",
-    "tomorrow",
-    "yesterday",
-    "morning",
-    "afternoon",
-    "evening",
-    "am",
-    "pm",
-    "est",
-    "edt",
-    "cst",
-    "pst",
-    "utc",
-    "gmt",
-    "is",
-    "was",
-    "on",
-    "in",
-    "at",
+    "beneficiary",
+    "best",
+    "bill",
+    "billing",
+    "birth",
+    "birthdate",
+    "born",
     "by",
-    "with",
-    "had",
-    "has",
-    "seen",
-    "age",
-    "sex",
-    "male",
-    "female",
-    "gender",
-    "insurance",
-    "plan",
-    "policy",
+    "calendar",
+    "care",
+    "cc",
+    "cell",
+    "center",
+    "centre",
+    "chart",
+    "check",
+    "cigna",
+    "city",
     "claim",
     "claims",
-    "billing",
-    "payment",
-    "account",
-    "total",
-    "amount",
+    "client",
+    "clinic",
+    "community",
+    "consult",
+    "consultation",
+    "county",
+    "cpt",
+    "cst",
+    "date",
+    "dear",
+    "denied",
+    "department",
+    "dept",
+    "diagnosis",
+    "discharge",
+    "do",
+    "dob",
+    "document",
+    "documents",
+    "dos",
+    "dr",
     "due",
-    "type",
-    "status",
-    "vendor",
-    "review",
-    "meeting",
+    "dx",
+    "east",
+    "edt",
+    "eligibility",
+    "email",
+    "encounter",
+    "est",
+    "evening",
+    "event",
+    "everyone",
+    "exam",
+    "export",
+    "ext",
+    "family",
+    "fax",
+    "female",
+    "floor",
+    "follow",
+    "for",
+    "form",
+    "forwarded",
+    "fri",
+    "friday",
+    "from",
+    "fw",
+    "fwd",
+    "gender",
+    "general",
+    "gmt",
+    "good",
+    "group",
+    "guarantor",
+    "had",
+    "has",
+    "he",
+    "health",
+    "hello",
+    "her",
+    "hey",
+    "hi",
+    "his",
+    "history",
+    "hmo",
+    "holiday",
+    "hospital",
+    "hours",
+    "humana",
+    "i",
+    "icd",
+    "id",
+    "ii",
+    "iii",
+    "importance",
+    "in",
+    "inc",
+    "insurance",
+    "insured",
+    "internal",
     "invitation",
     "invited",
-    "holiday",
-    "hours",
+    "invoice",
+    "is",
+    "it",
+    "iv",
+    "jr",
+    "kaiser",
+    "lab",
+    "labs",
+    "lake",
+    "letter",
+    "list",
+    "llc",
+    "ltd",
+    "mail",
+    "main",
+    "male",
+    "mbi",
+    "md",
+    "medicaid",
+    "medical",
+    "medicare",
+    "medications",
+    "medicine",
+    "meeting",
+    "member",
+    "memorial",
+    "message",
+    "miss",
+    "mobile",
+    "mon",
+    "monday",
+    "morning",
+    "mr",
+    "mrn",
+    "mrs",
+    "ms",
+    "mx",
+    "name",
+    "national",
+    "new",
     "newsletter",
+    "no",
+    "north",
+    "note",
+    "notes",
+    "np",
+    "npi",
+    "number",
+    "of",
+    "office",
+    "ok",
+    "okay",
+    "on",
+    "op",
+    "or",
+    "order",
+    "original",
+    "our",
+    "pa",
+    "partners",
+    "patient",
+    "patients",
+    "payment",
+    "pc",
+    "per",
+    "pharmacy",
+    "phd",
+    "phone",
+    "physical",
+    "plan",
+    "please",
+    "pllc",
+    "pm",
+    "policy",
+    "portal",
+    "post",
+    "ppo",
+    "practice",
+    "primary",
+    "prior",
+    "priority",
+    "procedure",
+    "provider",
+    "pst",
+    "pt",
+    "re",
+    "reason",
+    "record",
+    "records",
+    "referral",
+    "referring",
+    "regards",
+    "regional",
+    "reply",
+    "report",
+    "resident",
+    "result",
+    "results",
+    "review",
+    "river",
+    "rn",
+    "road",
+    "room",
+    "saint",
+    "sat",
+    "saturday",
+    "secondary",
+    "see",
+    "seen",
+    "sent",
+    "service",
+    "sex",
+    "she",
+    "south",
+    "spreadsheet",
+    "sr",
+    "ssn",
+    "st",
+    "state",
+    "statement",
+    "status",
+    "street",
+    "subject",
+    "subscriber",
+    "suite",
+    "summary",
+    "sun",
+    "sunday",
+    "sure",
+    "surgery",
+    "team",
+    "tel",
+    "thank",
+    "thanks",
+    "that",
+    "the",
+    "their",
+    "these",
+    "they",
+    "this",
+    "those",
+    "thu",
+    "thursday",
+    "time",
+    "to",
+    "today",
+    "tomorrow",
+    "total",
+    "tracking",
+    "tue",
+    "tuesday",
+    "type",
+    "uhc",
+    "united",
+    "university",
     "update",
     "updated",
-    "primary",
-    "secondary",
-    "provider",
-    "referring",
-    "referral",
-    "i",
+    "urgent",
+    "utc",
+    "valley",
+    "vendor",
+    "visit",
+    "vitals",
+    "was",
     "we",
+    "wed",
+    "wednesday",
+    "west",
+    "with",
+    "yes",
+    "yesterday",
     "you",
-    "he",
-    "she",
-    "they",
-    "it",
-    "our",
     "your",
-    "his",
-    "her",
-    "their",
-    "this",
-    "that",
-    "these",
-    "those",
 ];
 
-/// Titles that introduce a name.
-const TITLES: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "mstr", "master"];
+/// Common English words that are also in the name lists: not taken for a
+/// name when written in lower case.
+const LOWER_STOP: &[&str] = &[
+    "will", "may", "mark", "bill", "rose", "grace", "hope", "joy", "faith", "june", "april",
+    "august", "art", "king", "page", "young", "long", "brown", "white", "green", "black", "gray",
+    "grey", "bell", "hall", "wood", "stone", "hill", "lane", "rich", "frank", "earl", "dean",
+    "chase", "glen", "dale", "ray", "guy", "carol", "sunny", "summer", "winter", "autumn", "dawn",
+    "eve", "crystal", "ruby", "pearl", "iris", "lily", "ivy", "holly", "penny", "patience",
+    "major", "general", "price", "love", "well", "best", "good", "hay", "may", "can", "don",
+    "jack", "nick", "pat", "sue", "drew", "rod", "sterling", "miles", "jordan", "sage", "ash",
+    "river", "sky", "star", "north", "west", "case",
+];
+
+/// Titles that introduce a person (patients among them).
+const TITLES: &[&str] = &[
+    "mr", "mrs", "ms", "miss", "mx", "mstr", "master", "mister", "madam",
+];
+/// Titles of providers.
+const PROVIDER_TITLES: &[&str] = &["dr", "doctor", "prof", "professor"];
+/// Credentials after a name: a provider.
+const CREDENTIALS: &[&str] = &[
+    "md", "m.d", "do", "d.o", "np", "fnp", "aprn", "rn", "lpn", "pa", "pa-c", "dds", "dmd", "phd",
+    "pharmd", "lcsw", "pt", "dpt", "od", "dc", "crna", "cnm", "facp", "faafp", "mph",
+];
+/// Name suffixes.
+const SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv", "2nd", "3rd"];
+/// Particles of compound surnames (lower case).
+const PARTICLES: &[&str] = &[
+    "de", "del", "della", "der", "den", "da", "das", "do", "dos", "di", "du", "la", "le", "van",
+    "von", "ter", "ten", "bin", "ibn", "bint", "al", "el", "y", "'t", "zu", "af", "op",
+];
 
 /// A name found in a text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Name {
     /// Start offset (title included).
     pub start: usize,
-    /// End offset.
+    /// End offset (suffix included).
     pub end: usize,
     /// 0..1: how much this looks like a person's name.
     pub score: f32,
     /// Evidence, in words.
     pub why: String,
+    /// A provider's name (after "Dr.", before a credential).
+    pub provider: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -276,7 +438,7 @@ struct Token<'a> {
     start: usize,
     end: usize,
     word: &'a str,
-    /// Followed by a comma ("Surname, First").
+    /// Followed by a comma.
     comma: bool,
 }
 
@@ -286,20 +448,26 @@ fn tokens(text: &str, lo: usize, hi: usize) -> Vec<Token<'_>> {
     let mut i = lo;
     while i < hi {
         let c = text[i..].chars().next().unwrap_or(' ');
-        if c.is_alphabetic() {
+        if c.is_alphabetic() || (c == '\'' && text[i..].starts_with("'t ")) {
             let start = i;
             let mut end = i;
             for (k, ch) in text[i..].char_indices() {
-                if ch.is_alphabetic() || ((ch == '\'' || ch == '-' || ch == '’') && k > 0) {
+                if ch.is_alphabetic()
+                    || ((ch == '\'' || ch == '-' || ch == '’' || ch == '.')
+                        && k > 0
+                        && !text[i + k + ch.len_utf8()..].starts_with(' '))
+                    || (k == 0 && ch == '\'')
+                    || ch.is_mark()
+                {
                     end = i + k + ch.len_utf8();
                 } else {
                     break;
                 }
             }
-            let word = text[start..end].trim_end_matches(['\'', '-', '’']);
+            let word = text[start..end].trim_end_matches(['\'', '-', '’', '.']);
             let end = start + word.len();
             let mut j = end;
-            // An initial or title may carry a dot.
+            // A title, an initial or a suffix may carry a dot.
             if j < b.len() && b[j] == b'.' {
                 j += 1;
             }
@@ -318,18 +486,50 @@ fn tokens(text: &str, lo: usize, hi: usize) -> Vec<Token<'_>> {
     out
 }
 
-fn capitalised(word: &str) -> bool {
-    let mut chars = word.chars();
-    let first = chars.next().is_some_and(char::is_uppercase);
-    let rest: Vec<char> = chars.filter(|c| c.is_alphabetic()).collect();
-    first
-        && (rest.iter().all(|c| c.is_lowercase()) || (rest.len() >= 2 && rest.iter().all(|c| c.is_uppercase()))
-        // McDonald, O'Brien, DeSantis
-        || rest.iter().filter(|c| c.is_uppercase()).count() == 1 && rest.len() >= 3)
+trait Mark {
+    fn is_mark(&self) -> bool;
+}
+
+impl Mark for char {
+    /// Combining marks (a decomposed é): part of the word.
+    fn is_mark(&self) -> bool {
+        matches!(*self as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    /// Xxxx, McDonald, O'Brien, JOHN: written as a name.
+    Cap,
+    /// xxxx
+    Lower,
+}
+
+fn case_of(word: &str) -> Option<Case> {
+    let letters: Vec<char> = word.chars().filter(|c| c.is_alphabetic()).collect();
+    let first = *letters.first()?;
+    let rest = &letters[1..];
+    if first.is_uppercase() {
+        let lower_rest = rest.iter().all(|c| c.is_lowercase());
+        let all_caps = !rest.is_empty() && rest.iter().all(|c| c.is_uppercase());
+        // McDonald, DeSantis, O'Brien: one more capital inside.
+        let inner = rest.iter().filter(|c| c.is_uppercase()).count() <= 2 && rest.len() >= 3;
+        return (lower_rest || all_caps || inner).then_some(Case::Cap);
+    }
+    letters
+        .iter()
+        .all(|c| c.is_lowercase())
+        .then_some(Case::Lower)
 }
 
 fn is_initial(t: &Token<'_>) -> bool {
-    t.word.chars().count() == 1 && t.word.chars().all(char::is_uppercase)
+    let mut chars = t.word.chars();
+    chars.next().is_some_and(char::is_uppercase) && chars.next().is_none()
+}
+
+fn lower_in(list: &[&str], word: &str) -> bool {
+    let w = word.trim_end_matches('.').to_lowercase();
+    list.contains(&w.as_str())
 }
 
 fn not_name(word: &str) -> bool {
@@ -337,94 +537,218 @@ fn not_name(word: &str) -> bool {
     if super::dates::is_month(word) {
         return true;
     }
-    static SET: OnceLock<HashSet<String>> = OnceLock::new();
-    let set = SET.get_or_init(|| NOT_NAMES.iter().map(|w| w.to_ascii_uppercase()).collect());
-    let mut buf = [0u8; 32];
-    match upper(word, &mut buf) {
-        Some(up) => set.contains(up),
-        None => set.contains(&word.to_uppercase()),
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let set = SET.get_or_init(|| NOT_NAMES.iter().copied().collect());
+    set.contains(word.to_lowercase().as_str())
+}
+
+/// Whether `t` can be a word of a name written in `case` (the run's case).
+fn name_word(t: &Token<'_>, case: Option<Case>) -> Option<Case> {
+    if t.word.chars().count() < 2 || not_name(t.word) {
+        return None;
+    }
+    if lower_in(SUFFIXES, t.word) || lower_in(TITLES, t.word) || lower_in(PROVIDER_TITLES, t.word) {
+        return None;
+    }
+    let c = case_of(t.word)?;
+    match (case, c) {
+        (None | Some(Case::Cap), Case::Cap) => Some(Case::Cap),
+        (None | Some(Case::Lower), Case::Lower) => {
+            let w = t.word.to_lowercase();
+            (!LOWER_STOP.contains(&w.as_str()) && (is_first(t.word) || is_last(t.word)))
+                .then_some(Case::Lower)
+        }
+        _ => None,
     }
 }
 
-fn is_title(word: &str) -> bool {
-    TITLES.iter().any(|t| t.eq_ignore_ascii_case(word))
-}
-
-/// Names in `text[lo..hi]`: runs of two to four capitalised words (an
-/// initial may stand in the middle), optionally after a title.
+/// Names in `text[lo..hi]`.
 pub fn find(text: &str, lo: usize, hi: usize) -> Vec<Name> {
-    let toks = tokens(text, lo, hi.min(text.len()));
+    let hi = hi.min(text.len());
+    let toks = tokens(text, lo, hi);
     let mut out = Vec::new();
     let mut i = 0;
     while i < toks.len() {
-        let title = is_title(toks[i].word) && capitalised(toks[i].word);
-        let begin = if title { i + 1 } else { i };
-        let mut j = begin;
-        let mut words: Vec<Token<'_>> = Vec::new();
-        while j < toks.len() && words.len() < 4 {
-            let t = toks[j];
-            // Words of one name are separated by white space only (or a comma after the surname).
-            if let Some(prev) = words.last() {
-                let gap = &text[prev.end..t.start];
-                // A name never runs across a line break.
-                let spaces = gap.chars().all(|c| c == ' ' || c == '\t');
-                let comma = prev.comma && gap.trim() == "," && !gap.contains('\n');
-                if !(spaces || comma) || gap.len() > 3 {
-                    break;
-                }
+        match run(text, &toks, i) {
+            Some((name, next)) => {
+                out.push(name);
+                i = next;
             }
-            let ok = (capitalised(t.word) && !not_name(t.word) && t.word.chars().count() >= 2)
-                || (is_initial(&t) && !words.is_empty());
-            if !ok {
-                break;
-            }
-            words.push(t);
-            j += 1;
-        }
-        // Trailing initials are not part of a name.
-        while words.last().is_some_and(is_initial) {
-            words.pop();
-        }
-        if words.len() >= 2 {
-            let full: Vec<&Token<'_>> = words.iter().filter(|t| !is_initial(t)).collect();
-            let reversed = words[0].comma;
-            let (first, last) = if reversed {
-                (full[full.len() - 1], full[0])
-            } else {
-                (full[0], full[full.len() - 1])
-            };
-            let mut score: f32 = 0.15;
-            let mut why = Vec::new();
-            if is_first(first.word) {
-                score += 0.35;
-                why.push("first name in list");
-            }
-            if is_last(last.word) {
-                score += 0.3;
-                why.push("surname in list");
-            }
-            if title {
-                score += 0.4;
-                why.push("title");
-            }
-            let start = if title { toks[i].start } else { words[0].start };
-            let end = words.last().map_or(start, |t| t.start + t.word.len());
-            out.push(Name {
-                start,
-                end,
-                score: score.min(1.0),
-                why: if why.is_empty() {
-                    "capitalised words".into()
-                } else {
-                    why.join(", ")
-                },
-            });
-            i = j;
-        } else {
-            i += 1;
+            None => i += 1,
         }
     }
     out
+}
+
+/// A name starting at token `i`, and the token after it.
+fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
+    let title = lower_in(TITLES, toks[i].word) && case_of(toks[i].word) == Some(Case::Cap);
+    let provider_title =
+        lower_in(PROVIDER_TITLES, toks[i].word) && case_of(toks[i].word) == Some(Case::Cap);
+    let begin = if title || provider_title { i + 1 } else { i };
+    let mut j = begin;
+    let mut case = None;
+    // Full words before and after a comma ("Last, First").
+    let mut before: Vec<usize> = Vec::new();
+    let mut after: Vec<usize> = Vec::new();
+    let mut reversed = false;
+    let mut suffix = false;
+    let mut last_end = toks.get(begin)?.start;
+    while j < toks.len() && before.len() + after.len() < 5 {
+        let t = toks[j];
+        if j > begin {
+            let prev = toks[j - 1];
+            let gap = &text[prev.end..t.start];
+            let spaces = gap.chars().all(|c| c == ' ' || c == '\t');
+            let comma_gap = prev.comma && gap.trim() == "," && !gap.contains('\n');
+            if gap.len() > 3 || !(spaces || comma_gap) {
+                break;
+            }
+            if comma_gap {
+                if reversed || before.is_empty() {
+                    break;
+                }
+                reversed = true;
+            }
+        }
+        let here = if reversed { after.len() } else { before.len() };
+        if lower_in(SUFFIXES, t.word) && here > 0 {
+            suffix = true;
+        } else if is_initial(&t) && !(before.is_empty() && after.is_empty()) {
+            // An initial in the middle (or after "Last, First").
+        } else if lower_in(PARTICLES, t.word)
+            && t.word.chars().all(char::is_lowercase)
+            && case != Some(Case::Lower)
+        {
+            // Particles ("de la") must be followed by a name word.
+            let next_ok = toks[j + 1..]
+                .iter()
+                .find(|n| !lower_in(PARTICLES, n.word))
+                .is_some_and(|n| name_word(n, case.or(Some(Case::Cap))).is_some());
+            if !next_ok {
+                break;
+            }
+        } else if let Some(c) = name_word(&t, case) {
+            case = Some(c);
+            if reversed {
+                after.push(j);
+            } else {
+                before.push(j);
+            }
+        } else {
+            break;
+        }
+        last_end = t.end;
+        j += 1;
+    }
+    // Trailing initials and particles are not part of the name.
+    // ("Last, First M." keeps its middle initial.)
+    while j > begin && trailing_filler(toks, j - 1, &before, &after, reversed) {
+        j -= 1;
+        last_end = if j > begin {
+            toks[j - 1].end
+        } else {
+            toks[begin].start
+        };
+    }
+    if reversed && after.is_empty() {
+        reversed = false;
+    }
+    let full = before.len() + after.len();
+    if full == 0 || (full < 2 && !title && !provider_title) {
+        return None;
+    }
+    let (first_i, last_i) = if reversed {
+        (after[0], *before.last()?)
+    } else if full == 1 {
+        (before[0], before[0])
+    } else {
+        (before[0], *before.last()?)
+    };
+    let lower = case == Some(Case::Lower);
+    let first_listed = full >= 2 && is_first(toks[first_i].word);
+    let last_listed = is_last(toks[last_i].word);
+    if lower && !(first_listed && last_listed) {
+        return None;
+    }
+    let mut score: f32 = if lower { 0.05 } else { 0.15 };
+    let mut why = Vec::new();
+    if first_listed {
+        score += 0.35;
+        why.push("first name in list");
+    }
+    if last_listed {
+        score += 0.3;
+        why.push("surname in list");
+    }
+    if title {
+        score += 0.4;
+        why.push("title");
+    }
+    if suffix {
+        score += 0.1;
+        why.push("suffix");
+    }
+    if lower {
+        why.push("lower case");
+    }
+    let start = if title || provider_title {
+        toks[i].start
+    } else {
+        toks[begin].start
+    };
+    let end = last_end.max(start);
+    let provider = provider_title || credential_after(text, end);
+    Some((
+        Name {
+            start,
+            end,
+            score: score.min(1.0),
+            why: if why.is_empty() {
+                "capitalised words".into()
+            } else {
+                why.join(", ")
+            },
+            provider,
+        },
+        j.max(i + 1),
+    ))
+}
+
+fn suffix_at(toks: &[Token<'_>], k: usize) -> bool {
+    lower_in(SUFFIXES, toks[k].word)
+}
+
+/// Whether token `k`, at the end of a run, is filler to drop: not a name
+/// word, not a suffix, and not the middle initial of `Last, First M.`.
+fn trailing_filler(
+    toks: &[Token<'_>],
+    k: usize,
+    before: &[usize],
+    after: &[usize],
+    reversed: bool,
+) -> bool {
+    let word = before.contains(&k) || after.contains(&k);
+    let middle_initial = reversed && !after.is_empty() && is_initial(&toks[k]);
+    !(word || suffix_at(toks, k) || middle_initial)
+}
+
+/// Whether a credential follows the name (`Jane Doe, MD`, `Ann Lee RN`).
+fn credential_after(text: &str, end: usize) -> bool {
+    let mut stop = text.len().min(end + 16);
+    while !text.is_char_boundary(stop) {
+        stop -= 1;
+    }
+    let rest = text.get(end..stop).unwrap_or("");
+    let rest = rest.trim_start_matches([',', ' ']);
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic() || *c == '.' || *c == '-')
+        .collect();
+    let w = word.trim_end_matches('.').to_ascii_lowercase();
+    !w.is_empty()
+        && CREDENTIALS.contains(&w.as_str())
+        && word.chars().next().is_some_and(|c| c.is_ascii_uppercase())
 }
 
 #[cfg(test)]
@@ -438,30 +762,74 @@ mod tests {
             .collect()
     }
 
+    fn one(text: &str) -> String {
+        let n = names(text);
+        assert_eq!(n.len(), 1, "{text}: {n:?}");
+        n[0].0.to_string()
+    }
+
     #[test]
     fn shapes() {
         let n = names("Patient: Mrs. John Stewart\nDOB: 1962-10-19");
         assert_eq!(n.len(), 1);
         assert_eq!(n[0].0, "Mrs. John Stewart");
         assert!(n[0].1 > 0.9);
+        assert_eq!(one("Nathaniel J. More had a visit"), "Nathaniel J. More");
+        assert_eq!(one("Gutierrez, Whitney 2/19/24"), "Gutierrez, Whitney");
         assert_eq!(
-            names("Nathaniel J. More had a visit")[0].0,
-            "Nathaniel J. More"
-        );
-        assert_eq!(
-            names("Gutierrez, Whitney 2/19/24")[0].0,
-            "Gutierrez, Whitney"
-        );
-        assert_eq!(
-            names("Records for Johnnie Jacoby DOB 8/11/92")[0].0,
+            one("Records for Johnnie Jacoby DOB 8/11/92"),
             "Johnnie Jacoby"
         );
         assert!(names("Thank you for your order").is_empty());
         assert!(names("Flu shot clinic is on June 11, 2025").is_empty());
         assert!(names("Sent: Tuesday, August 12, 2025").is_empty());
-        // Not in the 1990 lists, still a name by shape, with a low score.
+        // Not in the lists, still a name by shape, with a low score.
         let n = names("Zephyrine Okonkwo-Baptiste");
         assert_eq!(n.len(), 1);
         assert!(n[0].1 < 0.5);
+    }
+
+    #[test]
+    fn every_form_practice_mail_uses() {
+        assert_eq!(one("for JOHN SMITH on"), "JOHN SMITH");
+        assert_eq!(one("for john smith, dob"), "john smith");
+        assert_eq!(one("Pt: SMITH, JOHN A. DOB"), "SMITH, JOHN A.");
+        assert_eq!(
+            one("Mrs. Isabella van Northeim Jr. was seen"),
+            "Mrs. Isabella van Northeim Jr."
+        );
+        assert_eq!(one("Pt: Hill III, Melanie"), "Hill III, Melanie");
+        assert_eq!(one("for Maria de la Cruz today"), "Maria de la Cruz");
+        assert_eq!(
+            one("José Müller-Lüdenscheidt called"),
+            "José Müller-Lüdenscheidt"
+        );
+        assert_eq!(one("Mohammed Al-Rashid called"), "Mohammed Al-Rashid");
+        assert_eq!(one("Siobhan O'Neil called"), "Siobhan O'Neil");
+        assert_eq!(one("Mr. Nguyen called"), "Mr. Nguyen");
+        // Lower case only when both parts are in the lists and not words.
+        assert!(names("we will grant access").is_empty());
+        assert!(names("the may review").is_empty());
+    }
+
+    /// Found on a Turkish name: the credential look-ahead cut a character.
+    #[test]
+    fn multibyte_text_after_a_name_is_safe() {
+        let t = "FN:Yalgın Fırat\nBDAY:1971";
+        let _ = find(t, 0, t.len());
+        for n in 0..8 {
+            let t = format!("Jane Doe {}ıı", "x".repeat(n));
+            let _ = find(&t, 0, t.len());
+        }
+    }
+
+    #[test]
+    fn providers_are_marked() {
+        let n = find("Dr. Anna Lee will see her", 0, 25);
+        assert!(n[0].provider);
+        let t = "Jane Doe, MD signed";
+        assert!(find(t, 0, t.len())[0].provider);
+        let t = "Jane Doe signed";
+        assert!(!find(t, 0, t.len())[0].provider);
     }
 }

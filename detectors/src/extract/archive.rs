@@ -206,7 +206,8 @@ impl Members<'_, '_> {
                 Source::Filename {
                     path: member_path.clone(),
                 },
-                name.replace(['_', '.', '/'], " "),
+                // Directories in an entry's path are words too.
+                super::filename_words(name).replace(['/', '\\'], " "),
                 Profile::Full,
             );
             let bytes = match self.entry(w, i) {

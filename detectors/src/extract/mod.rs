@@ -104,6 +104,9 @@ pub struct Segment {
     pub text: String,
     /// Which detectors apply.
     pub profile: Profile,
+    /// The format the text was made from (`iCalendar`, `vCard`, `PDF`...),
+    /// for explanations; `None` for text as written.
+    pub form: Option<&'static str>,
 }
 
 /// A part that could not be inspected, and why (no content in the reason).
@@ -135,7 +138,7 @@ pub fn parser() -> MessageParser {
 
 /// Extracts the texts of a message with a parser from [`parser`].
 pub fn extract_with(parser: &MessageParser, raw: &[u8], limits: &Limits) -> Extracted {
-    extract_until(parser, raw, limits, None)
+    extract_until(parser, raw, limits, None, None)
 }
 
 /// As [`extract_with`], stopping at `deadline`: what is left is reported
@@ -145,6 +148,7 @@ pub fn extract_until(
     raw: &[u8],
     limits: &Limits,
     deadline: Option<Instant>,
+    pdf: Option<&dyn crate::PdfText>,
 ) -> Extracted {
     let mut out = Extracted::default();
     let mut w = Walker {
@@ -161,6 +165,8 @@ pub fn extract_until(
         boundaries: Vec::new(),
         archive_depth: 0,
         decompressed_left: limits.archives.max_total,
+        pdf,
+        deadline,
     };
     w.entity(raw, "", 0, true, true);
     let boundaries = std::mem::take(&mut w.boundaries);
@@ -231,7 +237,17 @@ impl Sink<'_> {
             source,
             text,
             profile,
+            form: None,
         });
+    }
+
+    /// Adds text made from a format's fields (an iCalendar event, a vCard),
+    /// read as prose with the format named in explanations.
+    pub fn push_form(&mut self, source: Source, text: String, form: &'static str) {
+        self.push(source, text, Profile::Full);
+        if let Some(s) = self.out.segments.last_mut() {
+            s.form = Some(form);
+        }
     }
 
     /// Adds a text unless it is blank.
@@ -315,6 +331,9 @@ struct Walker<'p, 'o> {
     archive_depth: usize,
     /// Bytes archives may still decompress, for the whole message.
     decompressed_left: u64,
+    /// Reads PDF text, when the caller gave a reader.
+    pdf: Option<&'p dyn crate::PdfText>,
+    deadline: Option<Instant>,
 }
 
 /// How a leaf is labelled: declared type, extension, charset.
@@ -429,7 +448,7 @@ impl Walker<'_, '_> {
                 Source::Filename {
                     path: path.to_string(),
                 },
-                name.replace(['_', '.'], " "),
+                filename_words(name),
                 Profile::Full,
             );
         }
@@ -501,11 +520,7 @@ impl Walker<'_, '_> {
                 let kind = archive::kind_hint(hint.ctype, &hint.ext);
                 archive::read(self, kind, bytes, path, filename, depth);
             }
-            Sniffed::Pdf => self.sink.uninspectable(
-                path,
-                filename,
-                "PDF text is not extracted; treated as not inspected",
-            ),
+            Sniffed::Pdf => self.pdf(bytes, path, filename),
             Sniffed::Image { format, size } => self.image(format, size, path, filename),
             Sniffed::Media => self.sink.uninspectable(
                 path,
@@ -548,6 +563,37 @@ impl Walker<'_, '_> {
                 };
                 self.sink.uninspectable(path, filename, what);
             }
+        }
+    }
+
+    /// A PDF's text layer, through the caller's reader. A PDF without one
+    /// (a scan), or one the reader cannot read in time, is uninspectable.
+    fn pdf(&mut self, bytes: &[u8], path: &str, filename: Option<&str>) {
+        let Some(reader) = self.pdf else {
+            return self.sink.uninspectable(
+                path,
+                filename,
+                "PDF text is not extracted (no PDF reader configured); treated as not inspected",
+            );
+        };
+        match reader.text(bytes, self.deadline) {
+            Ok(text) if text.chars().filter(|c| c.is_alphanumeric()).count() >= 4 => {
+                let source = Source::Part {
+                    path: path.to_string(),
+                    filename: filename.map(str::to_owned),
+                };
+                self.sink.push_form(source, text, "PDF");
+            }
+            Ok(_) => self.sink.uninspectable(
+                path,
+                filename,
+                "PDF without a text layer (a scan or images): not read without OCR",
+            ),
+            Err(why) => self.sink.uninspectable(
+                path,
+                filename,
+                format!("PDF text could not be extracted: {why}"),
+            ),
         }
     }
 
@@ -639,6 +685,12 @@ impl Walker<'_, '_> {
             path: path.to_string(),
             filename: filename.map(str::to_owned),
         };
+        if let Some(events) = crate::formats::calendar::ical_text(&text) {
+            self.sink.push_form(source.clone(), events, "iCalendar");
+        }
+        if let Some(cards) = crate::formats::calendar::vcard_text(&text) {
+            self.sink.push_form(source.clone(), cards, "vCard");
+        }
         let t = if is_table(ctype, ext) {
             table::labelled(&text)
         } else if is_html(ctype, ext, &text) {
@@ -648,6 +700,23 @@ impl Walker<'_, '_> {
         };
         self.sink.push(source, t, Profile::Full);
     }
+}
+
+/// A file name as words: its extension dropped, underscores as spaces, and
+/// every other character kept (dots, dashes and slashes inside dates,
+/// commas of `Last, First`).
+pub fn filename_words(name: &str) -> String {
+    let stem = match name.rsplit_once('.') {
+        Some((stem, ext))
+            if !ext.is_empty()
+                && ext.len() <= 5
+                && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            stem
+        }
+        _ => name,
+    };
+    stem.replace('_', " ")
 }
 
 fn child(path: &str, i: usize) -> String {
