@@ -2,8 +2,9 @@
 //! --json` (PDF text read by pdftotext, every detector, MIME decoding)
 //! over labelled corpora. The dev corpus (tests/corpus/dev, shared) and the
 //! tuning half of our own corpus (tests/corpus/gen/tune) must keep recall
-//! >= 0.98 and false alarms <= 0.02; the blind half (tests/corpus/gen/blind),
-//! never read while tuning, is scored and printed only.
+//! of at least 0.98 and false alarms of at most 0.02; the blind half
+//! (tests/corpus/gen/blind), never read while tuning, is scored and printed
+//! only.
 
 use std::collections::BTreeMap;
 use std::path::Path;
