@@ -94,6 +94,7 @@ enum QueueCommand {
 
 /// Runs the command line; what `main` calls.
 pub fn main() -> ExitCode {
+    quiet_panics();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { config } => serve(config.as_deref()),
@@ -182,6 +183,22 @@ async fn termination() {
     }
 }
 
+/// A panic's message can quote the data it was handling (a slice of a
+/// message, say), and stderr goes to the logs: only where it happened is
+/// printed. Inspection catches its panics and treats the message as
+/// uninspectable; anything else that panics is a bug to report by place.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_else(|| "an unknown place".into());
+        eprintln!(
+            "phigate: internal error at {at} (details withheld: they may quote message content)"
+        );
+    }));
+}
+
 fn scan(config: Option<&Path>, json: bool, files: &[String]) -> ExitCode {
     let engine = match load(config).and_then(|c| {
         crate::inspect::engine(&c.detectors).map_err(|e| anyhow::anyhow!("detectors: {e}"))
@@ -202,7 +219,10 @@ fn scan(config: Option<&Path>, json: bool, files: &[String]) -> ExitCode {
                 continue;
             }
         };
-        let report = engine.scan(&raw);
+        let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.scan(&raw)))
+            .unwrap_or_else(|_| {
+                phigate_detectors::Report::not_inspected("inspection failed with an internal error")
+            });
         if json {
             println!("{}", crate::scan::json_line(&engine, name, &report));
         } else {

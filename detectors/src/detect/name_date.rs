@@ -110,6 +110,13 @@ fn date_role(t: &Text<'_>, start: usize, end: usize) -> Role {
     if let Some(w) = t.context(Class::Service, start, end, 60, 0) {
         return role(0.5, "dos", w);
     }
+    // ...or after it in the same sentence ("March 3: Ann Lee was seen").
+    if let Some(w) = t.context(Class::Service, start, end, 0, 60)
+        && let Some(at) = t.text[end..].find(w)
+        && !t.text[end..end + at].contains(['.', '\n', ';'])
+    {
+        return role(0.5, "dos", w);
+    }
     if let Some(w) = t.context(Class::ServiceWeak, start, end, 50, 0) {
         // A calendar event is an appointment only when it says what kind
         // (or whose): on its own it is as likely a meeting.
@@ -273,6 +280,43 @@ mod tests {
         ),
         (
             "Edwards, Johnson and Owens Newsletter - February 13, 2024\n\nVisit letter where foot",
+            false,
+        ),
+        // Every form of name and date practice mail uses.
+        ("Patient JOHN SMITH, DOB Jan. 3rd, 2025", true),
+        ("patient john smith dob 3 January 2025", true),
+        ("Pt: Doe, Jane M. born the 14th of May 1978", true),
+        ("DOB 2025-01-03 for Nguyen Thi Lan", true),
+        ("Patient: O'Neil-Baptiste, Siobhan, D.O.B. 01/03/25", true),
+        ("Patient Jos\u{e9} de la Cruz Jr. DOB 03.01.2025", true),
+        (
+            "Tuesday, March 3, 2026: Mohammed Al-Rashid was seen in clinic",
+            true,
+        ),
+        // Hard negatives: reply attributions, forwarded headers, staff
+        // news, invitations, providers.
+        (
+            "Thanks!\n\nOn Tue, Mar 3, 2026 at 9:14 AM Jane Doe <jane@x.example> wrote:\n> see you at the visit",
+            false,
+        ),
+        (
+            "-----Original Message-----\nFrom: Jane Doe\nSent: Tuesday, March 3, 2026 9:14 AM\nSubject: appointment slots",
+            false,
+        ),
+        (
+            "Happy birthday to Maria Lopez! Cake on March 3, 2026 in the break room.",
+            false,
+        ),
+        (
+            "Please welcome our new receptionist, Ann Lee, who starts on March 3, 2026.",
+            false,
+        ),
+        (
+            "Dr. Anna Patel is out on March 3, 2026; please move her appointments.",
+            false,
+        ),
+        (
+            "Webinar: coding updates with Jane Doe on March 3, 2026, register by Friday",
             false,
         ),
     ];
