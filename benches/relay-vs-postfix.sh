@@ -10,15 +10,23 @@
 # Needs root (Postfix's master) and the postfix package. Every run is
 # bounded by LIMIT seconds.
 #
+# A second table sends with Postfix's own smtp-source (-F FILE, the
+# connection reused, -d), a load tool we did not write, with files from
+# bench-message: a 4 KiB clean note and the 100 KiB message of
+# detector-vs-grep's input (b) (a note and a base64 CSV attachment).
+# smtp-source reports no latencies; that table has throughput and RSS.
+#
 # Usage: benches/relay-vs-postfix.sh
 #        SIZES="4096" SESSIONS_LIST="20" MESSAGES=300 benches/relay-vs-postfix.sh
+#        TOOLS="smtp-source" benches/relay-vs-postfix.sh   (or "load", default both)
 set -euo pipefail
 SIZES=${SIZES:-"4096 102400"}
 SESSIONS_LIST=${SESSIONS_LIST:-"20 100"}
+TOOLS=${TOOLS:-"load smtp-source"}
 LIMIT=${LIMIT:-600}
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin"
-for t in smtp-sink postfix script; do command -v "$t" >/dev/null || { echo "missing $t: scripts/install-test-tools" >&2; exit 2; }; done
+for t in smtp-sink smtp-source postfix script; do command -v "$t" >/dev/null || { echo "missing $t: scripts/install-test-tools" >&2; exit 2; }; done
 cargo build --release -q -p phigate -p phigate-benches
 bin=$PWD/target/release/phigate
 load=$PWD/target/release/relay-load
@@ -94,29 +102,43 @@ per_destination = 40
 [delivery.dns]
 mode = "static"
 TOML
-  # As the deploy kit runs it: two malloc arenas (glibc's default of one per
-  # thread mostly adds RSS in a server whose threads hand buffers around).
-  MALLOC_ARENA_MAX=2 PHIGATE_LOG=warn "$bin" serve --config "$gcfg" 2>"$work/phigate-$1.log" & gpid=$!
+  PHIGATE_LOG=warn "$bin" serve --config "$gcfg" 2>"$work/phigate-$1.log" & gpid=$!
   pids+=($gpid)
   wait_port "$gp"
 }
 phigate_waiting() { "$bin" queue list --json --config "$gcfg" | wc -l; }
 postfix_waiting() { find "$pf/queue/maildrop" "$pf/queue/incoming" "$pf/queue/active" "$pf/queue/deferred" -type f 2>/dev/null | wc -l; }
 
-run() { # name port waiting-fn messages size sessions -> "msgs/s p50 p99"
-  local t0 t1 end out
-  t0=$(now)
-  out=$(timeout "$LIMIT" "$load" --addr "127.0.0.1:$2" --messages "$4" --size "$5" --sessions "$6" --limit "$LIMIT" --corpus tests/corpus/dev) \
-    || { echo "$1: load failed: $out" >&2; exit 1; }
-  end=$(( $(date +%s) + LIMIT ))
-  until [ "$($3)" -eq 0 ]; do
+drain() { # name waiting-fn -> waits until the server's queue is empty
+  local end=$(( $(date +%s) + LIMIT ))
+  until [ "$($2)" -eq 0 ]; do
     [ "$(date +%s)" -lt "$end" ] || { echo "$1: queue did not drain in ${LIMIT}s" >&2; exit 1; }
     sleep 0.05
   done
+}
+
+source_run() { # name port waiting-fn messages file sessions -> "msgs/s"
+  local t0 t1
+  t0=$(now)
+  timeout "$LIMIT" smtp-source -d -m "$4" -s "$6" -F "$5" -f bench@clinic.example -t dest@partner.example "127.0.0.1:$2" \
+    || { echo "$1: smtp-source failed" >&2; exit 1; }
+  drain "$1" "$3"
+  t1=$(now)
+  echo "$(echo "$4 / ($t1 - $t0)" | bc -l)"
+}
+
+run() { # name port waiting-fn messages size sessions -> "msgs/s p50 p99"
+  local t0 t1 out
+  t0=$(now)
+  out=$(timeout "$LIMIT" "$load" --addr "127.0.0.1:$2" --messages "$4" --size "$5" --sessions "$6" --limit "$LIMIT" --corpus tests/corpus/dev) \
+    || { echo "$1: load failed: $out" >&2; exit 1; }
+  drain "$1" "$3"
   t1=$(now)
   echo "$(echo "$4 / ($t1 - $t0)" | bc -l) $(json "$out" p50_ms) $(json "$out" p99_ms)"
 }
 
+if [[ " $TOOLS " == *" load "* ]]; then
+echo "load: relay-load (corpus messages; 100 KiB ones with a base64 text attachment)"
 printf '%-8s %5s %6s  %12s %12s %8s  %17s %17s  %9s\n' size sess msgs "phigate/s" "Postfix/s" ratio "phigate p50/p99" "Postfix p50/p99" "peak RSS"
 cell=0
 for size in $SIZES; do
@@ -132,3 +154,25 @@ for size in $SIZES; do
       "$size" "$sessions" "$n" "$rp" "$rf" "$(echo "$rp / $rf" | bc -l)" "$p50" "$p99" "$f50" "$f99" "$rss"
   done
 done
+fi
+
+if [[ " $TOOLS " == *" smtp-source "* ]]; then
+echo
+echo "load: smtp-source -d -F FILE (bench-message 4k / 100k)"
+printf '%-8s %5s %6s  %12s %12s %8s  %9s\n' size sess msgs "phigate/s" "Postfix/s" ratio "peak RSS"
+for size in $SIZES; do
+  if [ "$size" -le 8192 ]; then kind=4k; n=${MESSAGES:-3000}; else kind=100k; n=${MESSAGES:-600}; fi
+  file=$work/msg-$kind.eml
+  # smtp-source ends every line with CRLF itself: the file has bare LFs.
+  "$PWD/target/release/bench-message" "$kind" | tr -d '\r' > "$file"
+  for sessions in $SESSIONS_LIST; do
+    cell=$((cell + 1))
+    start_phigate "$cell"
+    rp=$(source_run phigate "$gp" phigate_waiting "$n" "$file" "$sessions")
+    rss=$(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$gpid/status")
+    kill -TERM "$gpid"; wait "$gpid" 2>/dev/null || true
+    rf=$(source_run postfix "$pp" postfix_waiting "$n" "$file" "$sessions")
+    printf '%-8s %5s %6s  %12.0f %12.0f %7.2fx  %9s\n' "$(wc -c < "$file")" "$sessions" "$n" "$rp" "$rf" "$(echo "$rp / $rf" | bc -l)" "$rss"
+  done
+done
+fi

@@ -25,8 +25,7 @@ fn bench(c: &mut Criterion) {
     let parser = extract::parser();
     let texts: Vec<String> = corpus
         .iter()
-        .flat_map(|m| extract::extract_with(&parser, m, &Default::default()).segments)
-        .map(|s| s.text)
+        .map(|m| extract::extract_with(&parser, m, &Default::default()).text)
         .collect();
     let text_bytes: usize = texts.iter().map(String::len).sum();
     let clean = phigate_benches::clean_text(1 << 20);

@@ -169,7 +169,8 @@ pub struct Finding {
 /// The outcome of scanning one message.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
-    /// Every finding, including those below threshold (see `phi_findings`).
+    /// Every finding; those below every threshold only when the engine
+    /// explains them (`Settings::explain_below_threshold`).
     pub findings: Vec<Finding>,
     /// Categories whose best finding reached its threshold, sorted.
     pub categories: Vec<Category>,

@@ -26,6 +26,7 @@ mod finding;
 pub mod formats;
 pub mod normalize;
 pub mod patterns;
+mod stretch;
 
 use std::collections::HashMap;
 
@@ -58,6 +59,10 @@ pub struct Settings {
     pub limits: Limits,
     /// Reads PDF text; without one, PDFs are uninspectable.
     pub pdf: Option<std::sync::Arc<dyn PdfText>>,
+    /// Report scores below every threshold too, with their explanations
+    /// (`phigate scan` shows them for tuning). Off in the gateway: the
+    /// detectors then stop before explaining what cannot count.
+    pub explain_below_threshold: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -68,6 +73,7 @@ impl std::fmt::Debug for Settings {
             .field("custom", &self.custom)
             .field("limits", &self.limits)
             .field("pdf", &self.pdf.is_some())
+            .field("explain_below_threshold", &self.explain_below_threshold)
             .finish()
     }
 }
@@ -80,6 +86,7 @@ impl Default for Settings {
             custom: Vec::new(),
             limits: Limits::default(),
             pdf: None,
+            explain_below_threshold: false,
         }
     }
 }
@@ -103,6 +110,9 @@ pub struct Engine {
     context: Context,
     patterns: Patterns,
     rules: Vec<Rule>,
+    /// Search context words in the whole text, not only near digits
+    /// (tests compare the two).
+    context_everywhere: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -136,7 +146,46 @@ impl Engine {
             context,
             patterns: Patterns::new(),
             rules,
+            context_everywhere: false,
         })
+    }
+
+    /// The context words the built-in detectors can use: every one of
+    /// them weighs a candidate, and every candidate has a digit; the
+    /// widest window any detector looks in is [`CONTEXT_BEFORE`] bytes
+    /// before a candidate and [`CONTEXT_AFTER`] after (a name up to 110
+    /// bytes before a date, then office words up to 80 before the name).
+    /// So only the stretches around digits are searched.
+    fn context_near_digits(&self, text: &str) -> Vec<context::Hit> {
+        const CONTEXT_BEFORE: usize = 256;
+        const CONTEXT_AFTER: usize = 192;
+        let mut hits = Vec::new();
+        for span in stretch::around_digits(text, CONTEXT_BEFORE, CONTEXT_AFTER) {
+            self.context.hits_in(text, span, &mut hits);
+        }
+        // In no order: `Hits::new` sorts them by class.
+        hits
+    }
+
+    /// The lowest score worth reporting: the lowest built-in threshold,
+    /// or 0 when scores below threshold are wanted too.
+    fn floor(&self) -> f32 {
+        if self.settings.explain_below_threshold {
+            return 0.0;
+        }
+        [
+            Category::Ssn,
+            Category::Icd10cm,
+            Category::NameDate,
+            Category::Mrn,
+            Category::Npi,
+            Category::Mbi,
+            Category::Dea,
+            Category::MemberId,
+        ]
+        .iter()
+        .map(|c| self.threshold(c))
+        .fold(f32::INFINITY, f32::min)
     }
 
     /// The threshold of a category.
@@ -169,43 +218,40 @@ impl Engine {
 
     /// Scans plain text as if it were a message body (for rule tests).
     pub fn scan_text(&self, text: &str) -> Report {
-        self.report(
-            Extracted {
-                segments: vec![extract::Segment {
-                    source: Source::Part {
-                        path: "1".into(),
-                        filename: None,
-                    },
-                    text: text.to_string(),
-                    profile: Profile::Full,
-                    form: None,
-                }],
-                uninspectable: Vec::new(),
-                timed_out: false,
+        let mut extracted = Extracted::default();
+        extracted.push(
+            Source::Part {
+                path: "1".into(),
+                filename: None,
             },
+            text,
+            Profile::Full,
             None,
-        )
+        );
+        self.report(extracted, None)
     }
 
     fn report(&self, mut extracted: Extracted, deadline: Option<std::time::Instant>) -> Report {
-        let mut findings = Vec::new();
         let mut timed_out = extracted.timed_out;
-        for (i, seg) in extracted.segments.iter().enumerate() {
-            if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-                let left = extracted.segments.len() - i;
-                extracted.uninspectable.push(extract::Uninspectable {
-                    path: "1".into(),
-                    filename: None,
-                    reason: format!(
-                        "inspection time budget used up; {left} texts were not scanned"
-                    ),
-                });
-                timed_out = true;
-                break;
-            }
-            let norm = normalize::normalize(&seg.text);
-            let locate = |start: usize, end: usize| match &seg.source {
-                Source::Header(name) => Location::Header { name: name.clone() },
+        let mut matches: Vec<(usize, Match)> = Vec::new();
+        if self.passes(&extracted, deadline, &mut matches).is_err() {
+            extracted.uninspectable.push(extract::Uninspectable {
+                path: "1".into(),
+                filename: None,
+                reason: "inspection time budget used up; the texts were not all scanned".into(),
+            });
+            timed_out = true;
+        }
+        let mut findings = Vec::with_capacity(matches.len() + extracted.uninspectable.len());
+        for (si, m) in matches {
+            let seg = &extracted.segments[si];
+            // From the joined text back to the part's own offsets.
+            let rel = |at: usize| seg.source_offset(at.saturating_sub(seg.range.start));
+            let (start, end) = (rel(m.start), rel(m.end.max(m.start)));
+            let location = match &seg.source {
+                Source::Header(name) => Location::Header {
+                    name: name.to_string(),
+                },
                 Source::Filename { path } => Location::Filename { path: path.clone() },
                 Source::Part { path, filename } => Location::Part {
                     path: path.clone(),
@@ -214,35 +260,19 @@ impl Engine {
                     end,
                 },
             };
-            let mut add = |m: Match, location: Location| {
-                let why = match seg.form {
-                    Some(form) => format!("{}; in {form}", m.why),
-                    None => m.why,
-                };
-                findings.push(Finding {
-                    category: m.category,
-                    rule: m.rule,
-                    confidence: m.confidence,
-                    location,
-                    preview: m.preview,
-                    why,
-                    value: MatchedValue::new(m.value),
-                });
+            let why = match seg.form {
+                Some(form) => format!("{}; in {form}", m.why),
+                None => m.why,
             };
-            for m in self.matches(&norm.text, seg.profile) {
-                let loc = locate(norm.source_offset(m.start), norm.source_offset(m.end));
-                add(m, loc);
-            }
-            // Clinical formats in a part (attached or pasted): their
-            // records, with offsets in the part's text.
-            if seg.profile == Profile::Full && matches!(seg.source, Source::Part { .. }) {
-                for rec in formats::records(&seg.text) {
-                    for m in detect::structured::matches(&rec) {
-                        let loc = locate(m.start, m.end);
-                        add(m, loc);
-                    }
-                }
-            }
+            findings.push(Finding {
+                category: m.category,
+                rule: m.rule,
+                confidence: m.confidence,
+                location,
+                preview: m.preview,
+                why,
+                value: MatchedValue::new(m.value),
+            });
         }
         for u in &extracted.uninspectable {
             findings.push(Finding {
@@ -276,41 +306,112 @@ impl Engine {
         }
     }
 
-    /// Every scored match in one normalised text.
-    fn matches(&self, text: &str, profile: Profile) -> Vec<Match> {
-        // Every built-in finding contains a digit (numbers, codes, dates):
-        // a text without one needs no pass unless custom rules could match.
-        if self.rules.is_empty() && !text.bytes().any(|b| b.is_ascii_digit()) {
-            return Vec::new();
+    /// Every scored match in the message's texts, with the index of the
+    /// text it is in. One pass of the context automaton and one of the
+    /// pattern set over all texts joined; each candidate is then weighed
+    /// within its own text. `Err` when the deadline passed first.
+    fn passes(
+        &self,
+        ex: &Extracted,
+        deadline: Option<std::time::Instant>,
+        out: &mut Vec<(usize, Match)>,
+    ) -> Result<(), ()> {
+        let text = ex.text.as_str();
+        let segs = &ex.segments;
+        // Which text an offset is in (texts are in order, separated).
+        let seg_of = |at: usize| {
+            segs.partition_point(|s| s.range.end < at)
+                .min(segs.len() - 1)
+        };
+        let late = || deadline.is_some_and(|d| std::time::Instant::now() >= d);
+        if segs.is_empty() {
+            return Ok(());
         }
-        let hits = self.context.hits(text);
-        let t = Text { text, hits: &hits };
-        let mut out = Vec::new();
-        for c in self.patterns.candidates(text) {
-            let m = match c.kind {
-                Kind::Ssn => detect::ssn::detect(&t, c.start, c.end),
-                Kind::Icd => detect::icd10::detect(&t, c.start, c.end),
-                Kind::Mbi => detect::ids::mbi(&t, c.start, c.end),
-                Kind::Dea => detect::ids::dea(&t, c.start, c.end),
-                Kind::Npi => detect::ids::npi(&t, c.start, c.end),
-                Kind::DateNumeric
-                | Kind::DateCompact
-                | Kind::DateMonthFirst
-                | Kind::DateDayFirst
-                | Kind::DateCompactMonth => {
-                    if profile == Profile::Identifiers {
+        // Every built-in finding contains a digit (numbers, codes, dates):
+        // without one, only custom rules and formats can find anything.
+        let digits = text.bytes().any(|b| b.is_ascii_digit());
+        if digits || !self.rules.is_empty() {
+            let hits = context::Hits::new(if self.rules.is_empty() && !self.context_everywhere {
+                self.context_near_digits(text)
+            } else {
+                // Custom rules' keywords count anywhere.
+                self.context.hits(text)
+            });
+            let mut t = Text {
+                text,
+                hits: &hits,
+                lo: 0,
+                hi: text.len(),
+                floor: self.floor(),
+            };
+            let bound = |t: &mut Text<'_>, si: usize| {
+                t.lo = segs[si].range.start;
+                t.hi = segs[si].range.end;
+            };
+            if digits {
+                for (n, c) in self.patterns.candidates(text).into_iter().enumerate() {
+                    if n % 1024 == 1023 && late() {
+                        return Err(());
+                    }
+                    let si = seg_of(c.start);
+                    let seg = &segs[si];
+                    if c.end > seg.range.end || c.start < seg.range.start {
                         continue;
                     }
-                    detect::name_date::detect(&t, c.kind, c.start, c.end)
+                    bound(&mut t, si);
+                    let m = match c.kind {
+                        Kind::Ssn => detect::ssn::detect(&t, c.start, c.end),
+                        Kind::Icd => detect::icd10::detect(&t, c.start, c.end),
+                        Kind::Mbi => detect::ids::mbi(&t, c.start, c.end),
+                        Kind::Dea => detect::ids::dea(&t, c.start, c.end),
+                        Kind::Npi => detect::ids::npi(&t, c.start, c.end),
+                        Kind::DateNumeric
+                        | Kind::DateCompact
+                        | Kind::DateMonthFirst
+                        | Kind::DateDayFirst
+                        | Kind::DateCompactMonth => {
+                            if seg.profile == Profile::Identifiers {
+                                continue;
+                            }
+                            detect::name_date::detect(&t, c.kind, c.start, c.end)
+                        }
+                    };
+                    out.extend(m.map(|m| (si, m)));
                 }
-            };
-            out.extend(m);
+                for class in [Class::Mrn, Class::Member] {
+                    for hit in hits.of(class) {
+                        let si = seg_of(hit.start);
+                        bound(&mut t, si);
+                        out.extend(detect::ids::labelled(&t, hit).map(|m| (si, m)));
+                    }
+                }
+            }
+            if !self.rules.is_empty() {
+                for (si, _) in segs.iter().enumerate() {
+                    bound(&mut t, si);
+                    let mut found = Vec::new();
+                    for (i, rule) in self.rules.iter().enumerate() {
+                        rule.detect(&t, i as u16, &mut found);
+                    }
+                    out.extend(found.into_iter().map(|m| (si, m)));
+                }
+            }
         }
-        out.extend(detect::ids::labelled(&t));
-        for (i, rule) in self.rules.iter().enumerate() {
-            rule.detect(&t, i as u16, &mut out);
+        // Clinical formats in a part (attached or pasted): their records,
+        // with offsets relative to the part's text.
+        for (si, seg) in segs.iter().enumerate() {
+            if seg.profile == Profile::Full && matches!(seg.source, Source::Part { .. }) {
+                let s = ex.text_of(seg);
+                for rec in formats::records(s) {
+                    for mut m in detect::structured::matches(&rec) {
+                        m.start += seg.range.start;
+                        m.end += seg.range.start;
+                        out.push((si, m));
+                    }
+                }
+            }
         }
-        out
+        if late() { Err(()) } else { Ok(()) }
     }
 }
 
@@ -329,5 +430,47 @@ mod tests {
     /// Scans `text` as a message body.
     pub fn scan_text(text: &str) -> Report {
         engine().scan_text(text)
+    }
+
+    /// Context words searched only near digits give the same findings, to
+    /// the explanation, as context words searched everywhere: on the
+    /// development corpus, and on texts whose context words sit at the
+    /// edge of the windows.
+    #[test]
+    fn context_near_digits_changes_nothing() {
+        let explain = || Settings {
+            explain_below_threshold: true,
+            ..Settings::default()
+        };
+        let near = Engine::new(explain()).unwrap();
+        let mut everywhere = Engine::new(explain()).unwrap();
+        everywhere.context_everywhere = true;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/dev");
+        let mut inputs: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .collect();
+        // Each context word at every distance up to past the widest window.
+        for gap in (0..300).step_by(6) {
+            let pad = "lorem ipsum ".repeat(gap / 12) + &"x".repeat(gap % 12);
+            for body in [
+                format!("Dx {pad} E11.9"),
+                format!("SSN {pad} 123456789"),
+                format!("Patient {pad} Ann Lee born 3/4/1965"),
+                format!("meeting {pad} Pt Ann Lee seen 3/4/1965"),
+                format!("Pt Ann Lee {pad} DOB 3/4/1965 then a party {pad}"),
+                format!("Mary Poppins, follow-up {pad} appointment 3/4/2026"),
+                format!("DOB 3/4/1965 {pad} Ann Lee"),
+                format!("Pt Ann Lee DOB 3/4/1965 {pad} birthday party"),
+                format!("appointment 3/4/2026 Ann Lee {pad} post-op check"),
+                format!("E11.9 {pad} diagnosis"),
+            ] {
+                inputs.push(format!("Subject: t\r\n\r\n{body}\r\n").into_bytes());
+            }
+        }
+        let show = |r: &Report| format!("{:?} {:?}", r.categories, r.findings);
+        for raw in &inputs {
+            assert_eq!(show(&near.scan(raw)), show(&everywhere.scan(raw)));
+        }
     }
 }

@@ -23,7 +23,12 @@ pub struct Normalized<'a> {
     source_len: usize,
 }
 
-impl Normalized<'_> {
+impl<'a> Normalized<'a> {
+    /// The text and the offset map (`None`: the text is the source).
+    pub fn into_parts(self) -> (Cow<'a, str>, Option<Vec<u32>>) {
+        (self.text, self.map)
+    }
+
     /// The source offset for offset `i` of the normalised text.
     pub fn source_offset(&self, i: usize) -> usize {
         match &self.map {

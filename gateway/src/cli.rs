@@ -200,8 +200,15 @@ fn quiet_panics() {
 }
 
 fn scan(config: Option<&Path>, json: bool, files: &[String]) -> ExitCode {
+    // JSON lists what the gateway acts on; the text form also shows, for
+    // tuning, what scored below threshold.
     let engine = match load(config).and_then(|c| {
-        crate::inspect::engine(&c.detectors).map_err(|e| anyhow::anyhow!("detectors: {e}"))
+        if json {
+            crate::inspect::engine(&c.detectors)
+        } else {
+            crate::inspect::explaining_engine(&c.detectors)
+        }
+        .map_err(|e| anyhow::anyhow!("detectors: {e}"))
     }) {
         Ok(e) => e,
         Err(e) => {

@@ -7,6 +7,16 @@ use phigate_detectors::{BuildError, Engine, RuleSpec, Settings};
 
 /// Builds the detection engine from the `[detectors]` section.
 pub fn engine(cfg: &DetectorsConfig) -> Result<Engine, BuildError> {
+    build(cfg, false)
+}
+
+/// The engine `phigate scan` uses: scores below threshold are kept and
+/// explained, for tuning.
+pub fn explaining_engine(cfg: &DetectorsConfig) -> Result<Engine, BuildError> {
+    build(cfg, true)
+}
+
+fn build(cfg: &DetectorsConfig, explain_below_threshold: bool) -> Result<Engine, BuildError> {
     let settings = Settings {
         default_threshold: cfg.threshold,
         thresholds: cfg.thresholds.iter().cloned().collect(),
@@ -28,6 +38,7 @@ pub fn engine(cfg: &DetectorsConfig) -> Result<Engine, BuildError> {
             ..Default::default()
         },
         pdf: pdf_reader(cfg),
+        explain_below_threshold,
     };
     Engine::new(settings)
 }

@@ -122,14 +122,15 @@ impl Rule {
     /// Matches of this rule (index `idx`) in the text.
     pub fn detect(&self, t: &Text<'_>, idx: u16, out: &mut Vec<Match>) {
         if let Some(re) = &self.regex {
-            for m in re.find_iter(t.text).filter(|m| !m.is_empty()) {
-                out.push(self.scored(t, idx, m.start(), m.end()));
+            for m in re.find_iter(t.segment()).filter(|m| !m.is_empty()) {
+                out.push(self.scored(t, idx, t.lo + m.start(), t.lo + m.end()));
             }
         }
         for h in t
             .hits
+            .of(Class::CustomKeyword(idx))
             .iter()
-            .filter(|h| h.class == Class::CustomKeyword(idx))
+            .filter(|h| h.start >= t.lo && h.end <= t.hi)
         {
             out.push(self.scored(t, idx, h.start, h.end));
         }

@@ -14,12 +14,10 @@ pub struct Date {
 }
 
 fn month_number(word: &str) -> Option<u8> {
-    let w = word.trim_end_matches('.').to_ascii_lowercase();
-    const NAMES: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    let m = NAMES.iter().position(|n| w.starts_with(n))? as u8 + 1;
-    // The full word must be a month name or an abbreviation of one.
+    let w = word.trim_end_matches('.').as_bytes();
+    if w.len() < 3 || w.len() > 9 {
+        return None;
+    }
     const FULL: [&str; 12] = [
         "january",
         "february",
@@ -34,7 +32,15 @@ fn month_number(word: &str) -> Option<u8> {
         "november",
         "december",
     ];
-    (FULL[m as usize - 1].starts_with(&w) || w == "sept").then_some(m)
+    // The whole word must be a month name or an abbreviation of one (at
+    // least three letters), or "sept".
+    let m = FULL.iter().position(|full| {
+        w.len() <= full.len() && full.as_bytes()[..w.len()].eq_ignore_ascii_case(w)
+    });
+    match m {
+        Some(m) => Some(m as u8 + 1),
+        None => w.eq_ignore_ascii_case(b"sept").then_some(9),
+    }
 }
 
 fn days_in(month: u8, year: u16) -> u8 {
@@ -63,18 +69,34 @@ pub fn is_month(word: &str) -> bool {
 
 /// Parses a date candidate of the given kind.
 pub fn parse(kind: Kind, s: &str) -> Option<Date> {
-    let nums: Vec<u16> = s
+    // The numbers in the candidate (a date has at most three; more and it
+    // is not one of ours).
+    let mut nums = [0u16; 3];
+    let mut count = 0;
+    for p in s
         .split(|c: char| !c.is_ascii_digit())
         .filter(|p| !p.is_empty())
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    let word = s
-        .split(|c: char| !c.is_ascii_alphabetic() && c != '.')
-        .map(|w| w.trim_matches('.'))
-        .find(|w| month_number(w).is_some());
+    {
+        match p.parse() {
+            Ok(n) if count < 3 => nums[count] = n,
+            // Too many numbers, or one too long: only the compact forms,
+            // which read the digits themselves, can still be a date.
+            _ => {
+                count = 4;
+                break;
+            }
+        }
+        count += 1;
+    }
+    let nums = if count <= 3 { &nums[..count] } else { &[][..] };
+    let word = || {
+        s.split(|c: char| !c.is_ascii_alphabetic() && c != '.')
+            .map(|w| w.trim_matches('.'))
+            .find(|w| month_number(w).is_some())
+    };
     match kind {
         Kind::DateNumeric => {
-            let [a, b, c] = nums[..] else { return None };
+            let [a, b, c] = *nums else { return None };
             let first_len = s
                 .trim_start()
                 .chars()
@@ -96,13 +118,13 @@ pub fn parse(kind: Kind, s: &str) -> Option<Date> {
             )
         }
         Kind::DateMonthFirst => {
-            let m = month_number(word?)?;
-            let [day, year] = nums[..] else { return None };
+            let m = month_number(word()?)?;
+            let [day, year] = *nums else { return None };
             make(year, m, day as u8)
         }
         Kind::DateDayFirst => {
-            let m = month_number(word?)?;
-            let [day, year] = nums[..] else { return None };
+            let m = month_number(word()?)?;
+            let [day, year] = *nums else { return None };
             make(year, m, day as u8)
         }
         Kind::DateCompactMonth => {

@@ -12,14 +12,14 @@ use crate::finding::Category;
 static CODES: &str = include_str!("../../data/icd10cm-codes.txt");
 static RETIRED: &str = include_str!("../../data/icd10cm-codes-retired.txt");
 
-/// The code set as a sorted table, built once.
-fn table() -> &'static [&'static str] {
-    static TABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
+/// The code set as a sorted table of packed codes, built once.
+fn table() -> &'static [u64] {
+    static TABLE: OnceLock<Vec<u64>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut v: Vec<&str> = CODES
+        let mut v: Vec<u64> = CODES
             .lines()
             .chain(RETIRED.lines())
-            .filter(|l| !l.is_empty())
+            .filter_map(|l| pack(l.as_bytes()))
             .collect();
         v.sort_unstable();
         v.dedup();
@@ -27,21 +27,51 @@ fn table() -> &'static [&'static str] {
     })
 }
 
+/// A code of up to eight upper-case letters and digits as one number
+/// (six bits a character, its length in the low bits), so that a lookup
+/// is a binary search over integers.
+fn pack(code: &[u8]) -> Option<u64> {
+    if code.is_empty() || code.len() > 8 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &b in code {
+        let c = match b {
+            b'0'..=b'9' => b - b'0' + 1,
+            b'A'..=b'Z' => b - b'A' + 11,
+            _ => return None,
+        };
+        v = (v << 6) | u64::from(c);
+    }
+    Some((v << 4) | code.len() as u64)
+}
+
 /// Whether `code` (with or without the dot, any case, a blank around the
 /// dot) is an ICD-10-CM code.
 pub fn is_code(code: &str) -> bool {
-    let code: String = code
-        .chars()
-        .filter(|c| *c != ' ')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    let plain: String = code.chars().filter(|&c| c != '.').collect();
-    if let Some(dot) = code.find('.')
-        && dot != 3
-    {
+    // Codes are at most seven characters and a dot; upper-cased into a
+    // buffer on the stack (this runs for every code-shaped candidate).
+    let mut plain = [0u8; 8];
+    let mut n = 0;
+    let mut dot = None;
+    let mut seen = 0;
+    for b in code.bytes() {
+        match b {
+            b' ' => continue,
+            b'.' if dot.is_none() => dot = Some(seen),
+            b'.' => return false,
+            _ if n == plain.len() => return false,
+            _ => {
+                plain[n] = b.to_ascii_uppercase();
+                n += 1;
+            }
+        }
+        seen += 1;
+    }
+    if dot.is_some_and(|d| d != 3) {
         return false;
     }
-    table().binary_search(&plain.as_str()).is_ok()
+    pack(&plain[..n]).is_some_and(|v| table().binary_search(&v).is_ok())
 }
 
 /// Scores an ICD-shaped candidate.
@@ -59,16 +89,26 @@ pub fn detect(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
         (false, true) | (true, false) => 0.2,
         (false, false) => 0.15,
     };
-    let mut why = "code in the ICD-10-CM code set".to_string();
-    if let Some(word) = t.context(Class::Diagnosis, start, end, 120, 30) {
+    let clinical = t.context(Class::Diagnosis, start, end, 120, 30);
+    if clinical.is_some() {
         confidence += 0.5;
+    }
+    let not_phi = t.context(Class::NotPhi, start, end, 30, 0);
+    if not_phi.is_some() {
+        confidence -= 0.4;
+    }
+    let confidence = clamp(confidence);
+    if confidence < t.floor {
+        return None;
+    }
+    let mut why = "code in the ICD-10-CM code set".to_string();
+    if let Some(word) = clinical {
         why.push_str(&format!(
             "; clinical context \"{}\"",
             word.to_ascii_lowercase()
         ));
     }
-    if let Some(word) = t.context(Class::NotPhi, start, end, 30, 0) {
-        confidence -= 0.4;
+    if let Some(word) = not_phi {
         why.push_str(&format!("; labelled \"{}\"", word.to_ascii_lowercase()));
     }
     Some(Match {
@@ -79,7 +119,7 @@ pub fn detect(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
             "icd10cm.plain"
         }
         .into(),
-        confidence: clamp(confidence),
+        confidence,
         start,
         end,
         value: code.replace(['.', ' '], "").to_ascii_uppercase(),

@@ -23,13 +23,22 @@ pub fn mbi(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
     // CMS prints MBIs in capitals; a lower-case one needs its context.
     let upper = raw.chars().all(|c| !c.is_ascii_lowercase());
     let mut confidence = if upper { 0.5 } else { 0.3 };
-    let mut why = "Medicare Beneficiary Identifier format".to_string();
-    if let Some(w) = t.context(Class::Medicare, start, end, 80, 20) {
+    let context = t.context(Class::Medicare, start, end, 80, 20);
+    if context.is_some() {
         confidence += 0.45;
+    }
+    let not_phi = t.context(Class::NotPhi, start, end, 30, 0);
+    if not_phi.is_some() {
+        confidence -= 0.35;
+    }
+    if super::clamp(confidence) < t.floor {
+        return None;
+    }
+    let mut why = "Medicare Beneficiary Identifier format".to_string();
+    if let Some(w) = context {
         why.push_str(&format!("; context \"{}\"", w.to_ascii_lowercase()));
     }
-    if let Some(w) = t.context(Class::NotPhi, start, end, 30, 0) {
-        confidence -= 0.35;
+    if let Some(w) = not_phi {
         why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
     }
     Some(Match::masked(
@@ -91,10 +100,13 @@ pub fn npi(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
     if !npi_valid(digits) {
         return None;
     }
-    let mut confidence = 0.2;
+    let context = t.context(Class::Npi, start, end, 40, 10);
+    let confidence = if context.is_some() { 0.9 } else { 0.2 };
+    if confidence < t.floor {
+        return None;
+    }
     let mut why = "ten digits with a valid NPI check digit".to_string();
-    if let Some(w) = t.context(Class::Npi, start, end, 40, 10) {
-        confidence += 0.7;
+    if let Some(w) = context {
         why.push_str(&format!("; context \"{}\"", w.to_ascii_lowercase()));
     }
     Some(Match::masked(
@@ -125,10 +137,13 @@ pub fn dea(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
     if !dea_valid(s) {
         return None;
     }
-    let mut confidence = 0.2;
+    let context = t.context(Class::Dea, start, end, 40, 10);
+    let confidence = if context.is_some() { 0.9 } else { 0.2 };
+    if confidence < t.floor {
+        return None;
+    }
     let mut why = "DEA number format and check digit".to_string();
-    if let Some(w) = t.context(Class::Dea, start, end, 40, 10) {
-        confidence += 0.7;
+    if let Some(w) = context {
         why.push_str(&format!("; context \"{}\"", w.to_ascii_lowercase()));
     }
     Some(Match::masked(
@@ -145,8 +160,8 @@ pub fn dea(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
 /// After a context word such as "MRN" or "Member ID", the identifier that
 /// follows within a few characters: a token of letters, digits and dashes
 /// with at least `min_digits` digits.
-fn following_id(text: &str, hit: &Hit, min_digits: usize) -> Option<(usize, usize)> {
-    let b = text.as_bytes();
+fn following_id(text: &str, hit: &Hit, min_digits: usize, hi: usize) -> Option<(usize, usize)> {
+    let b = &text.as_bytes()[..hi.min(text.len())];
     let mut i = hit.end;
     let limit = (hit.end + 32).min(b.len());
     // Skip punctuation and filler words: ":", "#", "number", "no.", "is".
@@ -189,41 +204,39 @@ fn following_id(text: &str, hit: &Hit, min_digits: usize) -> Option<(usize, usiz
     (digits >= min_digits && (4..=20).contains(&token.len())).then_some((start, end))
 }
 
-/// Medical record numbers and member IDs: recognisable only by their label.
-pub fn labelled(t: &Text<'_>) -> Vec<Match> {
-    let mut out = Vec::new();
-    for hit in t.hits {
-        let label = t.text[hit.start..hit.end].to_ascii_lowercase();
-        let (category, rule, mut confidence, min_digits) = match hit.class {
-            // An account number is a patient's in a practice's mail unless
-            // the words around it are a bank's or a vendor's.
-            Class::Mrn if label.contains("acct") || label.contains("account") => {
-                (Category::Mrn, "mrn.account", 0.7, 4)
-            }
-            Class::Mrn => (Category::Mrn, "mrn.labelled", 0.85, 4),
-            Class::Member => (Category::MemberId, "member_id.labelled", 0.75, 4),
-            _ => continue,
-        };
-        if rule == "mrn.account"
-            && t.around(Class::NotPhi, hit.start, hit.end, 40, 40)
-                .is_some()
-        {
-            confidence -= 0.35;
+/// A medical record number or member ID after the label `hit`:
+/// recognisable only by its label.
+pub fn labelled(t: &Text<'_>, hit: &Hit) -> Option<Match> {
+    let label = t.text[hit.start..hit.end].to_ascii_lowercase();
+    let (category, rule, mut confidence, min_digits) = match hit.class {
+        // An account number is a patient's in a practice's mail unless
+        // the words around it are a bank's or a vendor's.
+        Class::Mrn if label.contains("acct") || label.contains("account") => {
+            (Category::Mrn, "mrn.account", 0.7, 4)
         }
-        if let Some((s, e)) = following_id(t.text, hit, min_digits) {
-            let label = t.text[hit.start..hit.end].to_ascii_lowercase();
-            out.push(Match::masked(
-                category,
-                rule,
-                confidence,
-                s,
-                e,
-                &t.text[s..e],
-                format!("follows \"{label}\""),
-            ));
-        }
+        Class::Mrn => (Category::Mrn, "mrn.labelled", 0.85, 4),
+        Class::Member => (Category::MemberId, "member_id.labelled", 0.75, 4),
+        _ => return None,
+    };
+    if rule == "mrn.account"
+        && t.around(Class::NotPhi, hit.start, hit.end, 40, 40)
+            .is_some()
+    {
+        confidence -= 0.35;
     }
-    out
+    if super::clamp(confidence) < t.floor {
+        return None;
+    }
+    let (s, e) = following_id(t.text, hit, min_digits, t.hi)?;
+    Some(Match::masked(
+        category,
+        rule,
+        confidence,
+        s,
+        e,
+        &t.text[s..e],
+        format!("follows \"{label}\""),
+    ))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ pub mod names;
 pub mod ssn;
 pub mod structured;
 
-use crate::context::{Class, Hit};
+use crate::context::{Class, Hits};
 use crate::finding::Category;
 
 /// A scored match in a normalised text.
@@ -60,15 +60,25 @@ impl Match {
     }
 }
 
-/// The text being scanned and its context hits.
+/// The text being scanned (a message's texts, joined), its context hits,
+/// and the bounds of the text a candidate came from: no window reaches
+/// past them, so a header's words never vouch for a body's date.
 pub struct Text<'a> {
-    /// Normalised text.
+    /// Normalised text of the whole message.
     pub text: &'a str,
-    /// Context hits, in order.
-    pub hits: &'a [Hit],
+    /// Context hits, indexed by class.
+    pub hits: &'a Hits,
+    /// Start of the current text (a header, a part).
+    pub lo: usize,
+    /// End of the current text.
+    pub hi: usize,
+    /// Scores below this are not reported (the lowest threshold), so a
+    /// detector can stop before building its explanation; 0 when every
+    /// score is wanted (`phigate scan` shows those below threshold too).
+    pub floor: f32,
 }
 
-impl Text<'_> {
+impl<'a> Text<'a> {
     /// Closest context word of `class` within the window around `start..end`.
     pub fn context(
         &self,
@@ -77,13 +87,13 @@ impl Text<'_> {
         end: usize,
         before: usize,
         after: usize,
-    ) -> Option<&str> {
-        crate::context::near(self.hits, class, start, end, before, after)
+    ) -> Option<&'a str> {
+        let before = before.min(start.saturating_sub(self.lo));
+        let after = after.min(self.hi.saturating_sub(end));
+        crate::context::near(self.hits.of(class), class, start, end, before, after)
             .map(|h| &self.text[h.start..h.end])
     }
-}
 
-impl Text<'_> {
     /// A context word of `class` anywhere from `before` bytes before
     /// `start` to `after` bytes after `end`, inside the range too.
     pub fn around(
@@ -93,15 +103,21 @@ impl Text<'_> {
         end: usize,
         before: usize,
         after: usize,
-    ) -> Option<&str> {
-        let lo = start.saturating_sub(before);
-        let hi = end + after;
-        let first = self.hits.partition_point(|h| h.end < lo);
-        self.hits[first..]
+    ) -> Option<&'a str> {
+        let lo = start.saturating_sub(before).max(self.lo);
+        let hi = (end + after).min(self.hi);
+        let hits = self.hits.of(class);
+        let first = hits.partition_point(|h| h.end < lo);
+        hits[first..]
             .iter()
             .take_while(|h| h.start <= hi)
-            .find(|h| h.class == class && h.end >= lo)
+            .find(|h| h.end >= lo)
             .map(|h| &self.text[h.start..h.end])
+    }
+
+    /// The current text.
+    pub fn segment(&self) -> &'a str {
+        &self.text[self.lo..self.hi]
     }
 }
 

@@ -32,9 +32,6 @@ const EVENT_WINDOW: usize = 80;
 /// Scores a date candidate against the names around it.
 pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Match> {
     let date = dates::parse(kind, &t.text[start..end])?;
-    if mail_header_line(t.text, start) {
-        return None;
-    }
     let role = date_role(t, start, end);
     let patient_near = t
         .context(Class::Patient, start, end, NAME_BEFORE + 24, NAME_AFTER)
@@ -43,11 +40,11 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
             .is_some();
     // Without a role for the date or a patient near it, no name can lift
     // the score to a threshold: skip the name search (most dates end here).
-    if role.weight == 0.0 && !patient_near {
+    if role.weight == 0.0 && !patient_near || mail_header_line(t.text, start) {
         return None;
     }
-    let lo = floor_boundary(t.text, start.saturating_sub(NAME_BEFORE));
-    let hi = ceil_boundary(t.text, (end + NAME_AFTER).min(t.text.len()));
+    let lo = floor_boundary(t.text, start.saturating_sub(NAME_BEFORE).max(t.lo));
+    let hi = ceil_boundary(t.text, (end + NAME_AFTER).min(t.hi));
     // The closest name on either side that is not a provider's. A name
     // after the date must be on its line, or labelled ("Patient:") on a
     // following one: unlabelled lines after a date are as likely a
@@ -69,12 +66,17 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
             }
         })?;
     let (confidence, why) = weigh(t, &role, &name, start, end);
+    let confidence = clamp(confidence);
+    if confidence < t.floor {
+        return None;
+    }
+    let why = why.render(&name, &role);
     let (s, e) = (name.start.min(start), name.end.max(end));
     let name_text = &t.text[name.start..name.end];
     Some(Match {
         category: Category::NameDate,
         rule: format!("name_date.{}", role.kind),
-        confidence: clamp(confidence),
+        confidence,
         start: s,
         end: e,
         value: format!(
@@ -90,17 +92,17 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
 }
 
 /// What the text says the date is.
-struct Role {
+struct Role<'t> {
     weight: f32,
     kind: &'static str,
-    word: Option<String>,
+    word: Option<&'t str>,
 }
 
-fn date_role(t: &Text<'_>, start: usize, end: usize) -> Role {
-    let role = |weight, kind, w: &str| Role {
+fn date_role<'t>(t: &Text<'t>, start: usize, end: usize) -> Role<'t> {
+    let role = |weight, kind, w: &'t str| Role {
         weight,
         kind,
-        word: Some(w.to_ascii_lowercase()),
+        word: Some(w),
     };
     if let Some(w) = t.context(Class::Birth, start, end, 48, 8) {
         return role(0.6, "dob", w);
@@ -134,13 +136,48 @@ fn date_role(t: &Text<'_>, start: usize, end: usize) -> Role {
     }
 }
 
-/// The score of `name` with the date at `start..end`, and why.
-fn weigh(t: &Text<'_>, role: &Role, name: &Name, start: usize, end: usize) -> (f32, String) {
-    let mut confidence = role.weight + 0.4 * name.score;
-    let mut why = format!("name ({}) near a date", name.why);
-    if let Some(w) = &role.word {
-        why.push_str(&format!("; {} context \"{w}\"", role.kind));
+/// What weighed in a score: the words found, explained only for a score
+/// that is reported.
+#[derive(Default)]
+struct Why<'t> {
+    label: Option<&'t str>,
+    visit: Option<&'t str>,
+    event: Option<&'t str>,
+}
+
+impl Why<'_> {
+    fn render(&self, name: &Name, role: &Role<'_>) -> String {
+        let mut why = format!("name ({}) near a date", name.why);
+        if let Some(w) = role.word {
+            why.push_str(&format!(
+                "; {} context \"{}\"",
+                role.kind,
+                w.to_ascii_lowercase()
+            ));
+        }
+        if let Some(w) = self.label {
+            why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
+        }
+        if let Some(w) = self.visit {
+            why.push_str(&format!("; visit \"{}\"", w.to_ascii_lowercase()));
+        }
+        if let Some(w) = self.event {
+            why.push_str(&format!("; but \"{}\" nearby", w.to_ascii_lowercase()));
+        }
+        why
     }
+}
+
+/// The score of `name` with the date at `start..end`, and what weighed.
+fn weigh<'t>(
+    t: &Text<'t>,
+    role: &Role<'_>,
+    name: &Name,
+    start: usize,
+    end: usize,
+) -> (f32, Why<'t>) {
+    let mut confidence = role.weight + 0.4 * name.score;
+    let mut why = Why::default();
     // Who the person is.
     if let Some(w) = t.context(Class::Patient, name.start, name.end, 24, 0) {
         if name.score < 0.6 {
@@ -148,15 +185,15 @@ fn weigh(t: &Text<'_>, role: &Role, name: &Name, start: usize, end: usize) -> (f
             confidence += 0.4 * (0.6 - name.score);
         }
         confidence += if role.weight < 0.35 { 0.35 } else { 0.1 };
-        why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
+        why.label = Some(w);
     } else if let Some(w) = t.context(Class::Person, name.start, name.end, 24, 0) {
         confidence += if role.weight < 0.35 { 0.25 } else { 0.1 };
-        why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
+        why.label = Some(w);
     } else if role.weight < 0.35
         && let Some(w) = t.context(Class::NameLabel, name.start, name.end, 12, 0)
     {
         confidence += 0.1;
-        why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
+        why.label = Some(w);
     }
     // An appointment of a named kind of visit is a patient's.
     if role.weight < 0.35
@@ -170,13 +207,13 @@ fn weigh(t: &Text<'_>, role: &Role, name: &Name, start: usize, end: usize) -> (f
         )
     {
         confidence += 0.2;
-        why.push_str(&format!("; visit \"{}\"", w.to_ascii_lowercase()));
+        why.visit = Some(w);
     }
     // Office life and commerce near the name or the date.
     let (lo, hi) = (start.min(name.start), end.max(name.end));
     if let Some(w) = t.around(Class::Event, lo, hi, EVENT_WINDOW, EVENT_WINDOW) {
         confidence -= 0.35;
-        why.push_str(&format!("; but \"{}\" nearby", w.to_ascii_lowercase()));
+        why.event = Some(w);
     }
     (confidence, why)
 }
@@ -185,12 +222,20 @@ fn weigh(t: &Text<'_>, role: &Role, name: &Name, start: usize, end: usize) -> (f
 /// reply attribution ("On Tue, Mar 3, 2026 ... wrote:") or a header line
 /// of a quoted or forwarded message ("Sent:", "Date:").
 fn mail_header_line(text: &str, at: usize) -> bool {
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let b = text.as_bytes();
+    let line_start = memchr::memrchr(b'\n', &b[..at]).map_or(0, |i| i + 1);
+    let line_end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i);
     let line = text[line_start..line_end].trim_start_matches(['>', ' ', '\t']);
-    let lower = line.to_ascii_lowercase();
-    (lower.starts_with("on ") && lower.contains("wrote"))
-        || lower.contains(" wrote on ")
+    let starts = |p: &str| {
+        line.len() >= p.len() && line.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+    };
+    let has = |p: &str| {
+        line.as_bytes()
+            .windows(p.len())
+            .any(|w| w.eq_ignore_ascii_case(p.as_bytes()))
+    };
+    (starts("on ") && has("wrote"))
+        || has(" wrote on ")
         || [
             "sent:",
             "date:",
@@ -200,7 +245,7 @@ fn mail_header_line(text: &str, at: usize) -> bool {
             "enviado:",
         ]
         .iter()
-        .any(|h| lower.starts_with(h))
+        .any(|h| starts(h))
 }
 
 fn masked_date(d: &Date) -> &'static str {

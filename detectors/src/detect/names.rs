@@ -19,17 +19,33 @@ use unicode_normalization::UnicodeNormalization;
 static FIRST: &str = include_str!("../../data/first-names.txt");
 static LAST: &str = include_str!("../../data/surnames.txt");
 
+/// The lists as sorted slices (the files are sorted): a binary search
+/// needs no hashing and no building beyond splitting the lines.
 struct Lists {
-    first: HashSet<&'static str>,
-    last: HashSet<&'static str>,
+    first: Vec<&'static str>,
+    last: Vec<&'static str>,
 }
 
 fn lists() -> &'static Lists {
     static L: OnceLock<Lists> = OnceLock::new();
-    L.get_or_init(|| Lists {
-        first: FIRST.lines().filter(|l| !l.is_empty()).collect(),
-        last: LAST.lines().filter(|l| !l.is_empty()).collect(),
+    L.get_or_init(|| {
+        let sorted = |s: &'static str| {
+            let mut v: Vec<&str> = s.lines().filter(|l| !l.is_empty()).collect();
+            // Already sorted as shipped; sorting again costs little if so.
+            if !v.is_sorted() {
+                v.sort_unstable();
+            }
+            v
+        };
+        Lists {
+            first: sorted(FIRST),
+            last: sorted(LAST),
+        }
     })
+}
+
+fn listed(list: &[&str], key: &str) -> bool {
+    list.binary_search(&key).is_ok()
 }
 
 /// Builds the lists now rather than at the first scan.
@@ -37,30 +53,32 @@ pub fn warm_up() {
     let _ = lists();
 }
 
-/// A word as the lists spell it: upper case ASCII, diacritics folded,
-/// apostrophes and spaces dropped (`O'Brien` -> `OBRIEN`). `None` when
-/// nothing is left or the word is longer than any name.
-fn key(word: &str) -> Option<String> {
-    if word.len() > 40 {
+/// A word as the lists spell it, in `buf`: upper case ASCII, diacritics
+/// folded, apostrophes and the like dropped (`O'Brien` -> `OBRIEN`).
+/// `None` when nothing is left or the word is longer than any name.
+fn key<'b>(word: &str, buf: &'b mut [u8; 40]) -> Option<&'b str> {
+    if word.len() > buf.len() * 2 {
         return None;
     }
-    let k: String = if word.is_ascii() {
-        word.chars()
-            .filter(char::is_ascii_alphabetic)
-            .map(|c| c.to_ascii_uppercase())
-            .collect()
-    } else {
-        word.nfd()
-            .filter(char::is_ascii_alphabetic)
-            .map(|c| c.to_ascii_uppercase())
-            .collect()
+    let mut n = 0;
+    let mut put = |c: char| {
+        if c.is_ascii_alphabetic() && n < buf.len() {
+            buf[n] = c.to_ascii_uppercase() as u8;
+            n += 1;
+        }
     };
-    (!k.is_empty()).then_some(k)
+    if word.is_ascii() {
+        word.chars().for_each(&mut put);
+    } else {
+        word.nfd().for_each(&mut put);
+    }
+    (n > 0).then(|| std::str::from_utf8(&buf[..n]).expect("ASCII"))
 }
 
 /// Whether `word` is a given name in the lists.
 pub fn is_first(word: &str) -> bool {
-    key(word).is_some_and(|k| lists().first.contains(k.as_str()))
+    let mut buf = [0u8; 40];
+    key(word, &mut buf).is_some_and(|k| listed(&lists().first, k))
 }
 
 /// Whether `word` is a surname in the lists (each part of a hyphenated
@@ -68,12 +86,15 @@ pub fn is_first(word: &str) -> bool {
 pub fn is_last(word: &str) -> bool {
     let l = &lists().last;
     let w = word.trim_end_matches("'s").trim_end_matches("’s");
-    if key(w).is_some_and(|k| l.contains(k.as_str())) {
+    let mut buf = [0u8; 40];
+    if key(w, &mut buf).is_some_and(|k| listed(l, k)) {
         return true;
     }
-    w.split('-')
-        .filter(|p| !p.is_empty())
-        .any(|p| key(p).is_some_and(|k| k.len() >= 2 && l.contains(k.as_str())))
+    w.contains('-')
+        && w.split('-').filter(|p| !p.is_empty()).any(|p| {
+            let mut buf = [0u8; 40];
+            key(p, &mut buf).is_some_and(|k| k.len() >= 2 && listed(l, k))
+        })
 }
 
 /// Capitalised words that are not names, whatever the lists say.
@@ -440,6 +461,36 @@ struct Token<'a> {
     word: &'a str,
     /// Followed by a comma.
     comma: bool,
+    /// What the word is, worked out once per token (a window is read from
+    /// every token as a possible start of a name).
+    kind: Kind,
+}
+
+/// A token's word, classified.
+#[derive(Debug, Clone, Copy, Default)]
+struct Kind {
+    /// As a word of a name: its case, or `None` if it cannot be one.
+    name: Option<Case>,
+    suffix: bool,
+    /// A courtesy title (Mr., Ms.) written with a capital.
+    title: bool,
+    /// A provider's title (Dr.) written with a capital.
+    provider_title: bool,
+    /// A lower-case particle (de, van, la).
+    particle: bool,
+}
+
+impl Kind {
+    fn of(word: &str) -> Kind {
+        let cap = case_of(word) == Some(Case::Cap);
+        Kind {
+            name: name_word_case(word),
+            suffix: lower_in(SUFFIXES, word),
+            title: cap && lower_in(TITLES, word),
+            provider_title: cap && lower_in(PROVIDER_TITLES, word),
+            particle: lower_in(PARTICLES, word) && word.chars().all(char::is_lowercase),
+        }
+    }
 }
 
 fn tokens(text: &str, lo: usize, hi: usize) -> Vec<Token<'_>> {
@@ -477,6 +528,7 @@ fn tokens(text: &str, lo: usize, hi: usize) -> Vec<Token<'_>> {
                 end: j.min(text.len()),
                 word,
                 comma,
+                kind: Kind::of(word),
             });
             i = j.max(end).max(i + 1);
         } else {
@@ -506,20 +558,25 @@ enum Case {
 }
 
 fn case_of(word: &str) -> Option<Case> {
-    let letters: Vec<char> = word.chars().filter(|c| c.is_alphabetic()).collect();
-    let first = *letters.first()?;
-    let rest = &letters[1..];
+    let mut letters = word.chars().filter(|c| c.is_alphabetic());
+    let first = letters.next()?;
+    let (mut rest, mut upper, mut lower) = (0usize, 0usize, 0usize);
+    for c in letters {
+        rest += 1;
+        if c.is_uppercase() {
+            upper += 1;
+        } else if c.is_lowercase() {
+            lower += 1;
+        }
+    }
     if first.is_uppercase() {
-        let lower_rest = rest.iter().all(|c| c.is_lowercase());
-        let all_caps = !rest.is_empty() && rest.iter().all(|c| c.is_uppercase());
+        let lower_rest = upper == 0 && lower == rest;
+        let all_caps = rest > 0 && upper == rest;
         // McDonald, DeSantis, O'Brien: one more capital inside.
-        let inner = rest.iter().filter(|c| c.is_uppercase()).count() <= 2 && rest.len() >= 3;
+        let inner = upper <= 2 && rest >= 3;
         return (lower_rest || all_caps || inner).then_some(Case::Cap);
     }
-    letters
-        .iter()
-        .all(|c| c.is_lowercase())
-        .then_some(Case::Lower)
+    (first.is_lowercase() && lower == rest).then_some(Case::Lower)
 }
 
 fn is_initial(t: &Token<'_>) -> bool {
@@ -528,8 +585,8 @@ fn is_initial(t: &Token<'_>) -> bool {
 }
 
 fn lower_in(list: &[&str], word: &str) -> bool {
-    let w = word.trim_end_matches('.').to_lowercase();
-    list.contains(&w.as_str())
+    let w = word.trim_end_matches('.');
+    list.iter().any(|x| x.eq_ignore_ascii_case(w))
 }
 
 fn not_name(word: &str) -> bool {
@@ -539,27 +596,36 @@ fn not_name(word: &str) -> bool {
     }
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
     let set = SET.get_or_init(|| NOT_NAMES.iter().copied().collect());
+    if word.len() <= 32 && word.is_ascii() {
+        let mut buf = [0u8; 32];
+        for (d, s) in buf.iter_mut().zip(word.bytes()) {
+            *d = s.to_ascii_lowercase();
+        }
+        return set.contains(std::str::from_utf8(&buf[..word.len()]).expect("ASCII"));
+    }
     set.contains(word.to_lowercase().as_str())
+}
+
+/// Whether `word` can be a word of a name, and in which case.
+fn name_word_case(word: &str) -> Option<Case> {
+    if word.chars().nth(1).is_none() || not_name(word) {
+        return None;
+    }
+    if lower_in(SUFFIXES, word) || lower_in(TITLES, word) || lower_in(PROVIDER_TITLES, word) {
+        return None;
+    }
+    match case_of(word)? {
+        Case::Cap => Some(Case::Cap),
+        Case::Lower => {
+            let stop = LOWER_STOP.iter().any(|x| x.eq_ignore_ascii_case(word));
+            (!stop && (is_first(word) || is_last(word))).then_some(Case::Lower)
+        }
+    }
 }
 
 /// Whether `t` can be a word of a name written in `case` (the run's case).
 fn name_word(t: &Token<'_>, case: Option<Case>) -> Option<Case> {
-    if t.word.chars().count() < 2 || not_name(t.word) {
-        return None;
-    }
-    if lower_in(SUFFIXES, t.word) || lower_in(TITLES, t.word) || lower_in(PROVIDER_TITLES, t.word) {
-        return None;
-    }
-    let c = case_of(t.word)?;
-    match (case, c) {
-        (None | Some(Case::Cap), Case::Cap) => Some(Case::Cap),
-        (None | Some(Case::Lower), Case::Lower) => {
-            let w = t.word.to_lowercase();
-            (!LOWER_STOP.contains(&w.as_str()) && (is_first(t.word) || is_last(t.word)))
-                .then_some(Case::Lower)
-        }
-        _ => None,
-    }
+    t.kind.name.filter(|c| case.is_none_or(|run| run == *c))
 }
 
 /// Names in `text[lo..hi]`.
@@ -582,9 +648,8 @@ pub fn find(text: &str, lo: usize, hi: usize) -> Vec<Name> {
 
 /// A name starting at token `i`, and the token after it.
 fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
-    let title = lower_in(TITLES, toks[i].word) && case_of(toks[i].word) == Some(Case::Cap);
-    let provider_title =
-        lower_in(PROVIDER_TITLES, toks[i].word) && case_of(toks[i].word) == Some(Case::Cap);
+    let title = toks[i].kind.title;
+    let provider_title = toks[i].kind.provider_title;
     let begin = if title || provider_title { i + 1 } else { i };
     let mut j = begin;
     let mut case = None;
@@ -612,14 +677,11 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
             }
         }
         let here = if reversed { after.len() } else { before.len() };
-        if lower_in(SUFFIXES, t.word) && here > 0 {
+        if t.kind.suffix && here > 0 {
             suffix = true;
         } else if is_initial(&t) && !(before.is_empty() && after.is_empty()) {
             // An initial in the middle (or after "Last, First").
-        } else if lower_in(PARTICLES, t.word)
-            && t.word.chars().all(char::is_lowercase)
-            && case != Some(Case::Lower)
-        {
+        } else if t.kind.particle && case != Some(Case::Lower) {
             // Particles ("de la") must be followed by a name word.
             let next_ok = toks[j + 1..]
                 .iter()
@@ -716,7 +778,7 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
 }
 
 fn suffix_at(toks: &[Token<'_>], k: usize) -> bool {
-    lower_in(SUFFIXES, toks[k].word)
+    toks[k].kind.suffix
 }
 
 /// Whether token `k`, at the end of a run, is filler to drop: not a name

@@ -53,22 +53,32 @@ pub fn detect(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
         _ => ("ssn.mixed", 0.3),
     };
     let mut confidence = base;
+    let context = t.context(Class::Ssn, start, end, 60, 20);
+    if context.is_some() {
+        confidence += 0.38;
+    }
+    let not_phi = t.context(Class::NotPhi, start, end, 24, 0);
+    if not_phi.is_some() {
+        confidence -= 0.3;
+    }
+    let confidence = clamp(confidence);
+    if confidence < t.floor {
+        return None;
+    }
     let mut why = format!(
         "{} 3-2-4 number passing SSA rules",
         rule.trim_start_matches("ssn.")
     );
-    if let Some(word) = t.context(Class::Ssn, start, end, 60, 20) {
-        confidence += 0.38;
+    if let Some(word) = context {
         why.push_str(&format!("; context \"{}\"", word.to_ascii_lowercase()));
     }
-    if let Some(word) = t.context(Class::NotPhi, start, end, 24, 0) {
-        confidence -= 0.3;
+    if let Some(word) = not_phi {
         why.push_str(&format!("; labelled \"{}\"", word.to_ascii_lowercase()));
     }
     Some(Match {
         category: Category::Ssn,
         rule: rule.into(),
-        confidence: clamp(confidence),
+        confidence,
         start,
         end,
         preview: format!("***-**-{}", &digits[5..]),

@@ -207,7 +207,7 @@ impl Members<'_, '_> {
                     path: member_path.clone(),
                 },
                 // Directories in an entry's path are words too.
-                super::filename_words(name).replace(['/', '\\'], " "),
+                &super::filename_words(name).replace(['/', '\\'], " "),
                 Profile::Full,
             );
             let bytes = match self.entry(w, i) {
@@ -270,7 +270,7 @@ impl Members<'_, '_> {
                 return;
             }
             match self.entry(w, idx) {
-                Ok(b) => text.push_str(&xml_text(&String::from_utf8_lossy(&b))),
+                Ok(b) => text.push_str(&xml_text(&super::decode::lossy(&b))),
                 Err(reason) => return w.sink.uninspectable(path, filename, reason),
             }
             text.push('\n');
@@ -280,7 +280,7 @@ impl Members<'_, '_> {
                 path: path.to_string(),
                 filename: filename.map(str::to_owned),
             },
-            text,
+            &text,
             Profile::Full,
         );
     }
@@ -299,7 +299,7 @@ impl Members<'_, '_> {
         }
         let shared = match names.iter().position(|n| n == "xl/sharedStrings.xml") {
             Some(n) => match self.entry(w, n) {
-                Ok(b) => shared_strings(&String::from_utf8_lossy(&b)),
+                Ok(b) => shared_strings(&super::decode::lossy(&b)),
                 Err(reason) => return w.sink.uninspectable(path, filename, reason),
             },
             None => Vec::new(),
@@ -321,13 +321,13 @@ impl Members<'_, '_> {
             }
             match self.entry(w, idx) {
                 Ok(b) => {
-                    let rows = sheet_rows(&String::from_utf8_lossy(&b), &shared);
+                    let rows = sheet_rows(&super::decode::lossy(&b), &shared);
                     w.sink.push(
                         Source::Part {
                             path: format!("{path}.{}", i + 1),
                             filename: filename.map(str::to_owned),
                         },
-                        table::labelled(&rows),
+                        &table::labelled(&rows),
                         Profile::Full,
                     );
                 }
@@ -396,35 +396,39 @@ fn shared_strings(xml: &str) -> Vec<String> {
         .collect()
 }
 
-/// Rows of a worksheet as tab-separated lines.
+/// Rows of a worksheet as tab-separated lines (tabs inside cells become
+/// blanks), written straight into one string.
 fn sheet_rows(xml: &str, shared: &[String]) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(xml.len() / 4);
+    let push_cell = |out: &mut String, v: &str| {
+        if v.contains('\t') {
+            out.push_str(&v.replace('\t', " "));
+        } else {
+            out.push_str(v);
+        }
+    };
     for row in xml.split("<row").skip(1) {
         let row = row.split("</row>").next().unwrap_or("");
-        let mut cells = Vec::new();
-        for cell in row.split("<c ").skip(1) {
+        for (i, cell) in row.split("<c ").skip(1).enumerate() {
+            if i > 0 {
+                out.push('\t');
+            }
             let head = cell.split('>').next().unwrap_or("");
             let shared_ref = head.contains("t=\"s\"");
-            let value = if let Some(v) = between(cell, "<v>", "</v>") {
+            if let Some(v) = between(cell, "<v>", "</v>") {
                 if shared_ref {
-                    v.parse::<usize>()
-                        .ok()
-                        .and_then(|i| shared.get(i))
-                        .cloned()
-                        .unwrap_or_default()
+                    if let Some(s) = v.parse::<usize>().ok().and_then(|i| shared.get(i)) {
+                        push_cell(&mut out, s);
+                    }
                 } else {
-                    v.to_string()
+                    push_cell(&mut out, v);
                 }
-            } else if let Some(t) = between(cell, "<t", "</t>") {
-                t.split_once('>')
-                    .map(|(_, t)| t.to_string())
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            };
-            cells.push(value.replace('\t', " "));
+            } else if let Some(t) = between(cell, "<t", "</t>")
+                && let Some((_, t)) = t.split_once('>')
+            {
+                push_cell(&mut out, t);
+            }
         }
-        out.push_str(&cells.join("\t"));
         out.push('\n');
     }
     out
@@ -480,7 +484,7 @@ mod tests {
         let all: String = out
             .segments
             .iter()
-            .map(|s| s.text.clone())
+            .map(|s| out.text_of(s).to_string())
             .collect::<Vec<_>>()
             .join("\n");
         assert!(all.contains("hello"));
@@ -519,7 +523,7 @@ mod tests {
             "{:?}",
             out.uninspectable
         );
-        assert!(!out.segments.iter().any(|s| s.text.contains("Ann Lee")));
+        assert!(!out.text.contains("Ann Lee"));
     }
 
     #[test]
@@ -541,7 +545,10 @@ mod tests {
             .iter()
             .find(|s| matches!(s.source, Source::Part { .. }))
             .unwrap();
-        assert_eq!(part.text, "Patient: Ann Lee\nDOB: 1/2/1960 & more\n\n");
+        assert_eq!(
+            out.text_of(part),
+            "Patient: Ann Lee\nDOB: 1/2/1960 & more\n\n"
+        );
         let xlsx = make_zip(&[
             ("xl/sharedStrings.xml", b"<sst><si><t>patient</t></si><si><t>dob</t></si><si><t>Ann Lee</t></si></sst>"),
             (
@@ -554,7 +561,7 @@ mod tests {
         assert!(
             out.segments
                 .iter()
-                .any(|s| s.text.contains("patient: Ann Lee; dob: 1/2/1960")),
+                .any(|s| out.text_of(s).contains("patient: Ann Lee; dob: 1/2/1960")),
             "{:?}",
             out.segments
         );

@@ -113,7 +113,7 @@ const INVALID: u8 = 0xFF;
 const SKIP: u8 = 0xFE;
 const PAD: u8 = 0xFD;
 
-static B64: [u8; 256] = {
+const B64: [u8; 256] = {
     let mut t = [INVALID; 256];
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut i = 0;
@@ -129,37 +129,123 @@ static B64: [u8; 256] = {
     t
 };
 
+/// Bytes as UTF-8 text, invalid sequences replaced: validated first by
+/// the fast path (most text is valid), copied only when it is not.
+pub fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Lenient base64: line breaks and blanks skipped, other stray characters
 /// skipped and counted, padding may end one block and another may follow
 /// (some senders concatenate encoded chunks).
 pub fn base64(input: &[u8]) -> (Vec<u8>, usize) {
-    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 3);
+    // Never more than three bytes out for four in (plus a partial quad),
+    // and room for the eight-byte stores of the fast path.
+    let mut out = vec![0u8; input.len() / 4 * 3 + 8];
+    // Fast path: well-formed lines of whole quads (what MIME writers
+    // produce), eight characters to six bytes at a time; the first line
+    // that is not goes to the lenient reader, with everything after it.
+    let mut o = 0;
+    let mut i = 0;
+    while i < input.len() {
+        let end = memchr::memchr(b'\n', &input[i..]).map_or(input.len(), |n| i + n);
+        let line = &input[i..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() || !line.len().is_multiple_of(4) {
+            break;
+        }
+        // The last quad may carry padding: the lenient reader takes it.
+        let body = &line[..line.len() - 4];
+        match quads(body, &mut out[o..]) {
+            Some(n) => o += n,
+            None => break,
+        }
+        let last = &line[line.len() - 4..];
+        match quads(last, &mut out[o..]) {
+            Some(n) => o += n,
+            None => {
+                // Padding (or a stray character) in the last quad: from
+                // there on, the lenient reader.
+                i += body.len();
+                break;
+            }
+        }
+        i = end + 1;
+    }
+    let invalid = if i < input.len() {
+        lenient_base64(&input[i..], &mut out, &mut o)
+    } else {
+        0
+    };
+    out.truncate(o);
+    (out, invalid)
+}
+
+/// Decodes whole quads of alphabet characters into `out`, or `None` at the
+/// first character outside the alphabet. Four table lookups (each value
+/// already in place, an invalid one with the top bit set) make three
+/// bytes; two quads are stored as one eight-byte write, six kept.
+fn quads(q: &[u8], out: &mut [u8]) -> Option<usize> {
+    let mut o = 0;
+    let mut pairs = q.chunks_exact(8);
+    for c in pairs.by_ref() {
+        let a = D0[c[0] as usize] | D1[c[1] as usize] | D2[c[2] as usize] | D3[c[3] as usize];
+        let b = D0[c[4] as usize] | D1[c[5] as usize] | D2[c[6] as usize] | D3[c[7] as usize];
+        if (a | b) & BAD != 0 {
+            return None;
+        }
+        let v = (u64::from(a) << 40) | (u64::from(b) << 16);
+        out[o..o + 8].copy_from_slice(&v.to_be_bytes());
+        o += 6;
+    }
+    for c in pairs.remainder().chunks_exact(4) {
+        let a = D0[c[0] as usize] | D1[c[1] as usize] | D2[c[2] as usize] | D3[c[3] as usize];
+        if a & BAD != 0 {
+            return None;
+        }
+        out[o..o + 3].copy_from_slice(&a.to_be_bytes()[1..]);
+        o += 3;
+    }
+    Some(o)
+}
+
+/// Marks a character outside the alphabet in the quad tables.
+const BAD: u32 = 1 << 31;
+
+const fn quad_table(shift: u32) -> [u32; 256] {
+    let mut t = [BAD; 256];
+    let mut c = 0;
+    while c < 256 {
+        let v = B64[c];
+        if v < 64 {
+            t[c] = (v as u32) << shift;
+        }
+        c += 1;
+    }
+    t
+}
+
+static D0: [u32; 256] = quad_table(18);
+static D1: [u32; 256] = quad_table(12);
+static D2: [u32; 256] = quad_table(6);
+static D3: [u32; 256] = quad_table(0);
+
+/// Base64 as readers take it: characters outside the alphabet skipped
+/// (and counted), line breaks and blanks ignored, padding ending a quad
+/// wherever it comes. Writes into `out` from `*o`; returns the count of
+/// invalid characters.
+fn lenient_base64(input: &[u8], out: &mut [u8], o: &mut usize) -> usize {
     let mut invalid = 0;
     let mut acc: u32 = 0;
     let mut n = 0u8;
-    let mut i = 0;
-    while i < input.len() {
-        // Fast path: four valid characters in a row.
-        if n == 0 && i + 4 <= input.len() {
-            let (a, b, c, d) = (
-                B64[input[i] as usize],
-                B64[input[i + 1] as usize],
-                B64[input[i + 2] as usize],
-                B64[input[i + 3] as usize],
-            );
-            if (a | b | c | d) < 64 {
-                let v = (a as u32) << 18 | (b as u32) << 12 | (c as u32) << 6 | d as u32;
-                out.extend_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
-                i += 4;
-                continue;
-            }
-        }
-        let v = B64[input[i] as usize];
-        i += 1;
-        match v {
+    for &c in input {
+        match B64[c as usize] {
             SKIP => {}
             PAD => {
-                flush(&mut out, acc, n);
+                *o += flush(&mut out[*o..], acc, n);
                 acc = 0;
                 n = 0;
             }
@@ -168,22 +254,34 @@ pub fn base64(input: &[u8]) -> (Vec<u8>, usize) {
                 acc = acc << 6 | v as u32;
                 n += 1;
                 if n == 4 {
-                    out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+                    out[*o..*o + 3].copy_from_slice(&[
+                        (acc >> 16) as u8,
+                        (acc >> 8) as u8,
+                        acc as u8,
+                    ]);
+                    *o += 3;
                     acc = 0;
                     n = 0;
                 }
             }
         }
     }
-    flush(&mut out, acc, n);
-    (out, invalid)
+    *o += flush(&mut out[*o..], acc, n);
+    invalid
 }
 
-fn flush(out: &mut Vec<u8>, acc: u32, n: u8) {
+/// Writes what a partial quad holds; returns how many bytes.
+fn flush(out: &mut [u8], acc: u32, n: u8) -> usize {
     match n {
-        2 => out.push((acc >> 4) as u8),
-        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
-        _ => {}
+        2 => {
+            out[0] = (acc >> 4) as u8;
+            1
+        }
+        3 => {
+            out[..2].copy_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]);
+            2
+        }
+        _ => 0,
     }
 }
 
@@ -332,6 +430,47 @@ pub fn utf16(bytes: &[u8], big_endian: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_fast_path_reads_as_the_lenient_reader() {
+        use base64::Engine as _;
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..400 {
+            let len = (next() % 700) as usize;
+            let data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let enc = base64::engine::general_purpose::STANDARD.encode(&data);
+            let width = [76, 64, 72, 4, 1000][round % 5];
+            let mut text: Vec<u8> = enc
+                .as_bytes()
+                .chunks(width)
+                .flat_map(|l| l.iter().copied().chain(*b"\r\n"))
+                .collect();
+            // Some inputs damaged: a stray character, a bare LF, a blank.
+            if round % 3 == 1 && !text.is_empty() {
+                let at = (next() as usize) % text.len();
+                text[at] = [b'*', b'\n', b' ', b'='][(next() % 4) as usize];
+            }
+            let (fast, bad) = base64(&text);
+            let mut slow = vec![0u8; text.len() / 4 * 3 + 8];
+            let mut o = 0;
+            let slow_bad = lenient_base64(&text, &mut slow, &mut o);
+            slow.truncate(o);
+            assert_eq!(
+                (fast.as_slice(), bad),
+                (slow.as_slice(), slow_bad),
+                "round {round}"
+            );
+            if round % 3 != 1 {
+                assert_eq!(fast, data, "round {round}");
+            }
+        }
+    }
 
     #[test]
     fn base64_lenient() {

@@ -8,7 +8,9 @@
 //! their dates and host names next to each other mean nothing. Bytes in the
 //! block that no header claims are scanned too.
 
-use mail_parser::{HeaderName, HeaderValue, MessageParser, parsers::MessageStream};
+use std::borrow::Cow;
+
+use mail_parser::{HeaderValue, MessageParser, parsers::MessageStream};
 
 use super::{Profile, Sink, Source};
 
@@ -35,6 +37,63 @@ pub fn parser() -> MessageParser {
         .with_mime_headers()
         .with_address_headers()
         .default_header_text()
+}
+
+/// Header names as mail usually writes them, so that a segment's label
+/// need not be allocated for each.
+const COMMON: &[&str] = &[
+    "From",
+    "To",
+    "Cc",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Message-Id",
+    "Received",
+    "Return-Path",
+    "Reply-To",
+    "Sender",
+    "MIME-Version",
+    "Mime-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-Disposition",
+    "Content-ID",
+    "In-Reply-To",
+    "References",
+    "DKIM-Signature",
+    "Authentication-Results",
+    "X-Mailer",
+    "User-Agent",
+    "Thread-Topic",
+    "Thread-Index",
+    "Importance",
+    "X-Priority",
+    "mbox-from",
+    "unparsed header",
+];
+
+/// Address headers: display names are words, addresses identifiers.
+const ADDRESS: &[&str] = &[
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "reply-to",
+    "sender",
+    "resent-from",
+    "resent-to",
+    "resent-cc",
+    "resent-bcc",
+    "resent-sender",
+    "disposition-notification-to",
+    "return-receipt-to",
+    "mail-followup-to",
+    "mail-reply-to",
+];
+
+fn is_one_of(name: &str, list: &[&str]) -> bool {
+    list.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
 /// Headers whose words are machinery: identifiers only.
@@ -93,12 +152,22 @@ fn strip_signature_values(text: &str) -> String {
 /// Reads a header block (of the message, a part, or a nested message),
 /// pushes its texts into `sink` labelled with `prefix` (the nested part's
 /// path, or empty), and returns what the MIME headers say.
-pub fn read(parser: &MessageParser, block: &[u8], prefix: &str, sink: &mut Sink<'_>) -> Mime {
-    let label = |name: &str| {
+///
+/// The block is split into fields here (a field continues on lines that
+/// start with a blank); mail-parser decodes the values that need it:
+/// content types and their RFC 2231 parameters, address lists, and free
+/// text with RFC 2047 encoded words. Machinery (trace, date and id
+/// headers) is taken as written. A line that is not a field is scanned as
+/// text too: nothing in a header block goes unread.
+pub fn read(_parser: &MessageParser, block: &[u8], prefix: &str, sink: &mut Sink<'_>) -> Mime {
+    let label = |name: &str| -> Cow<'static, str> {
         if prefix.is_empty() {
-            name.to_string()
+            match COMMON.iter().find(|c| **c == name) {
+                Some(c) => Cow::Borrowed(*c),
+                None => Cow::Owned(name.to_string()),
+            }
         } else {
-            format!("{prefix} {name}")
+            Cow::Owned(format!("{prefix} {name}"))
         }
     };
     let mut mime = Mime::default();
@@ -106,140 +175,164 @@ pub fn read(parser: &MessageParser, block: &[u8], prefix: &str, sink: &mut Sink<
     // An mbox `From ` line before the headers is not a header.
     if block.starts_with(b"From ") {
         let end = memchr::memchr(b'\n', block).map_or(block.len(), |i| i + 1);
-        let line = String::from_utf8_lossy(&block[..end]).into_owned();
+        let line = super::decode::lossy(&block[..end]);
         sink.push(
             Source::Header(label("mbox-from")),
-            line,
+            &line,
             Profile::Identifiers,
         );
         block = &block[end..];
     }
-    let mut stream = MessageStream::new(block);
-    let mut headers = Vec::new();
-    stream.parse_headers(parser, &mut headers);
-    // Bytes no header claimed (a line without a colon, an unparsed tail).
-    let mut covered = 0usize;
-    for h in &headers {
-        let (field, end) = (h.offset_field as usize, h.offset_end as usize);
-        if field > covered {
-            sink.unclaimed(
-                &block[covered..field.min(block.len())],
-                &label("unparsed header"),
-            );
-        }
-        covered = covered.max(end.min(block.len()));
-    }
-    if covered < block.len() {
-        sink.unclaimed(&block[covered..], &label("unparsed header"));
-    }
-    for h in &headers {
-        let name = h.name.as_str();
-        let raw = || {
-            let s = (h.offset_start as usize).min(block.len());
-            let e = (h.offset_end as usize).clamp(s, block.len());
-            unfold(&String::from_utf8_lossy(&block[s..e]))
+    for field in Fields(block) {
+        let Some(colon) = memchr::memchr(b':', field) else {
+            sink.unclaimed(field, &label("unparsed header"));
+            continue;
         };
-        match (&h.name, &h.value) {
-            (HeaderName::ContentType, HeaderValue::ContentType(ct)) => {
+        let name_bytes = &field[..colon];
+        let valid_name = !name_bytes.is_empty()
+            && name_bytes.len() <= 76
+            && name_bytes.iter().all(|&b| b.is_ascii_graphic());
+        if !valid_name {
+            sink.unclaimed(field, &label("unparsed header"));
+            continue;
+        }
+        let name = std::str::from_utf8(name_bytes).expect("ASCII");
+        let value = &field[colon + 1..];
+        let text = || super::decode::lossy(value);
+        if name.eq_ignore_ascii_case("content-type") {
+            let ct = MessageStream::new(value).parse_content_type();
+            if let HeaderValue::ContentType(ct) = &ct {
                 mime.content_type = Some(
                     format!("{}/{}", ct.c_type, ct.c_subtype.as_deref().unwrap_or(""))
                         .to_ascii_lowercase(),
                 );
-                let mut other = String::new();
-                for a in ct.attributes.iter().flatten() {
-                    match a.name.to_ascii_lowercase().as_str() {
-                        "charset" => mime.charset = Some(a.value.to_string()),
-                        "boundary" => mime.boundary = Some(a.value.to_string()),
-                        "name" => {
-                            mime.filename.get_or_insert_with(|| a.value.to_string());
-                        }
-                        _ => other.push_str(&format!("{}: {}\n", a.name, a.value)),
-                    }
-                }
-                sink.push_text(Source::Header(label(name)), other, Profile::Full);
             }
-            (HeaderName::ContentDisposition, HeaderValue::ContentType(ct)) => {
-                let mut other = String::new();
-                for a in ct.attributes.iter().flatten() {
-                    if a.name.eq_ignore_ascii_case("filename") {
-                        mime.filename = Some(a.value.to_string());
-                    } else {
-                        other.push_str(&format!("{}: {}\n", a.name, a.value));
-                    }
-                }
-                sink.push_text(Source::Header(label(name)), other, Profile::Full);
-            }
-            (HeaderName::ContentTransferEncoding, v) => {
-                mime.transfer_encoding = v.as_text().map(|t| t.trim().to_string());
-                sink.push_text(Source::Header(label(name)), raw(), Profile::Identifiers);
-            }
-            (_, HeaderValue::Address(a)) => {
-                let mut names = Vec::new();
-                let mut addrs = Vec::new();
+            let other = parameters(&ct, &mut mime, false);
+            sink.push_text(Source::Header(label(name)), &other, Profile::Full);
+        } else if name.eq_ignore_ascii_case("content-disposition") {
+            let ct = MessageStream::new(value).parse_content_type();
+            let other = parameters(&ct, &mut mime, true);
+            sink.push_text(Source::Header(label(name)), &other, Profile::Full);
+        } else if name.eq_ignore_ascii_case("content-transfer-encoding") {
+            mime.transfer_encoding = Some(text().trim().to_string());
+            sink.push_text(Source::Header(label(name)), &text(), Profile::Identifiers);
+        } else if is_one_of(name, ADDRESS) {
+            let parsed = MessageStream::new(value).parse_address();
+            let mut names = String::new();
+            let mut addrs = String::new();
+            if let HeaderValue::Address(a) = &parsed {
                 for addr in a.iter() {
                     if let Some(n) = addr.name.as_deref() {
-                        names.push(n.to_string());
+                        names.push_str(n);
+                        names.push_str(", ");
                     }
                     if let Some(x) = addr.address.as_deref() {
-                        addrs.push(x.to_string());
+                        addrs.push_str(x);
+                        addrs.push_str(", ");
                     }
                 }
                 if let mail_parser::Address::Group(groups) = a {
-                    names.extend(
-                        groups
-                            .iter()
-                            .filter_map(|g| g.name.as_deref())
-                            .map(str::to_string),
-                    );
+                    for g in groups {
+                        if let Some(n) = g.name.as_deref() {
+                            names.push_str(n);
+                            names.push_str(", ");
+                        }
+                    }
                 }
-                // Display names are words a person wrote; addresses are identifiers.
-                sink.push_text(Source::Header(label(name)), names.join(", "), Profile::Full);
-                sink.push_text(
-                    Source::Header(label(name)),
-                    addrs.join(", "),
-                    Profile::Identifiers,
-                );
+            } else {
+                names = text().into_owned();
             }
-            _ if structured(name) => {
-                let text = if name.to_ascii_lowercase().contains("signature")
-                    || name.eq_ignore_ascii_case("arc-seal")
-                {
-                    strip_signature_values(&raw())
-                } else {
-                    raw()
-                };
-                sink.push_text(Source::Header(label(name)), text, Profile::Identifiers);
-            }
-            (_, HeaderValue::Text(t)) => {
-                let shown = if matches!(h.name, HeaderName::Subject) {
-                    "Subject"
-                } else {
-                    name
-                };
-                sink.push_text(Source::Header(label(shown)), t.to_string(), Profile::Full);
-            }
-            (_, HeaderValue::TextList(list)) => {
-                sink.push_text(Source::Header(label(name)), list.join(", "), Profile::Full);
-            }
-            // Anything the parser turned into a structure we do not read
-            // (a date, a Received trace, ids): the raw value.
-            _ => {
-                sink.push_text(Source::Header(label(name)), raw(), Profile::Identifiers);
+            // Display names are words a person wrote; addresses are identifiers.
+            sink.push_text(Source::Header(label(name)), &names, Profile::Full);
+            sink.push_text(Source::Header(label(name)), &addrs, Profile::Identifiers);
+        } else if structured(name) {
+            let t = text();
+            let t = if name.to_ascii_lowercase().contains("signature")
+                || name.eq_ignore_ascii_case("arc-seal")
+            {
+                strip_signature_values(&t).into()
+            } else {
+                t
+            };
+            sink.push_text(Source::Header(label(name)), &t, Profile::Identifiers);
+        } else {
+            // Free text, RFC 2047 decoded when it has encoded words.
+            let shown = if name.eq_ignore_ascii_case("subject") {
+                "Subject"
+            } else {
+                name
+            };
+            if memchr::memmem::find(value, b"=?").is_some() {
+                match MessageStream::new(value).parse_unstructured() {
+                    HeaderValue::Text(t) => {
+                        sink.push_text(Source::Header(label(shown)), &t, Profile::Full)
+                    }
+                    _ => sink.push_text(Source::Header(label(shown)), &text(), Profile::Full),
+                }
+            } else {
+                sink.push_text(Source::Header(label(shown)), &text(), Profile::Full);
             }
         }
     }
     mime
 }
 
-/// A folded header value on one line.
-fn unfold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for (i, line) in s.split('\n').enumerate() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if i > 0 {
-            out.push(' ');
+/// A content type's (or disposition's) parameters: charset, boundary and
+/// file name go to `mime`; the others come back as text to scan.
+fn parameters(v: &HeaderValue<'_>, mime: &mut Mime, disposition: bool) -> String {
+    let mut other = String::new();
+    let HeaderValue::ContentType(ct) = v else {
+        return other;
+    };
+    for a in ct.attributes.iter().flatten() {
+        let n = a.name.as_ref();
+        if n.eq_ignore_ascii_case("charset") && !disposition {
+            mime.charset = Some(a.value.to_string());
+        } else if n.eq_ignore_ascii_case("boundary") && !disposition {
+            mime.boundary = Some(a.value.to_string());
+        } else if n.eq_ignore_ascii_case("name") && !disposition {
+            mime.filename.get_or_insert_with(|| a.value.to_string());
+        } else if n.eq_ignore_ascii_case("filename") && disposition {
+            mime.filename = Some(a.value.to_string());
+        } else {
+            other.push_str(n);
+            other.push_str(": ");
+            other.push_str(&a.value);
+            other.push('\n');
         }
-        out.push_str(line.trim());
     }
-    out.trim().to_string()
+    other
+}
+
+/// The fields of a header block: each a name, a colon and a value running
+/// over continuation lines (those that start with a blank), line breaks
+/// included; a line without a colon comes as it is.
+struct Fields<'a>(&'a [u8]);
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let b = self.0;
+        if b.is_empty() {
+            return None;
+        }
+        let mut end = 0;
+        loop {
+            match memchr::memchr(b'\n', &b[end..]) {
+                Some(nl) => {
+                    end += nl + 1;
+                    if !matches!(b.get(end), Some(b' ' | b'\t')) {
+                        break;
+                    }
+                }
+                None => {
+                    end = b.len();
+                    break;
+                }
+            }
+        }
+        self.0 = &b[end..];
+        Some(&b[..end])
+    }
 }

@@ -124,17 +124,17 @@ pub fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Multipart<'a> {
 /// independent of [`split_multipart`] (a line-by-line reading), for the
 /// completeness check.
 pub fn count_delimiter_lines(raw: &[u8], boundary: &[u8]) -> usize {
-    raw.split(|&b| b == b'\n')
-        .filter(|line| {
+    let mut dash_boundary = Vec::with_capacity(boundary.len() + 2);
+    dash_boundary.extend_from_slice(b"--");
+    dash_boundary.extend_from_slice(boundary);
+    memchr::memmem::find_iter(raw, &dash_boundary)
+        .filter(|&at| at == 0 || raw[at - 1] == b'\n')
+        .filter(|&at| {
+            let rest = &raw[at + dash_boundary.len()..];
+            let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let Some(rest) = line.strip_prefix(b"--") else {
-                return false;
-            };
-            let Some(rest) = rest.strip_prefix(boundary) else {
-                return false;
-            };
-            let rest = rest.strip_prefix(b"--").unwrap_or(rest);
-            rest.iter().all(|&c| c == b' ' || c == b'\t')
+            let line = line.strip_prefix(b"--").unwrap_or(line);
+            line.iter().all(|&c| c == b' ' || c == b'\t')
         })
         .count()
 }

@@ -69,8 +69,9 @@ impl Default for Limits {
 /// Where a text came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// A header, by name (prefixed with the part path in nested messages).
-    Header(String),
+    /// A header, by name (prefixed with the part path in nested messages;
+    /// the usual names are not allocated for every message).
+    Header(Cow<'static, str>),
     /// A MIME part's content (or a preamble / epilogue, or archive member).
     Part {
         /// Part path, `1.2`.
@@ -95,19 +96,39 @@ pub enum Profile {
     Identifiers,
 }
 
-/// One text to scan.
+/// One text to scan: a range of [`Extracted::text`].
 #[derive(Debug, Clone)]
 pub struct Segment {
     /// Where it came from.
     pub source: Source,
-    /// The decoded text.
-    pub text: String,
+    /// Its normalised text's place in [`Extracted::text`].
+    pub range: std::ops::Range<usize>,
     /// Which detectors apply.
     pub profile: Profile,
     /// The format the text was made from (`iCalendar`, `vCard`, `PDF`...),
     /// for explanations; `None` for text as written.
     pub form: Option<&'static str>,
+    /// For text normalisation changed: offset in the normalised text to
+    /// offset in the decoded text.
+    map: Option<Vec<u32>>,
 }
+
+impl Segment {
+    /// The decoded-text offset of offset `i` (from the segment's start) in
+    /// its normalised text.
+    pub fn source_offset(&self, i: usize) -> usize {
+        match &self.map {
+            None => i,
+            Some(m) => m
+                .get(i)
+                .map_or_else(|| m.last().map_or(0, |&o| o as usize + 1), |&o| o as usize),
+        }
+    }
+}
+
+/// What separates texts in [`Extracted::text`]: line breaks around a
+/// control character that no pattern, word or name can match across.
+pub const SEPARATOR: &str = "\n\u{1}\n";
 
 /// A part that could not be inspected, and why (no content in the reason).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,15 +141,60 @@ pub struct Uninspectable {
     pub reason: String,
 }
 
-/// Everything extracted from one message.
+/// Everything extracted from one message: every text, normalised and
+/// joined in one buffer (read in one pass by each matcher), and where each
+/// came from.
 #[derive(Debug, Default)]
 pub struct Extracted {
-    /// Texts to scan.
+    /// The texts, normalised, separated by [`SEPARATOR`].
+    pub text: String,
+    /// Each text's place and origin.
     pub segments: Vec<Segment>,
     /// Parts that could not be read.
     pub uninspectable: Vec<Uninspectable>,
     /// The deadline passed before everything was read.
     pub timed_out: bool,
+    /// What [`Extracted::text`] may grow to (the message's text limit and
+    /// the separators); its capacity stays within it.
+    limit: usize,
+}
+
+impl Extracted {
+    /// A segment's normalised text.
+    pub fn text_of(&self, s: &Segment) -> &str {
+        &self.text[s.range.clone()]
+    }
+
+    /// Adds a text (normalised here) with its origin.
+    pub fn push(
+        &mut self,
+        source: Source,
+        text: &str,
+        profile: Profile,
+        form: Option<&'static str>,
+    ) {
+        let (norm, map) = crate::normalize::normalize(text).into_parts();
+        // Grow by doubling, but never past the message's text limit: a
+        // message at the limit would otherwise hold twice it.
+        let need = SEPARATOR.len() + norm.len();
+        if self.text.capacity() - self.text.len() < need {
+            let room = self.limit.saturating_sub(self.text.len());
+            self.text
+                .reserve_exact(self.text.len().max(need).min(room).max(need));
+        }
+        if !self.text.is_empty() {
+            self.text.push_str(SEPARATOR);
+        }
+        let start = self.text.len();
+        self.text.push_str(&norm);
+        self.segments.push(Segment {
+            source,
+            range: start..self.text.len(),
+            profile,
+            form,
+            map,
+        });
+    }
 }
 
 /// Builds the header parser (build once, share).
@@ -150,7 +216,15 @@ pub fn extract_until(
     deadline: Option<Instant>,
     pdf: Option<&dyn crate::PdfText>,
 ) -> Extracted {
-    let mut out = Extracted::default();
+    // The texts are seldom much longer than the raw message (base64
+    // shrinks, labelled tables grow); one allocation up front for most.
+    let mut out = Extracted {
+        text: String::with_capacity(raw.len().min(limits.max_total_text as usize) + 256),
+        segments: Vec::with_capacity(32),
+        limit: (limits.max_total_text as usize)
+            .saturating_add(limits.max_parts.saturating_mul(4 * SEPARATOR.len())),
+        ..Extracted::default()
+    };
     let mut w = Walker {
         parser,
         limits,
@@ -218,11 +292,11 @@ pub struct Sink<'o> {
 impl Sink<'_> {
     /// Adds a text (blank ones too: a caller wanting them skipped uses
     /// [`Sink::push_text`]).
-    pub fn push(&mut self, source: Source, text: String, profile: Profile) {
+    pub fn push(&mut self, source: Source, text: &str, profile: Profile) {
         let mut text = text;
         if text.len() as u64 > self.text_left {
-            let keep = floor_char(&text, self.text_left as usize);
-            text.truncate(keep);
+            let keep = floor_char(text, self.text_left as usize);
+            text = &text[..keep];
             if !self.over_text {
                 self.over_text = true;
                 self.out.uninspectable.push(Uninspectable {
@@ -233,17 +307,12 @@ impl Sink<'_> {
             }
         }
         self.text_left -= text.len() as u64;
-        self.out.segments.push(Segment {
-            source,
-            text,
-            profile,
-            form: None,
-        });
+        self.out.push(source, text, profile, None);
     }
 
     /// Adds text made from a format's fields (an iCalendar event, a vCard),
     /// read as prose with the format named in explanations.
-    pub fn push_form(&mut self, source: Source, text: String, form: &'static str) {
+    pub fn push_form(&mut self, source: Source, text: &str, form: &'static str) {
         self.push(source, text, Profile::Full);
         if let Some(s) = self.out.segments.last_mut() {
             s.form = Some(form);
@@ -251,8 +320,9 @@ impl Sink<'_> {
     }
 
     /// Adds a text unless it is blank.
-    pub fn push_text(&mut self, source: Source, text: String, profile: Profile) {
-        if !text.trim().is_empty() {
+    pub fn push_text(&mut self, source: Source, text: &str, profile: Profile) {
+        let blank = text.bytes().all(|b| b.is_ascii_whitespace()) || text.trim().is_empty();
+        if !blank {
             self.push(source, text, profile);
         }
     }
@@ -265,7 +335,11 @@ impl Sink<'_> {
         let text = decode::charset(bytes, None)
             .map(Cow::into_owned)
             .unwrap_or_else(|_| decode::latin1(bytes));
-        self.push(Source::Header(label.to_string()), text, Profile::Full);
+        self.push(
+            Source::Header(label.to_string().into()),
+            &text,
+            Profile::Full,
+        );
     }
 
     /// Records a part that could not be read.
@@ -448,7 +522,7 @@ impl Walker<'_, '_> {
                 Source::Filename {
                     path: path.to_string(),
                 },
-                filename_words(name),
+                &filename_words(name),
                 Profile::Full,
             );
         }
@@ -582,7 +656,7 @@ impl Walker<'_, '_> {
                     path: path.to_string(),
                     filename: filename.map(str::to_owned),
                 };
-                self.sink.push_form(source, text, "PDF");
+                self.sink.push_form(source, &text, "PDF");
             }
             Ok(_) => self.sink.uninspectable(
                 path,
@@ -686,10 +760,10 @@ impl Walker<'_, '_> {
             filename: filename.map(str::to_owned),
         };
         if let Some(events) = crate::formats::calendar::ical_text(&text) {
-            self.sink.push_form(source.clone(), events, "iCalendar");
+            self.sink.push_form(source.clone(), &events, "iCalendar");
         }
         if let Some(cards) = crate::formats::calendar::vcard_text(&text) {
-            self.sink.push_form(source.clone(), cards, "vCard");
+            self.sink.push_form(source.clone(), &cards, "vCard");
         }
         let t = if is_table(ctype, ext) {
             table::labelled(&text)
@@ -698,7 +772,7 @@ impl Walker<'_, '_> {
         } else {
             text
         };
-        self.sink.push(source, t, Profile::Full);
+        self.sink.push(source, &t, Profile::Full);
     }
 }
 

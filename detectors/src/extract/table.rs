@@ -15,10 +15,11 @@ pub fn labelled(text: &str) -> String {
         .max_by_key(|d| first.matches(*d).count())
         .filter(|d| first.contains(*d))
         .unwrap_or(',');
-    let headers: Vec<String> = split(first, delim)
-        .iter()
-        .map(|h| h.replace(['_', '-'], " ").trim().to_string())
-        .collect();
+    let mut headers: Vec<String> = Vec::new();
+    let mut scratch = String::new();
+    fields(first, delim, &mut scratch, |_, h| {
+        headers.push(h.replace(['_', '-'], " ").trim().to_string())
+    });
     // A header row names columns: letters, no field that is a bare number.
     let is_header = headers
         .iter()
@@ -29,11 +30,13 @@ pub fn labelled(text: &str) -> String {
     if !is_header || headers.len() < 2 {
         return text.to_string();
     }
-    let mut out = String::with_capacity(text.len() * 2);
+    let label_bytes: usize = headers.iter().map(|h| h.len() + 4).sum();
+    let rows = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    let mut out = String::with_capacity(text.len() + rows * label_bytes);
     out.push_str(first);
     out.push('\n');
     for line in lines {
-        for (i, field) in split(line, delim).iter().enumerate() {
+        fields(line, delim, &mut scratch, |i, field| {
             if i > 0 {
                 out.push_str("; ");
             }
@@ -42,31 +45,52 @@ pub fn labelled(text: &str) -> String {
                 out.push_str(": ");
             }
             out.push_str(field.trim());
-        }
+        });
         out.push('\n');
     }
     out
 }
 
-/// Splits one line on `delim`, honouring double quotes.
-fn split(line: &str, delim: char) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
+/// Calls `each` with every field of one line split on `delim`, honouring
+/// double quotes (`""` inside quotes is one quote). Unquoted fields are
+/// slices of the line; a quoted one is unescaped into `scratch`.
+fn fields(line: &str, delim: char, scratch: &mut String, mut each: impl FnMut(usize, &str)) {
+    let mut i = 0;
+    let mut rest = line;
+    loop {
+        if !rest.contains('"') {
+            // The common case: no quotes left, fields are slices.
+            for f in rest.split(delim) {
+                each(i, f);
+                i += 1;
             }
-            '"' => quoted = !quoted,
-            c if c == delim && !quoted => fields.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
+            return;
+        }
+        scratch.clear();
+        let mut quoted = false;
+        let mut chars = rest.char_indices().peekable();
+        let mut end = None;
+        while let Some((at, c)) = chars.next() {
+            match c {
+                '"' if quoted && chars.peek().map(|p| p.1) == Some('"') => {
+                    scratch.push('"');
+                    chars.next();
+                }
+                '"' => quoted = !quoted,
+                c if c == delim && !quoted => {
+                    end = Some(at);
+                    break;
+                }
+                c => scratch.push(c),
+            }
+        }
+        each(i, scratch);
+        i += 1;
+        match end {
+            Some(at) => rest = &rest[at + delim.len_utf8()..],
+            None => return,
         }
     }
-    fields.push(cur);
-    fields
 }
 
 #[cfg(test)]

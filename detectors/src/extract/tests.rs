@@ -7,7 +7,7 @@ fn texts(raw: &str) -> Extracted {
 fn joined(e: &Extracted) -> String {
     e.segments
         .iter()
-        .map(|s| s.text.as_str())
+        .map(|s| e.text_of(s))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -22,13 +22,13 @@ fn encoded_subject_and_display_names() {
         .iter()
         .find(|s| s.source == Source::Header("Subject".into()))
         .unwrap();
-    assert_eq!(subject.text, "Records for Johnnie Jacoby DOB 8/11/92");
+    assert_eq!(e.text_of(subject), "Records for Johnnie Jacoby DOB 8/11/92");
     assert!(joined(&e).contains("José García"));
     // Message-ID leaves the gateway too: scanned, for identifiers only.
     let id = e
         .segments
         .iter()
-        .find(|s| s.text.contains("<1@x>"))
+        .find(|s| e.text_of(s).contains("<1@x>"))
         .expect("Message-ID is scanned");
     assert_eq!(id.profile, Profile::Identifiers);
 }

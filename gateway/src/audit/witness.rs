@@ -126,6 +126,15 @@ impl FileWitness {
 /// covers them.
 pub struct SyslogWitness {
     tx: SyncSender<Entry>,
+    progress: Arc<Progress>,
+}
+
+/// Entries queued and entries done with (sent, failed, or superseded by a
+/// newer one that was sent), so that shutdown can wait for the last one.
+#[derive(Default)]
+struct Progress {
+    counts: std::sync::Mutex<(u64, u64)>,
+    changed: std::sync::Condvar,
 }
 
 impl std::fmt::Debug for SyslogWitness {
@@ -155,26 +164,59 @@ impl SyslogWitness {
         failed: impl Fn(&str) + Send + 'static,
     ) -> std::io::Result<SyslogWitness> {
         let (tx, rx) = std::sync::mpsc::sync_channel(64);
+        let progress = Arc::new(Progress::default());
+        let done = progress.clone();
         std::thread::Builder::new()
             .name("audit-witness".into())
-            .spawn(move || run_syslog(target, rx, failed))?;
-        Ok(SyslogWitness { tx })
+            .spawn(move || run_syslog(target, rx, failed, &done))?;
+        Ok(SyslogWitness { tx, progress })
     }
 
     /// Queues an entry; `false` when the queue was full (the entry is
     /// dropped, the next one covers it).
     pub fn send(&self, e: Entry) -> bool {
-        !matches!(self.tx.try_send(e), Err(TrySendError::Full(_)))
+        let mut counts = self.progress.counts.lock().expect("witness progress");
+        match self.tx.try_send(e) {
+            Ok(()) => {
+                counts.0 += 1;
+                true
+            }
+            Err(TrySendError::Full(_)) => false,
+            // The sender thread is gone: nothing will be sent; the caller
+            // hears of it through `failed` as for any unsent entry.
+            Err(TrySendError::Disconnected(_)) => true,
+        }
+    }
+
+    /// Waits (at most `limit`) until every queued entry was dealt with:
+    /// at shutdown, so that the last checkpoint reaches the collector
+    /// before the process ends. `false` when the time ran out.
+    pub fn flush(&self, limit: Duration) -> bool {
+        let counts = self.progress.counts.lock().expect("witness progress");
+        let (counts, timeout) = self
+            .progress
+            .changed
+            .wait_timeout_while(counts, limit, |(queued, handled)| handled < queued)
+            .expect("witness progress");
+        drop(counts);
+        !timeout.timed_out()
     }
 }
 
-fn run_syslog(target: SyslogTarget, rx: Receiver<Entry>, failed: impl Fn(&str)) {
+fn run_syslog(
+    target: SyslogTarget,
+    rx: Receiver<Entry>,
+    failed: impl Fn(&str),
+    progress: &Progress,
+) {
     let mut conn: Option<rustls::StreamOwned<rustls::ClientConnection, TcpStream>> = None;
     while let Ok(entry) = rx.recv() {
         // Newer entries supersede older ones still queued.
         let mut entry = entry;
+        let mut taken = 1;
         while let Ok(newer) = rx.try_recv() {
             entry = newer;
+            taken += 1;
         }
         let msg = rfc5424(&target.hostname, &entry);
         let framed = format!("{} {msg}", msg.len());
@@ -201,6 +243,8 @@ fn run_syslog(target: SyslogTarget, rx: Receiver<Entry>, failed: impl Fn(&str)) 
         if !sent && conn.is_some() {
             failed("write failed");
         }
+        progress.counts.lock().expect("witness progress").1 += taken;
+        progress.changed.notify_all();
     }
 }
 

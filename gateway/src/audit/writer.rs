@@ -59,6 +59,20 @@ pub(crate) struct Witnesses {
 }
 
 impl Witnesses {
+    /// Waits (bounded) for the syslog witness to send what is queued: a
+    /// checkpoint written at shutdown must reach the collector before the
+    /// process ends.
+    fn flush(&self) {
+        if let Some(sw) = &self.syslog
+            && !sw.flush(Duration::from_secs(5))
+        {
+            self.failed(
+                "syslog",
+                "collector did not take the last checkpoint in 5 s",
+            );
+        }
+    }
+
     fn failed(&self, which: &str, error: &str) {
         tracing::error!(witness = which, error, "audit checkpoint not witnessed");
         if let Some(m) = &self.metrics {
@@ -331,6 +345,7 @@ impl Writer {
                 if self.since_checkpoint > 0 {
                     self.checkpoint_logged();
                 }
+                self.witnesses.flush();
                 for done in flushes {
                     let _ = done.send(());
                 }
@@ -339,6 +354,7 @@ impl Writer {
         if self.since_checkpoint > 0 {
             self.checkpoint_logged();
         }
+        self.witnesses.flush();
     }
 
     fn checkpoint_logged(&mut self) {
