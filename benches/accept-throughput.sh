@@ -5,8 +5,8 @@
 #   - phigate with group commit
 #   - phigate with one fsync per message
 #   - with BASELINE_REV=<git revision>: that revision's phigate, built in a
-#     temporary worktree, with group commit (e.g. the relay core before
-#     inspection, policy and audit existed)
+#     temporary worktree, with group commit, run in turn with this one
+#     (ROUNDS each, default 2) on the same configuration
 # Every run is bounded (timeout) and every message counted in the spool.
 #
 # Usage: benches/accept-throughput.sh            (10000 x 4 KiB, 20 sessions)
@@ -95,24 +95,45 @@ if [ -n "${BASELINE_REV:-}" ]; then
   (cd "$tree" && CARGO_TARGET_DIR="$work/baseline-target" cargo build --release -q -p phigate)
   git worktree remove --force "$tree"
   base_bin="$work/baseline-target/release/phigate"
-  port=$(free_port)
-  cat > "$work/baseline.toml" <<TOML
+  # The two are run in turn, ROUNDS times each, on fresh spools with the
+  # same configuration (when the baseline understands it), so neither gains
+  # from running later or loses from running first.
+  rounds=${ROUNDS:-2}
+  sum_new=0; sum_base=0
+  for r in $(seq "$rounds"); do
+    for which in new base; do
+      port=$(free_port)
+      cfg="$work/ab-$which-$r.toml"
+      sed -e "s|^listen = \[\"127.0.0.1:[0-9]*\"\]|listen = [\"127.0.0.1:$port\"]|" \
+          -e "s|-true\"|-$which-$r\"|g" "$work/phigate-true.toml" > "$cfg"
+      b="$bin"; [ "$which" = base ] && b="$base_bin"
+      if [ "$which" = base ] && ! "$b" check-config "$cfg" >/dev/null 2>&1; then
+        cat > "$cfg" <<TOML
 [server]
 listen = ["127.0.0.1:$port"]
 max_connections_per_ip = 1000
 [spool]
-dir = "$work/spool-baseline"
+dir = "$work/spool-$which-$r"
 [audit]
-dir = "$work/audit-baseline"
+dir = "$work/audit-$which-$r"
 TOML
-  # Older revisions may not know [delivery.dns]: they had no delivery.
-  if grep -q 'mode = "system"' <(cd "$(git rev-parse --show-toplevel)" && git show "$BASELINE_REV:config/phigate.default.toml" 2>/dev/null); then
-    printf '[delivery.dns]\nmode = "static"\n' >> "$work/baseline.toml"
-  fi
-  PHIGATE_LOG=warn "$base_bin" serve --config "$work/baseline.toml" 2>"$work/log-baseline" & pids+=($!)
-  wait_port "$port"
-  secs=$(run_source "$port")
-  base=$(echo "$MESSAGES / $secs" | bc -l)
-  printf '%-34s %10.0f %10.2f\n' "baseline $BASELINE_REV, group commit" "$base" "$(echo "$base / $sink" | bc -l)"
-  printf 'this revision / baseline: %.2f\n' "$(echo "$rate_true / $base" | bc -l)"
+        # Older revisions may not know [delivery.dns]: they had no delivery.
+        if grep -q 'mode = "system"' <(cd "$(git rev-parse --show-toplevel)" && git show "$BASELINE_REV:config/phigate.default.toml" 2>/dev/null); then
+          printf '[delivery.dns]\nmode = "static"\n' >> "$cfg"
+        fi
+      fi
+      PHIGATE_LOG=warn "$b" serve --config "$cfg" 2>"$work/log-$which-$r" & pid=$!; pids+=($pid)
+      wait_port "$port"
+      secs=$(run_source "$port")
+      kill "$pid"; wait "$pid" 2>/dev/null || true
+      rate=$(echo "$MESSAGES / $secs" | bc -l)
+      if [ "$which" = new ]; then sum_new=$(echo "$sum_new + $rate" | bc -l); else sum_base=$(echo "$sum_base + $rate" | bc -l); fi
+    done
+  done
+  new=$(echo "$sum_new / $rounds" | bc -l); base=$(echo "$sum_base / $rounds" | bc -l)
+  printf '%-34s %10.0f %10.2f
+' "this revision, group commit (A/B)" "$new" "$(echo "$new / $sink" | bc -l)"
+  printf '%-34s %10.0f %10.2f
+' "baseline $BASELINE_REV (A/B)" "$base" "$(echo "$base / $sink" | bc -l)"
+  printf 'this revision / baseline: %.2f (mean of %d alternating runs each)\n' "$(echo "$new / $base" | bc -l)" "$rounds"
 fi

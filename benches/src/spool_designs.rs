@@ -88,6 +88,39 @@ fn envelope(spool: &Spool, size: usize) -> Envelope {
     }
 }
 
+/// An audit log beside the spool (its own directory and key).
+fn audit_log(dir: &Path) -> phigate::audit::Audit {
+    let mut cfg = phigate_config::Config::embedded_default().audit;
+    cfg.dir = dir.join("audit");
+    cfg.signing_key = dir.join("audit-signing.key");
+    cfg.witness = Default::default();
+    let metrics = Arc::new(phigate::metrics::Metrics::new());
+    phigate::audit::Audit::open(&cfg, "bench.example", metrics).unwrap()
+}
+
+/// Records the messages' `received` records; the receipt that lets the
+/// spool take them.
+async fn audited<'a>(
+    audit: &phigate::audit::Audit,
+    envelopes: impl Iterator<Item = &'a Envelope>,
+) -> phigate::audit::Receipt {
+    let events = envelopes
+        .map(|e| {
+            phigate::audit::Event::Received(phigate::audit::event::Received {
+                queue_id: e.id.to_string(),
+                client_ip: e.client_ip.to_string(),
+                inbound_tls: None,
+                auth_user: None,
+                sender: e.mail_from.clone(),
+                recipients: e.rcpt_to.clone(),
+                size: e.size,
+                message_id_hash: None,
+            })
+        })
+        .collect();
+    audit.log(events).await.unwrap()
+}
+
 fn report(design: &str, round: usize, n: usize, secs: f64, cpu: f64) {
     println!(
         "{design:<28} round {round}: {:>9.0} msgs/s  {:>7.1} us CPU/msg",
@@ -103,18 +136,24 @@ async fn segment_log(dir: &Path, a: &Args, group_commit: bool) {
         "segment log, fsync per msg"
     };
     let spool = Spool::open(dir, 64 << 20, group_commit).unwrap().spool;
+    let audit = audit_log(dir);
     let body = Arc::new(vec![b'x'; a.size]);
     for round in 1..=a.rounds {
-        let (t0, c0) = (Instant::now(), cpu_secs());
         let per = a.messages / a.writers;
+        // The spool appends only what the audit log has recorded: the
+        // records of a round are written before it is timed.
+        let envelopes: Vec<Vec<Envelope>> = (0..a.writers)
+            .map(|_| (0..per).map(|_| envelope(&spool, body.len())).collect())
+            .collect();
+        let receipt = Arc::new(audited(&audit, envelopes.iter().flatten()).await);
+        let (t0, c0) = (Instant::now(), cpu_secs());
         let mut tasks = Vec::new();
-        for _ in 0..a.writers {
-            let (spool, body) = (spool.clone(), body.clone());
+        for batch in envelopes {
+            let (spool, body, receipt) = (spool.clone(), body.clone(), receipt.clone());
             tasks.push(tokio::spawn(async move {
                 let mut ids = Vec::with_capacity(per);
-                for _ in 0..per {
-                    let env = envelope(&spool, body.len());
-                    spool.append(&env, &[&body]).await.unwrap();
+                for env in batch {
+                    spool.append(&env, &[&body], &receipt).await.unwrap();
                     ids.push(env.id);
                 }
                 ids

@@ -449,24 +449,6 @@ pub struct TlsPolicy {
     pub phi: Option<TlsLevel>,
 }
 
-impl TlsConfig {
-    /// The level a message to `domain` must get.
-    pub fn required(&self, domain: &str, phi: bool) -> TlsLevel {
-        let entry = self
-            .policies
-            .iter()
-            .find(|p| p.domain.eq_ignore_ascii_case(domain));
-        let default = entry
-            .and_then(|e| e.default)
-            .map_or(self.default, |d| d.max(self.default));
-        if !phi {
-            return default;
-        }
-        let phi_level = entry.and_then(|e| e.phi).unwrap_or(self.phi);
-        phi_level.max(default).max(TlsLevel::Encrypt)
-    }
-}
-
 /// A next hop as Postfix writes it: `host:port` looks up MX records for
 /// `host`; `[host]:port` (or an IP literal) connects to `host` directly.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -133,12 +133,13 @@ default = "verify"
 "#,
     )
     .unwrap();
+    // What the levels mean for a recipient is the gateway's transport rule
+    // (gateway/src/policy/transport.rs); here, that the file reads right.
     let t = &cfg.tls;
-    assert_eq!(t.required("payer.example", false), TlsLevel::May);
-    assert_eq!(t.required("payer.example", true), TlsLevel::Verify);
-    assert_eq!(t.required("partner.example", true), TlsLevel::Encrypt);
-    assert_eq!(t.required("strict.example", false), TlsLevel::Verify);
-    assert_eq!(t.required("STRICT.example", true), TlsLevel::Verify);
+    assert_eq!((t.default, t.phi), (TlsLevel::May, TlsLevel::Verify));
+    assert_eq!(t.policies[0].domain, "partner.example");
+    assert_eq!(t.policies[0].phi, Some(TlsLevel::Encrypt));
+    assert_eq!(t.policies[1].default, Some(TlsLevel::Verify));
 }
 
 #[test]

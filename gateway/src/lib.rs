@@ -9,27 +9,23 @@
 //! stable storage. See docs/ARCHITECTURE.md.
 #![deny(missing_docs)]
 
-pub mod admin;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cli;
-mod connection;
-pub mod control;
 pub mod date;
 pub mod delivery;
 mod fsmode;
 pub mod http;
-pub mod inspect;
+pub mod intake;
 pub mod metrics;
+pub mod outbox;
 pub mod pdf;
 pub mod policy;
-pub mod received;
-pub mod ruletest;
-pub mod scan;
+pub mod queue;
 pub mod server;
 pub mod smtp;
 pub mod spool;
-mod stream;
 pub mod tls;
 
 pub use server::Server;

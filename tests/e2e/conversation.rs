@@ -227,10 +227,7 @@ async fn bdat_chunks_make_one_message() {
     let mut want = first.to_vec();
     want.extend_from_slice(second);
     assert!(stored.ends_with(&want));
-    assert_eq!(
-        m.envelope.body_type,
-        phigate::smtp::command::BodyType::EightBitMime
-    );
+    assert_eq!(m.envelope.body_type, phigate::spool::BodyType::EightBitMime);
     gw.shutdown().await;
 }
 

@@ -659,6 +659,95 @@ fn check_config_fails_where_serve_would() {
     );
 }
 
+/// `check-config` builds what `serve` builds: a missing CA file, a signing
+/// key that is not a key, a certificate file without a certificate each
+/// fail both, and `check-config` names the file, line and key.
+#[test]
+fn check_config_and_serve_fail_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("garbage.key"), "not a key\n").unwrap();
+    std::fs::write(d.join("empty.pem"), "no certificate here\n").unwrap();
+    std::fs::write(d.join("tls.key"), "no key here either\n").unwrap();
+    // [server.tls], when there is one, goes right after [server]: a TOML
+    // table cannot be reopened.
+    let toml = |server_tls: &str, key: &str, rest: &str| {
+        format!(
+            "[server]\nlisten = [\"127.0.0.1:0\"]\n{server_tls}[spool]\ndir = \"{0}/spool\"\n\
+             [metrics]\nlisten = \"127.0.0.1:0\"\n[audit]\ndir = \"{0}/audit\"\nsigning_key = \"{0}/{key}\"\n{rest}",
+            d.display()
+        )
+    };
+    let cases = [
+        (
+            "tls.ca_file",
+            toml(
+                "",
+                "audit.key",
+                &format!("[tls]\nca_file = \"{}/missing-ca.pem\"\n", d.display()),
+            ),
+        ),
+        ("audit.signing_key", toml("", "garbage.key", "")),
+        (
+            "server.tls.cert",
+            toml(
+                &format!(
+                    "[server.tls]\ncert = \"{0}/empty.pem\"\nkey = \"{0}/tls.key\"\n",
+                    d.display()
+                ),
+                "audit.key",
+                "",
+            ),
+        ),
+    ];
+    for (key, toml) in cases {
+        let cfg = d.join(format!("{key}.toml"));
+        std::fs::write(&cfg, &toml).unwrap();
+        let line = toml
+            .lines()
+            .position(|l| l.starts_with(key.rsplit('.').next().unwrap()))
+            .unwrap()
+            + 1;
+        let check = std::process::Command::new(phigate_tests::binary())
+            .arg("check-config")
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&check.stderr);
+        assert_eq!(check.status.code(), Some(1), "{key}: {err}");
+        assert!(
+            err.contains(&format!("{}:{line}: {key}", cfg.display())),
+            "{key}: check-config says:\n{err}\n{toml}"
+        );
+        let mut serve = std::process::Command::new(phigate_tests::binary())
+            .args(["serve", "--config"])
+            .arg(&cfg)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(s) = serve.try_wait().unwrap() {
+                break s;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = serve.kill();
+                panic!("{key}: serve kept running on a configuration check-config refused");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut serve_err = String::new();
+        std::io::Read::read_to_string(&mut serve.stderr.take().unwrap(), &mut serve_err).unwrap();
+        assert!(!status.success(), "{key}: serve started");
+        let file_word = key.rsplit('.').next().unwrap();
+        assert!(
+            serve_err.contains(file_word) || serve_err.contains(key),
+            "{key}: serve says:\n{serve_err}"
+        );
+    }
+}
+
 /// Spool and audit files are private whatever the umask.
 #[test]
 fn data_files_are_private_whatever_the_umask() {

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use phigate::audit::search::{Query, Trail, search};
-use phigate::control::{self, Request};
+use phigate::server::control::{self, Request};
 use phigate_tests::downstream::{Behaviour, Downstream, server_tls};
 use phigate_tests::{Client, GatewayBuilder, RunningGateway, TestCa};
 

@@ -61,6 +61,38 @@ impl AuditError {
     }
 }
 
+/// Proof that audit records are on stable storage: only [`Audit::log`]
+/// makes one, once the writer has synced them, and it names the messages
+/// whose admission those records state (a `received` record for relayed
+/// mail, a `notice` record for a message the gateway wrote). The spool
+/// appends a message only against a receipt that covers it, so "audited
+/// before spooled" is checked by the types and the spool, not by the order
+/// of statements.
+///
+/// ```compile_fail
+/// // Nothing outside the audit log can make one.
+/// let forged = phigate::audit::Receipt { covers: Default::default() };
+/// ```
+#[derive(Debug)]
+pub struct Receipt {
+    covers: std::collections::HashSet<String>,
+}
+
+impl Receipt {
+    /// Whether the receipt vouches for message `queue_id`.
+    pub fn covers(&self, queue_id: &str) -> bool {
+        self.covers.contains(queue_id)
+    }
+
+    /// A receipt for tests of the spool alone.
+    #[cfg(test)]
+    pub(crate) fn for_tests(ids: &[String]) -> Receipt {
+        Receipt {
+            covers: ids.iter().cloned().collect(),
+        }
+    }
+}
+
 /// The open audit log, shared by sessions and the queue manager.
 #[derive(Clone)]
 pub struct Audit {
@@ -84,12 +116,12 @@ impl Audit {
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Result<Audit, AuditError> {
         let key = SigningKey::load_or_create(&cfg.signing_key)
-            .map_err(|e| AuditError::Key(e.to_string()))?;
+            .map_err(|e| AuditError::Key(format!("audit.signing_key: {e}")))?;
         let key = Arc::new(key);
         let previous = match &cfg.previous_signing_key {
-            Some(p) => Some(Arc::new(
-                SigningKey::load(p).map_err(|e| AuditError::Key(e.to_string()))?,
-            )),
+            Some(p) => Some(Arc::new(SigningKey::load(p).map_err(|e| {
+                AuditError::Key(format!("audit.previous_signing_key: {e}"))
+            })?)),
             None => None,
         };
         let witnesses = writer::Witnesses {
@@ -130,8 +162,16 @@ impl Audit {
         Ok(audit)
     }
 
-    /// Appends `events` in order; returns once they are on stable storage.
-    pub async fn log(&self, events: Vec<Event>) -> Result<(), AuditError> {
+    /// Appends `events` in order; returns once they are on stable storage,
+    /// with the receipt that says so.
+    pub async fn log(&self, events: Vec<Event>) -> Result<Receipt, AuditError> {
+        let receipt = Receipt {
+            covers: events
+                .iter()
+                .filter_map(Event::admits)
+                .map(str::to_string)
+                .collect(),
+        };
         let started = std::time::Instant::now();
         let (done, wait) = oneshot::channel();
         let result = match self.tx.send(writer::Request::Append { events, done }) {
@@ -146,7 +186,7 @@ impl Audit {
         }
         m.audit_ok
             .store(result.is_ok(), std::sync::atomic::Ordering::Relaxed);
-        result
+        result.map(|()| receipt)
     }
 
     /// Writes a signed checkpoint now (at shutdown), so the log ends signed.
@@ -163,6 +203,48 @@ impl Audit {
     }
 }
 
+/// The problems `serve` would meet with the audit keys, each with the key
+/// that names the file: a signing key that is not a key or not the pinned
+/// one, one that is missing where it cannot be made, a previous key that
+/// cannot be read. `check-config` reports them.
+pub fn check_keys(cfg: &phigate_config::AuditConfig) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    // The signing key is made at first start when missing; one that is
+    // there must be a key, and must be the pinned one.
+    let key = &cfg.signing_key;
+    if key.exists() {
+        match SigningKey::load(key) {
+            Err(e) => out.push(("audit.signing_key", e.to_string())),
+            Ok(k) => {
+                let rotating = cfg.previous_signing_key.is_some();
+                if let Some(pin) = &cfg.public_key
+                    && *pin != k.public_hex()
+                    && !rotating
+                {
+                    out.push((
+                        "audit.signing_key",
+                        format!("key {} is not the pinned audit.public_key", k.key_id()),
+                    ));
+                }
+            }
+        }
+    } else if let Some(parent) = key.parent().filter(|p| !p.as_os_str().is_empty())
+        && parent.exists()
+        && std::fs::metadata(parent).is_ok_and(|m| m.permissions().readonly())
+    {
+        out.push((
+            "audit.signing_key",
+            format!("{} is missing and cannot be created", key.display()),
+        ));
+    }
+    if let Some(prev) = &cfg.previous_signing_key
+        && let Err(e) = SigningKey::load(prev)
+    {
+        out.push(("audit.previous_signing_key", e.to_string()));
+    }
+    out
+}
+
 /// The public key of a key file's text (what `keygen` prints).
 pub fn public_of(text: &str) -> Option<PublicKey> {
     SigningKey::from_text_public(text)
@@ -176,7 +258,7 @@ fn syslog_witness(
     hostname: &str,
     metrics: Arc<crate::metrics::Metrics>,
 ) -> Result<witness::SyslogWitness, AuditError> {
-    let trust = crate::delivery::tls::Trust::load(cfg.witness.syslog_ca.as_deref())
+    let trust = crate::tls::Trust::load(cfg.witness.syslog_ca.as_deref())
         .map_err(|e| AuditError::Key(format!("audit.witness.syslog_ca: {e}")))?;
     let tls = trust.strict_client_config();
     let server_name = cfg.witness.syslog_server_name.clone().unwrap_or_else(|| {

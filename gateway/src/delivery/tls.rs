@@ -6,15 +6,13 @@
 //! fingerprint. Only at level `verify` does a failed verification abort the
 //! handshake; below it the result is recorded and the handshake goes on.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use phigate_config::TlsLevel;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 
 /// What the handshake established; goes to the log and the audit record.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -33,79 +31,31 @@ pub struct TlsDetails {
     pub fingerprint: String,
 }
 
-/// Trust anchors for outbound verification, loaded once.
-#[derive(Clone)]
-pub struct Trust {
-    roots: Arc<RootCertStore>,
-}
+pub use crate::tls::Trust;
 
-impl std::fmt::Debug for Trust {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Trust({} anchors)", self.roots.len())
-    }
-}
-
-impl Trust {
-    /// The public web PKI roots plus `ca_file`, if any.
-    pub fn load(ca_file: Option<&Path>) -> Result<Trust, String> {
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        if let Some(path) = ca_file {
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("tls.ca_file {}: {e}", path.display()))?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("tls.ca_file {}: {e}", path.display()))?;
-            if certs.is_empty() {
-                return Err(format!("tls.ca_file {}: no certificate", path.display()));
-            }
-            for c in certs {
-                roots
-                    .add(c)
-                    .map_err(|e| format!("tls.ca_file {}: {e}", path.display()))?;
-            }
-        }
-        Ok(Trust {
-            roots: Arc::new(roots),
-        })
-    }
-
-    /// A client config that verifies the server's certificate and name
-    /// like a browser would (for the syslog witness and policy fetches).
-    pub fn strict_client_config(&self) -> Arc<rustls::ClientConfig> {
-        Arc::new(
-            rustls::ClientConfig::builder_with_provider(crate::tls::provider())
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default versions")
-                .with_root_certificates(self.roots.clone())
-                .with_no_client_auth(),
-        )
-    }
-
-    /// A client config for one handshake, and the slot where its
-    /// certificate check is recorded.
-    pub fn client_config(
-        &self,
-        enforce: bool,
-    ) -> (Arc<rustls::ClientConfig>, Arc<Mutex<Option<CertCheck>>>) {
-        let provider = crate::tls::provider();
-        let inner =
-            WebPkiServerVerifier::builder_with_provider(self.roots.clone(), provider.clone())
-                .build()
-                .expect("a root store with the webpki roots is never empty");
-        let slot = Arc::new(Mutex::new(None));
-        let verifier = Recording {
-            inner,
-            enforce,
-            slot: slot.clone(),
-        };
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default versions")
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
-        (Arc::new(config), slot)
-    }
+/// A client config for one handshake verifying against `trust`, and the
+/// slot where its certificate check is recorded.
+pub fn client_config(
+    trust: &Trust,
+    enforce: bool,
+) -> (Arc<rustls::ClientConfig>, Arc<Mutex<Option<CertCheck>>>) {
+    let provider = crate::tls::provider();
+    let inner = WebPkiServerVerifier::builder_with_provider(trust.roots(), provider.clone())
+        .build()
+        .expect("a root store with the webpki roots is never empty");
+    let slot = Arc::new(Mutex::new(None));
+    let verifier = Recording {
+        inner,
+        enforce,
+        slot: slot.clone(),
+    };
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    (Arc::new(config), slot)
 }
 
 /// The recorded certificate check.
@@ -207,9 +157,13 @@ pub struct Permit {
     _private: (),
 }
 
-/// Checks the negotiated channel against the required level.
-pub fn permit(required: TlsLevel, tls: Option<&TlsDetails>) -> Result<Permit, PolicyRefusal> {
-    match (required, tls) {
+/// Checks the negotiated channel against what the transport rule
+/// requires (crate::policy::transport): a permit proves the PHI rule held.
+pub fn permit(
+    required: crate::policy::transport::Requirement,
+    tls: Option<&TlsDetails>,
+) -> Result<Permit, PolicyRefusal> {
+    match (required.level(), tls) {
         (TlsLevel::None | TlsLevel::May, _) => Ok(Permit { _private: () }),
         (TlsLevel::Encrypt, Some(_)) => Ok(Permit { _private: () }),
         (TlsLevel::Verify, Some(t)) if t.verified => Ok(Permit { _private: () }),
@@ -235,14 +189,29 @@ mod tests {
         }
     }
 
+    /// A requirement at `level` (for mail without PHI to a domain whose
+    /// default is `level`).
+    fn at(level: &str) -> crate::policy::transport::Requirement {
+        let cfg =
+            phigate_config::Config::from_toml("t.toml", &format!("[tls]\ndefault = \"{level}\"\n"))
+                .unwrap();
+        crate::policy::transport::required(
+            phigate_config::Action::Deliver,
+            false,
+            false,
+            &cfg.tls,
+            crate::policy::transport::Destination::Domain("payer.example"),
+        )
+    }
+
     #[test]
     fn permits_follow_the_levels() {
-        assert!(permit(TlsLevel::May, None).is_ok());
-        assert!(permit(TlsLevel::Encrypt, None).is_err());
-        assert!(permit(TlsLevel::Encrypt, Some(&details(false))).is_ok());
-        assert!(permit(TlsLevel::Verify, Some(&details(true))).is_ok());
+        assert!(permit(at("may"), None).is_ok());
+        assert!(permit(at("encrypt"), None).is_err());
+        assert!(permit(at("encrypt"), Some(&details(false))).is_ok());
+        assert!(permit(at("verify"), Some(&details(true))).is_ok());
         assert_eq!(
-            permit(TlsLevel::Verify, Some(&details(false))).unwrap_err(),
+            permit(at("verify"), Some(&details(false))).unwrap_err(),
             PolicyRefusal::NotVerified("expired".into())
         );
     }

@@ -4,12 +4,52 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use phigate_config::Action;
+use phigate_config::{Action, Modifiers};
 
 use super::{QueueId, RcptState};
-use crate::policy::Decision;
-use crate::smtp::command::BodyType;
-use crate::smtp::session::TlsInfo;
+
+/// The body type the client declared (`BODY=`), as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyType {
+    /// 7-bit text (the default).
+    #[default]
+    SevenBit,
+    /// 8BITMIME (RFC 6152).
+    EightBitMime,
+}
+
+/// The inbound TLS session a message came over, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundTls {
+    /// e.g. `TLSv1_3`
+    pub version: String,
+    /// e.g. `TLS13_AES_256_GCM_SHA384`
+    pub cipher: String,
+    /// The client certificate name that let the client relay, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay_client: Option<String>,
+}
+
+/// A recipient's decision as stored with the message: what the policy
+/// decided, in the spool's own shape (the policy's type can change without
+/// changing what is on disk).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// What is done.
+    pub action: Action,
+    /// The rule that decided.
+    pub rule: String,
+    /// What the deciding rule adds.
+    #[serde(default)]
+    pub modifiers: Modifiers,
+    /// The sender opted out of encryption for a domain that allows it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub opt_out: bool,
+    /// An audit-only rule that matched, and what it would have done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub would: Option<(String, Action)>,
+}
 
 /// Everything about a message that is not its content. Stored as JSON in the
 /// spool record so that fields can be added without a format change; unknown
@@ -36,7 +76,7 @@ pub struct Envelope {
     pub smtputf8: bool,
     /// Inbound TLS, if any.
     #[serde(default)]
-    pub tls: Option<TlsInfo>,
+    pub tls: Option<InboundTls>,
     /// Authenticated user, if any.
     #[serde(default)]
     pub auth_user: Option<String>,
@@ -56,12 +96,11 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// The decision for recipient `i`.
-    pub fn decision(&self, i: usize) -> Decision {
-        self.decisions
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| crate::policy::default(self.phi.unwrap_or(true)))
+    /// The stored decision for recipient `i`; `None` in messages the
+    /// gateway made before decisions were stored, where the policy's
+    /// built-in default applies (the queue manager asks the policy).
+    pub fn decision(&self, i: usize) -> Option<&Decision> {
+        self.decisions.get(i)
     }
 
     /// Where each recipient stands before any status record: held if the
@@ -75,13 +114,6 @@ impl Envelope {
                 },
                 _ => RcptState::Pending,
             })
-            .collect()
-    }
-
-    /// Each recipient's action before any status record changed it.
-    pub fn initial_actions(&self) -> Vec<Action> {
-        (0..self.rcpt_to.len())
-            .map(|i| self.decision(i).action)
             .collect()
     }
 }

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot};
 
-pub use envelope::Envelope;
+pub use envelope::{BodyType, Decision, Envelope, InboundTls};
 pub use id::{IdGenerator, QueueId};
 use record::{Reader, Record, Stop};
 pub use status::{RcptState, StatusUpdate};
@@ -51,6 +51,9 @@ pub enum SpoolError {
     /// No waiting message has this ID.
     #[error("no waiting message {0}")]
     NotFound(QueueId),
+    /// The audit receipt given does not cover the message.
+    #[error("message {0} has no audit record: not spooled")]
+    Unaudited(QueueId),
 }
 
 impl SpoolError {
@@ -81,8 +84,10 @@ pub struct StoredMessage {
     pub offset: u64,
     /// State of each recipient, in `rcpt_to` order.
     pub rcpts: Vec<RcptState>,
-    /// Action in force for each recipient (the policy's, or a later change).
-    pub actions: Vec<phigate_config::Action>,
+    /// Action in force for each recipient: a later change, or the stored
+    /// decision's; `None` where neither exists (the policy's built-in
+    /// default applies: the queue manager asks the policy).
+    pub actions: Vec<Option<phigate_config::Action>>,
 }
 
 /// What a scan of the spool found.
@@ -130,7 +135,9 @@ pub fn scan(dir: &Path, with_content: bool) -> Result<Scan, SpoolError> {
                         id,
                         StoredMessage {
                             rcpts: envelope.initial_states(),
-                            actions: envelope.initial_actions(),
+                            actions: (0..envelope.rcpt_to.len())
+                                .map(|i| envelope.decision(i).map(|d| d.action))
+                                .collect(),
                             envelope: *envelope,
                             message: with_content.then_some(message),
                             segment: seq,
@@ -146,7 +153,7 @@ pub fn scan(dir: &Path, with_content: bool) -> Result<Scan, SpoolError> {
                                 *slot = u.state;
                             }
                             if let (Some(a), Some(slot)) = (u.action, m.actions.get_mut(i)) {
-                                *slot = a;
+                                *slot = Some(a);
                             }
                         }
                     }
@@ -319,8 +326,25 @@ impl Spool {
     }
 
     /// Appends a message and returns once it is on stable storage.
-    /// `parts` are concatenated to form the stored message.
-    pub async fn append(&self, envelope: &Envelope, parts: &[&[u8]]) -> Result<(), SpoolError> {
+    /// `parts` are concatenated to form the stored message. `audited` must
+    /// cover the message: nothing is spooled before its audit records are
+    /// durable.
+    ///
+    /// ```compile_fail
+    /// // Spooling without an audit receipt does not compile.
+    /// async fn f(spool: &phigate::spool::Spool, env: &phigate::spool::Envelope) {
+    ///     spool.append(env, &[b"body"]).await.unwrap();
+    /// }
+    /// ```
+    pub async fn append(
+        &self,
+        envelope: &Envelope,
+        parts: &[&[u8]],
+        audited: &crate::audit::Receipt,
+    ) -> Result<(), SpoolError> {
+        if !audited.covers(&envelope.id.to_string()) {
+            return Err(SpoolError::Unaudited(envelope.id));
+        }
         let (seq, offset) = self.submit(record::encode_message(envelope, parts)).await?;
         self.index().added(envelope.id, seq, offset);
         Ok(())

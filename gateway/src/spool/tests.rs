@@ -32,7 +32,7 @@ async fn concurrent_appends_are_all_found_again() {
                 .repeat(50 + i as usize)
                 .into_bytes();
             let env = envelope(&s, &body);
-            s.append(&env, &[&body]).await.unwrap();
+            s.append(&env, &[&body], &audited(&env)).await.unwrap();
             (env.id, body)
         }));
     }
@@ -55,7 +55,7 @@ async fn segments_roll_at_the_configured_size() {
     let body = vec![b'x'; 8 << 10];
     for _ in 0..20 {
         let env = envelope(&spool, &body);
-        spool.append(&env, &[&body]).await.unwrap();
+        spool.append(&env, &[&body], &audited(&env)).await.unwrap();
     }
     let found = scan(dir.path(), false).unwrap();
     assert_eq!(found.messages.len(), 20);
@@ -76,7 +76,7 @@ async fn messages_are_read_back_by_id_and_statuses_replayed() {
                 .into_bytes();
             let mut env = envelope(&s, &body);
             env.rcpt_to.push("second@y.example".into());
-            s.append(&env, &[&body]).await.unwrap();
+            s.append(&env, &[&body], &audited(&env)).await.unwrap();
             (env.id, body)
         }));
     }
@@ -120,8 +120,8 @@ async fn done_messages_are_not_waiting() {
     let spool = Spool::open(dir.path(), 1 << 20, false).unwrap().spool;
     let e1 = envelope(&spool, b"a");
     let e2 = envelope(&spool, b"b");
-    spool.append(&e1, &[b"a"]).await.unwrap();
-    spool.append(&e2, &[b"b"]).await.unwrap();
+    spool.append(&e1, &[b"a"], &audited(&e1)).await.unwrap();
+    spool.append(&e2, &[b"b"], &audited(&e2)).await.unwrap();
     spool.complete(e1.id).await.unwrap();
     let found = scan(dir.path(), false).unwrap();
     let ids: Vec<QueueId> = found.messages.iter().map(|m| m.envelope.id).collect();
@@ -134,7 +134,7 @@ async fn torn_tail_is_trimmed_and_ids_stay_above_recovered_ones() {
     let last_id = {
         let spool = Spool::open(dir.path(), 1 << 20, true).unwrap().spool;
         let e = envelope(&spool, b"kept");
-        spool.append(&e, &[b"kept"]).await.unwrap();
+        spool.append(&e, &[b"kept"], &audited(&e)).await.unwrap();
         e.id
     };
     // Simulate a crash mid-write: half a record at the end of the segment.
@@ -174,7 +174,7 @@ async fn finished_segments_are_removed_oldest_first() {
     let mut ids = Vec::new();
     for _ in 0..4 {
         let env = envelope(&spool, &body);
-        spool.append(&env, &[&body]).await.unwrap();
+        spool.append(&env, &[&body], &audited(&env)).await.unwrap();
         ids.push(env.id);
     }
     // 40 KiB records in 64 KiB segments: two per segment, segments 1 and 2.
@@ -206,4 +206,24 @@ fn wait_for(dir: &Path, ok: impl Fn(&Scan) -> bool) -> Scan {
         "spool never reached the expected state: {:?}",
         scan(dir, false).unwrap().segments
     );
+}
+
+/// The receipt the audit log would give for `env`'s records.
+fn audited(env: &Envelope) -> crate::audit::Receipt {
+    crate::audit::Receipt::for_tests(&[env.id.to_string()])
+}
+
+/// Regression for the intake stages: a receipt that does not cover the
+/// message (records about another one) does not let it into the spool.
+#[tokio::test]
+async fn a_receipt_for_another_message_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path(), 1 << 20, true).unwrap().spool;
+    let (a, b) = (envelope(&spool, b"x"), envelope(&spool, b"x"));
+    let err = spool.append(&a, &[b"x"], &audited(&b)).await.unwrap_err();
+    assert!(
+        matches!(err, SpoolError::Unaudited(id) if id == a.id),
+        "{err}"
+    );
+    assert!(spool.append(&a, &[b"x"], &audited(&a)).await.is_ok());
 }

@@ -8,12 +8,42 @@
 //! back (no backscatter of recipient lists). Each is audited before it is
 //! queued.
 
+pub mod dsn;
+pub mod notice;
+
 use phigate_config::Action;
 
-use super::Context;
 use crate::audit::Event;
 use crate::policy::{Facts, domain_of};
 use crate::spool::{Envelope, QueueId};
+
+/// What code that spools gateway-made messages (notices, DSNs) needs.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// The spool.
+    pub spool: &'a crate::spool::Spool,
+    /// Tells the queue manager a message is waiting.
+    pub wake: &'a dyn Wake,
+    /// The audit log.
+    pub audit: &'a crate::audit::Audit,
+    /// Counters.
+    pub metrics: &'a crate::metrics::Metrics,
+    /// Our host name.
+    pub hostname: &'a str,
+    /// The detectors: what the gateway writes is inspected too.
+    pub engine: &'a phigate_detectors::Engine,
+    /// The policy: what the gateway writes gets decisions like relayed mail.
+    pub policy: &'a crate::policy::Policy,
+    /// The practice's own domains (who may be told about PHI).
+    pub local_domains: &'a [String],
+}
+
+/// Whoever delivers what was queued (the queue manager), told of a new
+/// message; a trait so that this module sits below the queue manager.
+pub trait Wake: Sync {
+    /// Message `id` is in the spool, ready for delivery.
+    fn wake(&self, id: QueueId);
+}
 
 /// What kind of message the gateway writes, for the audit log and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,8 +107,7 @@ pub async fn send(
         .iter()
         .map(|c| c.as_str().to_string())
         .collect();
-    let mut env =
-        super::notice::envelope(ctx.hostname, original, id, crate::date::now(), body.len());
+    let mut env = notice::envelope(ctx.hostname, original, id, crate::date::now(), body.len());
     env.phi = Some(phi);
     env.categories = categories.clone();
     let facts = Facts {
@@ -100,24 +129,27 @@ pub async fn send(
         let _ = ctx.audit.log(vec![event]).await;
         return None;
     }
-    env.decisions = vec![decision];
+    env.decisions = vec![decision.into()];
     let event = Event::Notice {
         queue_id: original.id.to_string(),
         notice_id: id.to_string(),
         reason: kind.as_str().to_string(),
         phi,
     };
-    if let Err(e) = ctx.audit.log(vec![event]).await {
-        tracing::error!(original = %original.id, error = %e, "notice not sent: could not audit it");
-        return None;
-    }
-    match ctx.spool.append(&env, &[&body]).await {
+    let receipt = match ctx.audit.log(vec![event]).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(original = %original.id, error = %e, "notice not sent: could not audit it");
+            return None;
+        }
+    };
+    match ctx.spool.append(&env, &[&body], &receipt).await {
         Ok(()) => {
             tracing::info!(queue_id = %id, original = %original.id, kind = kind.as_str(), phi, "notice to sender queued");
             if let Kind::Notice(reason) = kind {
                 ctx.metrics.notices_total.with_label_values(&[reason]).inc();
             }
-            ctx.queue.notify(id);
+            ctx.wake.wake(id);
             Some(id)
         }
         Err(e) => {

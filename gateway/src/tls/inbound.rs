@@ -1,4 +1,5 @@
-//! Inbound TLS: loading the certificate and key into a rustls acceptor.
+//! Inbound TLS: loading the certificate and key into a rustls acceptor,
+//! and which client certificates may relay.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,6 +10,8 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 
 use phigate_config::TlsFiles;
+
+use super::provider;
 
 /// Why the TLS identity could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -35,26 +38,6 @@ pub enum TlsError {
     /// rustls refused the pair (e.g. the key does not match).
     #[error("server.tls: {0}")]
     Rustls(#[from] rustls::Error),
-}
-
-/// The negotiated protocol version and cipher suite of a TLS connection
-/// (either side), as recorded in envelopes, logs and audit records:
-/// `("TLSv1_3", "TLS13_AES_256_GCM_SHA384")`.
-pub fn negotiated(conn: &rustls::CommonState) -> (String, String) {
-    let version = conn
-        .protocol_version()
-        .map(|v| format!("{v:?}"))
-        .unwrap_or_default();
-    let cipher = conn
-        .negotiated_cipher_suite()
-        .map(|c| format!("{:?}", c.suite()))
-        .unwrap_or_default();
-    (version, cipher)
-}
-
-/// The rustls crypto provider phigate uses everywhere: *ring*.
-pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// Builds the STARTTLS acceptor from PEM files.

@@ -6,10 +6,16 @@
 //! exactly the data valid in it, so "RCPT before MAIL" or "DATA with no
 //! recipients" are states that cannot be built, only commands that get 503.
 
+mod auth;
+mod chunking;
+
 use std::net::IpAddr;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+
+use auth::LoginStep;
+pub use auth::{AuthOutcome, Credential};
 
 use super::command::{Address, AuthMechanism, Command, MailParams, SyntaxError};
 use super::data::{DataError, check_content};
@@ -83,12 +89,6 @@ pub struct Transaction {
     pub params: MailParams,
     /// Accepted recipients.
     pub rcpts: Vec<Address>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum LoginStep {
-    Username,
-    Password(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,35 +166,6 @@ pub enum Action {
     Close,
 }
 
-/// A login name and password to check.
-#[derive(PartialEq, Eq)]
-pub struct Credential {
-    /// Login name.
-    pub user: String,
-    /// Password as given.
-    pub password: String,
-}
-
-/// The result of a credential check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthOutcome {
-    /// The password is right for this user.
-    Ok(String),
-    /// Wrong user or password (535).
-    Invalid,
-    /// Not checked now: too many checks running, or this client or user is
-    /// locked out after failures (454, RFC 4954).
-    TryLater,
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credential")
-            .field("user", &self.user)
-            .finish_non_exhaustive()
-    }
-}
-
 /// Replies to send and what to do next.
 #[derive(Debug)]
 pub struct Step {
@@ -234,16 +205,40 @@ pub enum Content {
     Replied(Step),
 }
 
-/// A finished message, ready to be spooled: the only way to get one is
-/// through a complete, valid transaction.
+/// A finished message, ready for intake: the only way to get one is
+/// through a complete, valid transaction (its fields are private to this
+/// module, so nothing else can make one).
 #[derive(Debug)]
 pub struct Accepted {
     /// How the client introduced itself.
-    pub helo: Helo,
+    helo: Helo,
     /// Sender, recipients and parameters.
-    pub transaction: Transaction,
+    transaction: Transaction,
     /// The content, dot-unstuffed, with CRLF line endings only.
-    pub body: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl Accepted {
+    /// How the client introduced itself.
+    pub fn helo(&self) -> &Helo {
+        &self.helo
+    }
+
+    /// Sender, recipients and parameters.
+    pub fn transaction(&self) -> &Transaction {
+        &self.transaction
+    }
+
+    /// The content, dot-unstuffed, with CRLF line endings only.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Takes the message apart (for intake, which moves the content to the
+    /// inspection thread and back without copying it).
+    pub fn into_parts(self) -> (Helo, Transaction, Vec<u8>) {
+        (self.helo, self.transaction, self.body)
+    }
 }
 
 /// One SMTP session.
@@ -453,11 +448,6 @@ impl Session {
         (State::Ready(helo), Step::reply(Reply::multi(250, lines)))
     }
 
-    /// AUTH is offered only over TLS, only once, and only if users exist.
-    fn auth_offered(&self) -> bool {
-        self.limits.auth_available && self.facts.tls.is_some() && self.facts.auth_user.is_none()
-    }
-
     fn starttls(&mut self, s: State) -> (State, Step) {
         if !self.limits.tls_available {
             return self.refuse(s, Reply::new(502, "5.5.1 STARTTLS not available"));
@@ -482,140 +472,6 @@ impl Session {
     pub fn tls_established(&mut self, info: TlsInfo) {
         self.facts.tls = Some(info);
         self.state = State::Fresh;
-    }
-
-    fn auth(&mut self, s: State, mech: AuthMechanism, initial: Option<String>) -> (State, Step) {
-        let h = match s {
-            State::Ready(h) => h,
-            s @ State::Fresh => return self.refuse(s, common::bad_sequence("send EHLO first")),
-            s => return self.refuse(s, common::bad_sequence("AUTH not allowed now")),
-        };
-        if self.facts.auth_user.is_some() {
-            return self.refuse(
-                State::Ready(h),
-                common::bad_sequence("already authenticated"),
-            );
-        }
-        if self.facts.tls.is_none() {
-            return self.refuse(
-                State::Ready(h),
-                Reply::new(
-                    538,
-                    "5.7.11 Encryption required for requested authentication mechanism",
-                ),
-            );
-        }
-        if !self.limits.auth_available {
-            return self.refuse(State::Ready(h), Reply::new(502, "5.5.1 AUTH not available"));
-        }
-        match (mech, initial) {
-            (AuthMechanism::Plain, None) => (State::AuthPlain(h), Step::reply(Reply::new(334, ""))),
-            (AuthMechanism::Plain, Some(resp)) => self.plain_response(h, &resp),
-            (AuthMechanism::Login, None) => (
-                State::AuthLogin(h, LoginStep::Username),
-                Step::reply(Reply::new(334, "VXNlcm5hbWU6")),
-            ),
-            (AuthMechanism::Login, Some(user)) => self.login_line(h, LoginStep::Username, &user),
-        }
-    }
-
-    /// Handles a line sent in answer to a 334 challenge.
-    pub fn auth_line(&mut self, line: &[u8]) -> Step {
-        let text = String::from_utf8_lossy(line).trim().to_owned();
-        let state = std::mem::replace(&mut self.state, State::Closed);
-        let (next, step) = match state {
-            State::AuthPlain(h) | State::AuthLogin(h, _) if text == "*" => {
-                let s = State::Ready(h);
-                self.refuse(s, Reply::new(501, "5.7.0 Authentication cancelled"))
-            }
-            State::AuthPlain(h) => self.plain_response(h, &text),
-            State::AuthLogin(h, step) => self.login_line(h, step, &text),
-            other => (
-                other,
-                Step::reply(common::bad_sequence("no AUTH in progress")),
-            ),
-        };
-        self.state = next;
-        step
-    }
-
-    fn plain_response(&mut self, h: Helo, b64: &str) -> (State, Step) {
-        let decoded = B64
-            .decode(b64.as_bytes())
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok());
-        let Some(decoded) = decoded else {
-            return self.refuse(
-                State::Ready(h),
-                Reply::new(501, "5.5.2 Cannot decode AUTH response"),
-            );
-        };
-        let mut parts = decoded.split('\0');
-        let (authz, user, password) = (parts.next(), parts.next(), parts.next());
-        match (authz, user, password, parts.next()) {
-            (Some(authz), Some(user), Some(pw), None) if authz.is_empty() || authz == user => (
-                State::Authenticating(h),
-                Step::then_only(Action::Authenticate(Credential {
-                    user: user.to_owned(),
-                    password: pw.to_owned(),
-                })),
-            ),
-            _ => self.refuse(
-                State::Ready(h),
-                Reply::new(535, "5.7.8 Authentication credentials invalid"),
-            ),
-        }
-    }
-
-    fn login_line(&mut self, h: Helo, step: LoginStep, b64: &str) -> (State, Step) {
-        let Some(text) = B64
-            .decode(b64.as_bytes())
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-        else {
-            return self.refuse(
-                State::Ready(h),
-                Reply::new(501, "5.5.2 Cannot decode AUTH response"),
-            );
-        };
-        match step {
-            LoginStep::Username => (
-                State::AuthLogin(h, LoginStep::Password(text)),
-                Step::reply(Reply::new(334, "UGFzc3dvcmQ6")),
-            ),
-            LoginStep::Password(user) => (
-                State::Authenticating(h),
-                Step::then_only(Action::Authenticate(Credential {
-                    user,
-                    password: text,
-                })),
-            ),
-        }
-    }
-
-    /// The credential check finished.
-    pub fn auth_checked(&mut self, outcome: AuthOutcome) -> Step {
-        let h = match std::mem::replace(&mut self.state, State::Closed) {
-            State::Authenticating(h) => h,
-            other => {
-                self.state = other;
-                return Step::reply(common::bad_sequence("no AUTH in progress"));
-            }
-        };
-        self.state = State::Ready(h);
-        match outcome {
-            AuthOutcome::Ok(u) => {
-                self.facts.auth_user = Some(u);
-                Step::reply(Reply::new(235, "2.7.0 Authentication successful"))
-            }
-            AuthOutcome::Invalid => {
-                self.error(Reply::new(535, "5.7.8 Authentication credentials invalid"))
-            }
-            AuthOutcome::TryLater => self.error(Reply::new(
-                454,
-                "4.7.0 Temporary authentication failure, try again later",
-            )),
-        }
     }
 
     fn mail(&mut self, h: Helo, from: Option<Address>, params: MailParams) -> (State, Step) {
@@ -687,49 +543,6 @@ impl Session {
             State::Mail(h, tx),
             Step::reply(Reply::new(250, "2.1.5 Recipient ok")),
         )
-    }
-
-    fn bdat(&mut self, s: State, size: u64, last: bool) -> (State, Step) {
-        let (h, tx, so_far) = match s {
-            State::Mail(h, tx) if !tx.rcpts.is_empty() => (h, tx, 0),
-            State::Bdat(h, tx, n) => (h, tx, n),
-            s => {
-                let then = Reply::new(554, "5.5.1 No valid recipients");
-                return (s, Step::then_only(Action::DiscardChunk { size, then }));
-            }
-        };
-        // The chunk is read whatever happens: its bytes are on their way.
-        let keep = so_far.saturating_add(size) <= self.limits.max_message_size;
-        let action = Action::ReadChunk { size, last, keep };
-        (State::Bdat(h, tx, so_far), Step::then_only(action))
-    }
-
-    /// A BDAT chunk was read into `body` (the content so far), or dropped
-    /// when `kept` is false.
-    pub fn chunk_done(&mut self, size: u64, last: bool, kept: bool, body: &mut Vec<u8>) -> Content {
-        let state = std::mem::replace(&mut self.state, State::Closed);
-        let State::Bdat(h, tx, so_far) = state else {
-            self.state = state;
-            return Content::Replied(Step::reply(common::bad_sequence("no BDAT in progress")));
-        };
-        if !kept {
-            body.clear();
-            self.state = State::Ready(h);
-            let r = Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size");
-            return Content::Replied(self.error(r));
-        }
-        let total = so_far + size;
-        if !last {
-            self.state = State::Bdat(h, tx, total);
-            let r = Reply::new(250, format!("2.0.0 {size} octets received"));
-            return Content::Replied(Step::reply(r));
-        }
-        self.state = State::Ready(h.clone());
-        let content = std::mem::take(body);
-        if let Err(e) = check_content(&content) {
-            return Content::Replied(self.error(content_error_reply(e)));
-        }
-        self.accepted(h, tx, content)
     }
 
     /// DATA content was read.

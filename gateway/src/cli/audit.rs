@@ -1,7 +1,4 @@
-//! Administrators' commands on a gateway's data: `phigate audit ...` and
-//! `phigate quarantine ...`. Reading works on the files directly; changing
-//! a held message goes through the running gateway's control socket, since
-//! the gateway owns the spool.
+//! `phigate audit ...`: check and search the audit log, on its files.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,8 +7,6 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 
 use crate::audit::search::Query;
-use crate::control::{self, Request};
-use crate::spool::{QueueId, RcptState};
 
 /// `phigate audit ...`
 #[derive(Subcommand, Debug)]
@@ -70,44 +65,6 @@ pub enum AuditCommand {
     },
     /// Print a new signing key (for `audit.signing_key`) on standard output.
     Keygen,
-}
-
-/// `phigate quarantine ...`
-#[derive(Subcommand, Debug)]
-pub enum QuarantineCommand {
-    /// Messages with held recipients.
-    List {
-        /// Configuration naming the spool.
-        #[arg(short, long, value_name = "FILE")]
-        config: Option<PathBuf>,
-    },
-    /// A held message's envelope, findings and decisions (`--raw` adds the message).
-    Show {
-        /// Configuration naming the spool.
-        #[arg(short, long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Print the message itself too (it holds PHI: mind your terminal).
-        #[arg(long)]
-        raw: bool,
-        /// Queue ID.
-        id: String,
-    },
-    /// Deliver a held message (under verified TLS if it carries PHI).
-    Release {
-        /// Configuration naming the spool.
-        #[arg(short, long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Queue ID.
-        id: String,
-    },
-    /// Delete a held message.
-    Delete {
-        /// Configuration naming the spool.
-        #[arg(short, long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Queue ID.
-        id: String,
-    },
 }
 
 /// Runs `phigate audit ...`.
@@ -298,156 +255,4 @@ fn verify(
             ExitCode::FAILURE
         }
     }
-}
-
-/// Runs `phigate quarantine ...`.
-pub fn quarantine(cmd: QuarantineCommand) -> Result<()> {
-    match cmd {
-        QuarantineCommand::List { config } => {
-            let cfg = crate::cli::load(config.as_deref())?;
-            let scan = crate::spool::scan(&cfg.spool.dir, false)
-                .with_context(|| format!("reading spool {}", cfg.spool.dir.display()))?;
-            println!(
-                "{:<16}  {:<31}  {:<24}  {:<14}  SENDER -> HELD RECIPIENTS",
-                "QUEUE ID", "RECEIVED", "RULE", "PHI"
-            );
-            let mut n = 0;
-            for m in &scan.messages {
-                let held: Vec<usize> = (0..m.rcpts.len())
-                    .filter(|&i| matches!(m.rcpts[i], RcptState::Held { .. }))
-                    .collect();
-                let Some(&first) = held.first() else { continue };
-                n += 1;
-                let e = &m.envelope;
-                println!(
-                    "{:<16}  {:<31}  {:<24}  {:<14}  {} -> {}",
-                    e.id,
-                    crate::date::rfc5322_date(e.received_at),
-                    e.decision(first).rule,
-                    e.categories.join(","),
-                    if e.mail_from.is_empty() {
-                        "<>"
-                    } else {
-                        &e.mail_from
-                    },
-                    held.iter()
-                        .map(|&i| e.rcpt_to[i].as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            println!("{n} message(s) held");
-            Ok(())
-        }
-        QuarantineCommand::Show { config, raw, id } => {
-            let cfg = crate::cli::load(config.as_deref())?;
-            let id: QueueId = id
-                .parse()
-                .map_err(|_| anyhow::anyhow!("`{id}` is not a queue ID"))?;
-            let scan = crate::spool::scan(&cfg.spool.dir, raw)
-                .with_context(|| format!("reading spool {}", cfg.spool.dir.display()))?;
-            let m = scan
-                .messages
-                .iter()
-                .find(|m| m.envelope.id == id)
-                .ok_or_else(|| anyhow::anyhow!("no message {id} is waiting"))?;
-            let e = &m.envelope;
-            println!("queue id:   {}", e.id);
-            println!(
-                "received:   {} from {}",
-                crate::date::rfc5322_date(e.received_at),
-                e.client_ip
-            );
-            println!("sender:     <{}>", e.mail_from);
-            println!(
-                "phi:        {}",
-                if e.categories.is_empty() {
-                    "uninspectable or none".to_string()
-                } else {
-                    e.categories.join(", ")
-                }
-            );
-            for (i, r) in e.rcpt_to.iter().enumerate() {
-                let d = e.decision(i);
-                println!(
-                    "recipient:  <{r}>  action {} (rule {})  now {}  state {}",
-                    d.action,
-                    d.rule,
-                    m.actions[i],
-                    state_word(&m.rcpts[i])
-                );
-            }
-            if let Some(body) = &m.message {
-                println!();
-                print!("{}", String::from_utf8_lossy(body));
-            }
-            Ok(())
-        }
-        QuarantineCommand::Release { config, id } => {
-            change(config, Request::Release { id }, "released")
-        }
-        QuarantineCommand::Delete { config, id } => {
-            change(config, Request::Delete { id }, "deleted")
-        }
-    }
-}
-
-fn state_word(s: &RcptState) -> String {
-    match s {
-        RcptState::Pending => "pending".into(),
-        RcptState::Deferred { attempts, .. } => format!("deferred ({attempts} attempts)"),
-        RcptState::Delivered { .. } => "delivered".into(),
-        RcptState::Bounced { .. } => "bounced".into(),
-        RcptState::Held { reason, .. } => format!("held: {reason}"),
-        RcptState::Deleted { .. } => "deleted".into(),
-    }
-}
-
-fn change(config: Option<PathBuf>, req: Request, done: &str) -> Result<()> {
-    let cfg = crate::cli::load(config.as_deref())?;
-    let r = control::call(&cfg.spool.dir, &req).map_err(|e| anyhow::anyhow!(e))?;
-    if !r.ok {
-        anyhow::bail!("{}", r.error.unwrap_or_else(|| "refused".into()));
-    }
-    println!("{done}: {}", r.recipients.join(", "));
-    Ok(())
-}
-
-/// Runs `phigate reload`. The file may be the broken one being tried: only
-/// its `spool.dir` is read here (to find the control socket); the gateway
-/// validates the whole file, keeps its configuration if it is bad, reports
-/// why, and audits the attempt either way.
-pub fn reload(config: Option<PathBuf>) -> Result<()> {
-    let spool_dir = match &config {
-        None => crate::cli::load(None)?.spool.dir,
-        Some(path) => spool_dir_of(path)?,
-    };
-    let r = control::call(&spool_dir, &Request::Reload).map_err(|e| anyhow::anyhow!(e))?;
-    if !r.ok {
-        anyhow::bail!(
-            "reload refused, the running configuration stays:\n{}",
-            r.error.unwrap_or_default()
-        );
-    }
-    println!("reloaded: {}", r.config.unwrap_or_default());
-    Ok(())
-}
-
-/// `spool.dir` of a configuration file, without validating the rest.
-fn spool_dir_of(path: &std::path::Path) -> Result<PathBuf> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let value: toml::Table = text
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let dir = value
-        .get("spool")
-        .and_then(|s| s.get("dir"))
-        .and_then(|d| d.as_str())
-        .map(PathBuf::from);
-    Ok(dir.unwrap_or_else(|| {
-        crate::cli::load(None)
-            .map(|c| c.spool.dir)
-            .unwrap_or_default()
-    }))
 }

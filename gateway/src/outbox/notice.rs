@@ -153,7 +153,7 @@ pub fn envelope(
 /// DSNs). A notice that cannot be queued is logged: it never holds up the
 /// decision it reports, which is already recorded.
 pub async fn send(
-    ctx: &super::Context<'_>,
+    ctx: &crate::outbox::Context<'_>,
     original: &Envelope,
     rcpts: &[&str],
     reason: Reason<'_>,
@@ -164,10 +164,10 @@ pub async fn send(
     let id = ctx.spool.next_id();
     let now = crate::date::now();
     let body = build(ctx.hostname, original, rcpts, reason, id, now);
-    super::outbox::send(
+    crate::outbox::send(
         ctx,
         original,
-        super::outbox::Kind::Notice(reason.as_str()),
+        crate::outbox::Kind::Notice(reason.as_str()),
         id,
         body,
     )

@@ -13,17 +13,17 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::timeout;
 
+use crate::app::Live;
 use crate::audit::{AuditError, Event};
-use crate::delivery::notice;
-use crate::policy::Decision;
-use crate::received::Trace;
-use crate::server::{Live, Shared};
+use crate::intake;
+use crate::outbox::notice;
+use crate::server::Shared;
+use crate::server::stream::Stream;
 use crate::smtp::command::{Line, find_line, line_text};
 use crate::smtp::reply::common;
 use crate::smtp::session::{Accepted, AuthOutcome, Credential, TlsInfo};
 use crate::smtp::{Action, Content, DataReader, Reply, Session, Step};
 use crate::spool::{Envelope, QueueId, SpoolError};
-use crate::stream::Stream;
 
 /// Why a session ended; for the log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,19 +267,21 @@ impl Connection {
     }
 
     /// Inspects the message, lets the policy decide for each recipient,
-    /// records it all in the audit log, adds the trace header and makes the
-    /// message durable; in that order, so no 250 goes out before the audit
-    /// record and the message are both on stable storage.
+    /// records it all in the audit log and makes the message durable, as
+    /// intake's stages (each made only from the one before), so no 250
+    /// goes out before the audit record and the message are both on
+    /// stable storage.
     async fn spool(&self, session: &Session, msg: Accepted) -> Result<(QueueId, u64), AcceptError> {
-        let Accepted {
-            helo,
-            transaction,
-            body,
-        } = msg;
         let shared = &self.shared;
-        let spool = &shared.spool;
-        let id = spool.next_id();
-        let inspected = match self.inspect(body).await {
+        let id = shared.spool.next_id();
+        let inspection = intake::Inspection {
+            engine: self.live.engine.clone(),
+            slots: shared.inspections.clone(),
+            failed: &shared.failed_scans,
+            metrics: &shared.metrics,
+            timeout: self.live.policy.inspection_timeout(),
+        };
+        let inspected = match intake::inspect(msg, &inspection).await {
             Ok(x) => x,
             Err(reason) => {
                 let event = Event::ScanFailed {
@@ -291,95 +293,31 @@ impl Connection {
                 return Err(AcceptError::Inspection(reason));
             }
         };
-        let Inspected {
-            report,
-            subject,
-            message_id,
-            duration,
-            body,
-        } = inspected;
-        let facts = session.facts();
-        let now = crate::date::now();
-        let trace = Trace {
-            helo: &helo.name,
-            client_ip: facts.client_ip,
-            by: &self.live.config.server.hostname,
+        let origin = intake::Origin {
+            session: session.facts(),
             protocol: session.protocol(),
-            id,
-            tls: facts
-                .tls
-                .as_ref()
-                .map(|t| (t.version.as_str(), t.cipher.as_str())),
-            unix_secs: now,
-        }
-        .header();
-        let tx = &transaction;
-        let phi = report.phi || report.uninspectable;
-        let categories: Vec<String> = report
-            .categories
-            .iter()
-            .map(|c| c.as_str().to_string())
-            .collect();
-        let mail_from = tx.from.as_ref().map(|a| a.to_string()).unwrap_or_default();
-        let rcpt_to: Vec<String> = tx.rcpts.iter().map(|a| a.to_string()).collect();
-        let policy_facts = crate::policy::Facts {
-            sender: &mail_from,
-            client_ip: facts.client_ip,
-            authenticated: facts.auth_user.is_some(),
-            inbound_tls: facts.tls.is_some(),
-            subject: subject.as_deref(),
-            phi,
-            categories: &categories,
+            hostname: &self.live.config.server.hostname,
         };
-        let decisions: Vec<Decision> = rcpt_to
-            .iter()
-            .map(|r| self.live.policy.decide(&policy_facts, r))
-            .collect();
-        let envelope = Envelope {
-            id,
-            received_at: now,
-            client_ip: facts.client_ip,
-            helo: helo.name.clone(),
-            mail_from,
-            rcpt_to,
-            body_type: tx.params.body,
-            smtputf8: tx.params.smtputf8,
-            tls: facts.tls.clone(),
-            auth_user: facts.auth_user.clone(),
-            size: (trace.len() + body.len()) as u64,
-            phi: Some(phi),
-            categories,
-            decisions,
-        };
-        self.count_scan(&report, duration, &envelope);
-        let mut events = crate::audit::event::acceptance(
-            &shared.audit,
-            &envelope,
-            &report,
-            message_id.as_deref(),
-            duration,
-        );
-        let refusal = envelope
-            .decisions
-            .iter()
-            .find(|d| d.action == PolicyAction::Reject)
-            .map(|d| d.rule.clone());
-        if let Some(rule) = refusal {
+        let decided = inspected.decide(&self.live.policy, &origin, id, crate::date::now());
+        self.count_scan(&decided);
+        let mut events = decided.records(&shared.audit);
+        if let Some(rule) = decided.refusal().map(str::to_string) {
             events.push(Event::Refused {
                 queue_id: id.to_string(),
                 code: 550,
                 rule: Some(rule.clone()),
             });
             shared.audit.log(events).await.map_err(AcceptError::Audit)?;
+            let envelope = decided.envelope();
             if envelope
                 .decisions
                 .iter()
                 .any(|d| d.action == PolicyAction::Reject && d.modifiers.notify_sender)
             {
-                let rcpts = recipients_with(&envelope, PolicyAction::Reject);
+                let rcpts = recipients_with(envelope, PolicyAction::Reject);
                 notice::send(
                     &self.context(),
-                    &envelope,
+                    envelope,
                     &rcpts,
                     notice::Reason::Refused { rule: &rule },
                 )
@@ -390,21 +328,25 @@ impl Connection {
                 phi: !envelope.categories.is_empty(),
             });
         }
-        shared.audit.log(events).await.map_err(AcceptError::Audit)?;
-        if let Err(e) = spool.append(&envelope, &[trace.as_bytes(), &body]).await {
-            // The decisions above never took effect: the log says so.
-            let e = AcceptError::Spool(e);
-            let event = Event::Refused {
-                queue_id: id.to_string(),
-                code: accept_error_reply(&e).code(),
-                rule: None,
-            };
-            let _ = shared.audit.log(vec![event]).await;
-            return Err(e);
-        }
+        let receipt = shared.audit.log(events).await.map_err(AcceptError::Audit)?;
+        let phi = decided.content().phi();
+        let envelope = match decided.spool(&shared.spool, &receipt).await {
+            Ok(envelope) => envelope,
+            Err(e) => {
+                // The decisions above never took effect: the log says so.
+                let e = AcceptError::Spool(e);
+                let event = Event::Refused {
+                    queue_id: id.to_string(),
+                    code: accept_error_reply(&e).code(),
+                    rule: None,
+                };
+                let _ = shared.audit.log(vec![event]).await;
+                return Err(e);
+            }
+        };
         shared.queue.notify(id);
         tracing::info!(queue_id = %id, recipients = envelope.rcpt_to.len(), size = envelope.size, phi, "queued");
-        let held: Vec<&Decision> = envelope
+        let held: Vec<&crate::spool::Decision> = envelope
             .decisions
             .iter()
             .filter(|d| d.action == PolicyAction::Quarantine && d.modifiers.notify_sender)
@@ -417,9 +359,11 @@ impl Connection {
         Ok((id, envelope.size))
     }
 
-    fn count_scan(&self, report: &phigate_detectors::Report, took: Duration, envelope: &Envelope) {
+    fn count_scan(&self, decided: &intake::Decided) {
         let m = &self.shared.metrics;
-        m.scan_duration_seconds.observe(took.as_secs_f64());
+        let (report, envelope) = (decided.content().report(), decided.envelope());
+        m.scan_duration_seconds
+            .observe(decided.content().duration().as_secs_f64());
         if envelope.phi == Some(true) {
             m.phi_messages_total.inc();
         }
@@ -433,10 +377,10 @@ impl Connection {
         }
     }
 
-    fn context(&self) -> crate::delivery::Context<'_> {
-        crate::delivery::Context {
+    fn context(&self) -> crate::outbox::Context<'_> {
+        crate::outbox::Context {
             spool: &self.shared.spool,
-            queue: &self.shared.queue,
+            wake: &self.shared.queue,
             audit: &self.shared.audit,
             metrics: &self.shared.metrics,
             hostname: &self.live.config.server.hostname,
@@ -444,84 +388,6 @@ impl Connection {
             policy: &self.live.policy,
             local_domains: &self.live.config.server.local_domains,
         }
-    }
-
-    /// Runs the detectors off the async threads (a large attachment takes
-    /// a while), at most a few at once (each may hold a large message and
-    /// what it decodes), and within the policy's time limit: the scan itself
-    /// stops at the deadline, so nothing keeps running after the client has
-    /// its answer. The body moves there and back rather than being copied.
-    ///
-    /// A scan that times out or fails is refused with 451 (the client tries
-    /// again later, when the gateway may be less busy); the same content
-    /// failing again is accepted as uninspectable — the PHI floor applies
-    /// to it — so a message that always fails never becomes a retry loop.
-    async fn inspect(&self, body: Vec<u8>) -> Result<Inspected, InspectionFailed> {
-        let shared = &self.shared;
-        let deadline = tokio::time::Instant::now() + self.live.policy.inspection_timeout();
-        let permit =
-            match tokio::time::timeout_at(deadline, shared.inspections.clone().acquire_owned())
-                .await
-            {
-                Ok(Ok(p)) => p,
-                _ => return Err(InspectionFailed::Timeout),
-            };
-        let engine = self.live.engine.clone();
-        let until = deadline.into_std();
-        let task = tokio::task::spawn_blocking(move || {
-            let _slot = permit;
-            let started = Instant::now();
-            let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let report = engine.scan_until(&body, Some(until));
-                let facts = crate::inspect::header_facts(&body);
-                (report, facts)
-            }));
-            (scanned, started.elapsed(), body)
-        });
-        // The scan ends at the deadline by itself; the margin covers the
-        // last text it was reading when the time ran out.
-        let joined = tokio::time::timeout_at(deadline + Duration::from_secs(5), task).await;
-        let (scanned, duration, body) = match joined {
-            Ok(Ok(x)) => x,
-            Ok(Err(_)) => return Err(InspectionFailed::Internal),
-            Err(_) => return Err(InspectionFailed::Timeout),
-        };
-        let (report, (subject, message_id), failure) = match scanned {
-            Ok((report, facts)) if !report.timed_out => (report, facts, None),
-            Ok((report, facts)) => (report, facts, Some(InspectionFailed::Timeout)),
-            Err(_) => {
-                tracing::error!("inspection panicked; the message is treated as uninspectable");
-                let report = phigate_detectors::Report::not_inspected(
-                    "inspection failed with an internal error",
-                );
-                (report, (None, None), Some(InspectionFailed::Internal))
-            }
-        };
-        if let Some(why) = failure {
-            let m = &shared.metrics;
-            m.inspections_incomplete_total
-                .with_label_values(&[why.label()])
-                .inc();
-            let seen = shared
-                .failed_scans
-                .lock()
-                .expect("failed scans")
-                .note(&body);
-            if seen < 2 {
-                return Err(why);
-            }
-            m.inspections_incomplete_total
-                .with_label_values(&["accepted_uninspectable"])
-                .inc();
-            tracing::warn!(reason = %why, attempts = seen, "inspection failed again for the same content; accepted as uninspectable");
-        }
-        Ok(Inspected {
-            report,
-            subject,
-            message_id,
-            duration,
-            body,
-        })
     }
 
     /// Reads message content after 354 up to the terminating dot line.
@@ -747,33 +613,6 @@ impl DataPace {
     }
 }
 
-/// A message inspected.
-struct Inspected {
-    report: phigate_detectors::Report,
-    subject: Option<String>,
-    message_id: Option<String>,
-    duration: Duration,
-    body: Vec<u8>,
-}
-
-/// Why inspection did not complete.
-#[derive(Debug, Clone, Copy, thiserror::Error)]
-enum InspectionFailed {
-    #[error("inspection took longer than policy.inspection_timeout_secs")]
-    Timeout,
-    #[error("inspection failed with an internal error")]
-    Internal,
-}
-
-impl InspectionFailed {
-    fn label(self) -> &'static str {
-        match self {
-            InspectionFailed::Timeout => "timeout",
-            InspectionFailed::Internal => "internal",
-        }
-    }
-}
-
 /// The recipients whose decision is `action`.
 fn recipients_with(envelope: &Envelope, action: PolicyAction) -> Vec<&str> {
     envelope
@@ -789,7 +628,7 @@ fn recipients_with(envelope: &Envelope, action: PolicyAction) -> Vec<&str> {
 #[derive(Debug)]
 enum AcceptError {
     /// PHI inspection did not complete.
-    Inspection(InspectionFailed),
+    Inspection(intake::InspectionFailed),
     /// A policy rule refuses it.
     Refused { rule: String, phi: bool },
     /// The audit log could not record it.

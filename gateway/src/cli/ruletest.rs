@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::policy::{Facts, Policy};
+use crate::policy::Policy;
 
 /// What a case expects.
 #[derive(Debug, Deserialize)]
@@ -115,13 +115,9 @@ pub fn run(
             err(&expect_path, format!("line {line}: {}", e.message()))
         })?;
         let raw = std::fs::read(&eml).map_err(|e| err(&eml, format!("cannot read: {e}")))?;
-        let report = engine.scan(&raw);
-        let (subject, _) = crate::inspect::header_facts(&raw);
-        let categories: Vec<String> = report
-            .categories
-            .iter()
-            .map(|c| c.as_str().to_string())
-            .collect();
+        // The relay's own stage: the same report, the same policy facts.
+        let content = crate::intake::Content::scan(engine, raw);
+        let categories = content.categories().to_vec();
         if let Some(want) = &expect.categories {
             let mut want = want.clone();
             want.sort();
@@ -132,17 +128,15 @@ pub fn run(
                 got: list(&categories),
             });
         }
-        let facts = Facts {
-            sender: &expect.sender,
+        let sender = crate::intake::Sender {
+            address: &expect.sender,
             client_ip: expect.client_ip,
             authenticated: expect.authenticated,
             inbound_tls: expect.inbound_tls,
-            subject: subject.as_deref(),
-            phi: report.phi || report.uninspectable,
-            categories: &categories,
         };
-        for (rcpt, want) in &expect.actions {
-            let d = policy.decide(&facts, rcpt);
+        let rcpts: Vec<String> = expect.actions.keys().cloned().collect();
+        let decisions = content.decide(policy, &sender, &rcpts);
+        for ((rcpt, want), d) in expect.actions.iter().zip(decisions) {
             // "action" alone checks the action; "action rule" both.
             let got = if want.contains(' ') {
                 format!("{} {}", d.action, d.rule)

@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::process::ExitCode;
 
 use phigate_detectors::{Engine, Report};
 use serde::Serialize;
@@ -104,4 +105,76 @@ pub fn text_block(engine: &Engine, name: &str, report: &Report) -> String {
         ));
     }
     out
+}
+
+/// `phigate scan`: the detectors over message files, each finding explained.
+pub(crate) fn scan_files(config: Option<&Path>, json: bool, files: &[String]) -> ExitCode {
+    // JSON lists what the gateway acts on; the text form also shows, for
+    // tuning, what scored below threshold.
+    let engine = match super::load(config).and_then(|c| {
+        let live = crate::app::Live::build(c, false)?;
+        if json {
+            Ok(live.engine)
+        } else {
+            Ok(std::sync::Arc::new(crate::app::engine::explaining(
+                &live.config.detectors,
+            )?))
+        }
+    }) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("phigate: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut status = ExitCode::SUCCESS;
+    for name in files {
+        let raw = match read_input(name) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("phigate: {e}");
+                status = ExitCode::from(2);
+                continue;
+            }
+        };
+        let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.scan(&raw)))
+            .unwrap_or_else(|_| {
+                phigate_detectors::Report::not_inspected("inspection failed with an internal error")
+            });
+        if json {
+            println!("{}", json_line(&engine, name, &report));
+        } else {
+            print!("{}", text_block(&engine, name, &report));
+        }
+    }
+    status
+}
+
+/// `phigate test-rules`: rule cases through the relay's detectors and policy.
+pub(crate) fn test_rules(config: Option<&Path>, dir: &Path) -> ExitCode {
+    let built = super::load(config).and_then(|c| {
+        let live = crate::app::Live::build(c, false)?;
+        Ok((live.engine, live.policy))
+    });
+    let (engine, policy) = match built {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("phigate: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match super::ruletest::run(dir, &engine, &policy) {
+        Ok(rows) => {
+            print!("{}", super::ruletest::table(&rows));
+            if rows.iter().all(super::ruletest::Row::pass) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("phigate: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

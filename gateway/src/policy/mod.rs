@@ -18,6 +18,8 @@
 //!    sender authenticated and wrote the keyword themselves: a keyword
 //!    after `Re:` or `Fwd:` was quoted from someone else's subject.
 
+pub mod transport;
+
 use std::net::IpAddr;
 
 use phigate_config::{Action, Conditions, Modifiers, PolicyConfig, PolicyRule};

@@ -13,9 +13,18 @@ use std::time::{Duration, Instant};
 
 use phigate_config::TlsLevel;
 use rustls::pki_types::ServerName;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
+
+mod pool;
+mod wire;
+
+pub use pool::Pool;
+pub use wire::{dot_stuffed, read_line_bounded};
+
+use pool::{Established, MAX_USES, PoolKey};
+use wire::{Io, Wire};
 
 use super::tls::{Permit, PolicyRefusal, TlsDetails, Trust, permit};
 
@@ -33,8 +42,8 @@ pub struct Job<'a> {
     pub eight_bit: bool,
     /// Whether SMTPUTF8 is needed.
     pub smtputf8: bool,
-    /// TLS the policy requires.
-    pub required: TlsLevel,
+    /// What the transport rule requires of the channel.
+    pub required: crate::policy::transport::Requirement,
     /// AUTH credentials (smarthost), used only over TLS.
     pub auth: Option<(&'a str, &'a str)>,
     /// Time to connect.
@@ -90,67 +99,6 @@ enum Stop {
     Connect(String),
 }
 
-/// Any byte stream a session runs over (plain TCP or TLS).
-trait Wire: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Wire for T {}
-
-/// A session ready for a transaction: greeted, TLS and AUTH done.
-struct Established {
-    io: Io<Box<dyn Wire>>,
-    ext: Vec<String>,
-    tls: Option<TlsDetails>,
-    uses: u32,
-}
-
-/// Sessions kept open between messages to the same next hop.
-#[derive(Default)]
-pub struct Pool {
-    idle: std::sync::Mutex<std::collections::HashMap<PoolKey, Vec<(Instant, Established)>>>,
-}
-
-impl std::fmt::Debug for Pool {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Pool")
-    }
-}
-
-/// A cached session serves only the same address, name, TLS level and
-/// AUTH user it was set up for.
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct PoolKey {
-    addr: SocketAddr,
-    name: String,
-    level: TlsLevel,
-    auth: Option<String>,
-}
-
-/// How long an idle session is kept, and how many messages one carries.
-const MAX_IDLE: Duration = Duration::from_secs(30);
-const MAX_USES: u32 = 100;
-const MAX_IDLE_PER_HOP: usize = 8;
-
-impl Pool {
-    fn take(&self, key: &PoolKey) -> Option<Established> {
-        let mut idle = self.idle.lock().expect("pool lock");
-        let list = idle.get_mut(key)?;
-        while let Some((since, c)) = list.pop() {
-            if since.elapsed() < MAX_IDLE {
-                return Some(c);
-            }
-        }
-        None
-    }
-
-    fn put(&self, key: PoolKey, c: Established) {
-        let mut idle = self.idle.lock().expect("pool lock");
-        let list = idle.entry(key).or_default();
-        list.retain(|(since, _)| since.elapsed() < MAX_IDLE);
-        if list.len() < MAX_IDLE_PER_HOP {
-            list.push((Instant::now(), c));
-        }
-    }
-}
-
 /// Delivers `job` to `hop`, reusing a cached session to it when one is
 /// alive (RSET answered), and caching the session afterwards.
 pub async fn deliver(hop: &Hop, job: &Job<'_>, trust: &Trust, pool: &Pool) -> Attempt {
@@ -158,7 +106,7 @@ pub async fn deliver(hop: &Hop, job: &Job<'_>, trust: &Trust, pool: &Pool) -> At
     let key = PoolKey {
         addr: hop.addr,
         name: hop.name.clone(),
-        level: job.required,
+        level: job.required.level(),
         auth: job.auth.map(|(u, _)| u.to_string()),
     };
     let mut tls = None;
@@ -231,102 +179,6 @@ pub async fn deliver(hop: &Hop, job: &Job<'_>, trust: &Trust, pool: &Pool) -> At
     attempt
 }
 
-use super::reply::{Lines, MAX_LINE, Reply};
-
-/// Reads one line (up to and including LF) of at most `max` bytes; `None`
-/// at end of stream. Longer lines are an error, found before they are
-/// buffered whole.
-pub async fn read_line_bounded<R: tokio::io::AsyncBufRead + Unpin>(
-    r: &mut R,
-    max: usize,
-) -> std::io::Result<Option<Vec<u8>>> {
-    let mut line = Vec::new();
-    loop {
-        let buf = r.fill_buf().await?;
-        if buf.is_empty() {
-            return Ok((!line.is_empty()).then_some(line));
-        }
-        match memchr::memchr(b'\n', buf) {
-            Some(i) if line.len() + i < max => {
-                line.extend_from_slice(&buf[..=i]);
-                r.consume(i + 1);
-                return Ok(Some(line));
-            }
-            Some(_) => break,
-            None => {
-                let n = buf.len();
-                if line.len() + n >= max {
-                    break;
-                }
-                line.extend_from_slice(buf);
-                r.consume(n);
-            }
-        }
-    }
-    Err(std::io::Error::new(
-        std::io::ErrorKind::InvalidData,
-        "reply line too long",
-    ))
-}
-
-struct Io<S> {
-    r: BufReader<S>,
-    wait: Duration,
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
-    /// Reads a whole reply (all continuation lines) within the command
-    /// timeout, bounded in line length and total size.
-    async fn reply(&mut self) -> Result<Reply, Stop> {
-        let deadline = tokio::time::Instant::now() + self.wait;
-        let mut lines = Lines::default();
-        loop {
-            let line = tokio::time::timeout_at(deadline, read_line_bounded(&mut self.r, MAX_LINE))
-                .await
-                .map_err(|_| Stop::Temp("timed out waiting for the server".into()))?
-                .map_err(|e| Stop::Temp(format!("connection lost: {e}")))?;
-            let Some(line) = line else {
-                return Err(Stop::Temp("connection closed by the server".into()));
-            };
-            match lines.push(&line) {
-                Ok(Some(reply)) => return Ok(reply),
-                Ok(None) => {}
-                Err(e) => return Err(Stop::Temp(e.to_string())),
-            }
-        }
-    }
-
-    async fn send(&mut self, bytes: &[u8]) -> Result<(), Stop> {
-        let w = self.r.get_mut();
-        timeout(self.wait, async {
-            w.write_all(bytes).await?;
-            w.flush().await
-        })
-        .await
-        .map_err(|_| Stop::Temp("timed out writing to the server".into()))?
-        .map_err(|e| Stop::Temp(format!("connection lost: {e}")))
-    }
-
-    async fn cmd(&mut self, line: &str) -> Result<Reply, Stop> {
-        self.send(format!("{line}\r\n").as_bytes()).await?;
-        self.reply().await
-    }
-
-    async fn ehlo(&mut self, helo: &str) -> Result<Vec<String>, Stop> {
-        let r = self.cmd(&format!("EHLO {helo}")).await?;
-        if r.code == 250 {
-            // Keywords after the first line, upper case.
-            return Ok(r.text.split(' ').map(|s| s.to_ascii_uppercase()).collect());
-        }
-        let r = self.cmd(&format!("HELO {helo}")).await?;
-        match r.code {
-            250 => Ok(Vec::new()),
-            c if c >= 500 => Err(Stop::Perm(r.summary())),
-            _ => Err(Stop::Temp(r.summary())),
-        }
-    }
-}
-
 /// Connects, greets, runs STARTTLS as the level asks, and AUTH.
 async fn session(
     hop: &Hop,
@@ -350,7 +202,7 @@ async fn session(
     }
     let ext = io.ehlo(job.helo).await?;
     let offers_tls = ext.iter().any(|e| e == "STARTTLS");
-    let want_tls = try_tls && job.required > TlsLevel::None && offers_tls;
+    let want_tls = try_tls && job.required.level() > TlsLevel::None && offers_tls;
     if !want_tls {
         permit(job.required, None).map_err(Stop::Policy)?;
         let boxed: Box<dyn Wire> = Box::new(io.r.into_inner());
@@ -366,7 +218,7 @@ async fn session(
     }
     let r = io.cmd("STARTTLS").await?;
     if r.code != 220 {
-        return match job.required {
+        return match job.required.level() {
             TlsLevel::May => Err(Stop::RetryPlain),
             level => Err(Stop::Policy(PolicyRefusal::Handshake {
                 level: level.as_str(),
@@ -379,7 +231,8 @@ async fn session(
             "server sent data before the TLS handshake".into(),
         ));
     }
-    let (config, check) = trust.client_config(job.required == TlsLevel::Verify);
+    let (config, check) =
+        super::tls::client_config(trust, job.required.level() == TlsLevel::Verify);
     let name = match hop.name.parse::<std::net::IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(hop.name.clone())
@@ -398,7 +251,7 @@ async fn session(
             let error = recorded
                 .and_then(|c| c.error)
                 .unwrap_or_else(|| e.to_string());
-            return match job.required {
+            return match job.required.level() {
                 TlsLevel::May => Err(Stop::RetryPlain),
                 TlsLevel::Verify => Err(Stop::Policy(PolicyRefusal::NotVerified(error))),
                 level => Err(Stop::Policy(PolicyRefusal::Handshake {
@@ -529,29 +382,6 @@ fn accepted_become(results: Vec<RcptResult>, outcome: RcptResult) -> Vec<RcptRes
             other => other,
         })
         .collect()
-}
-
-/// Dot-stuffs a CRLF message and appends the end-of-data line.
-pub fn dot_stuffed(message: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(message.len() + 64);
-    if message.first() == Some(&b'.') {
-        out.push(b'.');
-    }
-    // Copy whole runs between the few places a line starts with a dot.
-    let mut copied = 0;
-    for nl in memchr::memchr_iter(b'\n', message) {
-        if message.get(nl + 1) == Some(&b'.') {
-            out.extend_from_slice(&message[copied..=nl]);
-            out.push(b'.');
-            copied = nl + 1;
-        }
-    }
-    out.extend_from_slice(&message[copied..]);
-    if !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b".\r\n");
-    out
 }
 
 #[cfg(test)]

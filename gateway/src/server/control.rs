@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::delivery::QueueHandle;
-use crate::delivery::queue::QuarantineOp;
+use crate::queue::QuarantineOp;
+use crate::queue::QueueHandle;
 use crate::server::Reloader;
 use crate::spool::QueueId;
 
@@ -100,7 +100,7 @@ async fn serve(
                 error: None,
                 config: Some(origin),
             },
-            Err(e) => fail(e),
+            Err(e) => fail(e.to_string()),
         },
         Ok(req) => {
             let (id, op) = match &req {
@@ -117,7 +117,7 @@ async fn serve(
                         error: None,
                         config: None,
                     },
-                    Err(e) => fail(e),
+                    Err(e) => fail(e.to_string()),
                 },
             }
         }
@@ -136,22 +136,42 @@ fn fail(error: String) -> Response {
     }
 }
 
+/// Why the running gateway could not be asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ControlError {
+    /// Nothing listens on the control socket.
+    #[error(
+        "cannot reach the running gateway at {path}: {source} (is `phigate serve` running with this configuration?)"
+    )]
+    Unreachable {
+        /// The socket.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The exchange broke off.
+    #[error("talking to the gateway: {0}")]
+    Io(#[from] std::io::Error),
+    /// The answer was not one.
+    #[error("bad reply from the gateway: {0}")]
+    BadReply(#[from] serde_json::Error),
+}
+
 /// Sends `req` to the gateway using `spool_dir` (blocking; for the CLI).
-pub fn call(spool_dir: &Path, req: &Request) -> Result<Response, String> {
+pub fn call(spool_dir: &Path, req: &Request) -> Result<Response, ControlError> {
     use std::io::{BufRead, Write};
     let path = socket_path(spool_dir);
-    let mut s = std::os::unix::net::UnixStream::connect(&path).map_err(|e| {
-        format!(
-            "cannot reach the running gateway at {}: {e} (is `phigate serve` running with this configuration?)",
-            path.display()
-        )
+    let mut s = std::os::unix::net::UnixStream::connect(&path).map_err(|source| {
+        ControlError::Unreachable {
+            path: path.display().to_string(),
+            source,
+        }
     })?;
     let mut line = serde_json::to_vec(req).expect("requests serialise");
     line.push(b'\n');
-    s.write_all(&line).map_err(|e| e.to_string())?;
+    s.write_all(&line)?;
     let mut reply = String::new();
-    std::io::BufReader::new(s)
-        .read_line(&mut reply)
-        .map_err(|e| e.to_string())?;
-    serde_json::from_str(&reply).map_err(|e| format!("bad reply from the gateway: {e}"))
+    std::io::BufReader::new(s).read_line(&mut reply)?;
+    Ok(serde_json::from_str(&reply)?)
 }

@@ -1,5 +1,9 @@
 //! Listeners, connection limits and graceful shutdown.
 
+mod connection;
+pub mod control;
+mod stream;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -15,33 +19,25 @@ use tokio_rustls::TlsAcceptor;
 use phigate_config::Config;
 
 use crate::metrics::Metrics;
-use crate::smtp::session::Limits;
 use crate::spool::{Spool, SpoolError};
-use crate::tls::TlsError;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
     /// The spool could not be opened.
-    #[error("spool {dir}: {source}")]
+    #[error("spool {dir}")]
     Spool {
         /// Spool directory.
         dir: String,
         /// Cause.
         source: SpoolError,
     },
-    /// The TLS identity could not be loaded.
+    /// Something the configuration asks for could not be built.
     #[error(transparent)]
-    Tls(#[from] TlsError),
-    /// The detectors could not be built from `[detectors]`.
-    #[error("detectors: {0}")]
-    Detectors(#[from] phigate_detectors::BuildError),
-    /// Outbound TLS trust anchors could not be loaded.
-    #[error("{0}")]
-    Trust(String),
+    Build(#[from] crate::app::BuildError),
     /// The audit log could not be opened.
-    #[error("audit log {dir}: {source}")]
+    #[error("audit log {dir}")]
     Audit {
         /// Audit directory.
         dir: String,
@@ -49,7 +45,7 @@ pub enum StartError {
         source: crate::audit::AuditError,
     },
     /// A listener could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// Address.
         addr: SocketAddr,
@@ -62,11 +58,11 @@ pub enum StartError {
 pub(crate) struct Shared {
     /// What a reload can change. A session takes the version in force when
     /// it starts and keeps it to its end.
-    live: RwLock<Arc<Live>>,
+    live: RwLock<Arc<crate::app::Live>>,
     pub spool: Spool,
     pub acceptor: Option<TlsAcceptor>,
     /// Tells the queue manager about new messages.
-    pub queue: crate::delivery::QueueHandle,
+    pub queue: crate::queue::QueueHandle,
     /// The audit log.
     pub audit: crate::audit::Audit,
     /// Counters and health.
@@ -77,48 +73,15 @@ pub(crate) struct Shared {
     /// what it decodes, so they are bounded like the cores that run them.
     pub inspections: Arc<tokio::sync::Semaphore>,
     /// Contents whose inspection failed lately.
-    pub failed_scans: Mutex<crate::inspect::FailedScans>,
+    pub failed_scans: Mutex<crate::intake::failed::FailedScans>,
     /// The file the configuration came from; `None`: the embedded default.
     config_path: Option<PathBuf>,
 }
 
 impl Shared {
     /// The configuration in force now.
-    pub fn live(&self) -> Arc<Live> {
+    pub fn live(&self) -> Arc<crate::app::Live> {
         self.live.read().expect("live config").clone()
-    }
-}
-
-/// Everything built from the configuration file that a reload replaces.
-pub(crate) struct Live {
-    pub config: Arc<Config>,
-    pub limits: Limits,
-    /// PHI detectors, run on every message before it is spooled.
-    pub engine: Arc<phigate_detectors::Engine>,
-    /// Decides what happens to each recipient.
-    pub policy: crate::policy::Policy,
-}
-
-impl Live {
-    fn build(config: Config, tls_available: bool) -> Result<Live, StartError> {
-        let engine = Arc::new(crate::inspect::engine(&config.detectors)?);
-        let policy = crate::policy::Policy::new(config.policy.clone(), config.encryption.is_some());
-        let limits = Limits {
-            hostname: config.server.hostname.clone(),
-            max_message_size: config.server.max_message_size,
-            max_recipients: config.server.max_recipients,
-            max_errors: config.server.max_errors,
-            tls_available,
-            auth_available: !config.server.users.is_empty(),
-            max_hops: config.server.max_hops,
-            local_domains: config.server.local_domains.clone(),
-        };
-        Ok(Live {
-            config: Arc::new(config),
-            limits,
-            engine,
-            policy,
-        })
     }
 }
 
@@ -188,8 +151,8 @@ fn take_slot(
 pub struct Server {
     listeners: Vec<TcpListener>,
     shared: Arc<Shared>,
-    queue_rx: tokio::sync::mpsc::UnboundedReceiver<crate::delivery::queue::Command>,
-    delivery: crate::delivery::queue::Live,
+    queue_rx: tokio::sync::mpsc::UnboundedReceiver<crate::queue::Command>,
+    delivery: Arc<crate::queue::Live>,
     /// Messages found waiting in the spool at start.
     pub waiting: usize,
 }
@@ -204,17 +167,11 @@ impl Server {
     /// As [`Server::bind`], remembering the file the configuration came
     /// from so that SIGHUP and `phigate reload` can read it again.
     pub async fn bind_from(config: Config, path: Option<PathBuf>) -> Result<Server, StartError> {
-        let acceptor = config
-            .server
-            .tls
-            .as_ref()
-            .map(crate::tls::acceptor)
-            .transpose()?;
-        let config = Arc::new(config);
-        let live = Live::build((*config).clone(), acceptor.is_some())?;
-        let delivery = crate::delivery::queue::Live::new(config.clone(), live.engine.clone())
-            .map_err(StartError::Trust)?;
-        let (queue, queue_rx) = crate::delivery::queue::channel();
+        let acceptor = crate::app::acceptor(&config)?;
+        let live = crate::app::Live::build(config, acceptor.is_some())?;
+        let config = live.config.clone();
+        let delivery = live.delivery.clone();
+        let (queue, queue_rx) = crate::queue::channel();
         let sp = &config.spool;
         let opened = Spool::open(&sp.dir, sp.segment_size, sp.group_commit).map_err(|source| {
             StartError::Spool {
@@ -237,7 +194,7 @@ impl Server {
             }])
             .await;
         match started {
-            Ok(()) => {}
+            Ok(_) => {}
             // A halted log is reported loudly and the gateway runs on, not
             // ready and refusing mail, so monitoring sees why.
             Err(crate::audit::AuditError::Halted(reason)) => {
@@ -292,7 +249,7 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let (stop_tx, stop_rx) = watch::channel(false);
         let own_addrs = self.local_addrs();
-        crate::delivery::queue::spawn(
+        crate::queue::spawn(
             self.shared.spool.clone(),
             self.shared.audit.clone(),
             self.shared.metrics.clone(),
@@ -318,7 +275,7 @@ impl Server {
                 }
             }
         };
-        let control = match crate::control::listen(
+        let control = match crate::server::control::listen(
             self.shared.spool.dir(),
             self.shared.queue.clone(),
             reloader,
@@ -417,7 +374,7 @@ async fn accept_loop(
         tokio::spawn(async move {
             let _done = done_tx;
             match slot {
-                Some(_slot) => crate::connection::serve(tcp, peer, shared, stop_rx).await,
+                Some(_slot) => crate::server::connection::serve(tcp, peer, shared, stop_rx).await,
                 None => {
                     tracing::info!(client = %ip, "connection refused: too many connections");
                     let host = &server.hostname;
@@ -454,23 +411,23 @@ pub(crate) struct Reloader {
 
 impl Reloader {
     /// Reloads; the new configuration's origin, or why it was refused.
-    pub async fn reload(&self) -> Result<String, String> {
+    pub async fn reload(&self) -> Result<String, ReloadError> {
         let shared = &self.shared;
         let result = match &shared.config_path {
-            None => Err("running on the embedded default configuration: nothing to reload".into()),
+            None => Err(ReloadError::EmbeddedDefault),
             Some(path) => {
                 let path = path.clone();
                 // Reading files and compiling the detectors is blocking work.
                 let tls = shared.acceptor.is_some();
                 tokio::task::spawn_blocking(move || prepare(&path, tls))
                     .await
-                    .unwrap_or_else(|e| Err(format!("reload failed: {e}")))
+                    .unwrap_or(Err(ReloadError::Interrupted))
             }
         };
         let m = &shared.metrics;
         let origin = shared.live().config.origin.clone();
         let outcome = match result {
-            Ok((live, delivery)) => {
+            Ok(live) => {
                 let old = shared.live();
                 for key in restart_only(&old.config, &live.config) {
                     tracing::warn!(
@@ -479,6 +436,7 @@ impl Reloader {
                     );
                 }
                 let origin = live.config.origin.clone();
+                let delivery = live.delivery.clone();
                 *shared.live.write().expect("live config") = Arc::new(live);
                 shared.queue.reload(delivery);
                 tracing::info!(config = %origin, "configuration reloaded");
@@ -497,7 +455,7 @@ impl Reloader {
         m.config_last_reload_success.set(i64::from(ok));
         let event = crate::audit::Event::ConfigReload {
             ok,
-            config: outcome.clone().unwrap_or(origin),
+            config: outcome.as_ref().map_or(origin, Clone::clone),
         };
         if let Err(e) = shared.audit.log(vec![event]).await {
             tracing::error!(error = %e, "could not audit the reload");
@@ -506,15 +464,28 @@ impl Reloader {
     }
 }
 
+/// Why a reload changed nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// There is no file to read again.
+    #[error("running on the embedded default configuration: nothing to reload")]
+    EmbeddedDefault,
+    /// The file is not valid (each problem with file, line and key).
+    #[error("{0}")]
+    Config(#[from] phigate_config::ConfigErrors),
+    /// Something it asks for could not be built.
+    #[error(transparent)]
+    Build(#[from] crate::app::BuildError),
+    /// The work was cut short (the gateway is stopping).
+    #[error("reload interrupted")]
+    Interrupted,
+}
+
 /// Loads and builds everything a reload replaces, or says what is wrong.
-fn prepare(
-    path: &std::path::Path,
-    tls_available: bool,
-) -> Result<(Live, crate::delivery::queue::Live), String> {
-    let config = Config::load(path).map_err(|e| e.to_string())?;
-    let live = Live::build(config, tls_available).map_err(|e| e.to_string())?;
-    let delivery = crate::delivery::queue::Live::new(live.config.clone(), live.engine.clone())?;
-    Ok((live, delivery))
+fn prepare(path: &std::path::Path, tls_available: bool) -> Result<crate::app::Live, ReloadError> {
+    let config = Config::load(path)?;
+    Ok(crate::app::Live::build(config, tls_available)?)
 }
 
 /// Keys whose new value only a restart can bring in force.
@@ -542,9 +513,7 @@ fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
 }
 
 async fn reload_on_sighup(reloader: Reloader) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
-        tracing::warn!("cannot watch SIGHUP; reload with `phigate reload`");
+    let Some(mut hup) = crate::app::shutdown::hangups() else {
         return;
     };
     while hup.recv().await.is_some() {

@@ -1,0 +1,148 @@
+//! The composition root: everything built from a configuration is built
+//! here, the same way for `serve`, a reload, `check-config`, `scan` and
+//! `test-rules`, so that `check-config` fails exactly where `serve` would.
+
+pub mod engine;
+pub mod shutdown;
+
+use std::sync::Arc;
+
+use phigate_config::{Config, ConfigError};
+
+use crate::smtp::session::Limits;
+
+/// Why something could not be built from the configuration. Each names the
+/// key responsible, so `check-config` can point at file, line and key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The detectors could not be built from `[detectors]`.
+    #[error("detectors: {0}")]
+    Detectors(#[from] phigate_detectors::BuildError),
+    /// A file named at `key` is missing, unreadable or wrong.
+    #[error("{message}")]
+    File {
+        /// The configuration key naming the file.
+        key: &'static str,
+        /// What is wrong, with the file's path.
+        message: String,
+    },
+}
+
+impl BuildError {
+    /// The configuration key responsible.
+    pub fn key(&self) -> &'static str {
+        match self {
+            BuildError::Detectors(_) => "detectors.rules",
+            BuildError::File { key, .. } => key,
+        }
+    }
+}
+
+/// Everything built from the configuration that a reload replaces.
+pub struct Live {
+    /// The configuration itself.
+    pub config: Arc<Config>,
+    /// What the SMTP session needs to know.
+    pub limits: Limits,
+    /// PHI detectors, run on every message before it is spooled.
+    pub engine: Arc<phigate_detectors::Engine>,
+    /// Decides what happens to each recipient.
+    pub policy: crate::policy::Policy,
+    /// What delivery rounds use: routing, trust anchors, the encrypted route.
+    pub delivery: Arc<crate::queue::Live>,
+}
+
+impl Live {
+    /// Builds it all from `config`; `tls_available` says whether the
+    /// listeners can offer STARTTLS (the acceptor is built once, at start).
+    pub fn build(config: Config, tls_available: bool) -> Result<Live, BuildError> {
+        let engine = Arc::new(engine::relay(&config.detectors)?);
+        let policy = crate::policy::Policy::new(config.policy.clone(), config.encryption.is_some());
+        let limits = Limits {
+            hostname: config.server.hostname.clone(),
+            max_message_size: config.server.max_message_size,
+            max_recipients: config.server.max_recipients,
+            max_errors: config.server.max_errors,
+            tls_available,
+            auth_available: !config.server.users.is_empty(),
+            max_hops: config.server.max_hops,
+            local_domains: config.server.local_domains.clone(),
+        };
+        let config = Arc::new(config);
+        let trust = trust(config.tls.ca_file.as_deref(), "tls.ca_file")?;
+        let delivery = Arc::new(crate::queue::Live::new(
+            config.clone(),
+            engine.clone(),
+            trust,
+        ));
+        Ok(Live {
+            config,
+            limits,
+            engine,
+            policy,
+            delivery,
+        })
+    }
+}
+
+/// The inbound STARTTLS acceptor `[server.tls]` asks for, if any.
+pub fn acceptor(config: &Config) -> Result<Option<tokio_rustls::TlsAcceptor>, BuildError> {
+    let Some(tls) = &config.server.tls else {
+        return Ok(None);
+    };
+    crate::tls::acceptor(tls).map(Some).map_err(|e| {
+        let key = match &e {
+            crate::tls::TlsError::Cert { key, .. } => *key,
+            crate::tls::TlsError::Key { .. } => "server.tls.key",
+            _ => "server.tls",
+        };
+        BuildError::File {
+            key,
+            message: e.to_string(),
+        }
+    })
+}
+
+/// Trust anchors: the public roots and the CA file at `key`.
+pub fn trust(
+    ca_file: Option<&std::path::Path>,
+    key: &'static str,
+) -> Result<crate::tls::Trust, BuildError> {
+    crate::tls::Trust::load(ca_file).map_err(|e| BuildError::File {
+        key,
+        message: format!("{key} {e}"),
+    })
+}
+
+/// What `check-config` reports: everything `serve` builds from the
+/// configuration and the files it names, tried the same way (the same
+/// functions), each problem located at its key. Only binding the listeners
+/// and opening the spool and the audit log for writing are left to
+/// `serve`; their keys are checked for what can be known without doing it.
+pub fn check(cfg: &Config) -> Vec<ConfigError> {
+    let mut out = Vec::new();
+    let mut push = |e: BuildError| out.push(cfg.error_at(e.key(), e.to_string()));
+    let tls = match acceptor(cfg) {
+        Ok(a) => a.is_some(),
+        Err(e) => {
+            push(e);
+            cfg.server.tls.is_some()
+        }
+    };
+    if let Err(e) = Live::build(cfg.clone(), tls) {
+        push(e);
+    }
+    if let Some(ca) = &cfg.audit.witness.syslog_ca
+        && let Err(e) = trust(Some(ca), "audit.witness.syslog_ca")
+    {
+        push(e);
+    }
+    for e in crate::audit::check_keys(&cfg.audit) {
+        push(BuildError::File {
+            key: e.0,
+            message: e.1,
+        });
+    }
+    out
+}

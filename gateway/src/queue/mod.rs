@@ -1,0 +1,246 @@
+//! The queue manager: takes waiting messages from the spool (also after a
+//! restart), delivers each recipient through its destination under the TLS
+//! policy, and records every outcome durably before acting on it, so a
+//! crash may repeat a delivery but never lose a recipient.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use phigate_config::Config;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+
+use phigate_config::{Action, TlsLevel};
+use tokio::sync::oneshot;
+
+use crate::audit::{Audit, Event, event};
+use crate::delivery::client::{self, Job, RcptResult};
+use crate::delivery::encrypt::{Encryptor, Via};
+use crate::delivery::rewrite;
+use crate::delivery::route::{Destination, RouteError, Router};
+use crate::delivery::tls::Trust;
+use crate::metrics::Metrics;
+use crate::outbox::notice::{self, Reason};
+use crate::outbox::{Context, dsn};
+use crate::policy::domain_of;
+use crate::policy::transport::{self, Destination as TransportTo};
+use crate::spool::{Envelope, QueueId, RcptState, Spool, StatusUpdate};
+
+use crate::date::now;
+
+mod quarantine;
+mod retry;
+mod round;
+mod scheduler;
+
+pub use round::LOOP_REASON;
+
+/// What the queue manager is told.
+#[derive(Debug)]
+pub enum Command {
+    /// A message was spooled and is ready for delivery.
+    New(QueueId),
+    /// An administrator releases or deletes a held message.
+    Quarantine {
+        /// The message.
+        id: QueueId,
+        /// Release (deliver it) or delete it.
+        op: QuarantineOp,
+        /// Who asked.
+        by: String,
+        /// The recipients affected, or why nothing was done.
+        reply: oneshot::Sender<Result<Vec<String>, QuarantineError>>,
+    },
+    /// The configuration was reloaded: deliveries from now on use this.
+    Reload(Arc<Live>),
+}
+
+/// What an administrator does with a held message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuarantineOp {
+    /// Deliver it, under verified TLS if it carries PHI (never plaintext).
+    Release,
+    /// Drop it; the sender is not told.
+    Delete,
+}
+
+impl QuarantineOp {
+    fn as_str(self) -> &'static str {
+        match self {
+            QuarantineOp::Release => "release",
+            QuarantineOp::Delete => "delete",
+        }
+    }
+}
+
+/// Tells the queue manager about newly spooled messages and quarantine
+/// decisions.
+#[derive(Clone, Debug)]
+pub struct QueueHandle {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl crate::outbox::Wake for QueueHandle {
+    fn wake(&self, id: QueueId) {
+        self.notify(id);
+    }
+}
+
+impl QueueHandle {
+    /// A message was spooled and is ready for delivery.
+    pub fn notify(&self, id: QueueId) {
+        let _ = self.tx.send(Command::New(id));
+    }
+
+    /// Delivery rounds starting from now use `live`.
+    pub fn reload(&self, live: Arc<Live>) {
+        let _ = self.tx.send(Command::Reload(live));
+    }
+
+    /// Releases or deletes the held recipients of `id`; the recipients
+    /// affected.
+    pub async fn quarantine(
+        &self,
+        id: QueueId,
+        op: QuarantineOp,
+        by: &str,
+    ) -> Result<Vec<String>, QuarantineError> {
+        let (reply, wait) = oneshot::channel();
+        self.tx
+            .send(Command::Quarantine {
+                id,
+                op,
+                by: by.to_string(),
+                reply,
+            })
+            .map_err(|_| QuarantineError::Stopped)?;
+        wait.await.map_err(|_| QuarantineError::Stopped)?
+    }
+}
+
+/// Why a quarantine command was not carried out.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum QuarantineError {
+    /// No waiting message has this ID.
+    #[error("no message {0} is waiting")]
+    NotWaiting(QueueId),
+    /// The message has no held recipient.
+    #[error("message {0} has no held recipient")]
+    NothingHeld(QueueId),
+    /// The message is being delivered right now.
+    #[error("message {0} is being delivered right now; try again")]
+    Busy(QueueId),
+    /// The change could not be audited (so it was not made).
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    /// The spool could not be read or updated.
+    #[error(transparent)]
+    Spool(#[from] crate::spool::SpoolError),
+    /// The queue manager has stopped.
+    #[error("the queue manager has stopped")]
+    Stopped,
+}
+
+struct Shared {
+    spool: Spool,
+    audit: Audit,
+    metrics: Arc<Metrics>,
+    /// What a reload can change; each delivery round takes the version in
+    /// force when it starts.
+    live: std::sync::RwLock<Arc<Live>>,
+    handle: QueueHandle,
+    per_destination: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Open sessions to next hops, reused between messages.
+    pool: client::Pool,
+    /// The addresses our SMTP listeners are bound to: never a next hop.
+    own_addrs: Vec<std::net::SocketAddr>,
+}
+
+impl Shared {
+    fn live(&self) -> Arc<Live> {
+        self.live.read().expect("live delivery config").clone()
+    }
+}
+
+/// Delivery's part of the configuration, built once per (re)load.
+pub struct Live {
+    config: Arc<Config>,
+    router: Router,
+    encryptor: Option<Encryptor>,
+    trust: Trust,
+    /// The detectors, for what the gateway writes (DSNs, notices).
+    engine: Arc<phigate_detectors::Engine>,
+    /// The policy, for what the gateway writes.
+    policy: crate::policy::Policy,
+}
+
+impl Live {
+    /// Builds routing and the encrypted route from `config`, with the trust
+    /// anchors and the relay's engine the composition root built (a bad
+    /// `ca_file` is an error there, not in every delivery).
+    pub fn new(config: Arc<Config>, engine: Arc<phigate_detectors::Engine>, trust: Trust) -> Live {
+        Live {
+            router: Router::new(config.delivery.clone()),
+            encryptor: config.encryption.as_ref().map(Encryptor::new),
+            trust,
+            policy: crate::policy::Policy::new(config.policy.clone(), config.encryption.is_some()),
+            engine,
+            config,
+        }
+    }
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("delivery::Live")
+    }
+}
+
+/// The queue manager's inbox: the handle for sessions, the receiver for
+/// [`spawn`].
+pub fn channel() -> (QueueHandle, mpsc::UnboundedReceiver<Command>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    (QueueHandle { tx }, rx)
+}
+
+/// Starts the queue manager; it runs until `shutdown` turns true.
+pub fn spawn(
+    spool: Spool,
+    audit: Audit,
+    metrics: Arc<Metrics>,
+    live: Arc<Live>,
+    (handle, rx): (QueueHandle, mpsc::UnboundedReceiver<Command>),
+    shutdown: watch::Receiver<bool>,
+    own_addrs: Vec<std::net::SocketAddr>,
+) {
+    let shared = Arc::new(Shared {
+        spool,
+        audit,
+        metrics,
+        live: std::sync::RwLock::new(live),
+        handle: handle.clone(),
+        per_destination: Mutex::new(HashMap::new()),
+        pool: client::Pool::default(),
+        own_addrs,
+    });
+    tokio::spawn(scheduler::run(shared, rx, shutdown));
+}
+
+/// The decision for recipient `i` of `envelope`: the one stored with it,
+/// or the policy's built-in default where none was (messages from before
+/// decisions were stored).
+pub fn decision(envelope: &Envelope, i: usize) -> crate::spool::Decision {
+    envelope
+        .decision(i)
+        .cloned()
+        .unwrap_or_else(|| crate::policy::default(envelope.phi.unwrap_or(true)).into())
+}
+
+/// Each recipient's action before any status record changed it.
+fn initial_actions(envelope: &Envelope) -> Vec<Action> {
+    (0..envelope.rcpt_to.len())
+        .map(|i| decision(envelope, i).action)
+        .collect()
+}

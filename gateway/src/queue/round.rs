@@ -1,0 +1,528 @@
+//! One delivery round of one message: its due recipients grouped by how
+//! they are delivered (destination, TLS requirement, changes), each group
+//! sent, the outcomes recorded durably, DSNs and notices sent.
+
+use super::retry::{next_due, next_state};
+use super::scheduler::{Known, Round};
+use super::*;
+
+pub(super) fn outcome_event(
+    envelope: &Envelope,
+    i: usize,
+    outcome: &str,
+    action: Action,
+    detail: Option<String>,
+) -> Event {
+    Event::Outcome(event::Outcome {
+        queue_id: envelope.id.to_string(),
+        recipient: envelope.rcpt_to[i].clone(),
+        outcome: outcome.to_string(),
+        action: action.as_str().to_string(),
+        detail,
+    })
+}
+
+/// How a group of recipients is delivered: same destination, same TLS
+/// level, same changes to the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Plan {
+    /// `None`: the encrypted route.
+    pub(super) domain: Option<String>,
+    pub(super) required: transport::Requirement,
+    pub(super) tag: Option<String>,
+    pub(super) header: Option<(String, String)>,
+}
+
+impl Plan {
+    fn for_rcpt(live: &Live, envelope: &Envelope, i: usize, action: Action) -> Plan {
+        let decision = decision(envelope, i);
+        let domain = domain_of(&envelope.rcpt_to[i]);
+        let phi = envelope.phi.unwrap_or(true);
+        let route = action == Action::Encrypt && live.encryptor.is_some();
+        let destination = if route {
+            TransportTo::EncryptedRoute
+        } else {
+            TransportTo::Domain(&domain)
+        };
+        let required =
+            transport::required(action, decision.opt_out, phi, &live.config.tls, destination);
+        Plan {
+            domain: (!route).then_some(domain),
+            required,
+            tag: decision.modifiers.tag_subject,
+            header: decision.modifiers.add_header,
+        }
+    }
+}
+
+/// Delivers the due recipients of one message.
+pub(super) async fn deliver_message(shared: &Shared, id: QueueId, before: Option<Known>) -> Round {
+    let live = shared.live();
+    let (envelope, message) = match shared.spool.read(id).await {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::warn!(queue_id = %id, error = %e, "cannot read message for delivery");
+            return Round {
+                next: None,
+                known: Known {
+                    states: Vec::new(),
+                    actions: Vec::new(),
+                    received_at: 0,
+                },
+                finished: true,
+            };
+        }
+    };
+    let mut k = before
+        .filter(|k| k.states.len() == envelope.rcpt_to.len())
+        .unwrap_or_else(|| Known {
+            states: envelope.initial_states(),
+            actions: initial_actions(&envelope),
+            received_at: envelope.received_at,
+        });
+    let t = now();
+    let due: Vec<usize> = (0..k.states.len())
+        .filter(|&i| match &k.states[i] {
+            RcptState::Pending => true,
+            RcptState::Deferred { next_attempt, .. } => *next_attempt <= t,
+            _ => false,
+        })
+        .collect();
+    let mut groups: Vec<(Plan, Vec<usize>)> = Vec::new();
+    for i in due {
+        let plan = Plan::for_rcpt(&live, &envelope, i, k.actions[i]);
+        match groups.iter_mut().find(|(p, _)| *p == plan) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((plan, vec![i])),
+        }
+    }
+    let mut updates = Vec::new();
+    let mut events = Vec::new();
+    let mut rerouted = Vec::new();
+    let mut no_route = Vec::new();
+    for (plan, idx) in groups {
+        let outcomes =
+            deliver_group(shared, &live, &envelope, &message, &plan, &idx, &mut events).await;
+        for (&i, outcome) in idx.iter().zip(outcomes) {
+            let action = k.actions[i];
+            let (state, new_action, word) = match outcome {
+                Outcome::Temporary { policy: true, .. } if plan.required.protects_phi() => {
+                    if live.encryptor.is_some() {
+                        rerouted.push(i);
+                        (RcptState::Pending, Some(Action::Encrypt), "rerouted")
+                    } else {
+                        no_route.push(i);
+                        let held = RcptState::Held {
+                            at: t,
+                            reason: "no verified TLS to the recipient's server".into(),
+                        };
+                        (held, Some(Action::Quarantine), "held")
+                    }
+                }
+                outcome => {
+                    let state = next_state(&live, &envelope, &k.states[i], outcome);
+                    let word = match &state {
+                        RcptState::Delivered { .. } => "delivered",
+                        RcptState::Bounced { .. } => "bounced",
+                        _ => "deferred",
+                    };
+                    (state, None, word)
+                }
+            };
+            let now_action = new_action.unwrap_or(action);
+            let detail = match &state {
+                RcptState::Bounced { reason, .. } if reason == dsn::TLS_POLICY_REASON => {
+                    Some("no verified TLS".to_string())
+                }
+                _ => None,
+            };
+            events.push(outcome_event(&envelope, i, word, now_action, detail));
+            let m = &shared.metrics;
+            m.recipients_total.with_label_values(&[word]).inc();
+            match word {
+                "deferred" => m.retries_total.inc(),
+                "bounced" => m.bounces_total.inc(),
+                _ => {}
+            }
+            k.states[i] = state.clone();
+            k.actions[i] = now_action;
+            updates.push(StatusUpdate {
+                rcpt: i as u32,
+                state,
+                action: new_action,
+            });
+        }
+    }
+    if updates.is_empty() {
+        // Nothing was due (all held, say): nothing to record.
+        return Round {
+            next: next_due(&k.states),
+            known: k,
+            finished: false,
+        };
+    }
+    // Recorded before it takes effect: the audit log, then the spool.
+    if let Err(e) = shared.audit.log(events).await {
+        tracing::error!(queue_id = %id, error = %e, "could not audit delivery outcomes; will retry");
+        return Round {
+            next: Some(now() + 60),
+            known: k,
+            finished: false,
+        };
+    }
+    if let Err(e) = shared.spool.update(id, &updates).await {
+        tracing::error!(queue_id = %id, error = %e, "could not record delivery outcomes; will retry");
+        return Round {
+            next: Some(now() + 60),
+            known: k,
+            finished: false,
+        };
+    }
+    let ctx = Context {
+        spool: &shared.spool,
+        wake: &shared.handle,
+        audit: &shared.audit,
+        metrics: &shared.metrics,
+        hostname: &live.config.server.hostname,
+        engine: &live.engine,
+        policy: &live.policy,
+        local_domains: &live.config.server.local_domains,
+    };
+    send_dsn(&ctx, &envelope, &updates).await;
+    let names = |idx: &[usize]| -> Vec<&str> {
+        idx.iter()
+            .filter(|&&i| decision(&envelope, i).modifiers.notify_sender)
+            .map(|&i| envelope.rcpt_to[i].as_str())
+            .collect()
+    };
+    notice::send(&ctx, &envelope, &names(&rerouted), Reason::Rerouted).await;
+    // The sender always hears of a message that went nowhere.
+    let stuck: Vec<&str> = no_route
+        .iter()
+        .map(|&i| envelope.rcpt_to[i].as_str())
+        .collect();
+    notice::send(&ctx, &envelope, &stuck, Reason::NoSecureRoute).await;
+    if k.states.iter().all(RcptState::is_final) {
+        if let Err(e) = shared.spool.complete(id).await {
+            tracing::error!(queue_id = %id, error = %e, "could not mark message done");
+        }
+        tracing::info!(queue_id = %id, "message left the queue");
+        return Round {
+            next: None,
+            known: k,
+            finished: true,
+        };
+    }
+    Round {
+        next: next_due(&k.states),
+        known: k,
+        finished: false,
+    }
+}
+
+/// Outcome of one recipient's attempt.
+pub(super) enum Outcome {
+    Delivered(String),
+    Permanent(String),
+    Temporary { reason: String, policy: bool },
+}
+
+/// A group's destination, AUTH, message as changed for it (empty: as
+/// stored) and the kind of route, for the audit log.
+pub(super) struct Routed<'a> {
+    pub(super) dest: Destination,
+    pub(super) auth: Option<(&'a str, &'a str)>,
+    pub(super) prepared: Vec<u8>,
+    pub(super) kind: &'a str,
+}
+
+pub(super) async fn deliver_group(
+    shared: &Shared,
+    live: &Live,
+    envelope: &Envelope,
+    message: &[u8],
+    plan: &Plan,
+    idx: &[usize],
+    events: &mut Vec<Event>,
+) -> Vec<Outcome> {
+    let cfg = &live.config;
+    let tags: Vec<&str> = plan.tag.iter().map(String::as_str).collect();
+    let headers: Vec<(&str, &str)> = plan
+        .header
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let routed: Result<Routed<'_>, RouteError> = match (&plan.domain, &live.encryptor) {
+        (None, Some(enc)) => {
+            let Via::Hop(hop, auth) = enc.via();
+            let prepared = enc.prepare(message, &tags, &headers);
+            live.router.next_hop(hop).await.map(|dest| Routed {
+                dest,
+                auth,
+                prepared,
+                kind: enc.name(),
+            })
+        }
+        (domain, _) => {
+            let domain = domain.as_deref().unwrap_or("");
+            let prepared = if tags.is_empty() && headers.is_empty() {
+                Vec::new()
+            } else {
+                rewrite::apply(message, &tags, &headers)
+            };
+            live.router.route(domain).await.map(|d| {
+                let auth = if d.smarthost {
+                    cfg.delivery
+                        .relay_auth
+                        .as_ref()
+                        .map(|(u, p)| (u.as_str(), p.as_str()))
+                } else {
+                    None
+                };
+                let kind = if d.smarthost {
+                    "smarthost"
+                } else if d.key.starts_with("mx:") {
+                    "mx"
+                } else {
+                    "route"
+                };
+                Routed {
+                    dest: d,
+                    auth,
+                    prepared,
+                    kind,
+                }
+            })
+        }
+    };
+    let Routed {
+        dest,
+        auth,
+        prepared,
+        kind,
+    } = match routed {
+        Ok(x) => x,
+        Err(RouteError::Permanent(m)) => {
+            return idx.iter().map(|_| Outcome::Permanent(m.clone())).collect();
+        }
+        Err(RouteError::Temporary(m)) => {
+            return idx
+                .iter()
+                .map(|_| Outcome::Temporary {
+                    reason: format!("DNS: {m}"),
+                    policy: false,
+                })
+                .collect();
+        }
+    };
+    let message = if prepared.is_empty() {
+        message
+    } else {
+        &prepared[..]
+    };
+    let limit = {
+        let mut map = shared.per_destination.lock().expect("destination limits");
+        map.entry(dest.key.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(cfg.delivery.per_destination)))
+            .clone()
+    };
+    let _slot = limit
+        .acquire()
+        .await
+        .expect("destination semaphore never closes");
+    let rcpts: Vec<String> = idx.iter().map(|&i| envelope.rcpt_to[i].clone()).collect();
+    let job = Job {
+        helo: &cfg.server.hostname,
+        from: &envelope.mail_from,
+        rcpts: &rcpts,
+        message,
+        eight_bit: envelope.body_type == crate::spool::BodyType::EightBitMime,
+        smtputf8: envelope.smtputf8,
+        required: plan.required,
+        auth,
+        connect_timeout: cfg.delivery.connect_timeout,
+        command_timeout: cfg.delivery.command_timeout,
+    };
+    let mut last = None;
+    for hop in &dest.hops {
+        if is_self(hop, &cfg.server.hostname, &shared.own_addrs) {
+            // Delivering to ourselves would loop (an MX pointing back here):
+            // bounce now rather than relay the message to itself forever.
+            shared.metrics.loops_total.inc();
+            tracing::warn!(queue_id = %envelope.id, host = %hop.name, addr = %hop.addr, "next hop is this gateway: mail loop");
+            return idx
+                .iter()
+                .map(|_| Outcome::Permanent(LOOP_REASON.to_string()))
+                .collect();
+        }
+        let attempt = client::deliver(hop, &job, &live.trust, &shared.pool).await;
+        log_attempt(envelope.id, plan.required.level().as_str(), &attempt);
+        count_attempt(&shared.metrics, kind, &attempt);
+        events.push(attempt_event(
+            envelope,
+            &rcpts,
+            kind,
+            plan.required.level(),
+            &attempt,
+        ));
+        let failed_to_connect = attempt.connection_failed;
+        last = Some(attempt);
+        if !failed_to_connect {
+            break;
+        }
+    }
+    let Some(attempt) = last else {
+        return idx
+            .iter()
+            .map(|_| Outcome::Temporary {
+                reason: "no host to deliver to".into(),
+                policy: false,
+            })
+            .collect();
+    };
+    let policy = attempt.refusal.is_some();
+    attempt
+        .results
+        .into_iter()
+        .map(|r| match r {
+            RcptResult::Delivered(reply) => Outcome::Delivered(reply),
+            RcptResult::Permanent(reply) => Outcome::Permanent(reply),
+            RcptResult::Temporary(reason) => Outcome::Temporary { reason, policy },
+        })
+        .collect()
+}
+
+/// Why a recipient whose next hop is this gateway was bounced.
+pub const LOOP_REASON: &str = "5.4.6 mail for this domain loops back to this gateway";
+
+/// Whether `hop` is one of our own listeners (or carries our host name).
+pub(super) fn is_self(hop: &client::Hop, hostname: &str, own: &[std::net::SocketAddr]) -> bool {
+    if hop.name.eq_ignore_ascii_case(hostname) {
+        return true;
+    }
+    let ip = phigate_config::canonical_ip(hop.addr.ip());
+    own.iter().any(|l| {
+        l.port() == hop.addr.port()
+            && (phigate_config::canonical_ip(l.ip()) == ip
+                || (l.ip().is_unspecified() && (ip.is_loopback() || ip.is_unspecified())))
+    })
+}
+
+pub(super) fn count_attempt(m: &Metrics, route: &str, a: &client::Attempt) {
+    let tls = a.tls.as_ref();
+    let result = if a.refusal.is_some() {
+        "policy_refused"
+    } else if a.connection_failed {
+        "connect_failed"
+    } else if a
+        .results
+        .iter()
+        .any(|r| matches!(r, RcptResult::Delivered(_)))
+    {
+        "delivered"
+    } else {
+        "failed"
+    };
+    m.delivery_attempts_total
+        .with_label_values(&[
+            route,
+            tls.map_or("none", |t| t.version.as_str()),
+            if tls.is_some_and(|t| t.verified) {
+                "true"
+            } else {
+                "false"
+            },
+            result,
+        ])
+        .inc();
+}
+
+pub(super) fn outcome_words(a: &client::Attempt) -> Vec<String> {
+    a.results
+        .iter()
+        .map(|r| {
+            match r {
+                RcptResult::Delivered(_) => "delivered",
+                RcptResult::Permanent(_) => "permanent",
+                RcptResult::Temporary(_) => "temporary",
+            }
+            .to_string()
+        })
+        .collect()
+}
+
+pub(super) fn attempt_event(
+    envelope: &Envelope,
+    rcpts: &[String],
+    route: &str,
+    required: TlsLevel,
+    a: &client::Attempt,
+) -> Event {
+    let tls = a.tls.as_ref();
+    Event::Attempt(event::Attempt {
+        queue_id: envelope.id.to_string(),
+        recipients: rcpts.to_vec(),
+        route: route.to_string(),
+        host: a.hop.name.clone(),
+        addr: a.hop.addr.to_string(),
+        tls_required: required.as_str().to_string(),
+        tls_version: tls.map(|t| t.version.clone()),
+        tls_cipher: tls.map(|t| t.cipher.clone()),
+        cert_verified: tls.is_some_and(|t| t.verified),
+        cert_sha256: tls.map(|t| t.fingerprint.clone()),
+        policy_refused: a.refusal.is_some(),
+        outcomes: outcome_words(a),
+        duration_ms: a.duration.as_millis() as u64,
+    })
+}
+
+/// One event per attempt, with what the audit record holds. Replies are
+/// logged by code only: their text may quote an address.
+pub(super) fn log_attempt(id: QueueId, required: &str, a: &client::Attempt) {
+    let tls = a.tls.as_ref();
+    tracing::info!(
+        queue_id = %id,
+        host = %a.hop.name,
+        ip = %a.hop.addr.ip(),
+        port = a.hop.addr.port(),
+        tls_required = required,
+        tls_version = tls.map_or("none", |t| t.version.as_str()),
+        tls_cipher = tls.map_or("", |t| t.cipher.as_str()),
+        cert_verified = tls.is_some_and(|t| t.verified),
+        cert_subject = tls.map_or("", |t| t.subject.as_str()),
+        cert_sha256 = tls.map_or("", |t| t.fingerprint.as_str()),
+        policy_refused = a.refusal.is_some(),
+        outcomes = ?outcome_words(a),
+        duration_ms = a.duration.as_millis() as u64,
+        "delivery attempt"
+    );
+}
+
+/// Sends a DSN for recipients bounced in this round (never to `<>`),
+/// through the outbox: inspected, decided and audited like any message.
+pub(super) async fn send_dsn(ctx: &Context<'_>, envelope: &Envelope, updates: &[StatusUpdate]) {
+    if envelope.mail_from.is_empty() {
+        return;
+    }
+    let failed: Vec<dsn::Failed<'_>> = updates
+        .iter()
+        .filter_map(|u| match &u.state {
+            RcptState::Bounced { reason, .. } => Some(dsn::Failed {
+                rcpt: &envelope.rcpt_to[u.rcpt as usize],
+                reason,
+            }),
+            _ => None,
+        })
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    let id = ctx.spool.next_id();
+    let body = dsn::build(ctx.hostname, envelope, &failed, id, now());
+    if crate::outbox::send(ctx, envelope, crate::outbox::Kind::Dsn, id, body)
+        .await
+        .is_some()
+    {
+        tracing::info!(queue_id = %id, original = %envelope.id, recipients = failed.len(), "DSN queued");
+    }
+}
