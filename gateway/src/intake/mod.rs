@@ -179,7 +179,14 @@ impl InspectionFailed {
     }
 }
 
-/// An accepted message, inspected.
+/// An accepted message, inspected. Only [`inspect`] makes one.
+///
+/// ```compile_fail
+/// // No inspection without an accepted message; no Inspected without inspection.
+/// fn skip(content: phigate::intake::Content) -> phigate::intake::Inspected {
+///     phigate::intake::Inspected { helo: todo!(), transaction: todo!(), content }
+/// }
+/// ```
 #[derive(Debug)]
 pub struct Inspected {
     helo: Helo,
@@ -329,7 +336,14 @@ impl Inspected {
 }
 
 /// An inspected message with a decision for each recipient, ready to be
-/// audited and spooled.
+/// audited and spooled. Only [`Inspected::decide`] makes one.
+///
+/// ```compile_fail
+/// // Decisions cannot be attached to a message that was not inspected.
+/// fn skip(envelope: phigate::spool::Envelope) -> phigate::intake::Decided {
+///     phigate::intake::Decided { envelope, trace: String::new(), content: todo!() }
+/// }
+/// ```
 #[derive(Debug)]
 pub struct Decided {
     envelope: Envelope,
