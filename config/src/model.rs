@@ -380,6 +380,8 @@ pub struct Route {
 pub struct DnsConfig {
     /// Use only the tables below, never the network (tests, labs).
     pub static_only: bool,
+    /// Ask these name servers instead of the system's (mode "servers").
+    pub servers: Vec<std::net::SocketAddr>,
     /// MX table: domain -> exchanger host names, in preference order.
     pub mx: Vec<(String, Vec<String>)>,
     /// Address table: host name -> addresses.

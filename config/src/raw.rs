@@ -343,8 +343,11 @@ pub struct RawRoute {
 #[serde(deny_unknown_fields, default)]
 #[allow(missing_docs)]
 pub struct RawDns {
-    /// "system" (resolv.conf) or "static" (only the tables below: tests, labs).
+    /// "system" (resolv.conf), "servers" (the `servers` below instead of
+    /// resolv.conf) or "static" (only the tables below: tests, labs).
     pub mode: Spanned<String>,
+    /// `ip:port` of the name servers to ask in mode "servers".
+    pub servers: Vec<Spanned<String>>,
     pub mx: std::collections::BTreeMap<String, Vec<String>>,
     pub hosts: std::collections::BTreeMap<String, Vec<Spanned<String>>>,
 }
@@ -353,6 +356,7 @@ impl Default for RawDns {
     fn default() -> Self {
         RawDns {
             mode: sp("system".into()),
+            servers: Vec::new(),
             mx: Default::default(),
             hosts: Default::default(),
         }

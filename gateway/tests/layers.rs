@@ -23,15 +23,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // The audit log writes the records it is given.
     ("audit", &["date", "fsmode", "metrics", "tls"]),
     // The spool stores what intake decided, against an audit receipt.
-    ("spool", &["audit", "fsmode"]),
+    ("spool", &["audit", "fsmode", "smtp"]),
     // One message to one next hop.
-    ("delivery", &["policy", "tls"]),
+    ("delivery", &["policy", "smtp", "tls"]),
     // Messages the gateway writes.
-    ("outbox", &["audit", "date", "metrics", "policy", "spool"]),
+    (
+        "outbox",
+        &["audit", "date", "metrics", "policy", "smtp", "spool"],
+    ),
     (
         "queue",
         &[
-            "audit", "date", "delivery", "metrics", "outbox", "policy", "spool",
+            "audit", "date", "delivery", "metrics", "outbox", "policy", "smtp", "spool",
         ],
     ),
     (
@@ -52,7 +55,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "cli",
         &[
-            "app", "audit", "auth", "date", "intake", "policy", "queue", "server", "spool",
+            "app", "audit", "auth", "date", "intake", "policy", "queue", "server", "smtp", "spool",
         ],
     ),
 ];

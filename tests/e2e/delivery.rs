@@ -112,7 +112,9 @@ async fn phi_is_never_sent_without_tls_it_is_held_and_the_sender_told() {
     );
     let state = format!("{:?}", spool.messages[0].rcpts[0]);
     assert!(
-        state.contains("Held") && state.contains("no verified TLS"),
+        state.contains("Held")
+            && state.contains("no secure route")
+            && state.contains("TlsNotOffered"),
         "{state}"
     );
     gw.shutdown().await;

@@ -12,6 +12,7 @@ mod interop;
 mod limits;
 mod operations;
 mod policy;
+mod reasons;
 mod relay;
 mod scan;
 mod shutdown;

@@ -6,6 +6,7 @@
 pub mod ca;
 pub mod client;
 pub mod disk;
+pub mod dns;
 pub mod downstream;
 pub mod gateway;
 pub mod postfix;

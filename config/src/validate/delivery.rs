@@ -42,11 +42,34 @@ pub(super) fn delivery(c: &mut Checker<'_>, raw: &crate::raw::RawDelivery) -> De
         }
     }
     let mode = raw.dns.mode.get_ref().as_str();
-    if mode != "system" && mode != "static" {
+    if !matches!(mode, "system" | "servers" | "static") {
         c.error(
             &raw.dns.mode,
             "delivery.dns.mode",
-            "must be \"system\" or \"static\"",
+            "must be \"system\", \"servers\" or \"static\"",
+        );
+    }
+    let servers: Vec<std::net::SocketAddr> = raw
+        .dns
+        .servers
+        .iter()
+        .filter_map(|s| match s.get_ref().parse() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                c.error(
+                    s,
+                    "delivery.dns.servers",
+                    format!("`{}` is not an ip:port", s.get_ref()),
+                );
+                None
+            }
+        })
+        .collect();
+    if mode == "servers" && servers.is_empty() && raw.dns.servers.is_empty() {
+        c.error(
+            &raw.dns.mode,
+            "delivery.dns.servers",
+            "mode \"servers\" needs at least one server (ip:port)",
         );
     }
     let mut hosts = Vec::new();
@@ -95,6 +118,11 @@ pub(super) fn delivery(c: &mut Checker<'_>, raw: &crate::raw::RawDelivery) -> De
         routes,
         dns: DnsConfig {
             static_only: mode == "static",
+            servers: if mode == "servers" {
+                servers
+            } else {
+                Vec::new()
+            },
             mx: raw
                 .dns
                 .mx

@@ -277,4 +277,17 @@ pub struct Outcome {
     pub action: String,
     /// Short reason in our words (never a remote reply, which can quote addresses).
     pub detail: Option<String>,
+    /// Where delivery failed: dns, connect, greeting, tls, auth, mail,
+    /// rcpt, data, policy (deferrals, bounces, holds, reroutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// Reason class: `no_such_domain`, `mailbox_unknown`, `tls_not_offered`...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The server's reply code, when a reply caused it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<u16>,
+    /// Enhanced status code (RFC 3463).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }

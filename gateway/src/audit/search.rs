@@ -50,7 +50,18 @@ pub struct Trail {
     /// Per recipient: decision, rule and what became of it.
     pub recipients: BTreeMap<String, RcptTrail>,
     /// Refused at end of data with this code.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refused: Option<u16>,
+    /// For a message the gateway wrote itself: what it is (`dsn`, or the
+    /// notice's reason: `held`, `rerouted`, `refused`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// For a DSN or notice: the queue ID of the message it is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+    /// DSNs and notices sent about this message (`dsn QUEUEID`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
 }
 
 /// One recipient's part of a trail.
@@ -62,6 +73,21 @@ pub struct RcptTrail {
     pub rule: String,
     /// Latest outcome.
     pub outcome: Option<String>,
+    /// Where the latest deferral, bounce or hold happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// Its reason class (`no_such_domain`, `mailbox_unknown`...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The server's reply code behind it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<u16>,
+    /// Its enhanced status code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Our note on the outcome (`by root` for a release...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// TLS of the delivery that took it: version, cipher, verified.
     pub delivered_over: Option<String>,
     /// Next hop of that delivery.
@@ -98,6 +124,29 @@ pub fn search(dir: &Path, q: &Query) -> std::io::Result<Vec<Trail>> {
 }
 
 fn fold(trails: &mut BTreeMap<String, (u64, Trail)>, r: Record) {
+    // A DSN or notice: a trail of its own that says what it is, and a
+    // pointer from the message it is about.
+    if let Event::Notice {
+        queue_id,
+        notice_id,
+        reason,
+        ..
+    } = &r.event
+    {
+        let unix = crate::date::parse(&r.time).unwrap_or(0);
+        let own = &mut trails
+            .entry(notice_id.clone())
+            .or_insert_with(|| (unix, Trail::default()))
+            .1;
+        own.queue_id.clone_from(notice_id);
+        own.received.clone_from(&r.time);
+        own.kind = Some(reason.clone());
+        own.about = Some(queue_id.clone());
+        if let Some((_, t)) = trails.get_mut(queue_id) {
+            t.notices.push(format!("{reason} {notice_id}"));
+        }
+        return;
+    }
     let id = match &r.event {
         Event::Received(m) => &m.queue_id,
         Event::Scan(s) => &s.queue_id,
@@ -143,6 +192,11 @@ fn fold(trails: &mut BTreeMap<String, (u64, Trail)>, r: Record) {
             let rc = t.recipients.entry(o.recipient).or_default();
             rc.outcome = Some(o.outcome);
             rc.action = o.action;
+            rc.stage = o.stage;
+            rc.reason = o.reason;
+            rc.code = o.code;
+            rc.status = o.status;
+            rc.detail = o.detail;
         }
         Event::Attempt(a) => {
             for (rcpt, outcome) in a.recipients.iter().zip(&a.outcomes) {
@@ -187,24 +241,62 @@ fn matches(q: &Query, unix: u64, t: &Trail) -> bool {
 }
 
 impl std::fmt::Display for Trail {
+    /// One line for the message, one per recipient; a field that is not
+    /// known is left out rather than printed empty.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let cats = if self.categories.is_empty() {
-            "no PHI".to_string()
-        } else {
-            format!("PHI: {}", self.categories.join(","))
-        };
-        write!(
-            f,
-            "{} {} from <{}> client {} {}",
-            self.received, self.queue_id, self.sender, self.client_ip, cats
-        )?;
+        write!(f, "{} {}", self.received, self.queue_id)?;
+        match (&self.kind, &self.about) {
+            (Some(kind), Some(about)) => {
+                let what = if kind == "dsn" {
+                    "DSN".to_string()
+                } else {
+                    format!("notice ({kind})")
+                };
+                write!(f, " {what} about {about}")?;
+            }
+            _ => {
+                let sender = if self.sender.is_empty() {
+                    "<>".to_string()
+                } else {
+                    format!("<{}>", self.sender)
+                };
+                write!(f, " from {sender}")?;
+                if !self.client_ip.is_empty() {
+                    write!(f, " client {}", self.client_ip)?;
+                }
+                if self.categories.is_empty() {
+                    write!(f, " no PHI")?;
+                } else {
+                    write!(f, " PHI: {}", self.categories.join(","))?;
+                }
+            }
+        }
         if let Some(code) = self.refused {
             write!(f, " refused {code}")?;
         }
+        for n in &self.notices {
+            write!(f, "; sent {n}")?;
+        }
         for (rcpt, r) in &self.recipients {
-            write!(f, "\n  to <{rcpt}>: {} (rule {})", r.action, r.rule)?;
+            write!(f, "\n  to <{rcpt}>:")?;
+            if !r.action.is_empty() {
+                write!(f, " {}", r.action)?;
+            }
+            if !r.rule.is_empty() {
+                write!(f, " (rule {})", r.rule)?;
+            }
             if let Some(o) = &r.outcome {
                 write!(f, " -> {o}")?;
+            }
+            if let (Some(reason), Some(status)) = (&r.reason, &r.status) {
+                let stage = r.stage.as_deref().unwrap_or("?");
+                match r.code {
+                    Some(code) => write!(f, " at {stage}: {code} {status} {reason}")?,
+                    None => write!(f, " at {stage}: {status} {reason}")?,
+                }
+            }
+            if let Some(d) = &r.detail {
+                write!(f, " ({d})")?;
             }
             if let (Some(tls), Some(host)) = (&r.delivered_over, &r.host) {
                 write!(f, " over {tls} to {host}")?;

@@ -122,7 +122,7 @@ pub fn quarantine(cmd: QuarantineCommand) -> Result<()> {
                     d.action,
                     d.rule,
                     m.actions[i].unwrap_or(d.action),
-                    state_word(&m.rcpts[i])
+                    super::queue::describe(&m.rcpts[i])
                 );
             }
             if let Some(body) = &m.message {
@@ -137,17 +137,6 @@ pub fn quarantine(cmd: QuarantineCommand) -> Result<()> {
         QuarantineCommand::Delete { config, id } => {
             change(config, Request::Delete { id }, "deleted")
         }
-    }
-}
-
-fn state_word(s: &RcptState) -> String {
-    match s {
-        RcptState::Pending => "pending".into(),
-        RcptState::Deferred { attempts, .. } => format!("deferred ({attempts} attempts)"),
-        RcptState::Delivered { .. } => "delivered".into(),
-        RcptState::Bounced { .. } => "bounced".into(),
-        RcptState::Held { reason, .. } => format!("held: {reason}"),
-        RcptState::Deleted { .. } => "deleted".into(),
     }
 }
 

@@ -75,22 +75,11 @@ impl Lines {
 /// `550 5.1.1`, or `550` when the text does not start with an enhanced
 /// status code (RFC 3463: class.subject.detail, each 1-3 digits).
 pub fn summary(code: u16, text: &str) -> String {
+    use crate::smtp::status::enhanced;
     match enhanced(text) {
         Some(e) => format!("{code} {e}"),
         None => code.to_string(),
     }
-}
-
-/// The enhanced status code a reply text starts with, if any.
-pub fn enhanced(text: &str) -> Option<&str> {
-    let first = text.split_whitespace().next()?;
-    let parts: Vec<&str> = first.split('.').collect();
-    let ok = parts.len() == 3
-        && matches!(parts[0], "2" | "4" | "5")
-        && parts[1..]
-            .iter()
-            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
-    ok.then_some(first)
 }
 
 #[cfg(test)]

@@ -9,16 +9,37 @@ use hickory_resolver::TokioResolver;
 use phigate_config::{DeliveryConfig, Host, NextHop};
 
 use super::client::Hop;
+use crate::smtp::status::{Class, Failure, Stage};
 
-/// Why a destination could not be resolved.
+/// Why a destination could not be resolved. The names in it are domains
+/// and host names, never addresses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RouteError {
     /// Try again later (DNS trouble).
     #[error("temporary DNS failure for {0}")]
     Temporary(String),
-    /// The domain accepts no mail (null MX) or does not exist.
-    #[error("{0}")]
-    Permanent(String),
+    /// Static DNS mode and no table entry for this name.
+    #[error("{0}: static DNS mode and no table entry")]
+    NoEntry(String),
+    /// The domain (or an MX host) does not exist.
+    #[error("{0} does not exist")]
+    NoSuchDomain(String),
+    /// The domain accepts no mail (RFC 7505).
+    #[error("{0} accepts no mail (null MX, RFC 7505)")]
+    NullMx(String),
+}
+
+impl RouteError {
+    /// The error as a delivery failure at the DNS stage.
+    pub fn failure(&self) -> Failure {
+        let (class, permanent) = match self {
+            RouteError::Temporary(_) => (Class::DnsFailure, false),
+            RouteError::NoEntry(_) => (Class::NoRoute, false),
+            RouteError::NoSuchDomain(_) => (Class::NoSuchDomain, true),
+            RouteError::NullMx(_) => (Class::NullMx, true),
+        };
+        Failure::ours(Stage::Dns, class, permanent)
+    }
 }
 
 /// A resolved destination.
@@ -30,6 +51,23 @@ pub struct Destination {
     pub hops: Vec<Hop>,
     /// Whether this is the smarthost (AUTH applies).
     pub smarthost: bool,
+}
+
+/// A resolver configuration asking exactly `servers` (UDP, then TCP for
+/// truncated answers), for `[delivery.dns] mode = "servers"`.
+fn servers_config(servers: &[SocketAddr]) -> hickory_resolver::config::ResolverConfig {
+    use hickory_resolver::config::{NameServerConfig, ResolverConfig};
+    let name_servers = servers
+        .iter()
+        .map(|s| {
+            let mut ns = NameServerConfig::udp_and_tcp(s.ip());
+            for c in &mut ns.connections {
+                c.port = s.port();
+            }
+            ns
+        })
+        .collect();
+    ResolverConfig::from_name_servers(name_servers)
 }
 
 /// Resolves recipient domains to destinations.
@@ -52,7 +90,15 @@ impl Router {
         let resolver = if cfg.dns.static_only {
             None
         } else {
-            match TokioResolver::builder_tokio().and_then(|b| b.build()) {
+            let builder = if cfg.dns.servers.is_empty() {
+                TokioResolver::builder_tokio()
+            } else {
+                Ok(TokioResolver::builder_with_config(
+                    servers_config(&cfg.dns.servers),
+                    Default::default(),
+                ))
+            };
+            match builder.and_then(|b| b.build()) {
                 Ok(r) => Some(r),
                 Err(e) => {
                     tracing::error!(error = %e, "no DNS resolver; only routes and the static table will work");
@@ -109,9 +155,7 @@ impl Router {
             None => self.lookup_mx(domain).await?,
         };
         if exchangers.len() == 1 && (exchangers[0] == "." || exchangers[0].is_empty()) {
-            return Err(RouteError::Permanent(format!(
-                "{domain} accepts no mail (null MX, RFC 7505)"
-            )));
+            return Err(RouteError::NullMx(domain.to_string()));
         }
         // No MX at all: the domain's own address records (RFC 5321 5.1).
         let exchangers = if exchangers.is_empty() {
@@ -139,9 +183,7 @@ impl Router {
 
     async fn lookup_mx(&self, domain: &str) -> Result<Vec<String>, RouteError> {
         let Some(resolver) = &self.resolver else {
-            return Err(RouteError::Temporary(format!(
-                "{domain} (static DNS mode and no table entry)"
-            )));
+            return Err(RouteError::NoEntry(domain.to_string()));
         };
         match resolver.mx_lookup(format!("{domain}.")).await {
             Ok(lookup) => {
@@ -163,9 +205,7 @@ impl Router {
                 mx.sort();
                 Ok(mx.into_iter().map(|(_, n)| n).collect())
             }
-            Err(e) if e.is_nx_domain() => {
-                Err(RouteError::Permanent(format!("{domain} does not exist")))
-            }
+            Err(e) if e.is_nx_domain() => Err(RouteError::NoSuchDomain(domain.to_string())),
             Err(e) if e.is_no_records_found() => Ok(Vec::new()),
             Err(e) => Err(RouteError::Temporary(format!("{domain}: {e}"))),
         }
@@ -182,14 +222,12 @@ impl Router {
                 match resolver.lookup_ip(format!("{host}.")).await {
                     Ok(l) => l.iter().collect(),
                     Err(e) if e.is_nx_domain() => {
-                        return Err(RouteError::Permanent(format!("{host} does not exist")));
+                        return Err(RouteError::NoSuchDomain(host.clone()));
                     }
                     Err(e) => return Err(RouteError::Temporary(format!("{host}: {e}"))),
                 }
             } else {
-                return Err(RouteError::Temporary(format!(
-                    "{host} (static DNS mode and no table entry)"
-                )));
+                return Err(RouteError::NoEntry(host.clone()));
             };
         Ok(ips
             .into_iter()

@@ -12,7 +12,9 @@ use phigate_config::TlsLevel;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+
+use crate::smtp::status::{Class, Failure, Stage};
 
 /// What the handshake established; goes to the log and the audit record.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -25,6 +27,8 @@ pub struct TlsDetails {
     pub verified: bool,
     /// Why not, when not.
     pub verify_error: Option<String>,
+    /// The same as a reason class.
+    pub verify_class: Option<Class>,
     /// Certificate subject (distinguished name).
     pub subject: String,
     /// SHA-256 of the leaf certificate, hex.
@@ -63,6 +67,8 @@ pub fn client_config(
 pub struct CertCheck {
     /// Verification error, `None` when valid.
     pub error: Option<String>,
+    /// Its reason class.
+    pub class: Option<Class>,
     /// Subject DN.
     pub subject: String,
     /// SHA-256 fingerprint, hex.
@@ -76,6 +82,24 @@ struct Recording {
     inner: Arc<WebPkiServerVerifier>,
     enforce: bool,
     slot: Arc<Mutex<Option<CertCheck>>>,
+}
+
+/// The reason class of a certificate verification error.
+fn cert_class(e: &rustls::Error) -> Class {
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                Class::CertNameMismatch
+            }
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. } => Class::CertExpired,
+            CertificateError::UnknownIssuer => Class::CertUntrusted,
+            _ => Class::CertInvalid,
+        },
+        _ => Class::CertInvalid,
+    }
 }
 
 impl ServerCertVerifier for Recording {
@@ -97,6 +121,7 @@ impl ServerCertVerifier for Recording {
             .unwrap_or_else(|_| "<unparseable certificate>".into());
         *self.slot.lock().expect("cert slot") = Some(CertCheck {
             error: result.as_ref().err().map(|e| e.to_string()),
+            class: result.as_ref().err().map(cert_class),
             subject,
             fingerprint,
         });
@@ -145,8 +170,26 @@ pub enum PolicyRefusal {
         error: String,
     },
     /// A verified certificate was required.
-    #[error("the server certificate did not verify and policy requires verify: {0}")]
-    NotVerified(String),
+    #[error("the server certificate did not verify and policy requires verify: {error}")]
+    NotVerified {
+        /// The verification error.
+        error: String,
+        /// Its reason class.
+        class: Class,
+    },
+}
+
+impl PolicyRefusal {
+    /// The refusal as a delivery failure: temporary, at the TLS stage (the
+    /// queue decides whether PHI waits, is rerouted or is held).
+    pub fn failure(&self) -> Failure {
+        let class = match self {
+            PolicyRefusal::NotOffered(_) => Class::TlsNotOffered,
+            PolicyRefusal::Handshake { .. } => Class::TlsFailed,
+            PolicyRefusal::NotVerified { class, .. } => *class,
+        };
+        Failure::ours(Stage::Tls, class, false)
+    }
 }
 
 /// Permission to send a message over a channel: the only way to obtain one
@@ -167,9 +210,10 @@ pub fn permit(
         (TlsLevel::None | TlsLevel::May, _) => Ok(Permit { _private: () }),
         (TlsLevel::Encrypt, Some(_)) => Ok(Permit { _private: () }),
         (TlsLevel::Verify, Some(t)) if t.verified => Ok(Permit { _private: () }),
-        (TlsLevel::Verify, Some(t)) => Err(PolicyRefusal::NotVerified(
-            t.verify_error.clone().unwrap_or_else(|| "unknown".into()),
-        )),
+        (TlsLevel::Verify, Some(t)) => Err(PolicyRefusal::NotVerified {
+            error: t.verify_error.clone().unwrap_or_else(|| "unknown".into()),
+            class: t.verify_class.unwrap_or(Class::CertInvalid),
+        }),
         (level, None) => Err(PolicyRefusal::NotOffered(level.as_str())),
     }
 }
@@ -184,6 +228,7 @@ mod tests {
             cipher: "x".into(),
             verified,
             verify_error: (!verified).then(|| "expired".into()),
+            verify_class: (!verified).then_some(Class::CertExpired),
             subject: String::new(),
             fingerprint: String::new(),
         }
@@ -212,7 +257,10 @@ mod tests {
         assert!(permit(at("verify"), Some(&details(true))).is_ok());
         assert_eq!(
             permit(at("verify"), Some(&details(false))).unwrap_err(),
-            PolicyRefusal::NotVerified("expired".into())
+            PolicyRefusal::NotVerified {
+                error: "expired".into(),
+                class: Class::CertExpired
+            }
         );
     }
 }

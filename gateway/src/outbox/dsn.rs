@@ -3,31 +3,38 @@
 //! the original message or its headers, which may carry PHI.
 
 use crate::date::rfc5322_date;
+use crate::smtp::status::Failure;
 use crate::spool::{Envelope, QueueId};
 
 /// One failed recipient and why.
 pub struct Failed<'a> {
     /// The recipient address.
     pub rcpt: &'a str,
-    /// Human reason (the remote reply, or our own explanation).
+    /// The reason in our words (never the remote server's text).
     pub reason: &'a str,
+    /// Stage, class and codes; `None` for records kept before they were.
+    pub why: Option<&'a Failure>,
 }
 
 /// The text used when policy kept a PHI message from an unverified server.
 pub const TLS_POLICY_REASON: &str = "the recipient's server does not offer verified TLS; \
 the message was not sent, to protect health information";
 
-/// Enhanced status code found in a reply, or a generic one.
+/// The DSN's `Status:` for a failed recipient (RFC 3463 class 5).
+fn dsn_status(f: &Failed<'_>) -> String {
+    match f.why {
+        Some(w) if w.permanent() => w.status.clone(),
+        Some(w) => w.clone().expired().status,
+        None => status_of(f.reason),
+    }
+}
+
+/// Enhanced status code found in an old record's reason, or a generic one.
 fn status_of(reason: &str) -> String {
     reason
         .split_whitespace()
-        .find(|w| {
-            let p: Vec<&str> = w.split('.').collect();
-            p.len() == 3
-                && p[0] == "5"
-                && p.iter()
-                    .all(|x| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit()))
-        })
+        .filter_map(crate::smtp::status::enhanced)
+        .find(|s| s.starts_with('5'))
         .map(str::to_string)
         .unwrap_or_else(|| {
             if reason.contains("TLS") {
@@ -58,11 +65,21 @@ pub fn build(
     );
     for f in failed {
         status.push_str(&format!(
-            "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\nDiagnostic-Code: smtp; {}\r\n",
+            "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\n",
             f.rcpt,
-            status_of(f.reason),
-            single_line(f.reason)
+            dsn_status(f),
         ));
+        // The server's code and status code, never its text (it can quote
+        // the message back); our own failures have no diagnostic code.
+        if let Some(w) = f.why
+            && let Some(code) = w.code
+        {
+            status.push_str(&format!(
+                "Diagnostic-Code: smtp; {code} {} ({})\r\n",
+                w.status,
+                w.class.describe()
+            ));
+        }
     }
     format!(
         "From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n\
@@ -133,6 +150,7 @@ mod tests {
             &[Failed {
                 rcpt: "x@payer.example",
                 reason: TLS_POLICY_REASON,
+                why: None,
             }],
             QueueId::from_u64(0xCD),
             0,

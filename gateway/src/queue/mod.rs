@@ -25,6 +25,7 @@ use crate::outbox::notice::{self, Reason};
 use crate::outbox::{Context, dsn};
 use crate::policy::domain_of;
 use crate::policy::transport::{self, Destination as TransportTo};
+use crate::smtp::status::{Class, Failure, Stage};
 use crate::spool::{Envelope, QueueId, RcptState, Spool, StatusUpdate};
 
 use crate::date::now;
@@ -33,8 +34,6 @@ mod quarantine;
 mod retry;
 mod round;
 mod scheduler;
-
-pub use round::LOOP_REASON;
 
 /// What the queue manager is told.
 #[derive(Debug)]

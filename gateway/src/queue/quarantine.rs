@@ -50,6 +50,7 @@ pub(super) async fn quarantine(
             },
             action,
             Some(format!("by {by}")),
+            None,
         ));
         updates.push(StatusUpdate {
             rcpt: i as u32,

@@ -13,8 +13,12 @@ pub(super) fn next_state(
     let t = now();
     match outcome {
         Outcome::Delivered(reply) => RcptState::Delivered { at: t, reply },
-        Outcome::Permanent(reason) => RcptState::Bounced { at: t, reason },
-        Outcome::Temporary { reason, policy } => {
+        Outcome::Permanent(f) => RcptState::Bounced {
+            at: t,
+            reason: f.to_string(),
+            why: Some(f),
+        },
+        Outcome::Temporary { failure, policy } => {
             let retry = &live.config.delivery.retry;
             let attempts = match before {
                 RcptState::Deferred { attempts, .. } => attempts + 1,
@@ -25,9 +29,13 @@ pub(super) fn next_state(
                 let reason = if policy {
                     dsn::TLS_POLICY_REASON.to_string()
                 } else {
-                    format!("gave up after {} days: {reason}", age / 86_400)
+                    format!("gave up after {} days; last: {failure}", age / 86_400)
                 };
-                return RcptState::Bounced { at: t, reason };
+                return RcptState::Bounced {
+                    at: t,
+                    reason,
+                    why: Some(failure.expired()),
+                };
             }
             let backoff = retry
                 .initial
@@ -37,7 +45,9 @@ pub(super) fn next_state(
             RcptState::Deferred {
                 attempts,
                 next_attempt: t + backoff.max(1),
-                last: reason,
+                tried_at: t,
+                last: failure.to_string(),
+                why: Some(failure),
             }
         }
     }

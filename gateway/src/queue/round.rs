@@ -12,6 +12,7 @@ pub(super) fn outcome_event(
     outcome: &str,
     action: Action,
     detail: Option<String>,
+    why: Option<&Failure>,
 ) -> Event {
     Event::Outcome(event::Outcome {
         queue_id: envelope.id.to_string(),
@@ -19,6 +20,10 @@ pub(super) fn outcome_event(
         outcome: outcome.to_string(),
         action: action.as_str().to_string(),
         detail,
+        stage: why.map(|f| f.stage.as_str().to_string()),
+        reason: why.map(|f| f.class.as_str().to_string()),
+        code: why.and_then(|f| f.code),
+        status: why.map(|f| f.status.clone()),
     })
 }
 
@@ -105,16 +110,25 @@ pub(super) async fn deliver_message(shared: &Shared, id: QueueId, before: Option
             deliver_group(shared, &live, &envelope, &message, &plan, &idx, &mut events).await;
         for (&i, outcome) in idx.iter().zip(outcomes) {
             let action = k.actions[i];
+            let mut rerouted_why = None;
             let (state, new_action, word) = match outcome {
-                Outcome::Temporary { policy: true, .. } if plan.required.protects_phi() => {
+                Outcome::Temporary {
+                    policy: true,
+                    failure,
+                } if plan.required.protects_phi() => {
                     if live.encryptor.is_some() {
                         rerouted.push(i);
+                        rerouted_why = Some(failure);
                         (RcptState::Pending, Some(Action::Encrypt), "rerouted")
                     } else {
                         no_route.push(i);
+                        // Held for want of a secure route; the class says
+                        // why the hop would not do (not offered, name
+                        // mismatch...), which is what an operator fixes.
                         let held = RcptState::Held {
                             at: t,
-                            reason: "no verified TLS to the recipient's server".into(),
+                            reason: format!("{}: {failure}", NO_SECURE_ROUTE),
+                            why: Some(failure),
                         };
                         (held, Some(Action::Quarantine), "held")
                     }
@@ -134,9 +148,13 @@ pub(super) async fn deliver_message(shared: &Shared, id: QueueId, before: Option
                 RcptState::Bounced { reason, .. } if reason == dsn::TLS_POLICY_REASON => {
                     Some("no verified TLS".to_string())
                 }
+                RcptState::Held { .. } if word == "held" => Some(NO_SECURE_ROUTE.to_string()),
                 _ => None,
             };
-            events.push(outcome_event(&envelope, i, word, now_action, detail));
+            let why = state.why().or(rerouted_why.as_ref());
+            log_outcome(envelope.id, &envelope.rcpt_to[i], word, &state, why);
+            events.push(outcome_event(&envelope, i, word, now_action, detail, why));
+
             let m = &shared.metrics;
             m.recipients_total.with_label_values(&[word]).inc();
             match word {
@@ -220,11 +238,37 @@ pub(super) async fn deliver_message(shared: &Shared, id: QueueId, before: Option
     }
 }
 
+/// Why PHI was held rather than delivered, in the hold and its record.
+const NO_SECURE_ROUTE: &str = "policy: no secure route";
+
 /// Outcome of one recipient's attempt.
 pub(super) enum Outcome {
     Delivered(String),
-    Permanent(String),
-    Temporary { reason: String, policy: bool },
+    Permanent(Failure),
+    Temporary { failure: Failure, policy: bool },
+}
+
+/// One line per recipient that did not go: the stage, class and codes an
+/// operator acts on; the recipient by domain only.
+fn log_outcome(id: QueueId, rcpt: &str, word: &str, state: &RcptState, why: Option<&Failure>) {
+    if word == "delivered" {
+        return;
+    }
+    let next = match state {
+        RcptState::Deferred { next_attempt, .. } => crate::date::rfc3339(*next_attempt),
+        _ => String::new(),
+    };
+    tracing::info!(
+        queue_id = %id,
+        rcpt_domain = %domain_of(rcpt),
+        outcome = word,
+        stage = why.map_or("", |f| f.stage.as_str()),
+        reason = why.map_or("", |f| f.class.as_str()),
+        code = why.and_then(|f| f.code).unwrap_or(0),
+        status = why.map_or("", |f| f.status.as_str()),
+        next_attempt = %next,
+        "recipient {word}"
+    );
 }
 
 /// A group's destination, AUTH, message as changed for it (empty: as
@@ -302,19 +346,32 @@ pub(super) async fn deliver_group(
         kind,
     } = match routed {
         Ok(x) => x,
-        Err(RouteError::Permanent(m)) => {
-            return idx.iter().map(|_| Outcome::Permanent(m.clone())).collect();
-        }
-        Err(RouteError::Temporary(m)) => {
+        Err(e) => {
+            tracing::debug!(queue_id = %envelope.id, error = %e, "no next hop");
+            let f = e.failure();
             return idx
                 .iter()
-                .map(|_| Outcome::Temporary {
-                    reason: format!("DNS: {m}"),
-                    policy: false,
+                .map(|_| {
+                    if f.permanent() {
+                        Outcome::Permanent(f.clone())
+                    } else {
+                        Outcome::Temporary {
+                            failure: f.clone(),
+                            policy: false,
+                        }
+                    }
                 })
                 .collect();
         }
     };
+    tracing::debug!(
+        queue_id = %envelope.id,
+        route = kind,
+        destination = %dest.key,
+        hosts = dest.hops.len(),
+        tls_required = plan.required.level().as_str(),
+        "next hop resolved"
+    );
     let message = if prepared.is_empty() {
         message
     } else {
@@ -350,10 +407,8 @@ pub(super) async fn deliver_group(
             // bounce now rather than relay the message to itself forever.
             shared.metrics.loops_total.inc();
             tracing::warn!(queue_id = %envelope.id, host = %hop.name, addr = %hop.addr, "next hop is this gateway: mail loop");
-            return idx
-                .iter()
-                .map(|_| Outcome::Permanent(LOOP_REASON.to_string()))
-                .collect();
+            let f = Failure::ours(Stage::Policy, Class::MailLoop, true);
+            return idx.iter().map(|_| Outcome::Permanent(f.clone())).collect();
         }
         let attempt = client::deliver(hop, &job, &live.trust, &shared.pool).await;
         log_attempt(envelope.id, plan.required.level().as_str(), &attempt);
@@ -372,10 +427,11 @@ pub(super) async fn deliver_group(
         }
     }
     let Some(attempt) = last else {
+        let failure = Failure::ours(Stage::Dns, Class::NoRoute, false);
         return idx
             .iter()
             .map(|_| Outcome::Temporary {
-                reason: "no host to deliver to".into(),
+                failure: failure.clone(),
                 policy: false,
             })
             .collect();
@@ -386,14 +442,11 @@ pub(super) async fn deliver_group(
         .into_iter()
         .map(|r| match r {
             RcptResult::Delivered(reply) => Outcome::Delivered(reply),
-            RcptResult::Permanent(reply) => Outcome::Permanent(reply),
-            RcptResult::Temporary(reason) => Outcome::Temporary { reason, policy },
+            RcptResult::Permanent(f) => Outcome::Permanent(f),
+            RcptResult::Temporary(failure) => Outcome::Temporary { failure, policy },
         })
         .collect()
 }
-
-/// Why a recipient whose next hop is this gateway was bounced.
-pub const LOOP_REASON: &str = "5.4.6 mail for this domain loops back to this gateway";
 
 /// Whether `hop` is one of our own listeners (or carries our host name).
 pub(super) fn is_self(hop: &client::Hop, hostname: &str, own: &[std::net::SocketAddr]) -> bool {
@@ -507,9 +560,10 @@ pub(super) async fn send_dsn(ctx: &Context<'_>, envelope: &Envelope, updates: &[
     let failed: Vec<dsn::Failed<'_>> = updates
         .iter()
         .filter_map(|u| match &u.state {
-            RcptState::Bounced { reason, .. } => Some(dsn::Failed {
+            RcptState::Bounced { reason, why, .. } => Some(dsn::Failed {
                 rcpt: &envelope.rcpt_to[u.rcpt as usize],
                 reason,
+                why: why.as_ref(),
             }),
             _ => None,
         })

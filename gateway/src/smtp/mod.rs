@@ -6,6 +6,7 @@ pub mod command;
 pub mod data;
 pub mod reply;
 pub mod session;
+pub mod status;
 
 pub use data::DataReader;
 pub use reply::Reply;

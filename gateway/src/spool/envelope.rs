@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use phigate_config::{Action, Modifiers};
 
 use super::{QueueId, RcptState};
+use crate::smtp::status::{Class, Failure, Stage};
 
 /// The body type the client declared (`BODY=`), as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -111,6 +112,7 @@ impl Envelope {
                 Some(Action::Quarantine) => RcptState::Held {
                     at: self.received_at,
                     reason: "quarantined by policy".into(),
+                    why: Some(Failure::ours(Stage::Policy, Class::Quarantined, false)),
                 },
                 _ => RcptState::Pending,
             })

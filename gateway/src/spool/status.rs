@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::smtp::status::Failure;
+
 /// Where one recipient of a message stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -14,8 +16,16 @@ pub enum RcptState {
         attempts: u32,
         /// When to try next.
         next_attempt: u64,
-        /// The last reply or error, for the DSN and `queue list`.
+        /// When the last attempt was made (0 in records written before
+        /// it was kept).
+        #[serde(default)]
+        tried_at: u64,
+        /// The last failure in words (ours, never the server's).
         last: String,
+        /// The last failure: stage, class and codes. Absent in records
+        /// written before it was kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        why: Option<Failure>,
     },
     /// Accepted by the next hop.
     Delivered {
@@ -30,6 +40,9 @@ pub enum RcptState {
         at: u64,
         /// Why, as put in the DSN.
         reason: String,
+        /// Stage, class and codes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        why: Option<Failure>,
     },
     /// Quarantined: waits for an administrator to release or delete it.
     Held {
@@ -37,6 +50,9 @@ pub enum RcptState {
         at: u64,
         /// Why, in our words.
         reason: String,
+        /// Stage, class and codes, when a delivery failure led here.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        why: Option<Failure>,
     },
     /// Deleted from quarantine by an administrator.
     Deleted {
@@ -46,6 +62,16 @@ pub enum RcptState {
 }
 
 impl RcptState {
+    /// The failure behind a deferral, bounce or hold, when recorded.
+    pub fn why(&self) -> Option<&Failure> {
+        match self {
+            RcptState::Deferred { why, .. }
+            | RcptState::Bounced { why, .. }
+            | RcptState::Held { why, .. } => why.as_ref(),
+            _ => None,
+        }
+    }
+
     /// Whether nothing more will happen to this recipient.
     pub fn is_final(&self) -> bool {
         matches!(

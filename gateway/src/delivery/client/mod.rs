@@ -27,6 +27,7 @@ use pool::{Established, MAX_USES, PoolKey};
 use wire::{Io, Wire};
 
 use super::tls::{Permit, PolicyRefusal, TlsDetails, Trust, permit};
+use crate::smtp::status::{Class, Failure, Stage};
 
 /// One delivery attempt's work.
 pub struct Job<'a> {
@@ -64,12 +65,23 @@ pub struct Hop {
 /// What happened to one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RcptResult {
-    /// The server took the message for this recipient.
+    /// The server took the message for this recipient (its reply code and
+    /// enhanced status code).
     Delivered(String),
     /// Refused for good (5xx).
-    Permanent(String),
+    Permanent(Failure),
     /// Try again later (4xx, connection trouble, policy).
-    Temporary(String),
+    Temporary(Failure),
+}
+
+impl RcptResult {
+    fn of(f: Failure) -> RcptResult {
+        if f.permanent() {
+            RcptResult::Permanent(f)
+        } else {
+            RcptResult::Temporary(f)
+        }
+    }
 }
 
 /// The record of one attempt (host, TLS, per-recipient replies, time).
@@ -91,12 +103,14 @@ pub struct Attempt {
 
 /// A failure that ends the session for every recipient.
 enum Stop {
-    Temp(String),
-    Perm(String),
+    /// A reply or a broken conversation.
+    Fail(Failure),
+    /// The TLS policy forbids this channel.
     Policy(PolicyRefusal),
     /// `may`: the handshake failed; try again without TLS.
     RetryPlain,
-    Connect(String),
+    /// No conversation at all: try the next host.
+    Connect(Failure),
 }
 
 /// Delivers `job` to `hop`, reusing a cached session to it when one is
@@ -161,19 +175,21 @@ pub async fn deliver(hop: &Hop, job: &Job<'_>, trust: &Trust, pool: &Pool) -> At
     };
     attempt.results = match result {
         Ok(r) => r,
-        Err(Stop::Temp(m)) => vec![RcptResult::Temporary(m); n],
-        Err(Stop::Perm(m)) => vec![RcptResult::Permanent(m); n],
-        Err(Stop::Connect(m)) => {
+        Err(Stop::Fail(f)) => vec![RcptResult::of(f); n],
+        Err(Stop::Connect(f)) => {
+            // No conversation with this host, whatever it said: another
+            // host, or a later try, may do better.
             attempt.connection_failed = true;
-            vec![RcptResult::Temporary(m); n]
+            vec![RcptResult::Temporary(f); n]
         }
         Err(Stop::Policy(p)) => {
-            let text = p.to_string();
+            let f = p.failure();
             attempt.refusal = Some(p);
-            vec![RcptResult::Temporary(text); n]
+            vec![RcptResult::Temporary(f); n]
         }
         Err(Stop::RetryPlain) => {
-            vec![RcptResult::Temporary("TLS handshake failed twice".into()); n]
+            let f = Failure::ours(Stage::Tls, Class::TlsFailed, false);
+            vec![RcptResult::Temporary(f); n]
         }
     };
     attempt
@@ -187,18 +203,26 @@ async fn session(
     try_tls: bool,
     tls_out: &mut Option<TlsDetails>,
 ) -> Result<Established, Stop> {
+    let unreached = |class| Stop::Connect(Failure::ours(Stage::Connect, class, false));
     let tcp = timeout(job.connect_timeout, TcpStream::connect(hop.addr))
         .await
-        .map_err(|_| Stop::Connect(format!("connect to {} timed out", hop.addr)))?
-        .map_err(|e| Stop::Connect(format!("connect to {}: {e}", hop.addr)))?;
+        .map_err(|_| unreached(Class::ConnectTimeout))?
+        .map_err(|e| {
+            unreached(match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => Class::ConnectionRefused,
+                std::io::ErrorKind::TimedOut => Class::ConnectTimeout,
+                _ => Class::Unreachable,
+            })
+        })?;
     let _ = tcp.set_nodelay(true);
     let mut io = Io {
         r: BufReader::new(tcp),
         wait: job.command_timeout,
     };
-    let greeting = io.reply().await?;
+    let greeting = io.reply(Stage::Greeting).await?;
     if greeting.code != 220 {
-        return Err(Stop::Connect(format!("greeting: {}", greeting.summary())));
+        let f = Failure::reply(Stage::Greeting, greeting.code, &greeting.text);
+        return Err(Stop::Connect(f));
     }
     let ext = io.ehlo(job.helo).await?;
     let offers_tls = ext.iter().any(|e| e == "STARTTLS");
@@ -227,16 +251,19 @@ async fn session(
         };
     }
     if !io.r.buffer().is_empty() {
-        return Err(Stop::Temp(
-            "server sent data before the TLS handshake".into(),
-        ));
+        // Data before the handshake: an injection attempt or a broken server.
+        return Err(Stop::Fail(Failure::ours(
+            Stage::Tls,
+            Class::ProtocolError,
+            false,
+        )));
     }
     let (config, check) =
         super::tls::client_config(trust, job.required.level() == TlsLevel::Verify);
     let name = match hop.name.parse::<std::net::IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(hop.name.clone())
-            .map_err(|_| Stop::Temp(format!("bad host name {}", hop.name)))?,
+            .map_err(|_| Stop::Fail(Failure::ours(Stage::Dns, Class::NoRoute, false)))?,
     };
     let connector = tokio_rustls::TlsConnector::from(Arc::clone(&config));
     let handshake = timeout(
@@ -249,18 +276,27 @@ async fn session(
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             let error = recorded
-                .and_then(|c| c.error)
+                .as_ref()
+                .and_then(|c| c.error.clone())
                 .unwrap_or_else(|| e.to_string());
             return match job.required.level() {
                 TlsLevel::May => Err(Stop::RetryPlain),
-                TlsLevel::Verify => Err(Stop::Policy(PolicyRefusal::NotVerified(error))),
+                TlsLevel::Verify => Err(Stop::Policy(PolicyRefusal::NotVerified {
+                    error,
+                    class: recorded
+                        .as_ref()
+                        .and_then(|c| c.class)
+                        .unwrap_or(Class::TlsFailed),
+                })),
                 level => Err(Stop::Policy(PolicyRefusal::Handshake {
                     level: level.as_str(),
                     error,
                 })),
             };
         }
-        Err(_) => return Err(Stop::Temp("TLS handshake timed out".into())),
+        Err(_) => {
+            return Err(Stop::Fail(Failure::ours(Stage::Tls, Class::Timeout, false)));
+        }
     };
     let (version, cipher) = crate::tls::negotiated(stream.get_ref().1);
     let details = TlsDetails {
@@ -268,6 +304,7 @@ async fn session(
         cipher,
         verified: recorded.as_ref().is_some_and(|c| c.error.is_none()),
         verify_error: recorded.as_ref().and_then(|c| c.error.clone()),
+        verify_class: recorded.as_ref().and_then(|c| c.class),
         subject: recorded
             .as_ref()
             .map(|c| c.subject.clone())
@@ -290,11 +327,7 @@ async fn session(
         let cred = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pass}"));
         let r = io.cmd(&format!("AUTH PLAIN {cred}")).await?;
         if r.code != 235 {
-            return Err(if r.code >= 500 {
-                Stop::Perm(format!("smarthost AUTH: {}", r.summary()))
-            } else {
-                Stop::Temp(r.summary())
-            });
+            return Err(Stop::Fail(Failure::reply(Stage::Auth, r.code, &r.text)));
         }
     }
     Ok(Established {
@@ -322,25 +355,24 @@ async fn transaction<S: AsyncRead + AsyncWrite + Unpin>(
     }
     if job.smtputf8 {
         if !ext.iter().any(|e| e == "SMTPUTF8") {
-            return Err(Stop::Perm(
-                "the server does not support SMTPUTF8, which this message needs".into(),
-            ));
+            return Err(Stop::Fail(Failure::ours(
+                Stage::Mail,
+                Class::Smtputf8Unsupported,
+                true,
+            )));
         }
         mail.push_str(" SMTPUTF8");
     }
     let r = io.cmd(&mail).await?;
-    match r.code {
-        250 => {}
-        c if c >= 500 => return Err(Stop::Perm(r.summary())),
-        _ => return Err(Stop::Temp(r.summary())),
+    if r.code != 250 {
+        return Err(Stop::Fail(Failure::reply(Stage::Mail, r.code, &r.text)));
     }
     let mut results = Vec::with_capacity(job.rcpts.len());
     for rcpt in job.rcpts {
         let r = io.cmd(&format!("RCPT TO:<{rcpt}>")).await?;
         results.push(match r.code {
             250 | 251 => RcptResult::Delivered(String::new()),
-            c if c >= 500 => RcptResult::Permanent(r.summary()),
-            _ => RcptResult::Temporary(r.summary()),
+            c => RcptResult::of(Failure::reply(Stage::Rcpt, c, &r.text)),
         });
     }
     if !results
@@ -351,25 +383,20 @@ async fn transaction<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let r = io.cmd("DATA").await?;
     if r.code != 354 {
-        let outcome = if r.code >= 500 {
-            RcptResult::Permanent(r.summary())
-        } else {
-            RcptResult::Temporary(r.summary())
-        };
+        let outcome = RcptResult::of(Failure::reply(Stage::Data, r.code, &r.text));
         return Ok(accepted_become(results, outcome));
     }
-    io.send(&dot_stuffed(job.message)).await?;
-    let r = match io.reply().await {
+    io.send(&dot_stuffed(job.message), Stage::Data).await?;
+    let r = match io.reply(Stage::Data).await {
         Ok(r) => r,
         // Lost after the data: the server may or may not have it. Retrying
         // may deliver twice; not retrying may lose it. We retry.
-        Err(Stop::Temp(m)) => return Ok(accepted_become(results, RcptResult::Temporary(m))),
+        Err(Stop::Fail(f)) => return Ok(accepted_become(results, RcptResult::Temporary(f))),
         Err(e) => return Err(e),
     };
     let outcome = match r.code {
         250 => RcptResult::Delivered(r.summary()),
-        c if c >= 500 => RcptResult::Permanent(r.summary()),
-        _ => RcptResult::Temporary(r.summary()),
+        c => RcptResult::of(Failure::reply(Stage::Data, c, &r.text)),
     };
     Ok(accepted_become(results, outcome))
 }

@@ -8,6 +8,7 @@ use tokio::time::timeout;
 
 use super::Stop;
 use crate::delivery::reply::{Lines, MAX_LINE, Reply};
+use crate::smtp::status::{Class, Failure, Stage};
 
 /// Any byte stream a session runs over (plain TCP or TLS).
 pub(super) trait Wire: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -56,40 +57,50 @@ pub(super) struct Io<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
     /// Reads a whole reply (all continuation lines) within the command
-    /// timeout, bounded in line length and total size.
-    pub(super) async fn reply(&mut self) -> Result<Reply, Stop> {
+    /// timeout, bounded in line length and total size. `stage` names what
+    /// was waited for, should the reply not come.
+    pub(super) async fn reply(&mut self, stage: Stage) -> Result<Reply, Stop> {
+        let lost = |class| Stop::Fail(Failure::ours(stage, class, false));
         let deadline = tokio::time::Instant::now() + self.wait;
         let mut lines = Lines::default();
         loop {
             let line = tokio::time::timeout_at(deadline, read_line_bounded(&mut self.r, MAX_LINE))
                 .await
-                .map_err(|_| Stop::Temp("timed out waiting for the server".into()))?
-                .map_err(|e| Stop::Temp(format!("connection lost: {e}")))?;
+                .map_err(|_| lost(Class::Timeout))?
+                .map_err(|e| {
+                    lost(if e.kind() == std::io::ErrorKind::InvalidData {
+                        Class::ProtocolError
+                    } else {
+                        Class::ConnectionLost
+                    })
+                })?;
             let Some(line) = line else {
-                return Err(Stop::Temp("connection closed by the server".into()));
+                return Err(lost(Class::ConnectionLost));
             };
             match lines.push(&line) {
                 Ok(Some(reply)) => return Ok(reply),
                 Ok(None) => {}
-                Err(e) => return Err(Stop::Temp(e.to_string())),
+                Err(_) => return Err(lost(Class::ProtocolError)),
             }
         }
     }
 
-    pub(super) async fn send(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+    pub(super) async fn send(&mut self, bytes: &[u8], stage: Stage) -> Result<(), Stop> {
         let w = self.r.get_mut();
         timeout(self.wait, async {
             w.write_all(bytes).await?;
             w.flush().await
         })
         .await
-        .map_err(|_| Stop::Temp("timed out writing to the server".into()))?
-        .map_err(|e| Stop::Temp(format!("connection lost: {e}")))
+        .map_err(|_| Stop::Fail(Failure::ours(stage, Class::Timeout, false)))?
+        .map_err(|_| Stop::Fail(Failure::ours(stage, Class::ConnectionLost, false)))
     }
 
+    /// Sends one command and reads its reply.
     pub(super) async fn cmd(&mut self, line: &str) -> Result<Reply, Stop> {
-        self.send(format!("{line}\r\n").as_bytes()).await?;
-        self.reply().await
+        let stage = Stage::of_command(line);
+        self.send(format!("{line}\r\n").as_bytes(), stage).await?;
+        self.reply(stage).await
     }
 
     pub(super) async fn ehlo(&mut self, helo: &str) -> Result<Vec<String>, Stop> {
@@ -101,8 +112,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         let r = self.cmd(&format!("HELO {helo}")).await?;
         match r.code {
             250 => Ok(Vec::new()),
-            c if c >= 500 => Err(Stop::Perm(r.summary())),
-            _ => Err(Stop::Temp(r.summary())),
+            c => Err(Stop::Fail(Failure::reply(Stage::Greeting, c, &r.text))),
         }
     }
 }

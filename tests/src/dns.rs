@@ -1,0 +1,86 @@
+//! An authoritative DNS server for delivery tests: Knot DNS (`knotd`)
+//! serving zones the test writes, on a loopback port, killed on drop.
+
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// A running `knotd`.
+pub struct DnsServer {
+    /// Where it answers (UDP and TCP).
+    pub addr: SocketAddr,
+    child: Child,
+    _dir: TempDir,
+}
+
+impl DnsServer {
+    /// Serves each `(origin, records)` zone; `records` are zone-file lines
+    /// relative to the origin (an SOA and NS are added).
+    pub fn start(zones: &[(&str, &str)]) -> DnsServer {
+        let knotd = crate::require_tool("knotd");
+        let dir = tempfile::tempdir().unwrap();
+        // A free port for both protocols, found by binding UDP first.
+        let port = UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let d = dir.path().display();
+        let mut conf = format!(
+            "server:\n    listen: 127.0.0.1@{port}\n    rundir: {d}\n\
+             database:\n    storage: {d}\n\
+             log:\n  - target: stderr\n    any: warning\n\
+             zone:\n"
+        );
+        for (origin, records) in zones {
+            let origin = origin.trim_end_matches('.');
+            let file = dir.path().join(format!("{origin}.zone"));
+            std::fs::write(
+                &file,
+                format!(
+                    "$ORIGIN {origin}.\n$TTL 60\n@ SOA ns.{origin}. admin.{origin}. 1 60 60 600 60\n\
+                     @ NS ns.{origin}.\nns A 127.0.0.1\n{records}\n"
+                ),
+            )
+            .unwrap();
+            conf += &format!("  - domain: {origin}.\n    file: {}\n", file.display());
+        }
+        let conf_path = dir.path().join("knot.conf");
+        std::fs::write(&conf_path, conf).unwrap();
+        let log = std::fs::File::create(dir.path().join("knotd.log")).unwrap();
+        let child = Command::new(knotd)
+            .arg("-c")
+            .arg(&conf_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start knotd");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut server = DnsServer {
+            addr,
+            child,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(addr).is_err() {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                let log = std::fs::read_to_string(server._dir.path().join("knotd.log"))
+                    .unwrap_or_default();
+                panic!("knotd exited ({status}): {log}");
+            }
+            assert!(Instant::now() < deadline, "knotd did not listen in time");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+}
+
+impl Drop for DnsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
