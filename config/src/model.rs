@@ -31,6 +31,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     /// `[encryption]`: the encrypted-delivery route, when configured.
     pub encryption: Option<EncryptionConfig>,
+    /// `[dkim]`: signing what leaves, when configured.
+    pub dkim: Option<DkimConfig>,
     /// `[log]`: operational logs.
     pub log: LogConfig,
     /// The line each key naming a file is on, so that a problem with the
@@ -91,6 +93,23 @@ impl Config {
                  with audit.public_key)"
                     .to_string(),
             );
+        }
+        if self.dkim.is_none() {
+            let modifies = self
+                .policy
+                .rules
+                .iter()
+                .any(|r| r.modifiers.tag_subject.is_some() || r.modifiers.add_header.is_some())
+                || self.encryption.is_some();
+            if modifies {
+                out.push(
+                    "[dkim] is not set, but a rule (tag_subject, add_header) or the encrypted \
+                     route changes messages: a DKIM signature made before the gateway then \
+                     fails, and recipients enforcing DMARC reject or junk the mail. Configure \
+                     [dkim] (phigate dkim keygen) so the gateway signs what it changed"
+                        .to_string(),
+                );
+            }
         }
         if self.audit.public_key.is_none() {
             out.push(
@@ -590,6 +609,42 @@ pub struct Conditions {
     /// The message came over inbound TLS (true) or not (false).
     pub inbound_tls: Option<bool>,
 }
+
+/// `[dkim]`: the gateway's DKIM signature (RFC 6376) on what it delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DkimConfig {
+    /// Signing domain (`d=`): the practice's domain, aligned with From.
+    pub domain: String,
+    /// Selector (`s=`): the key is published at `SELECTOR._domainkey.DOMAIN`.
+    pub selector: String,
+    /// Private key, PEM: PKCS#8 RSA (2048 bits or more) or Ed25519, or
+    /// PKCS#1 RSA.
+    pub key: PathBuf,
+    /// Header fields signed, in order.
+    pub headers: Vec<String>,
+    /// Sign every message delivered (true), or only those the gateway
+    /// changed (false, the default: unchanged mail keeps the signature
+    /// the practice's own server made).
+    pub sign_all: bool,
+}
+
+/// Header fields signed when `[dkim] headers` is not given: those RFC 6376
+/// section 5.4.1 recommends that a message commonly has.
+pub const DKIM_DEFAULT_HEADERS: &[&str] = &[
+    "From",
+    "Reply-To",
+    "Subject",
+    "Date",
+    "To",
+    "Cc",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+];
 
 /// What a rule adds to its action.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -31,8 +31,21 @@ pub struct RawConfig {
     #[serde(default)]
     pub policy: RawPolicy,
     pub encryption: Option<RawEncryption>,
+    pub dkim: Option<RawDkim>,
     #[serde(default)]
     pub log: RawLog,
+}
+
+/// `[dkim]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawDkim {
+    pub domain: Spanned<String>,
+    pub selector: Spanned<String>,
+    pub key: Spanned<String>,
+    pub headers: Option<Spanned<Vec<String>>>,
+    pub sign: Option<Spanned<String>>,
 }
 
 /// `[log]`

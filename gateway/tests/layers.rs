@@ -44,7 +44,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     // The composition root.
-    ("app", &["audit", "pdf", "policy", "queue", "smtp", "tls"]),
+    (
+        "app",
+        &["audit", "delivery", "pdf", "policy", "queue", "smtp", "tls"],
+    ),
     (
         "server",
         &[
@@ -55,7 +58,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "cli",
         &[
-            "app", "audit", "auth", "date", "intake", "policy", "queue", "server", "smtp", "spool",
+            "app", "audit", "auth", "date", "delivery", "fsmode", "intake", "policy", "queue",
+            "server", "smtp", "spool",
         ],
     ),
 ];

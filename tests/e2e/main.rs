@@ -6,6 +6,7 @@ mod audit;
 mod conversation;
 mod crash;
 mod delivery;
+mod dkim;
 mod faults;
 mod hardening;
 mod interop;

@@ -14,6 +14,7 @@ use crate::raw::RawConfig;
 mod audit;
 mod delivery;
 mod detectors;
+mod dkim;
 mod encryption;
 mod log;
 mod policy;
@@ -160,6 +161,7 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
     let encryption = raw.encryption.as_ref().and_then(|e| encryption(&mut c, e));
     let policy = policy(&mut c, &raw.policy, encryption.is_some());
     let log = log(&mut c, &raw.log);
+    let dkim = raw.dkim.as_ref().and_then(|d| dkim::dkim(&mut c, d));
 
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|e| e.line);
@@ -181,6 +183,7 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
         tls: outbound_tls,
         policy,
         encryption,
+        dkim,
         log,
         key_lines: c.lines,
     })

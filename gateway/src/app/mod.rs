@@ -71,10 +71,12 @@ impl Live {
         };
         let config = Arc::new(config);
         let trust = trust(config.tls.ca_file.as_deref(), "tls.ca_file")?;
+        let dkim = dkim(&config)?;
         let delivery = Arc::new(crate::queue::Live::new(
             config.clone(),
             engine.clone(),
             trust,
+            dkim,
         ));
         Ok(Live {
             config,
@@ -104,6 +106,19 @@ pub fn acceptor(config: &Config) -> Result<Option<tokio_rustls::TlsAcceptor>, Bu
     })
 }
 
+/// The DKIM signer `[dkim]` asks for, if any.
+pub fn dkim(config: &Config) -> Result<Option<crate::delivery::dkim::Signer>, BuildError> {
+    config
+        .dkim
+        .as_ref()
+        .map(crate::delivery::dkim::Signer::load)
+        .transpose()
+        .map_err(|e| BuildError::File {
+            key: "dkim.key",
+            message: e.to_string(),
+        })
+}
+
 /// Trust anchors: the public roots and the CA file at `key`.
 pub fn trust(
     ca_file: Option<&std::path::Path>,
@@ -130,7 +145,21 @@ pub fn check(cfg: &Config) -> Vec<ConfigError> {
             cfg.server.tls.is_some()
         }
     };
-    if let Err(e) = Live::build(cfg.clone(), tls) {
+    // Each part on its own, so that every bad file is reported, not only
+    // the first (Live::build stops at the first).
+    let parts = [
+        engine::relay(&cfg.detectors)
+            .map(drop)
+            .map_err(BuildError::from),
+        trust(cfg.tls.ca_file.as_deref(), "tls.ca_file").map(drop),
+        dkim(cfg).map(drop),
+    ];
+    let mut whole = true;
+    for e in parts.into_iter().filter_map(Result::err) {
+        whole = false;
+        push(e);
+    }
+    if whole && let Err(e) = Live::build(cfg.clone(), tls) {
         push(e);
     }
     if let Some(ca) = &cfg.audit.witness.syslog_ca

@@ -3,6 +3,7 @@
 
 pub mod audit;
 mod check;
+mod dkim;
 mod password;
 pub mod quarantine;
 mod queue;
@@ -87,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         command: quarantine::QuarantineCommand,
     },
+    /// DKIM: make a signing key, print the DNS record to publish.
+    Dkim {
+        #[command(subcommand)]
+        command: dkim::DkimCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -122,6 +128,7 @@ pub fn main() -> ExitCode {
         Command::Reload { config } => reload::reload(config),
         Command::TestRules { config, dir } => return scan::test_rules(config.as_deref(), &dir),
         Command::Quarantine { command } => quarantine::quarantine(command),
+        Command::Dkim { command } => dkim::dkim(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 
 use crate::audit::{Audit, Event, event};
 use crate::delivery::client::{self, Job, RcptResult};
+use crate::delivery::dkim::Signer;
 use crate::delivery::encrypt::{Encryptor, Via};
 use crate::delivery::rewrite;
 use crate::delivery::route::{Destination, RouteError, Router};
@@ -168,6 +169,8 @@ pub struct Live {
     config: Arc<Config>,
     router: Router,
     encryptor: Option<Encryptor>,
+    /// Signs what the gateway changed (or everything), when `[dkim]` is set.
+    dkim: Option<Signer>,
     trust: Trust,
     /// The detectors, for what the gateway writes (DSNs, notices).
     engine: Arc<phigate_detectors::Engine>,
@@ -177,12 +180,19 @@ pub struct Live {
 
 impl Live {
     /// Builds routing and the encrypted route from `config`, with the trust
-    /// anchors and the relay's engine the composition root built (a bad
-    /// `ca_file` is an error there, not in every delivery).
-    pub fn new(config: Arc<Config>, engine: Arc<phigate_detectors::Engine>, trust: Trust) -> Live {
+    /// anchors, the relay's engine and the DKIM signer the composition root
+    /// built (a bad `ca_file` or key is an error there, not in every
+    /// delivery).
+    pub fn new(
+        config: Arc<Config>,
+        engine: Arc<phigate_detectors::Engine>,
+        trust: Trust,
+        dkim: Option<Signer>,
+    ) -> Live {
         Live {
             router: Router::new(config.delivery.clone()),
             encryptor: config.encryption.as_ref().map(Encryptor::new),
+            dkim,
             trust,
             policy: crate::policy::Policy::new(config.policy.clone(), config.encryption.is_some()),
             engine,

@@ -372,10 +372,26 @@ pub(super) async fn deliver_group(
         tls_required = plan.required.level().as_str(),
         "next hop resolved"
     );
-    let message = if prepared.is_empty() {
-        message
-    } else {
-        &prepared[..]
+    let changed = !prepared.is_empty();
+    let message = if changed { &prepared[..] } else { message };
+    // The DKIM signature goes on last, over the message as it will leave.
+    let signed;
+    let message = match &live.dkim {
+        Some(signer) if changed || signer.sign_all() => match signer.sign(message) {
+            Ok(Some(m)) => {
+                signed = m;
+                &signed[..]
+            }
+            Ok(None) => {
+                tracing::debug!(queue_id = %envelope.id, "From is outside the DKIM domain: not signed");
+                message
+            }
+            Err(e) => {
+                tracing::warn!(queue_id = %envelope.id, error = %e, "sent without the gateway's DKIM signature");
+                message
+            }
+        },
+        _ => message,
     };
     let limit = {
         let mut map = shared.per_destination.lock().expect("destination limits");
