@@ -353,3 +353,40 @@ fn argon2_hashes_are_checked_for_form_and_strength() {
     let bad = user("$argon2id$v=19$m=19456,t=2$nope").unwrap_err();
     assert!(bad.contains("PHC"), "{bad}");
 }
+
+/// Regression (operator review): every commented example in the default
+/// file, uncommented where it stands, makes a valid file (the
+/// `[[delivery.route]]` example used to capture the `[delivery]` keys after
+/// it, and placeholders such as `public_key = "64 hex digits"` were invalid).
+#[test]
+fn default_examples_uncommented_where_they_stand_are_valid() {
+    fn example(line: &str) -> Option<&str> {
+        let rest = line.strip_prefix("# ")?;
+        let key = rest.split(" = ").next()?;
+        let is_key = !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && rest.contains(" = ");
+        (rest.starts_with('[') || is_key).then_some(rest)
+    }
+    let mut uncommented = 0;
+    let text: String = crate::EMBEDDED_DEFAULT
+        .lines()
+        .map(|l| match example(l) {
+            Some(rest) => {
+                uncommented += 1;
+                format!("{rest}\n")
+            }
+            None => format!("{l}\n"),
+        })
+        .collect();
+    assert!(uncommented > 40, "only {uncommented} example lines found");
+    let cfg =
+        Config::from_toml("uncommented.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    // The examples landed in their own tables, not in the one above them.
+    assert_eq!(cfg.delivery.port, 25);
+    assert_eq!(cfg.delivery.routes.len(), 1);
+    assert!(cfg.dkim.is_some() && cfg.encryption.is_some());
+    assert_eq!(cfg.policy.rules.len(), 1);
+}
