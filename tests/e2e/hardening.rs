@@ -777,3 +777,38 @@ fn data_files_are_private_whatever_the_umask() {
     assert_eq!(key.permissions().mode() & 0o077, 0);
     gw.kill();
 }
+
+/// Regression (operator review): `check-config` stopped at the first
+/// missing file; each now gets its own `file:line: key` error.
+#[test]
+fn check_config_names_every_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(
+        &cfg,
+        "[server.tls]\ncert = \"/nope/cert.pem\"\nkey = \"/nope/key.pem\"\n\
+         [tls]\nca_file = \"/nope/ca.pem\"\n\
+         [dkim]\ndomain = \"clinic.example\"\nselector = \"gw\"\nkey = \"/nope/dkim.pem\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(phigate_tests::binary())
+        .arg("check-config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let at = |line: u32, key: &str| format!("bad.toml:{line}: {key}: ");
+    for (line, key) in [
+        (2, "server.tls.cert"),
+        (3, "server.tls.key"),
+        (5, "tls.ca_file"),
+        (9, "dkim.key"),
+    ] {
+        assert!(
+            text.contains(&at(line, key)),
+            "{key} not at line {line}:\n{text}"
+        );
+    }
+}

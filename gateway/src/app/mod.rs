@@ -141,7 +141,27 @@ pub fn check(cfg: &Config) -> Vec<ConfigError> {
     let tls = match acceptor(cfg) {
         Ok(a) => a.is_some(),
         Err(e) => {
+            let reported = e.key();
             push(e);
+            // The acceptor stops at its first bad file; name the others too.
+            if let Some(files) = &cfg.server.tls {
+                let named = [
+                    ("server.tls.cert", Some(&files.cert)),
+                    ("server.tls.key", Some(&files.key)),
+                    ("server.tls.client_ca", files.client_ca.as_ref()),
+                ];
+                for (key, path) in named {
+                    if let Some(path) = path
+                        && key != reported
+                        && !path.is_file()
+                    {
+                        push(BuildError::File {
+                            key,
+                            message: format!("{key} {}: no such file", path.display()),
+                        });
+                    }
+                }
+            }
             cfg.server.tls.is_some()
         }
     };
