@@ -430,9 +430,21 @@ pub enum TlsLevel {
     Encrypt,
     /// TLS required, certificate valid for the host name (or IP).
     Verify,
+    /// The strongest the recipient domain publishes: an MTA-STS policy in
+    /// enforce mode (RFC 8461) when there is one, else `verify`. (DANE,
+    /// which would come first, is not implemented yet.)
+    Secure,
+    /// The recipient domain must publish an MTA-STS policy in enforce
+    /// mode, and the next hop must be one of its MX hosts, verified.
+    MtaSts,
 }
 
 impl TlsLevel {
+    /// Whether the certificate must be valid for the next hop's name.
+    pub fn verifies(self) -> bool {
+        self >= TlsLevel::Verify
+    }
+
     /// The level's name as written in the config.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -440,6 +452,8 @@ impl TlsLevel {
             TlsLevel::May => "may",
             TlsLevel::Encrypt => "encrypt",
             TlsLevel::Verify => "verify",
+            TlsLevel::Secure => "secure",
+            TlsLevel::MtaSts => "mta-sts",
         }
     }
 }
@@ -454,6 +468,8 @@ pub struct TlsConfig {
     pub phi: TlsLevel,
     /// Extra trust anchors (PEM).
     pub ca_file: Option<PathBuf>,
+    /// Port MTA-STS policies are fetched from (443 but in labs and tests).
+    pub mta_sts_port: u16,
     /// Per-destination entries.
     pub policies: Vec<TlsPolicy>,
 }

@@ -384,6 +384,8 @@ pub struct RawTls {
     pub default: Spanned<String>,
     pub phi: Spanned<String>,
     pub ca_file: Option<Spanned<String>>,
+    /// Port of MTA-STS policy hosts (443; labs and tests only).
+    pub mta_sts_port: Spanned<u64>,
     pub policy: Vec<RawTlsPolicy>,
 }
 
@@ -391,8 +393,9 @@ impl Default for RawTls {
     fn default() -> Self {
         RawTls {
             default: sp("may".into()),
-            phi: sp("verify".into()),
+            phi: sp("secure".into()),
             ca_file: None,
+            mta_sts_port: sp(443),
             policy: Vec::new(),
         }
     }

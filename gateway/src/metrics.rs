@@ -45,6 +45,8 @@ pub struct Metrics {
     pub auth_failures_total: IntCounterVec,
     pub inspections_incomplete_total: IntCounterVec,
     pub loops_total: IntCounter,
+    /// Deliveries by what authenticated the next hop.
+    pub delivery_auth_total: IntCounterVec,
     pub spool_write_failures_total: IntCounter,
     pub config_reloads_total: IntCounterVec,
     pub config_last_reload_success: IntGauge,
@@ -167,6 +169,12 @@ impl Metrics {
                 "phigate_decisions_total",
                 "Policy decisions per recipient, by action and rule",
                 &["action", "rule"],
+            ),
+            delivery_auth_total: counter_vec(
+                &r,
+                "phigate_delivery_auth_total",
+                "Delivery attempts by what authenticated the next hop: mta-sts, verify (certificate for the host name), encrypt (TLS, not verified), none",
+                &["mechanism"],
             ),
             delivery_attempts_total: counter_vec(
                 &r,
@@ -300,6 +308,10 @@ impl Metrics {
                     "released",
                     "deleted",
                 ],
+            ),
+            (
+                &m.delivery_auth_total,
+                &["mta-sts", "verify", "encrypt", "none"],
             ),
         ] {
             for v in values {

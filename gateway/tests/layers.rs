@@ -25,7 +25,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // The spool stores what intake decided, against an audit receipt.
     ("spool", &["audit", "fsmode", "smtp"]),
     // One message to one next hop.
-    ("delivery", &["policy", "smtp", "tls"]),
+    ("delivery", &["date", "fsmode", "policy", "smtp", "tls"]),
     // Messages the gateway writes.
     (
         "outbox",

@@ -11,6 +11,7 @@ mod faults;
 mod hardening;
 mod interop;
 mod limits;
+mod mta_sts;
 mod operations;
 mod policy;
 mod reasons;

@@ -9,6 +9,7 @@ pub mod disk;
 pub mod dns;
 pub mod downstream;
 pub mod gateway;
+pub mod https;
 pub mod postfix;
 pub mod syslog;
 

@@ -8,11 +8,13 @@ pub(super) fn tls_level(c: &mut Checker<'_>, v: &Spanned<String>, key: &str) -> 
         "may" => Some(TlsLevel::May),
         "encrypt" => Some(TlsLevel::Encrypt),
         "verify" => Some(TlsLevel::Verify),
-        "dane" | "mta-sts" => {
+        "secure" => Some(TlsLevel::Secure),
+        "mta-sts" => Some(TlsLevel::MtaSts),
+        "dane" => {
             c.error(
                 v,
                 key,
-                format!("`{}` is not implemented yet; use \"verify\"", v.get_ref()),
+                "`dane` is not implemented yet; use \"secure\" (MTA-STS, else verify) or \"verify\"",
             );
             None
         }
@@ -20,7 +22,9 @@ pub(super) fn tls_level(c: &mut Checker<'_>, v: &Spanned<String>, key: &str) -> 
             c.error(
                 v,
                 key,
-                format!("`{other}` is not one of none, may, encrypt, verify, dane, mta-sts"),
+                format!(
+                    "`{other}` is not one of none, may, encrypt, verify, secure, mta-sts, dane"
+                ),
             );
             None
         }
@@ -29,7 +33,8 @@ pub(super) fn tls_level(c: &mut Checker<'_>, v: &Spanned<String>, key: &str) -> 
 
 pub(super) fn outbound_tls(c: &mut Checker<'_>, raw: &crate::raw::RawTls) -> TlsConfig {
     let default = tls_level(c, &raw.default, "tls.default").unwrap_or(TlsLevel::May);
-    let phi = tls_level(c, &raw.phi, "tls.phi").unwrap_or(TlsLevel::Verify);
+    let phi = tls_level(c, &raw.phi, "tls.phi").unwrap_or(TlsLevel::Secure);
+    let mta_sts_port = c.positive(&raw.mta_sts_port, "tls.mta_sts_port", 65_535) as u16;
     if phi < TlsLevel::Encrypt {
         c.error(&raw.phi, "tls.phi", "PHI is never sent below \"encrypt\"");
     }
@@ -67,6 +72,7 @@ pub(super) fn outbound_tls(c: &mut Checker<'_>, raw: &crate::raw::RawTls) -> Tls
         default,
         phi,
         ca_file,
+        mta_sts_port,
         policies,
     }
 }

@@ -249,6 +249,14 @@ pub struct Attempt {
     pub outcomes: Vec<String>,
     /// Milliseconds.
     pub duration_ms: u64,
+    /// What authenticated the next hop: `mta-sts` (an enforced policy
+    /// lists it, certificate verified), `verify`, `encrypt`, `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_auth: Option<String>,
+    /// The recipient domain's MTA-STS policy, when it has one: mode and id
+    /// (`enforce 20261202`, `testing 7 unlisted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mta_sts: Option<String>,
 }
 
 impl Event {

@@ -8,6 +8,7 @@
 pub mod client;
 pub mod dkim;
 pub mod encrypt;
+pub mod mta_sts;
 pub mod reply;
 pub mod rewrite;
 pub mod route;

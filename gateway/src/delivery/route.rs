@@ -211,6 +211,41 @@ impl Router {
         }
     }
 
+    /// The addresses of `host` (static table first), with `port`.
+    pub async fn address_list(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, RouteError> {
+        Ok(self
+            .addresses(host, port)
+            .await?
+            .into_iter()
+            .map(|h| h.addr)
+            .collect())
+    }
+
+    /// The TXT records at `name`, each record's strings joined; none in
+    /// static mode (the table has no TXT) or when the name has none.
+    pub async fn txt(&self, name: &str) -> Result<Vec<String>, RouteError> {
+        let Some(resolver) = &self.resolver else {
+            return Ok(Vec::new());
+        };
+        match resolver.txt_lookup(format!("{name}.")).await {
+            Ok(lookup) => Ok(lookup
+                .answers()
+                .iter()
+                .filter_map(|r| match &r.data {
+                    hickory_resolver::proto::rr::RData::TXT(t) => Some(
+                        t.txt_data
+                            .iter()
+                            .map(|d| String::from_utf8_lossy(d).into_owned())
+                            .collect::<String>(),
+                    ),
+                    _ => None,
+                })
+                .collect()),
+            Err(e) if e.is_nx_domain() || e.is_no_records_found() => Ok(Vec::new()),
+            Err(e) => Err(RouteError::Temporary(format!("{name}: {e}"))),
+        }
+    }
+
     async fn addresses(&self, host: &str, port: u16) -> Result<Vec<Hop>, RouteError> {
         let host = host.to_ascii_lowercase();
         let ips: Vec<IpAddr> =

@@ -14,6 +14,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
+use super::mta_sts::Approval;
 use crate::smtp::status::{Class, Failure, Stage};
 
 /// What the handshake established; goes to the log and the audit record.
@@ -169,6 +170,9 @@ pub enum PolicyRefusal {
         /// The handshake error.
         error: String,
     },
+    /// Level `mta-sts` and the domain has no enforced policy listing this host.
+    #[error("no MTA-STS policy in enforce mode lists this host, and policy requires mta-sts")]
+    NoMtaSts,
     /// A verified certificate was required.
     #[error("the server certificate did not verify and policy requires verify: {error}")]
     NotVerified {
@@ -187,6 +191,7 @@ impl PolicyRefusal {
             PolicyRefusal::NotOffered(_) => Class::TlsNotOffered,
             PolicyRefusal::Handshake { .. } => Class::TlsFailed,
             PolicyRefusal::NotVerified { class, .. } => *class,
+            PolicyRefusal::NoMtaSts => Class::MtaStsMissing,
         };
         Failure::ours(Stage::Tls, class, false)
     }
@@ -200,17 +205,35 @@ pub struct Permit {
     _private: (),
 }
 
+/// The level that applies to one next hop: `secure` is `mta-sts` for an
+/// MX host an enforced MTA-STS policy lists (the approval), else `verify`.
+pub fn effective(
+    required: crate::policy::transport::Requirement,
+    approval: Option<&Approval>,
+) -> TlsLevel {
+    match required.level() {
+        TlsLevel::Secure if approval.is_some() => TlsLevel::MtaSts,
+        TlsLevel::Secure => TlsLevel::Verify,
+        level => level,
+    }
+}
+
 /// Checks the negotiated channel against what the transport rule
 /// requires (crate::policy::transport): a permit proves the PHI rule held.
+/// Level `mta-sts` also needs the hop's [`Approval`]: it is one of the MX
+/// hosts the domain's enforced policy lists.
 pub fn permit(
     required: crate::policy::transport::Requirement,
     tls: Option<&TlsDetails>,
+    approval: Option<&Approval>,
 ) -> Result<Permit, PolicyRefusal> {
-    match (required.level(), tls) {
+    let level = effective(required, approval);
+    match (level, tls) {
         (TlsLevel::None | TlsLevel::May, _) => Ok(Permit { _private: () }),
         (TlsLevel::Encrypt, Some(_)) => Ok(Permit { _private: () }),
-        (TlsLevel::Verify, Some(t)) if t.verified => Ok(Permit { _private: () }),
-        (TlsLevel::Verify, Some(t)) => Err(PolicyRefusal::NotVerified {
+        (TlsLevel::MtaSts, _) if approval.is_none() => Err(PolicyRefusal::NoMtaSts),
+        (_, Some(t)) if t.verified => Ok(Permit { _private: () }),
+        (_, Some(t)) => Err(PolicyRefusal::NotVerified {
             error: t.verify_error.clone().unwrap_or_else(|| "unknown".into()),
             class: t.verify_class.unwrap_or(Class::CertInvalid),
         }),
@@ -249,14 +272,44 @@ mod tests {
         )
     }
 
+    fn permit_at(
+        r: crate::policy::transport::Requirement,
+        tls: Option<&TlsDetails>,
+    ) -> Result<Permit, PolicyRefusal> {
+        permit(r, tls, None)
+    }
+
+    #[test]
+    fn mta_sts_needs_the_hop_approved_and_secure_falls_back_to_verify() {
+        use crate::delivery::mta_sts::{Published, parse};
+        let policy = parse(
+            "version: STSv1\nmode: enforce\nmx: mx.good.test\nmax_age: 60",
+            "1",
+            0,
+        );
+        let approval = Published::Enforce(policy.unwrap()).approve("mx.good.test");
+        assert!(approval.is_some());
+        let ok = details(true);
+        assert_eq!(
+            permit(at("mta-sts"), Some(&ok), None).unwrap_err(),
+            PolicyRefusal::NoMtaSts
+        );
+        assert!(permit(at("mta-sts"), Some(&ok), approval.as_ref()).is_ok());
+        assert!(permit(at("mta-sts"), Some(&details(false)), approval.as_ref()).is_err());
+        assert!(permit(at("secure"), Some(&ok), None).is_ok());
+        assert!(permit(at("secure"), Some(&details(false)), None).is_err());
+        assert_eq!(effective(at("secure"), None), TlsLevel::Verify);
+        assert_eq!(effective(at("secure"), approval.as_ref()), TlsLevel::MtaSts);
+    }
+
     #[test]
     fn permits_follow_the_levels() {
-        assert!(permit(at("may"), None).is_ok());
-        assert!(permit(at("encrypt"), None).is_err());
-        assert!(permit(at("encrypt"), Some(&details(false))).is_ok());
-        assert!(permit(at("verify"), Some(&details(true))).is_ok());
+        assert!(permit_at(at("may"), None).is_ok());
+        assert!(permit_at(at("encrypt"), None).is_err());
+        assert!(permit_at(at("encrypt"), Some(&details(false))).is_ok());
+        assert!(permit_at(at("verify"), Some(&details(true))).is_ok());
         assert_eq!(
-            permit(at("verify"), Some(&details(false))).unwrap_err(),
+            permit_at(at("verify"), Some(&details(false))).unwrap_err(),
             PolicyRefusal::NotVerified {
                 error: "expired".into(),
                 class: Class::CertExpired

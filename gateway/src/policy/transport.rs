@@ -231,7 +231,7 @@ default = "verify"
             Destination::Domain("payer.example"),
         );
         assert!(r.level() >= TlsLevel::Encrypt);
-        assert!(crate::delivery::tls::permit(r, None).is_err());
+        assert!(crate::delivery::tls::permit(r, None, None).is_err());
         let clean = required(
             released(false),
             false,
@@ -239,6 +239,6 @@ default = "verify"
             &t,
             Destination::Domain("payer.example"),
         );
-        assert!(crate::delivery::tls::permit(clean, None).is_ok());
+        assert!(crate::delivery::tls::permit(clean, None, None).is_ok());
     }
 }

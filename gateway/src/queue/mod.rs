@@ -18,6 +18,7 @@ use crate::audit::{Audit, Event, event};
 use crate::delivery::client::{self, Job, RcptResult};
 use crate::delivery::dkim::Signer;
 use crate::delivery::encrypt::{Encryptor, Via};
+use crate::delivery::mta_sts::{Published, Sts};
 use crate::delivery::rewrite;
 use crate::delivery::route::{Destination, RouteError, Router};
 use crate::delivery::tls::Trust;
@@ -171,6 +172,8 @@ pub struct Live {
     encryptor: Option<Encryptor>,
     /// Signs what the gateway changed (or everything), when `[dkim]` is set.
     dkim: Option<Signer>,
+    /// Recipient domains' MTA-STS policies.
+    sts: Sts,
     trust: Trust,
     /// The detectors, for what the gateway writes (DSNs, notices).
     engine: Arc<phigate_detectors::Engine>,
@@ -193,6 +196,11 @@ impl Live {
             router: Router::new(config.delivery.clone()),
             encryptor: config.encryption.as_ref().map(Encryptor::new),
             dkim,
+            sts: Sts::new(
+                Some(config.spool.dir.join("mta-sts-cache.json")),
+                config.tls.mta_sts_port,
+                trust.clone(),
+            ),
             trust,
             policy: crate::policy::Policy::new(config.policy.clone(), config.encryption.is_some()),
             engine,

@@ -416,7 +416,30 @@ pub(super) async fn deliver_group(
         connect_timeout: cfg.delivery.connect_timeout,
         command_timeout: cfg.delivery.command_timeout,
     };
+    // MTA-STS (RFC 8461) for MX delivery at `secure` and `mta-sts`: an
+    // enforced policy names the MX hosts that may have the message.
+    let level = plan.required.level();
+    let published = match plan.domain.as_deref() {
+        Some(domain) if kind == "mx" && level >= TlsLevel::Secure => {
+            live.sts.published(&live.router, domain).await
+        }
+        _ => Published::Nothing,
+    };
+    let stopped = |class| {
+        let failure = Failure::ours(Stage::Policy, class, false);
+        idx.iter()
+            .map(|_| Outcome::Temporary {
+                failure: failure.clone(),
+                policy: true,
+            })
+            .collect::<Vec<_>>()
+    };
+    if level == TlsLevel::MtaSts && !matches!(published, Published::Enforce(_)) {
+        tracing::info!(queue_id = %envelope.id, "level mta-sts and the domain has no policy in enforce mode");
+        return stopped(Class::MtaStsMissing);
+    }
     let mut last = None;
+    let mut unlisted = 0;
     for hop in &dest.hops {
         if is_self(hop, &cfg.server.hostname, &shared.own_addrs) {
             // Delivering to ourselves would loop (an MX pointing back here):
@@ -426,16 +449,31 @@ pub(super) async fn deliver_group(
             let f = Failure::ours(Stage::Policy, Class::MailLoop, true);
             return idx.iter().map(|_| Outcome::Permanent(f.clone())).collect();
         }
-        let attempt = client::deliver(hop, &job, &live.trust, &shared.pool).await;
-        log_attempt(envelope.id, plan.required.level().as_str(), &attempt);
+        let approval = published.approve(&hop.name);
+        if matches!(published, Published::Enforce(_)) && approval.is_none() {
+            // An MX the domain's policy does not list (a spoofed MX answer,
+            // or a stale one): it gets nothing.
+            unlisted += 1;
+            tracing::warn!(queue_id = %envelope.id, host = %hop.name, "MX host not listed by the domain's MTA-STS policy: skipped");
+            continue;
+        }
+        let attempt =
+            client::deliver(hop, &job, approval.as_ref(), &live.trust, &shared.pool).await;
+        let sts = sts_note(&published, &hop.name);
+        let auth = mechanism(approval.is_some(), &attempt);
+        log_attempt(envelope.id, level.as_str(), &attempt, auth, sts.as_deref());
         count_attempt(&shared.metrics, kind, &attempt);
-        events.push(attempt_event(
-            envelope,
-            &rcpts,
-            kind,
-            plan.required.level(),
-            &attempt,
-        ));
+        shared
+            .metrics
+            .delivery_auth_total
+            .with_label_values(&[auth])
+            .inc();
+        let mut event = attempt_event(envelope, &rcpts, kind, level, &attempt);
+        if let Event::Attempt(a) = &mut event {
+            a.tls_auth = Some(auth.to_string());
+            a.mta_sts = sts;
+        }
+        events.push(event);
         let failed_to_connect = attempt.connection_failed;
         last = Some(attempt);
         if !failed_to_connect {
@@ -443,6 +481,9 @@ pub(super) async fn deliver_group(
         }
     }
     let Some(attempt) = last else {
+        if unlisted > 0 {
+            return stopped(Class::MtaStsUnlisted);
+        }
         let failure = Failure::ours(Stage::Dns, Class::NoRoute, false);
         return idx
             .iter()
@@ -542,12 +583,41 @@ pub(super) fn attempt_event(
         policy_refused: a.refusal.is_some(),
         outcomes: outcome_words(a),
         duration_ms: a.duration.as_millis() as u64,
+        tls_auth: None,
+        mta_sts: None,
     })
+}
+
+/// What authenticated the next hop of an attempt, for the audit record
+/// and the metric.
+pub(super) fn mechanism(approved: bool, a: &client::Attempt) -> &'static str {
+    match &a.tls {
+        Some(t) if t.verified && approved => "mta-sts",
+        Some(t) if t.verified => "verify",
+        Some(_) => "encrypt",
+        None => "none",
+    }
+}
+
+/// The domain's MTA-STS policy as it bore on `host`, for the records.
+fn sts_note(published: &Published, host: &str) -> Option<String> {
+    match published {
+        Published::Nothing => None,
+        Published::Enforce(p) => Some(format!("enforce {}", p.id)),
+        Published::Testing(p) if p.allows(host) => Some(format!("testing {}", p.id)),
+        Published::Testing(p) => Some(format!("testing {} unlisted", p.id)),
+    }
 }
 
 /// One event per attempt, with what the audit record holds. Replies are
 /// logged by code only: their text may quote an address.
-pub(super) fn log_attempt(id: QueueId, required: &str, a: &client::Attempt) {
+pub(super) fn log_attempt(
+    id: QueueId,
+    required: &str,
+    a: &client::Attempt,
+    auth: &str,
+    mta_sts: Option<&str>,
+) {
     let tls = a.tls.as_ref();
     tracing::info!(
         queue_id = %id,
@@ -561,6 +631,8 @@ pub(super) fn log_attempt(id: QueueId, required: &str, a: &client::Attempt) {
         cert_subject = tls.map_or("", |t| t.subject.as_str()),
         cert_sha256 = tls.map_or("", |t| t.fingerprint.as_str()),
         policy_refused = a.refusal.is_some(),
+        tls_auth = auth,
+        mta_sts = mta_sts.unwrap_or(""),
         outcomes = ?outcome_words(a),
         duration_ms = a.duration.as_millis() as u64,
         "delivery attempt"

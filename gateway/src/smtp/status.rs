@@ -101,6 +101,10 @@ pub enum Class {
     CertExpired,
     /// The certificate did not verify for another reason.
     CertInvalid,
+    /// The MX host is not one the domain's MTA-STS policy (enforce) lists.
+    MtaStsUnlisted,
+    /// Level `mta-sts` and the domain publishes no policy in enforce mode.
+    MtaStsMissing,
     /// The smarthost refused our credentials.
     AuthFailed,
     /// The mailbox does not exist (x.1.1).
@@ -144,6 +148,8 @@ impl Class {
             Class::CertUntrusted => "cert_untrusted",
             Class::CertExpired => "cert_expired",
             Class::CertInvalid => "cert_invalid",
+            Class::MtaStsUnlisted => "mta_sts_unlisted",
+            Class::MtaStsMissing => "mta_sts_missing",
             Class::AuthFailed => "auth_failed",
             Class::MailboxUnknown => "mailbox_unknown",
             Class::MailboxFull => "mailbox_full",
@@ -177,6 +183,8 @@ impl Class {
             Class::CertUntrusted => "certificate not trusted",
             Class::CertExpired => "certificate expired or not yet valid",
             Class::CertInvalid => "certificate invalid",
+            Class::MtaStsUnlisted => "MX host not listed by the domain's MTA-STS policy",
+            Class::MtaStsMissing => "no MTA-STS policy in enforce mode",
             Class::AuthFailed => "smarthost authentication failed",
             Class::MailboxUnknown => "mailbox unknown",
             Class::MailboxFull => "mailbox full",
@@ -202,7 +210,8 @@ impl Class {
             Class::ConnectionLost | Class::Timeout => "4.2",
             Class::ServerUnavailable => "3.2",
             Class::ProtocolError => "5.0",
-            Class::TlsNotOffered => "7.10",
+            Class::TlsNotOffered | Class::MtaStsMissing => "7.10",
+            Class::MtaStsUnlisted => "7.5",
             Class::TlsFailed
             | Class::CertNameMismatch
             | Class::CertUntrusted

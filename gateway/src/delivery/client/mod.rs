@@ -26,7 +26,8 @@ pub use wire::{dot_stuffed, read_line_bounded};
 use pool::{Established, MAX_USES, PoolKey};
 use wire::{Io, Wire};
 
-use super::tls::{Permit, PolicyRefusal, TlsDetails, Trust, permit};
+use super::mta_sts::Approval;
+use super::tls::{Permit, PolicyRefusal, TlsDetails, Trust, effective, permit};
 use crate::smtp::status::{Class, Failure, Stage};
 
 /// One delivery attempt's work.
@@ -114,13 +115,22 @@ enum Stop {
 }
 
 /// Delivers `job` to `hop`, reusing a cached session to it when one is
-/// alive (RSET answered), and caching the session afterwards.
-pub async fn deliver(hop: &Hop, job: &Job<'_>, trust: &Trust, pool: &Pool) -> Attempt {
+/// alive (RSET answered), and caching the session afterwards. `approval`
+/// says an enforced MTA-STS policy lists the hop (level `mta-sts`, and
+/// `secure` where the domain has such a policy).
+pub async fn deliver(
+    hop: &Hop,
+    job: &Job<'_>,
+    approval: Option<&Approval>,
+    trust: &Trust,
+    pool: &Pool,
+) -> Attempt {
     let started = Instant::now();
+    let level = effective(job.required, approval);
     let key = PoolKey {
         addr: hop.addr,
         name: hop.name.clone(),
-        level: job.required.level(),
+        level,
         auth: job.auth.map(|(u, _)| u.to_string()),
     };
     let mut tls = None;
@@ -133,10 +143,10 @@ pub async fn deliver(hop: &Hop, job: &Job<'_>, trust: &Trust, pool: &Pool) -> At
     let established = match cached {
         Some(c) => Ok(c),
         None => {
-            let mut r = session(hop, job, trust, true, &mut tls).await;
+            let mut r = session(hop, job, approval, trust, true, &mut tls).await;
             if matches!(r, Err(Stop::RetryPlain)) {
                 tls = None;
-                r = session(hop, job, trust, false, &mut tls).await;
+                r = session(hop, job, approval, trust, false, &mut tls).await;
             }
             r
         }
@@ -147,7 +157,7 @@ pub async fn deliver(hop: &Hop, job: &Job<'_>, trust: &Trust, pool: &Pool) -> At
             tls = c.tls.clone();
             // The same check for a fresh and a reused session: no byte of
             // the message goes before the policy approves this channel.
-            match permit(job.required, c.tls.as_ref()) {
+            match permit(job.required, c.tls.as_ref(), approval) {
                 Err(p) => Err(Stop::Policy(p)),
                 Ok(p) => {
                     let r = transaction(&mut c.io, job, &c.ext, p).await;
@@ -199,10 +209,12 @@ pub async fn deliver(hop: &Hop, job: &Job<'_>, trust: &Trust, pool: &Pool) -> At
 async fn session(
     hop: &Hop,
     job: &Job<'_>,
+    approval: Option<&Approval>,
     trust: &Trust,
     try_tls: bool,
     tls_out: &mut Option<TlsDetails>,
 ) -> Result<Established, Stop> {
+    let level = effective(job.required, approval);
     let unreached = |class| Stop::Connect(Failure::ours(Stage::Connect, class, false));
     let tcp = timeout(job.connect_timeout, TcpStream::connect(hop.addr))
         .await
@@ -226,9 +238,9 @@ async fn session(
     }
     let ext = io.ehlo(job.helo).await?;
     let offers_tls = ext.iter().any(|e| e == "STARTTLS");
-    let want_tls = try_tls && job.required.level() > TlsLevel::None && offers_tls;
+    let want_tls = try_tls && level > TlsLevel::None && offers_tls;
     if !want_tls {
-        permit(job.required, None).map_err(Stop::Policy)?;
+        permit(job.required, None, approval).map_err(Stop::Policy)?;
         let boxed: Box<dyn Wire> = Box::new(io.r.into_inner());
         return Ok(Established {
             io: Io {
@@ -242,7 +254,7 @@ async fn session(
     }
     let r = io.cmd("STARTTLS").await?;
     if r.code != 220 {
-        return match job.required.level() {
+        return match level {
             TlsLevel::May => Err(Stop::RetryPlain),
             level => Err(Stop::Policy(PolicyRefusal::Handshake {
                 level: level.as_str(),
@@ -258,8 +270,7 @@ async fn session(
             false,
         )));
     }
-    let (config, check) =
-        super::tls::client_config(trust, job.required.level() == TlsLevel::Verify);
+    let (config, check) = super::tls::client_config(trust, level.verifies());
     let name = match hop.name.parse::<std::net::IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(hop.name.clone())
@@ -279,9 +290,9 @@ async fn session(
                 .as_ref()
                 .and_then(|c| c.error.clone())
                 .unwrap_or_else(|| e.to_string());
-            return match job.required.level() {
+            return match level {
                 TlsLevel::May => Err(Stop::RetryPlain),
-                TlsLevel::Verify => Err(Stop::Policy(PolicyRefusal::NotVerified {
+                l if l.verifies() => Err(Stop::Policy(PolicyRefusal::NotVerified {
                     error,
                     class: recorded
                         .as_ref()
@@ -315,7 +326,7 @@ async fn session(
             .unwrap_or_default(),
     };
     *tls_out = Some(details.clone());
-    permit(job.required, Some(&details)).map_err(Stop::Policy)?;
+    permit(job.required, Some(&details), approval).map_err(Stop::Policy)?;
     let boxed: Box<dyn Wire> = Box::new(stream);
     let mut io = Io {
         r: BufReader::new(boxed),
