@@ -79,6 +79,8 @@ fn envelope(spool: &Spool, size: usize) -> Envelope {
         rcpt_to: vec!["b@payer.example".into()],
         body_type: Default::default(),
         smtputf8: false,
+        requiretls: false,
+        tls_optional: false,
         tls: None,
         auth_user: None,
         size: size as u64,
@@ -115,6 +117,8 @@ async fn audited<'a>(
                 recipients: e.rcpt_to.clone(),
                 size: e.size,
                 message_id_hash: None,
+                requiretls: false,
+                tls_required_no: None,
             })
         })
         .collect();

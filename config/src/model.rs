@@ -470,6 +470,9 @@ pub struct TlsConfig {
     pub ca_file: Option<PathBuf>,
     /// Port MTA-STS policies are fetched from (443 but in labs and tests).
     pub mta_sts_port: u16,
+    /// Set REQUIRETLS (RFC 8689) on PHI relayed to an authenticated next
+    /// hop that offers it, so the hops after it keep to verified TLS too.
+    pub requiretls_for_phi: bool,
     /// Per-destination entries.
     pub policies: Vec<TlsPolicy>,
 }

@@ -386,6 +386,8 @@ pub struct RawTls {
     pub ca_file: Option<Spanned<String>>,
     /// Port of MTA-STS policy hosts (443; labs and tests only).
     pub mta_sts_port: Spanned<u64>,
+    /// Ask for REQUIRETLS (RFC 8689) on PHI when the next hop offers it.
+    pub requiretls_for_phi: bool,
     pub policy: Vec<RawTlsPolicy>,
 }
 
@@ -396,6 +398,7 @@ impl Default for RawTls {
             phi: sp("secure".into()),
             ca_file: None,
             mta_sts_port: sp(443),
+            requiretls_for_phi: false,
             policy: Vec::new(),
         }
     }

@@ -16,6 +16,7 @@ mod operations;
 mod policy;
 mod reasons;
 mod relay;
+mod requiretls;
 mod scan;
 mod shutdown;
 mod smuggling;

@@ -73,6 +73,7 @@ pub(super) fn outbound_tls(c: &mut Checker<'_>, raw: &crate::raw::RawTls) -> Tls
         phi,
         ca_file,
         mta_sts_port,
+        requiretls_for_phi: raw.requiretls_for_phi,
         policies,
     }
 }

@@ -156,6 +156,13 @@ pub struct Received {
     pub size: u64,
     /// Keyed hash of the Message-ID header (it can carry a name).
     pub message_id_hash: Option<String>,
+    /// REQUIRETLS on MAIL FROM (RFC 8689).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub requiretls: bool,
+    /// The message said `TLS-Required: No`: `honoured` (no PHI) or
+    /// `ignored: PHI`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_required_no: Option<String>,
 }
 
 /// What inspection found.

@@ -143,6 +143,21 @@ pub fn header_facts(raw: &[u8]) -> (Option<String>, Option<String>) {
     }
 }
 
+/// Whether the message carries `TLS-Required: No` (RFC 8689 section 5):
+/// the sender asks that its delivery not fail for want of TLS.
+pub fn tls_required_no(raw: &[u8]) -> bool {
+    let head = match memchr::memmem::find(raw, b"\r\n\r\n") {
+        Some(end) => &raw[..end],
+        None => raw,
+    };
+    head.split(|&b| b == b'\n').any(|line| {
+        let line = String::from_utf8_lossy(line);
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.eq_ignore_ascii_case("TLS-Required") && value.trim().eq_ignore_ascii_case("no")
+        })
+    })
+}
+
 /// What inspection needs from the running gateway.
 pub struct Inspection<'a> {
     /// The detectors in force.
@@ -318,6 +333,8 @@ impl Inspected {
             helo: helo.name.clone(),
             body_type: tx.params.body.into(),
             smtputf8: tx.params.smtputf8,
+            requiretls: tx.params.requiretls,
+            tls_optional: tls_required_no(&content.body),
             tls: facts.tls.clone().map(Into::into),
             auth_user: facts.auth_user.clone(),
             size: (trace.len() + content.body.len()) as u64,

@@ -45,6 +45,14 @@ pub fn acceptance(
             recipients: envelope.rcpt_to.clone(),
             size: envelope.size,
             message_id_hash: message_id.map(|m| audit.hmac("message-id", m)),
+            requiretls: envelope.requiretls,
+            tls_required_no: envelope.tls_optional.then(|| {
+                if envelope.phi.unwrap_or(true) {
+                    "ignored: PHI".to_string()
+                } else {
+                    "honoured".to_string()
+                }
+            }),
         }),
         Event::Scan(Scan {
             queue_id: queue_id.clone(),

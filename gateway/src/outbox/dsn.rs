@@ -137,6 +137,8 @@ mod tests {
             rcpt_to: vec!["x@payer.example".into()],
             body_type: Default::default(),
             smtputf8: false,
+            requiretls: false,
+            tls_optional: false,
             tls: None,
             auth_user: None,
             size: 1,

@@ -174,6 +174,8 @@ mod tests {
             rcpt_to: vec!["x@payer.example".into()],
             body_type: Default::default(),
             smtputf8: false,
+            requiretls: false,
+            tls_optional: false,
             tls: None,
             auth_user: auth.then(|| "u".into()),
             size: 1,

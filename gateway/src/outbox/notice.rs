@@ -138,6 +138,9 @@ pub fn envelope(
         rcpt_to: vec![original.mail_from.clone()],
         body_type: Default::default(),
         smtputf8: original.smtputf8,
+        // RFC 8689 section 5: reports on a REQUIRETLS message go the same way.
+        requiretls: original.requiretls,
+        tls_optional: false,
         tls: None,
         auth_user: None,
         size: size as u64,

@@ -109,6 +109,19 @@ fn domain_level(tls: &TlsConfig, domain: &str, phi: bool) -> TlsLevel {
     phi_level.max(default).max(TlsLevel::Encrypt)
 }
 
+/// A sender's `TLS-Required: No` (RFC 8689 section 5): mail that no
+/// rule or PHI floor protects may go as `may` (TLS when offered, delivered
+/// without); a requirement that protects PHI, or that a rule set, stands.
+pub fn waived_by_sender(r: Requirement) -> Requirement {
+    if r.phi {
+        return r;
+    }
+    Requirement {
+        level: r.level.min(TlsLevel::May),
+        phi: false,
+    }
+}
+
 /// The action a recipient released from quarantine gets: the PHI floor for
 /// PHI (or uninspectable) mail, plain delivery otherwise.
 pub fn released(phi: bool) -> Action {
@@ -240,5 +253,35 @@ default = "verify"
             Destination::Domain("payer.example"),
         );
         assert!(crate::delivery::tls::permit(clean, None, None).is_ok());
+    }
+
+    /// `TLS-Required: No` lowers what no rule and no PHI floor protects.
+    #[test]
+    fn a_senders_waiver_never_touches_phi() {
+        let t = tls("[tls]\ndefault = \"verify\"\n");
+        let clean = required(
+            Action::Deliver,
+            false,
+            false,
+            &t,
+            Destination::Domain("x.example"),
+        );
+        assert_eq!(waived_by_sender(clean).level(), TlsLevel::May);
+        let phi = required(
+            Action::Deliver,
+            false,
+            true,
+            &t,
+            Destination::Domain("x.example"),
+        );
+        assert_eq!(waived_by_sender(phi), phi);
+        let ruled = required(
+            Action::RequireTls,
+            false,
+            false,
+            &t,
+            Destination::Domain("x.example"),
+        );
+        assert_eq!(waived_by_sender(ruled), ruled);
     }
 }

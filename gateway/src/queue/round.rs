@@ -51,6 +51,12 @@ impl Plan {
         };
         let required =
             transport::required(action, decision.opt_out, phi, &live.config.tls, destination);
+        // `TLS-Required: No` counts for mail without PHI only.
+        let required = if envelope.tls_optional && !phi && !route {
+            transport::waived_by_sender(required)
+        } else {
+            required
+        };
         Plan {
             domain: (!route).then_some(domain),
             required,
@@ -411,6 +417,9 @@ pub(super) async fn deliver_group(
         message,
         eight_bit: envelope.body_type == crate::spool::BodyType::EightBitMime,
         smtputf8: envelope.smtputf8,
+        requiretls: envelope.requiretls,
+        offer_requiretls: cfg.tls.requiretls_for_phi && envelope.phi.unwrap_or(true),
+        mx: kind == "mx",
         required: plan.required,
         auth,
         connect_timeout: cfg.delivery.connect_timeout,
@@ -420,7 +429,7 @@ pub(super) async fn deliver_group(
     // enforced policy names the MX hosts that may have the message.
     let level = plan.required.level();
     let published = match plan.domain.as_deref() {
-        Some(domain) if kind == "mx" && level >= TlsLevel::Secure => {
+        Some(domain) if kind == "mx" && (level >= TlsLevel::Secure || envelope.requiretls) => {
             live.sts.published(&live.router, domain).await
         }
         _ => Published::Nothing,

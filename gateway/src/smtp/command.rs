@@ -112,6 +112,8 @@ pub struct MailParams {
     pub body: BodyType,
     /// `SMTPUTF8` (RFC 6531).
     pub smtputf8: bool,
+    /// `REQUIRETLS` (RFC 8689): every hop must be verified TLS.
+    pub requiretls: bool,
 }
 
 /// SASL mechanisms we offer.
@@ -246,6 +248,7 @@ fn parse_mail(rest: &str) -> Result<Command, SyntaxError> {
                 p.body = BodyType::EightBitMime
             }
             ("SMTPUTF8", None) => p.smtputf8 = true,
+            ("REQUIRETLS", None) => p.requiretls = true,
             // AUTH=<> or AUTH=addr (RFC 4954 5): accepted, not relied upon.
             ("AUTH", Some(_)) => {}
             _ => return Err(SyntaxError::UnsupportedParameter),
@@ -390,6 +393,7 @@ mod tests {
                         size: Some(1000),
                         body: BodyType::EightBitMime,
                         smtputf8: false,
+                        requiretls: false,
                     },
                 )),
             ),

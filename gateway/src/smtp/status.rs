@@ -105,6 +105,9 @@ pub enum Class {
     MtaStsUnlisted,
     /// Level `mta-sts` and the domain publishes no policy in enforce mode.
     MtaStsMissing,
+    /// REQUIRETLS (RFC 8689) and the next hop is not authenticated or does
+    /// not offer REQUIRETLS itself.
+    RequiretlsUnsupported,
     /// The smarthost refused our credentials.
     AuthFailed,
     /// The mailbox does not exist (x.1.1).
@@ -150,6 +153,7 @@ impl Class {
             Class::CertInvalid => "cert_invalid",
             Class::MtaStsUnlisted => "mta_sts_unlisted",
             Class::MtaStsMissing => "mta_sts_missing",
+            Class::RequiretlsUnsupported => "requiretls_unsupported",
             Class::AuthFailed => "auth_failed",
             Class::MailboxUnknown => "mailbox_unknown",
             Class::MailboxFull => "mailbox_full",
@@ -185,6 +189,9 @@ impl Class {
             Class::CertInvalid => "certificate invalid",
             Class::MtaStsUnlisted => "MX host not listed by the domain's MTA-STS policy",
             Class::MtaStsMissing => "no MTA-STS policy in enforce mode",
+            Class::RequiretlsUnsupported => {
+                "REQUIRETLS: next hop not authenticated or without REQUIRETLS"
+            }
             Class::AuthFailed => "smarthost authentication failed",
             Class::MailboxUnknown => "mailbox unknown",
             Class::MailboxFull => "mailbox full",
@@ -212,6 +219,7 @@ impl Class {
             Class::ProtocolError => "5.0",
             Class::TlsNotOffered | Class::MtaStsMissing => "7.10",
             Class::MtaStsUnlisted => "7.5",
+            Class::RequiretlsUnsupported => "7.30",
             Class::TlsFailed
             | Class::CertNameMismatch
             | Class::CertUntrusted

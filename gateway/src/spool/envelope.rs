@@ -75,6 +75,14 @@ pub struct Envelope {
     /// Whether SMTPUTF8 was requested.
     #[serde(default)]
     pub smtputf8: bool,
+    /// Whether the sender asked for REQUIRETLS (RFC 8689): every next hop
+    /// authenticated (MTA-STS for MX hosts) and offering REQUIRETLS itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub requiretls: bool,
+    /// Whether the message says `TLS-Required: No` (RFC 8689 section 5):
+    /// honoured for mail without PHI only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls_optional: bool,
     /// Inbound TLS, if any.
     #[serde(default)]
     pub tls: Option<InboundTls>,

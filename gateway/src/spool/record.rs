@@ -242,6 +242,8 @@ mod tests {
             rcpt_to: vec!["x@y.example".into()],
             body_type: Default::default(),
             smtputf8: false,
+            requiretls: false,
+            tls_optional: false,
             tls: None,
             auth_user: None,
             size: 7,

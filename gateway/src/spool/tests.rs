@@ -11,6 +11,8 @@ fn envelope(spool: &Spool, body: &[u8]) -> Envelope {
         rcpt_to: vec!["x@y.example".into()],
         body_type: Default::default(),
         smtputf8: false,
+        requiretls: false,
+        tls_optional: false,
         tls: None,
         auth_user: None,
         size: body.len() as u64,

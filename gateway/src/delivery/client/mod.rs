@@ -44,6 +44,16 @@ pub struct Job<'a> {
     pub eight_bit: bool,
     /// Whether SMTPUTF8 is needed.
     pub smtputf8: bool,
+    /// REQUIRETLS (RFC 8689): the sender asked that every hop be
+    /// authenticated TLS; only a next hop that is (MTA-STS for an MX host,
+    /// or a configured route, verified) and offers REQUIRETLS gets it.
+    pub requiretls: bool,
+    /// Ask for REQUIRETLS on the next hop when it is authenticated and
+    /// offers it, though the sender did not (`[tls] requiretls_for_phi`).
+    pub offer_requiretls: bool,
+    /// Whether the hops come from an MX lookup (authenticated only by an
+    /// MTA-STS approval) rather than the configuration.
+    pub mx: bool,
     /// What the transport rule requires of the channel.
     pub required: crate::policy::transport::Requirement,
     /// AUTH credentials (smarthost), used only over TLS.
@@ -160,7 +170,9 @@ pub async fn deliver(
             match permit(job.required, c.tls.as_ref(), approval) {
                 Err(p) => Err(Stop::Policy(p)),
                 Ok(p) => {
-                    let r = transaction(&mut c.io, job, &c.ext, p).await;
+                    let verified = c.tls.as_ref().is_some_and(|t| t.verified);
+                    let r =
+                        transaction(&mut c.io, job, &c.ext, verified, approval.is_some(), p).await;
                     if r.is_ok() {
                         c.uses += 1;
                         if c.uses < MAX_USES {
@@ -355,6 +367,8 @@ async fn transaction<S: AsyncRead + AsyncWrite + Unpin>(
     io: &mut Io<S>,
     job: &Job<'_>,
     ext: &[String],
+    tls_verified: bool,
+    approved: bool,
     _permit: Permit,
 ) -> Result<Vec<RcptResult>, Stop> {
     let mut mail = format!("MAIL FROM:<{}>", job.from);
@@ -373,6 +387,20 @@ async fn transaction<S: AsyncRead + AsyncWrite + Unpin>(
             )));
         }
         mail.push_str(" SMTPUTF8");
+    }
+    // The next hop is authenticated: verified TLS to a host MTA-STS lists
+    // (MX), or to a next hop the configuration names.
+    let authenticated = tls_verified && (approved || !job.mx);
+    let offers = ext.iter().any(|e| e == "REQUIRETLS");
+    if job.requiretls && !(authenticated && offers) {
+        return Err(Stop::Fail(Failure::ours(
+            Stage::Mail,
+            Class::RequiretlsUnsupported,
+            true,
+        )));
+    }
+    if (job.requiretls || job.offer_requiretls) && authenticated && offers {
+        mail.push_str(" REQUIRETLS");
     }
     let r = io.cmd(&mail).await?;
     if r.code != 250 {

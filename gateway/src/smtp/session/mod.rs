@@ -441,6 +441,10 @@ impl Session {
         if self.limits.tls_available && self.facts.tls.is_none() {
             lines.push("STARTTLS".into());
         }
+        // RFC 8689 section 4.1: offered only over TLS.
+        if self.facts.tls.is_some() {
+            lines.push("REQUIRETLS".into());
+        }
         if self.auth_offered() {
             lines.push("AUTH PLAIN LOGIN".into());
         }
@@ -482,6 +486,12 @@ impl Session {
             return self.refuse(
                 State::Ready(h),
                 Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size"),
+            );
+        }
+        if params.requiretls && self.facts.tls.is_none() {
+            return self.refuse(
+                State::Ready(h),
+                Reply::new(530, "5.7.10 REQUIRETLS needs a TLS session"),
             );
         }
         let tx = Transaction {
