@@ -401,6 +401,10 @@ pub struct DnsConfig {
     pub static_only: bool,
     /// Ask these name servers instead of the system's (mode "servers").
     pub servers: Vec<std::net::SocketAddr>,
+    /// Validate DNSSEC (for DANE): the MX and TLSA answers DANE relies on.
+    pub dnssec: bool,
+    /// DNSKEY records trusted instead of the root zone's keys.
+    pub trust_anchor: Option<PathBuf>,
     /// MX table: domain -> exchanger host names, in preference order.
     pub mx: Vec<(String, Vec<String>)>,
     /// Address table: host name -> addresses.
@@ -430,13 +434,16 @@ pub enum TlsLevel {
     Encrypt,
     /// TLS required, certificate valid for the host name (or IP).
     Verify,
-    /// The strongest the recipient domain publishes: an MTA-STS policy in
-    /// enforce mode (RFC 8461) when there is one, else `verify`. (DANE,
-    /// which would come first, is not implemented yet.)
+    /// The strongest the recipient domain publishes: DANE (RFC 7672) when
+    /// DNSSEC is on and its MX host has usable TLSA records, else an
+    /// MTA-STS policy in enforce mode (RFC 8461), else `verify`.
     Secure,
     /// The recipient domain must publish an MTA-STS policy in enforce
     /// mode, and the next hop must be one of its MX hosts, verified.
     MtaSts,
+    /// The MX answer must be DNSSEC-secure and the next hop's certificate
+    /// match its DNSSEC-secure TLSA records (RFC 7672).
+    Dane,
 }
 
 impl TlsLevel {
@@ -454,6 +461,7 @@ impl TlsLevel {
             TlsLevel::Verify => "verify",
             TlsLevel::Secure => "secure",
             TlsLevel::MtaSts => "mta-sts",
+            TlsLevel::Dane => "dane",
         }
     }
 }

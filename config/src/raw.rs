@@ -361,6 +361,10 @@ pub struct RawDns {
     pub mode: Spanned<String>,
     /// `ip:port` of the name servers to ask in mode "servers".
     pub servers: Vec<Spanned<String>>,
+    /// Validate DNSSEC for DANE (the MX and TLSA lookups).
+    pub dnssec: bool,
+    /// DNSKEY records to trust instead of the root's (labs, tests).
+    pub trust_anchor: Option<Spanned<String>>,
     pub mx: std::collections::BTreeMap<String, Vec<String>>,
     pub hosts: std::collections::BTreeMap<String, Vec<Spanned<String>>>,
 }
@@ -370,6 +374,8 @@ impl Default for RawDns {
         RawDns {
             mode: sp("system".into()),
             servers: Vec::new(),
+            dnssec: false,
+            trust_anchor: None,
             mx: Default::default(),
             hosts: Default::default(),
         }

@@ -143,7 +143,7 @@ default = "verify"
 }
 
 #[test]
-fn phi_never_below_encrypt_and_dane_not_yet() {
+fn phi_never_below_encrypt_and_dane_needs_dnssec() {
     let e = errors(
         "[tls]\nphi = \"may\"\n[[tls.policy]]\ndomain = \"a.example\"\nphi = \"none\"\ndefault = \"dane\"\n",
     );
@@ -156,7 +156,12 @@ fn phi_never_below_encrypt_and_dane_not_yet() {
             (6, "tls.policy.default")
         ]
     );
-    assert!(e[2].message.contains("not implemented yet"));
+    assert!(e[2].message.contains("needs DNSSEC"), "{}", e[2].message);
+    let with_dnssec = Config::from_toml(
+        "t.toml",
+        "[tls]\nphi = \"dane\"\n[delivery.dns]\ndnssec = true\n",
+    );
+    assert!(with_dnssec.is_ok());
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod accuracy;
 mod audit;
 mod conversation;
 mod crash;
+mod dane;
 mod delivery;
 mod dkim;
 mod faults;

@@ -19,6 +19,12 @@ impl DnsServer {
     /// Serves each `(origin, records)` zone; `records` are zone-file lines
     /// relative to the origin (an SOA and NS are added).
     pub fn start(zones: &[(&str, &str)]) -> DnsServer {
+        Self::start_with(zones, &[])
+    }
+
+    /// As [`DnsServer::start`], Knot signing the zones named in `signed`
+    /// (DNSSEC, ECDSA P-256, keys made at start).
+    pub fn start_with(zones: &[(&str, &str)], signed: &[&str]) -> DnsServer {
         let knotd = crate::require_tool("knotd");
         let dir = tempfile::tempdir().unwrap();
         // A free port for both protocols, found by binding UDP first.
@@ -46,6 +52,9 @@ impl DnsServer {
             )
             .unwrap();
             conf += &format!("  - domain: {origin}.\n    file: {}\n", file.display());
+            if signed.contains(&origin) {
+                conf += "    dnssec-signing: on\n    zonefile-load: difference\n";
+            }
         }
         let conf_path = dir.path().join("knot.conf");
         std::fs::write(&conf_path, conf).unwrap();
@@ -75,6 +84,33 @@ impl DnsServer {
             std::thread::sleep(Duration::from_millis(20));
         }
         server
+    }
+}
+
+impl DnsServer {
+    /// The zone's DNSKEY records (zone-file lines), asked with `drill`, as
+    /// a trust anchor file wants them; waits for the signer.
+    pub fn dnskeys(&self, zone: &str) -> String {
+        let drill = crate::require_tool("drill");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = Command::new(&drill)
+                .args(["-p", &self.addr.port().to_string(), "@127.0.0.1", "DNSKEY"])
+                .arg(format!("{}.", zone.trim_end_matches('.')))
+                .output()
+                .expect("run drill");
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let keys: Vec<String> = text
+                .lines()
+                .filter(|l| !l.starts_with(';') && l.split_whitespace().nth(3) == Some("DNSKEY"))
+                .map(|l| l.split(';').next().unwrap_or("").trim().to_string())
+                .collect();
+            if !keys.is_empty() {
+                return keys.join("\n") + "\n";
+            }
+            assert!(Instant::now() < deadline, "no DNSKEY for {zone}: {text}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 

@@ -123,6 +123,12 @@ pub(super) fn delivery(c: &mut Checker<'_>, raw: &crate::raw::RawDelivery) -> De
             } else {
                 Vec::new()
             },
+            dnssec: raw.dns.dnssec || raw.dns.trust_anchor.is_some(),
+            trust_anchor: raw
+                .dns
+                .trust_anchor
+                .as_ref()
+                .map(|a| c.path(a, "delivery.dns.trust_anchor")),
             mx: raw
                 .dns
                 .mx

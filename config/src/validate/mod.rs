@@ -158,6 +158,28 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
     let detectors = detectors(&mut c, &raw.detectors);
     let delivery_rest = delivery(&mut c, &raw.delivery);
     let outbound_tls = outbound_tls(&mut c, &raw.tls);
+    if !delivery_rest.dns.dnssec {
+        let levels = [
+            (Some(&raw.tls.default), "tls.default"),
+            (Some(&raw.tls.phi), "tls.phi"),
+        ]
+        .into_iter()
+        .chain(raw.tls.policy.iter().flat_map(|p| {
+            [
+                (p.default.as_ref(), "tls.policy.default"),
+                (p.phi.as_ref(), "tls.policy.phi"),
+            ]
+        }));
+        for (v, key) in levels {
+            if let Some(v) = v.filter(|v| v.get_ref() == "dane") {
+                c.error(
+                    v,
+                    key,
+                    "level \"dane\" needs DNSSEC: set [delivery.dns] dnssec = true",
+                );
+            }
+        }
+    }
     let encryption = raw.encryption.as_ref().and_then(|e| encryption(&mut c, e));
     let policy = policy(&mut c, &raw.policy, encryption.is_some());
     let log = log(&mut c, &raw.log);

@@ -10,14 +10,7 @@ pub(super) fn tls_level(c: &mut Checker<'_>, v: &Spanned<String>, key: &str) -> 
         "verify" => Some(TlsLevel::Verify),
         "secure" => Some(TlsLevel::Secure),
         "mta-sts" => Some(TlsLevel::MtaSts),
-        "dane" => {
-            c.error(
-                v,
-                key,
-                "`dane` is not implemented yet; use \"secure\" (MTA-STS, else verify) or \"verify\"",
-            );
-            None
-        }
+        "dane" => Some(TlsLevel::Dane),
         other => {
             c.error(
                 v,

@@ -72,11 +72,13 @@ impl Live {
         let config = Arc::new(config);
         let trust = trust(config.tls.ca_file.as_deref(), "tls.ca_file")?;
         let dkim = dkim(&config)?;
+        let dane = dane(&config)?;
         let delivery = Arc::new(crate::queue::Live::new(
             config.clone(),
             engine.clone(),
             trust,
             dkim,
+            dane,
         ));
         Ok(Live {
             config,
@@ -117,6 +119,14 @@ pub fn dkim(config: &Config) -> Result<Option<crate::delivery::dkim::Signer>, Bu
             key: "dkim.key",
             message: e.to_string(),
         })
+}
+
+/// The DNSSEC-validating resolver DANE uses, when `[delivery.dns]` asks.
+pub fn dane(config: &Config) -> Result<Option<crate::delivery::dane::Dane>, BuildError> {
+    crate::delivery::dane::Dane::new(&config.delivery.dns).map_err(|e| BuildError::File {
+        key: "delivery.dns.trust_anchor",
+        message: e.to_string(),
+    })
 }
 
 /// Trust anchors: the public roots and the CA file at `key`.
@@ -173,6 +183,7 @@ pub fn check(cfg: &Config) -> Vec<ConfigError> {
             .map_err(BuildError::from),
         trust(cfg.tls.ca_file.as_deref(), "tls.ca_file").map(drop),
         dkim(cfg).map(drop),
+        dane(cfg).map(drop),
     ];
     let mut whole = true;
     for e in parts.into_iter().filter_map(Result::err) {

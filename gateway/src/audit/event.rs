@@ -264,6 +264,10 @@ pub struct Attempt {
     /// (`enforce 20261202`, `testing 7 unlisted`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mta_sts: Option<String>,
+    /// The TLSA record (usage selector matching) the certificate matched,
+    /// when DANE authenticated the next hop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dane: Option<String>,
 }
 
 impl Event {

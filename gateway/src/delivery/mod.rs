@@ -6,6 +6,7 @@
 //! send when.
 
 pub mod client;
+pub mod dane;
 pub mod dkim;
 pub mod encrypt;
 pub mod mta_sts;

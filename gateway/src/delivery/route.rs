@@ -55,7 +55,7 @@ pub struct Destination {
 
 /// A resolver configuration asking exactly `servers` (UDP, then TCP for
 /// truncated answers), for `[delivery.dns] mode = "servers"`.
-fn servers_config(servers: &[SocketAddr]) -> hickory_resolver::config::ResolverConfig {
+pub(crate) fn servers_config(servers: &[SocketAddr]) -> hickory_resolver::config::ResolverConfig {
     use hickory_resolver::config::{NameServerConfig, ResolverConfig};
     let name_servers = servers
         .iter()

@@ -14,6 +14,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
+use super::dane::Tlsa;
 use super::mta_sts::Approval;
 use crate::smtp::status::{Class, Failure, Stage};
 
@@ -30,6 +31,9 @@ pub struct TlsDetails {
     pub verify_error: Option<String>,
     /// The same as a reason class.
     pub verify_class: Option<Class>,
+    /// The TLSA record (usage selector matching) the certificate matched,
+    /// when DANE authenticated the host.
+    pub dane: Option<String>,
     /// Certificate subject (distinguished name).
     pub subject: String,
     /// SHA-256 of the leaf certificate, hex.
@@ -38,11 +42,13 @@ pub struct TlsDetails {
 
 pub use crate::tls::Trust;
 
-/// A client config for one handshake verifying against `trust`, and the
-/// slot where its certificate check is recorded.
+/// A client config for one handshake verifying against `trust` (or, when
+/// `tlsa` is not empty, against those DNSSEC-secure TLSA records: DANE),
+/// and the slot where its certificate check is recorded.
 pub fn client_config(
     trust: &Trust,
     enforce: bool,
+    tlsa: &[Tlsa],
 ) -> (Arc<rustls::ClientConfig>, Arc<Mutex<Option<CertCheck>>>) {
     let provider = crate::tls::provider();
     let inner = WebPkiServerVerifier::builder_with_provider(trust.roots(), provider.clone())
@@ -52,6 +58,8 @@ pub fn client_config(
     let verifier = Recording {
         inner,
         enforce,
+        tlsa: tlsa.to_vec(),
+        provider: provider.clone(),
         slot: slot.clone(),
     };
     let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -70,6 +78,8 @@ pub struct CertCheck {
     pub error: Option<String>,
     /// Its reason class.
     pub class: Option<Class>,
+    /// The TLSA record matched, under DANE.
+    pub dane: Option<String>,
     /// Subject DN.
     pub subject: String,
     /// SHA-256 fingerprint, hex.
@@ -82,7 +92,49 @@ pub struct CertCheck {
 struct Recording {
     inner: Arc<WebPkiServerVerifier>,
     enforce: bool,
+    /// DANE: the host's secure TLSA records replace the PKIX check.
+    tlsa: Vec<Tlsa>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
     slot: Arc<Mutex<Option<CertCheck>>>,
+}
+
+/// DANE (RFC 7672 section 3): a DANE-EE record matching the leaf (names
+/// and dates ignored), or a DANE-TA record matching a certificate of the
+/// presented chain, which then anchors a full chain and name check.
+fn dane_verify(
+    records: &[Tlsa],
+    leaf: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    name: &ServerName<'_>,
+    now: UnixTime,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Result<String, String> {
+    if let Some(r) = records.iter().find(|r| r.usage == 3 && r.matches(leaf)) {
+        return Ok(r.params());
+    }
+    let mut last = "no TLSA record matches the certificate chain".to_string();
+    for r in records.iter().filter(|r| r.usage == 2) {
+        for (i, ta) in intermediates.iter().enumerate() {
+            if !r.matches(ta) {
+                continue;
+            }
+            let mut roots = rustls::RootCertStore::empty();
+            if roots.add(ta.clone()).is_err() {
+                continue;
+            }
+            let Ok(v) =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .build()
+            else {
+                continue;
+            };
+            match v.verify_server_cert(leaf, &intermediates[..i], name, &[], now) {
+                Ok(_) => return Ok(r.params()),
+                Err(e) => last = format!("DANE-TA: {e}"),
+            }
+        }
+    }
+    Err(last)
 }
 
 /// The reason class of a certificate verification error.
@@ -112,17 +164,40 @@ impl ServerCertVerifier for Recording {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let result =
-            self.inner
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
         let digest = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
         let fingerprint = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
         let subject = x509_parser::parse_x509_certificate(end_entity.as_ref())
             .map(|(_, c)| c.subject().to_string())
             .unwrap_or_else(|_| "<unparseable certificate>".into());
+        if !self.tlsa.is_empty() {
+            let result = dane_verify(
+                &self.tlsa,
+                end_entity,
+                intermediates,
+                server_name,
+                now,
+                &self.provider,
+            );
+            *self.slot.lock().expect("cert slot") = Some(CertCheck {
+                error: result.as_ref().err().cloned(),
+                class: result.as_ref().err().map(|_| Class::DaneMismatch),
+                dane: result.as_ref().ok().cloned(),
+                subject,
+                fingerprint,
+            });
+            return match result {
+                Ok(_) => Ok(ServerCertVerified::assertion()),
+                Err(e) if self.enforce => Err(rustls::Error::General(e)),
+                Err(_) => Ok(ServerCertVerified::assertion()),
+            };
+        }
+        let result =
+            self.inner
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
         *self.slot.lock().expect("cert slot") = Some(CertCheck {
             error: result.as_ref().err().map(|e| e.to_string()),
             class: result.as_ref().err().map(cert_class),
+            dane: None,
             subject,
             fingerprint,
         });
@@ -170,6 +245,9 @@ pub enum PolicyRefusal {
         /// The handshake error.
         error: String,
     },
+    /// Level `dane` and the host has no DNSSEC-secure TLSA records.
+    #[error("no DNSSEC-secure TLSA records for this host, and policy requires dane")]
+    NoDane,
     /// Level `mta-sts` and the domain has no enforced policy listing this host.
     #[error("no MTA-STS policy in enforce mode lists this host, and policy requires mta-sts")]
     NoMtaSts,
@@ -192,6 +270,7 @@ impl PolicyRefusal {
             PolicyRefusal::Handshake { .. } => Class::TlsFailed,
             PolicyRefusal::NotVerified { class, .. } => *class,
             PolicyRefusal::NoMtaSts => Class::MtaStsMissing,
+            PolicyRefusal::NoDane => Class::DaneMissing,
         };
         Failure::ours(Stage::Tls, class, false)
     }
@@ -205,14 +284,31 @@ pub struct Permit {
     _private: (),
 }
 
-/// The level that applies to one next hop: `secure` is `mta-sts` for an
-/// MX host an enforced MTA-STS policy lists (the approval), else `verify`.
-pub fn effective(
-    required: crate::policy::transport::Requirement,
-    approval: Option<&Approval>,
-) -> TlsLevel {
+/// What authenticates one next hop beyond a certificate for its name:
+/// an enforced MTA-STS policy listing it, or its DNSSEC-secure TLSA
+/// records (DANE, which takes precedence).
+#[derive(Debug, Clone, Default)]
+pub struct HopAuth {
+    /// An MTA-STS policy in enforce mode lists the host.
+    pub mta_sts: Option<Approval>,
+    /// The host's usable TLSA records, from a DNSSEC-secure answer.
+    pub tlsa: Vec<Tlsa>,
+}
+
+impl HopAuth {
+    /// Whether DNS-published policy (DANE or MTA-STS) vouches for the host.
+    pub fn authenticates(&self) -> bool {
+        self.mta_sts.is_some() || !self.tlsa.is_empty()
+    }
+}
+
+/// The level that applies to one next hop: `secure` is `dane` for a host
+/// with TLSA records, `mta-sts` for an MX host an enforced policy lists,
+/// else `verify`.
+pub fn effective(required: crate::policy::transport::Requirement, auth: &HopAuth) -> TlsLevel {
     match required.level() {
-        TlsLevel::Secure if approval.is_some() => TlsLevel::MtaSts,
+        TlsLevel::Secure if !auth.tlsa.is_empty() => TlsLevel::Dane,
+        TlsLevel::Secure if auth.mta_sts.is_some() => TlsLevel::MtaSts,
         TlsLevel::Secure => TlsLevel::Verify,
         level => level,
     }
@@ -220,19 +316,21 @@ pub fn effective(
 
 /// Checks the negotiated channel against what the transport rule
 /// requires (crate::policy::transport): a permit proves the PHI rule held.
-/// Level `mta-sts` also needs the hop's [`Approval`]: it is one of the MX
-/// hosts the domain's enforced policy lists.
+/// Level `mta-sts` also needs the hop's MTA-STS [`Approval`]; level `dane`
+/// a certificate that matched the hop's TLSA records.
 pub fn permit(
     required: crate::policy::transport::Requirement,
     tls: Option<&TlsDetails>,
-    approval: Option<&Approval>,
+    auth: &HopAuth,
 ) -> Result<Permit, PolicyRefusal> {
-    let level = effective(required, approval);
+    let level = effective(required, auth);
     match (level, tls) {
         (TlsLevel::None | TlsLevel::May, _) => Ok(Permit { _private: () }),
         (TlsLevel::Encrypt, Some(_)) => Ok(Permit { _private: () }),
-        (TlsLevel::MtaSts, _) if approval.is_none() => Err(PolicyRefusal::NoMtaSts),
-        (_, Some(t)) if t.verified => Ok(Permit { _private: () }),
+        (TlsLevel::Dane, _) if auth.tlsa.is_empty() => Err(PolicyRefusal::NoDane),
+        (TlsLevel::Dane, Some(t)) if t.verified && t.dane.is_some() => Ok(Permit { _private: () }),
+        (TlsLevel::MtaSts, _) if auth.mta_sts.is_none() => Err(PolicyRefusal::NoMtaSts),
+        (l, Some(t)) if t.verified && l != TlsLevel::Dane => Ok(Permit { _private: () }),
         (_, Some(t)) => Err(PolicyRefusal::NotVerified {
             error: t.verify_error.clone().unwrap_or_else(|| "unknown".into()),
             class: t.verify_class.unwrap_or(Class::CertInvalid),
@@ -252,6 +350,7 @@ mod tests {
             verified,
             verify_error: (!verified).then(|| "expired".into()),
             verify_class: (!verified).then_some(Class::CertExpired),
+            dane: None,
             subject: String::new(),
             fingerprint: String::new(),
         }
@@ -260,9 +359,11 @@ mod tests {
     /// A requirement at `level` (for mail without PHI to a domain whose
     /// default is `level`).
     fn at(level: &str) -> crate::policy::transport::Requirement {
-        let cfg =
-            phigate_config::Config::from_toml("t.toml", &format!("[tls]\ndefault = \"{level}\"\n"))
-                .unwrap();
+        let cfg = phigate_config::Config::from_toml(
+            "t.toml",
+            &format!("[tls]\ndefault = \"{level}\"\n[delivery.dns]\ndnssec = true\n"),
+        )
+        .unwrap();
         crate::policy::transport::required(
             phigate_config::Action::Deliver,
             false,
@@ -276,7 +377,7 @@ mod tests {
         r: crate::policy::transport::Requirement,
         tls: Option<&TlsDetails>,
     ) -> Result<Permit, PolicyRefusal> {
-        permit(r, tls, None)
+        permit(r, tls, &HopAuth::default())
     }
 
     #[test]
@@ -289,17 +390,41 @@ mod tests {
         );
         let approval = Published::Enforce(policy.unwrap()).approve("mx.good.test");
         assert!(approval.is_some());
+        let listed = HopAuth {
+            mta_sts: approval,
+            tlsa: Vec::new(),
+        };
+        let none = HopAuth::default();
         let ok = details(true);
         assert_eq!(
-            permit(at("mta-sts"), Some(&ok), None).unwrap_err(),
+            permit(at("mta-sts"), Some(&ok), &none).unwrap_err(),
             PolicyRefusal::NoMtaSts
         );
-        assert!(permit(at("mta-sts"), Some(&ok), approval.as_ref()).is_ok());
-        assert!(permit(at("mta-sts"), Some(&details(false)), approval.as_ref()).is_err());
-        assert!(permit(at("secure"), Some(&ok), None).is_ok());
-        assert!(permit(at("secure"), Some(&details(false)), None).is_err());
-        assert_eq!(effective(at("secure"), None), TlsLevel::Verify);
-        assert_eq!(effective(at("secure"), approval.as_ref()), TlsLevel::MtaSts);
+        assert!(permit(at("mta-sts"), Some(&ok), &listed).is_ok());
+        assert!(permit(at("mta-sts"), Some(&details(false)), &listed).is_err());
+        assert!(permit(at("secure"), Some(&ok), &none).is_ok());
+        assert!(permit(at("secure"), Some(&details(false)), &none).is_err());
+        assert_eq!(effective(at("secure"), &none), TlsLevel::Verify);
+        assert_eq!(effective(at("secure"), &listed), TlsLevel::MtaSts);
+        // DANE comes first, and only a DANE match will do for it.
+        let dane = HopAuth {
+            mta_sts: listed.mta_sts.clone(),
+            tlsa: vec![crate::delivery::dane::Tlsa::usable(3, 1, 1, vec![1; 32]).unwrap()],
+        };
+        assert_eq!(effective(at("secure"), &dane), TlsLevel::Dane);
+        assert!(
+            permit(at("secure"), Some(&ok), &dane).is_err(),
+            "PKIX is not DANE"
+        );
+        let matched = TlsDetails {
+            dane: Some("3 1 1".into()),
+            ..details(true)
+        };
+        assert!(permit(at("secure"), Some(&matched), &dane).is_ok());
+        assert_eq!(
+            permit(at("dane"), Some(&matched), &none).unwrap_err(),
+            PolicyRefusal::NoDane
+        );
     }
 
     #[test]
@@ -315,5 +440,47 @@ mod tests {
                 class: Class::CertExpired
             }
         );
+    }
+
+    /// DANE-TA (2 x x): the record names a CA in the presented chain, which
+    /// then anchors the chain and the name check; DANE-EE (3 x x) ignores
+    /// names. Signatures are checked by webpki either way.
+    #[test]
+    fn dane_trust_anchor_and_end_entity_records() {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["mx.good.test".into()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+        let (leaf, ca) = (leaf.der().clone(), ca.der().clone());
+        let sha = |b: &[u8]| {
+            ring::digest::digest(&ring::digest::SHA256, b)
+                .as_ref()
+                .to_vec()
+        };
+        let provider = crate::tls::provider();
+        let now = UnixTime::now();
+        let name = |n: &str| ServerName::try_from(n.to_string()).unwrap();
+        let ta = [Tlsa::usable(2, 0, 1, sha(&ca)).unwrap()];
+        let chain = [ca.clone()];
+        assert_eq!(
+            dane_verify(&ta, &leaf, &chain, &name("mx.good.test"), now, &provider),
+            Ok("2 0 1".to_string())
+        );
+        assert!(dane_verify(&ta, &leaf, &chain, &name("mx.evil.test"), now, &provider).is_err());
+        assert!(dane_verify(&ta, &leaf, &[], &name("mx.good.test"), now, &provider).is_err());
+        let ee = [Tlsa::usable(3, 0, 1, sha(&leaf)).unwrap()];
+        assert_eq!(
+            dane_verify(&ee, &leaf, &[], &name("anything.test"), now, &provider),
+            Ok("3 0 1".to_string())
+        );
+        let other = [Tlsa::usable(3, 0, 1, sha(&ca)).unwrap()];
+        assert!(dane_verify(&other, &leaf, &chain, &name("mx.good.test"), now, &provider).is_err());
     }
 }

@@ -244,7 +244,7 @@ default = "verify"
             Destination::Domain("payer.example"),
         );
         assert!(r.level() >= TlsLevel::Encrypt);
-        assert!(crate::delivery::tls::permit(r, None, None).is_err());
+        assert!(crate::delivery::tls::permit(r, None, &Default::default()).is_err());
         let clean = required(
             released(false),
             false,
@@ -252,7 +252,7 @@ default = "verify"
             &t,
             Destination::Domain("payer.example"),
         );
-        assert!(crate::delivery::tls::permit(clean, None, None).is_ok());
+        assert!(crate::delivery::tls::permit(clean, None, &Default::default()).is_ok());
     }
 
     /// `TLS-Required: No` lowers what no rule and no PHI floor protects.

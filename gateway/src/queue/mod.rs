@@ -16,11 +16,13 @@ use tokio::sync::oneshot;
 
 use crate::audit::{Audit, Event, event};
 use crate::delivery::client::{self, Job, RcptResult};
+use crate::delivery::dane::{self, Dane, Found};
 use crate::delivery::dkim::Signer;
 use crate::delivery::encrypt::{Encryptor, Via};
 use crate::delivery::mta_sts::{Published, Sts};
 use crate::delivery::rewrite;
 use crate::delivery::route::{Destination, RouteError, Router};
+use crate::delivery::tls::HopAuth;
 use crate::delivery::tls::Trust;
 use crate::metrics::Metrics;
 use crate::outbox::notice::{self, Reason};
@@ -174,6 +176,8 @@ pub struct Live {
     dkim: Option<Signer>,
     /// Recipient domains' MTA-STS policies.
     sts: Sts,
+    /// A validating resolver for DANE, when `[delivery.dns]` turns DNSSEC on.
+    dane: Option<Dane>,
     trust: Trust,
     /// The detectors, for what the gateway writes (DSNs, notices).
     engine: Arc<phigate_detectors::Engine>,
@@ -191,11 +195,13 @@ impl Live {
         engine: Arc<phigate_detectors::Engine>,
         trust: Trust,
         dkim: Option<Signer>,
+        dane: Option<Dane>,
     ) -> Live {
         Live {
             router: Router::new(config.delivery.clone()),
             encryptor: config.encryption.as_ref().map(Encryptor::new),
             dkim,
+            dane,
             sts: Sts::new(
                 Some(config.spool.dir.join("mta-sts-cache.json")),
                 config.tls.mta_sts_port,

@@ -434,18 +434,39 @@ pub(super) async fn deliver_group(
         }
         _ => Published::Nothing,
     };
-    let stopped = |class| {
+    // DANE (RFC 7672) first: a DNSSEC-secure MX answer and TLSA records.
+    let dane = match (&live.dane, plan.domain.as_deref()) {
+        (Some(d), Some(domain))
+            if kind == "mx" && matches!(level, TlsLevel::Secure | TlsLevel::Dane) =>
+        {
+            d.lookup(domain, &dane::hosts(&dest.hops), dane::port_of(&dest.hops))
+                .await
+        }
+        _ => Found::Insecure,
+    };
+    // Nothing sent: `policy` when no hop can meet the requirement (PHI is
+    // rerouted or held), not when DNS must be asked again later.
+    let stopped = |class, policy| {
         let failure = Failure::ours(Stage::Policy, class, false);
         idx.iter()
             .map(|_| Outcome::Temporary {
                 failure: failure.clone(),
-                policy: true,
+                policy,
             })
             .collect::<Vec<_>>()
     };
+    if dane == Found::Bogus {
+        // Never a bounce, never less: wait for DNS to validate again.
+        tracing::warn!(queue_id = %envelope.id, "DNSSEC validation failed for the MX or TLSA answer");
+        return stopped(Class::DnssecBogus, false);
+    }
+    if level == TlsLevel::Dane && !dane.any() {
+        tracing::info!(queue_id = %envelope.id, "level dane and no DNSSEC-secure TLSA records");
+        return stopped(Class::DaneMissing, true);
+    }
     if level == TlsLevel::MtaSts && !matches!(published, Published::Enforce(_)) {
         tracing::info!(queue_id = %envelope.id, "level mta-sts and the domain has no policy in enforce mode");
-        return stopped(Class::MtaStsMissing);
+        return stopped(Class::MtaStsMissing, true);
     }
     let mut last = None;
     let mut unlisted = 0;
@@ -458,18 +479,22 @@ pub(super) async fn deliver_group(
             let f = Failure::ours(Stage::Policy, Class::MailLoop, true);
             return idx.iter().map(|_| Outcome::Permanent(f.clone())).collect();
         }
+        let tlsa = dane.tlsa(&hop.name).to_vec();
         let approval = published.approve(&hop.name);
-        if matches!(published, Published::Enforce(_)) && approval.is_none() {
+        if tlsa.is_empty() && matches!(published, Published::Enforce(_)) && approval.is_none() {
             // An MX the domain's policy does not list (a spoofed MX answer,
             // or a stale one): it gets nothing.
             unlisted += 1;
             tracing::warn!(queue_id = %envelope.id, host = %hop.name, "MX host not listed by the domain's MTA-STS policy: skipped");
             continue;
         }
-        let attempt =
-            client::deliver(hop, &job, approval.as_ref(), &live.trust, &shared.pool).await;
+        let hop_auth = HopAuth {
+            mta_sts: approval,
+            tlsa,
+        };
+        let attempt = client::deliver(hop, &job, &hop_auth, &live.trust, &shared.pool).await;
         let sts = sts_note(&published, &hop.name);
-        let auth = mechanism(approval.is_some(), &attempt);
+        let auth = mechanism(&hop_auth, &attempt);
         log_attempt(envelope.id, level.as_str(), &attempt, auth, sts.as_deref());
         count_attempt(&shared.metrics, kind, &attempt);
         shared
@@ -481,6 +506,7 @@ pub(super) async fn deliver_group(
         if let Event::Attempt(a) = &mut event {
             a.tls_auth = Some(auth.to_string());
             a.mta_sts = sts;
+            a.dane = attempt.tls.as_ref().and_then(|t| t.dane.clone());
         }
         events.push(event);
         let failed_to_connect = attempt.connection_failed;
@@ -491,7 +517,7 @@ pub(super) async fn deliver_group(
     }
     let Some(attempt) = last else {
         if unlisted > 0 {
-            return stopped(Class::MtaStsUnlisted);
+            return stopped(Class::MtaStsUnlisted, true);
         }
         let failure = Failure::ours(Stage::Dns, Class::NoRoute, false);
         return idx
@@ -594,14 +620,16 @@ pub(super) fn attempt_event(
         duration_ms: a.duration.as_millis() as u64,
         tls_auth: None,
         mta_sts: None,
+        dane: None,
     })
 }
 
 /// What authenticated the next hop of an attempt, for the audit record
 /// and the metric.
-pub(super) fn mechanism(approved: bool, a: &client::Attempt) -> &'static str {
+pub(super) fn mechanism(auth: &HopAuth, a: &client::Attempt) -> &'static str {
     match &a.tls {
-        Some(t) if t.verified && approved => "mta-sts",
+        Some(t) if t.verified && t.dane.is_some() => "dane",
+        Some(t) if t.verified && auth.mta_sts.is_some() => "mta-sts",
         Some(t) if t.verified => "verify",
         Some(_) => "encrypt",
         None => "none",

@@ -105,6 +105,12 @@ pub enum Class {
     MtaStsUnlisted,
     /// Level `mta-sts` and the domain publishes no policy in enforce mode.
     MtaStsMissing,
+    /// DNSSEC validation of the MX or TLSA answer failed (bogus).
+    DnssecBogus,
+    /// The certificate matched none of the host's TLSA records (DANE).
+    DaneMismatch,
+    /// Level `dane` and no DNSSEC-secure TLSA records for the host.
+    DaneMissing,
     /// REQUIRETLS (RFC 8689) and the next hop is not authenticated or does
     /// not offer REQUIRETLS itself.
     RequiretlsUnsupported,
@@ -154,6 +160,9 @@ impl Class {
             Class::MtaStsUnlisted => "mta_sts_unlisted",
             Class::MtaStsMissing => "mta_sts_missing",
             Class::RequiretlsUnsupported => "requiretls_unsupported",
+            Class::DnssecBogus => "dnssec_bogus",
+            Class::DaneMismatch => "dane_mismatch",
+            Class::DaneMissing => "dane_missing",
             Class::AuthFailed => "auth_failed",
             Class::MailboxUnknown => "mailbox_unknown",
             Class::MailboxFull => "mailbox_full",
@@ -189,6 +198,9 @@ impl Class {
             Class::CertInvalid => "certificate invalid",
             Class::MtaStsUnlisted => "MX host not listed by the domain's MTA-STS policy",
             Class::MtaStsMissing => "no MTA-STS policy in enforce mode",
+            Class::DnssecBogus => "DNSSEC validation failed (bogus answer)",
+            Class::DaneMismatch => "certificate matches none of the TLSA records (DANE)",
+            Class::DaneMissing => "no DNSSEC-secure TLSA records (level dane)",
             Class::RequiretlsUnsupported => {
                 "REQUIRETLS: next hop not authenticated or without REQUIRETLS"
             }
@@ -220,6 +232,7 @@ impl Class {
             Class::TlsNotOffered | Class::MtaStsMissing => "7.10",
             Class::MtaStsUnlisted => "7.5",
             Class::RequiretlsUnsupported => "7.30",
+            Class::DnssecBogus | Class::DaneMismatch | Class::DaneMissing => "7.5",
             Class::TlsFailed
             | Class::CertNameMismatch
             | Class::CertUntrusted

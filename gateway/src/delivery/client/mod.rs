@@ -26,8 +26,7 @@ pub use wire::{dot_stuffed, read_line_bounded};
 use pool::{Established, MAX_USES, PoolKey};
 use wire::{Io, Wire};
 
-use super::mta_sts::Approval;
-use super::tls::{Permit, PolicyRefusal, TlsDetails, Trust, effective, permit};
+use super::tls::{HopAuth, Permit, PolicyRefusal, TlsDetails, Trust, effective, permit};
 use crate::smtp::status::{Class, Failure, Stage};
 
 /// One delivery attempt's work.
@@ -125,18 +124,18 @@ enum Stop {
 }
 
 /// Delivers `job` to `hop`, reusing a cached session to it when one is
-/// alive (RSET answered), and caching the session afterwards. `approval`
-/// says an enforced MTA-STS policy lists the hop (level `mta-sts`, and
-/// `secure` where the domain has such a policy).
+/// alive (RSET answered), and caching the session afterwards. `auth` is
+/// what authenticates the hop beyond its certificate's name: an enforced
+/// MTA-STS policy listing it, or its DNSSEC-secure TLSA records.
 pub async fn deliver(
     hop: &Hop,
     job: &Job<'_>,
-    approval: Option<&Approval>,
+    auth: &HopAuth,
     trust: &Trust,
     pool: &Pool,
 ) -> Attempt {
     let started = Instant::now();
-    let level = effective(job.required, approval);
+    let level = effective(job.required, auth);
     let key = PoolKey {
         addr: hop.addr,
         name: hop.name.clone(),
@@ -153,10 +152,10 @@ pub async fn deliver(
     let established = match cached {
         Some(c) => Ok(c),
         None => {
-            let mut r = session(hop, job, approval, trust, true, &mut tls).await;
+            let mut r = session(hop, job, auth, trust, true, &mut tls).await;
             if matches!(r, Err(Stop::RetryPlain)) {
                 tls = None;
-                r = session(hop, job, approval, trust, false, &mut tls).await;
+                r = session(hop, job, auth, trust, false, &mut tls).await;
             }
             r
         }
@@ -167,12 +166,12 @@ pub async fn deliver(
             tls = c.tls.clone();
             // The same check for a fresh and a reused session: no byte of
             // the message goes before the policy approves this channel.
-            match permit(job.required, c.tls.as_ref(), approval) {
+            match permit(job.required, c.tls.as_ref(), auth) {
                 Err(p) => Err(Stop::Policy(p)),
                 Ok(p) => {
                     let verified = c.tls.as_ref().is_some_and(|t| t.verified);
-                    let r =
-                        transaction(&mut c.io, job, &c.ext, verified, approval.is_some(), p).await;
+                    let r = transaction(&mut c.io, job, &c.ext, verified, auth.authenticates(), p)
+                        .await;
                     if r.is_ok() {
                         c.uses += 1;
                         if c.uses < MAX_USES {
@@ -221,12 +220,12 @@ pub async fn deliver(
 async fn session(
     hop: &Hop,
     job: &Job<'_>,
-    approval: Option<&Approval>,
+    auth: &HopAuth,
     trust: &Trust,
     try_tls: bool,
     tls_out: &mut Option<TlsDetails>,
 ) -> Result<Established, Stop> {
-    let level = effective(job.required, approval);
+    let level = effective(job.required, auth);
     let unreached = |class| Stop::Connect(Failure::ours(Stage::Connect, class, false));
     let tcp = timeout(job.connect_timeout, TcpStream::connect(hop.addr))
         .await
@@ -252,7 +251,7 @@ async fn session(
     let offers_tls = ext.iter().any(|e| e == "STARTTLS");
     let want_tls = try_tls && level > TlsLevel::None && offers_tls;
     if !want_tls {
-        permit(job.required, None, approval).map_err(Stop::Policy)?;
+        permit(job.required, None, auth).map_err(Stop::Policy)?;
         let boxed: Box<dyn Wire> = Box::new(io.r.into_inner());
         return Ok(Established {
             io: Io {
@@ -282,7 +281,7 @@ async fn session(
             false,
         )));
     }
-    let (config, check) = super::tls::client_config(trust, level.verifies());
+    let (config, check) = super::tls::client_config(trust, level.verifies(), &auth.tlsa);
     let name = match hop.name.parse::<std::net::IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(hop.name.clone())
@@ -328,6 +327,7 @@ async fn session(
         verified: recorded.as_ref().is_some_and(|c| c.error.is_none()),
         verify_error: recorded.as_ref().and_then(|c| c.error.clone()),
         verify_class: recorded.as_ref().and_then(|c| c.class),
+        dane: recorded.as_ref().and_then(|c| c.dane.clone()),
         subject: recorded
             .as_ref()
             .map(|c| c.subject.clone())
@@ -338,7 +338,7 @@ async fn session(
             .unwrap_or_default(),
     };
     *tls_out = Some(details.clone());
-    permit(job.required, Some(&details), approval).map_err(Stop::Policy)?;
+    permit(job.required, Some(&details), auth).map_err(Stop::Policy)?;
     let boxed: Box<dyn Wire> = Box::new(stream);
     let mut io = Io {
         r: BufReader::new(boxed),

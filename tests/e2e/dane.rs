@@ -1,0 +1,154 @@
+//! DANE (RFC 7672) against a DNSSEC-signed zone that Knot signs on
+//! loopback, validated from a trust anchor the test writes: the TLSA
+//! record decides, whatever PKIX would say.
+//!
+//! `good.test`'s MX presents the certificate its TLSA record names:
+//! delivered, authenticated by DANE. `wrong.test`'s MX presents a
+//! certificate any CA-based check accepts, but its TLSA record names
+//! another: the PHI is not sent. `plain.test`'s MX has no TLSA record:
+//! the MTA-STS / verify path. A gateway trusting the wrong key sees bogus
+//! answers: the PHI waits (deferred), it is neither bounced nor sent.
+
+use std::time::{Duration, Instant};
+
+use phigate_tests::dns::DnsServer;
+use phigate_tests::downstream::{Behaviour, Downstream, server_tls};
+use phigate_tests::{Client, GatewayBuilder, RunningGateway, TestCa};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Every attempt and outcome record of the gateway's audit log.
+fn records(gw: &RunningGateway) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(gw.audit_dir()).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap_or_default();
+        out.extend(
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|v| v["event"] == "outcome" || v["event"] == "attempt"),
+        );
+    }
+    out
+}
+
+fn outcome(gw: &RunningGateway, rcpt: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(r) = records(gw)
+            .into_iter()
+            .find(|r| r["event"] == "outcome" && r["recipient"] == rcpt)
+        {
+            return r;
+        }
+        assert!(Instant::now() < deadline, "no outcome for {rcpt}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn attempt_to(gw: &RunningGateway, rcpt: &str) -> Option<serde_json::Value> {
+    records(gw).into_iter().find(|r| {
+        r["event"] == "attempt"
+            && r["recipients"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == rcpt))
+    })
+}
+
+async fn send_phi(gw: &RunningGateway, rcpt: &str) {
+    let mut c = Client::greeted(gw.addr).await;
+    let body = b"Subject: chart\r\n\r\nPatient SSN: 523-41-8876, chart attached.\r\n";
+    let r = c.send_message("desk@clinic.example", &[rcpt], body).await;
+    assert_eq!(r.code, 250, "{r}");
+    c.expect("QUIT", 221).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tlsa_records_decide_and_bogus_answers_defer() {
+    let ca = TestCa::new("phigate test CA");
+    let certs = tempfile::tempdir().unwrap();
+    let mx = ca.issue(
+        certs.path(),
+        "mx",
+        &["mx.good.test", "mx.wrong.test", "mx.plain.test"],
+    );
+    let ds = Downstream::start(Behaviour {
+        tls: Some(server_tls(&mx)),
+        ..Default::default()
+    })
+    .await;
+    let der = CertificateDer::from_pem_file(&mx.cert).unwrap();
+    let digest = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
+    let other = ring::digest::digest(&ring::digest::SHA256, b"another key");
+    let port = ds.addr.port();
+    let zone = format!(
+        "good MX 10 mx.good.test.\nmx.good A 127.0.0.1\n_{port}._tcp.mx.good TLSA 3 0 1 {}\n\
+         wrong MX 10 mx.wrong.test.\nmx.wrong A 127.0.0.1\n_{port}._tcp.mx.wrong TLSA 3 0 1 {}\n\
+         plain MX 10 mx.plain.test.\nmx.plain A 127.0.0.1\n",
+        hex(digest.as_ref()),
+        hex(other.as_ref())
+    );
+    let dns = DnsServer::start_with(
+        &[("test", &zone), ("decoy", "x A 127.0.0.1\n")],
+        &["test", "decoy"],
+    );
+    let gateway = |anchor: &str| {
+        let b = GatewayBuilder::new();
+        let ca_path = b.ca_file(&ca);
+        let anchor_path = b.dir().join("anchor.keys");
+        std::fs::write(&anchor_path, anchor).unwrap();
+        b.toml(&format!(
+            "[delivery]\nport = {port}\nretry_initial_secs = 600\nretry_max_secs = 600\n\
+             [delivery.dns]\nmode = \"servers\"\nservers = [\"{}\"]\ntrust_anchor = \"{}\"\n\
+             [tls]\nca_file = \"{}\"\n",
+            dns.addr,
+            anchor_path.display(),
+            ca_path.display()
+        ))
+    };
+    let gw = gateway(&dns.dnskeys("test")).start().await;
+
+    send_phi(&gw, "records@good.test").await;
+    assert_eq!(outcome(&gw, "records@good.test")["outcome"], "delivered");
+    let a = attempt_to(&gw, "records@good.test").unwrap();
+    assert_eq!(
+        (a["tls_auth"].as_str(), a["dane"].as_str()),
+        (Some("dane"), Some("3 0 1")),
+        "{a}"
+    );
+
+    // A certificate PKIX accepts, but not the one the TLSA record names.
+    send_phi(&gw, "records@wrong.test").await;
+    let o = outcome(&gw, "records@wrong.test");
+    assert_eq!(o["outcome"], "held", "{o}");
+    assert_eq!(o["reason"], "dane_mismatch", "{o}");
+
+    // No TLSA record: certificate verified for the MX name.
+    send_phi(&gw, "records@plain.test").await;
+    assert_eq!(outcome(&gw, "records@plain.test")["outcome"], "delivered");
+    let a = attempt_to(&gw, "records@plain.test").unwrap();
+    assert_eq!(a["tls_auth"], "verify", "{a}");
+    let got = ds.wait_for(2, Duration::from_secs(10)).await;
+    assert!(
+        got.iter()
+            .all(|m| !m.rcpts.iter().any(|r| r.ends_with("@wrong.test"))),
+        "PHI went to the host whose certificate the TLSA record does not name"
+    );
+    gw.shutdown().await;
+
+    // The decoy zone's keys in place of test.'s: every answer is bogus.
+    let wrong_anchor = dns.dnskeys("decoy").replace("decoy.", "test.");
+    let bogus = gateway(&wrong_anchor).start().await;
+    send_phi(&bogus, "records@good.test").await;
+    let o = outcome(&bogus, "records@good.test");
+    assert_eq!(o["outcome"], "deferred", "{o}");
+    assert_eq!(o["reason"], "dnssec_bogus", "{o}");
+    assert!(
+        attempt_to(&bogus, "records@good.test").is_none(),
+        "nothing may be tried"
+    );
+    bogus.shutdown().await;
+}
