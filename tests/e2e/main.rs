@@ -22,3 +22,4 @@ mod scan;
 mod shutdown;
 mod smuggling;
 mod tls;
+mod tlsrpt;

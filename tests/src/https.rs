@@ -1,6 +1,7 @@
-//! An HTTPS server for MTA-STS policies: answers
+//! An HTTPS server for MTA-STS policies and TLS reports: answers
 //! `GET /.well-known/mta-sts.txt` with the policy configured for the
-//! request's `Host` (`mta-sts.<domain>`), 404 otherwise; counts requests.
+//! request's `Host` (`mta-sts.<domain>`), 404 otherwise; takes any POST
+//! (a TLS report) and keeps it; counts requests.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -12,10 +13,19 @@ use tokio::net::TcpListener;
 
 use crate::ca::Identity;
 
+/// A POST received: path, content type, body.
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub path: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
 /// A running policy server; stops when dropped.
 pub struct PolicyServer {
     pub addr: SocketAddr,
     hits: Arc<AtomicUsize>,
+    posts: Arc<std::sync::Mutex<Vec<Post>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -33,12 +43,15 @@ impl PolicyServer {
         let addr = listener.local_addr().unwrap();
         let hits = Arc::new(AtomicUsize::new(0));
         let counter = hits.clone();
+        let posts: Arc<std::sync::Mutex<Vec<Post>>> = Arc::default();
+        let kept = posts.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
                     return;
                 };
-                let (tls, policies, counter) = (tls.clone(), policies.clone(), counter.clone());
+                let (tls, policies, counter, kept) =
+                    (tls.clone(), policies.clone(), counter.clone(), kept.clone());
                 tokio::spawn(async move {
                     let Ok(mut s) = tls.accept(tcp).await else {
                         return;
@@ -52,7 +65,37 @@ impl PolicyServer {
                         }
                     }
                     counter.fetch_add(1, Ordering::SeqCst);
-                    let req = String::from_utf8_lossy(&req).into_owned();
+                    let end = req.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                    let head = String::from_utf8_lossy(&req[..end]).into_owned();
+                    if head.starts_with("POST ") {
+                        let header = |name: &str| {
+                            head.lines()
+                                .find_map(|l| {
+                                    let (k, v) = l.split_once(':')?;
+                                    k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                                })
+                                .unwrap_or_default()
+                        };
+                        let len: usize = header("content-length").parse().unwrap_or(0);
+                        let mut body = req[end..].to_vec();
+                        while body.len() < len.min(1 << 20) {
+                            match s.read(&mut buf).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => body.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        kept.lock().unwrap().push(Post {
+                            path: head.split(' ').nth(1).unwrap_or("").to_string(),
+                            content_type: header("content-type"),
+                            body,
+                        });
+                        let _ = s
+                            .write_all(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                            .await;
+                        let _ = s.shutdown().await;
+                        return;
+                    }
+                    let req = head;
                     let host = req
                         .lines()
                         .find_map(|l| l.strip_prefix("Host: "))
@@ -73,7 +116,17 @@ impl PolicyServer {
                 });
             }
         });
-        PolicyServer { addr, hits, task }
+        PolicyServer {
+            addr,
+            hits,
+            posts,
+            task,
+        }
+    }
+
+    /// POSTs received so far.
+    pub fn posts(&self) -> Vec<Post> {
+        self.posts.lock().unwrap().clone()
     }
 
     /// Requests served so far.

@@ -124,6 +124,22 @@ pub enum Event {
         #[serde(default)]
         phi: bool,
     },
+    /// A TLS report (RFC 8460) was sent: queued for a `mailto:` rua (then
+    /// `queue_id`), or posted to an `https:` one.
+    TlsReport {
+        /// The report's id.
+        report_id: String,
+        /// The recipient domain it is about.
+        policy_domain: String,
+        /// Where it went.
+        rua: String,
+        /// Its queue ID, when mailed.
+        queue_id: Option<String>,
+        /// Sessions that succeeded.
+        successful: usize,
+        /// Sessions that failed.
+        failed: usize,
+    },
     /// A notice or DSN was not sent: the sender may not be told about the
     /// message (not authenticated, not one of the practice's domains), or
     /// the policy would not let it go.
@@ -278,6 +294,9 @@ impl Event {
         match self {
             Event::Received(r) => Some(&r.queue_id),
             Event::Notice { notice_id, .. } => Some(notice_id),
+            Event::TlsReport {
+                queue_id: Some(id), ..
+            } => Some(id),
             _ => None,
         }
     }

@@ -88,6 +88,17 @@ enum Command {
         #[command(subcommand)]
         command: quarantine::QuarantineCommand,
     },
+    /// Send the TLS reports (RFC 8460) of a day now, through the running
+    /// gateway (it sends each finished day's by itself).
+    TlsReport {
+        /// Configuration naming the spool (where the control socket is).
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The day, `YYYY-MM-DD` (UTC), or `today`; default: every
+        /// finished day not yet reported.
+        #[arg(long)]
+        day: Option<String>,
+    },
     /// DKIM: make a signing key, print the DNS record to publish.
     Dkim {
         #[command(subcommand)]
@@ -129,6 +140,7 @@ pub fn main() -> ExitCode {
         Command::TestRules { config, dir } => return scan::test_rules(config.as_deref(), &dir),
         Command::Quarantine { command } => quarantine::quarantine(command),
         Command::Dkim { command } => dkim::dkim(command),
+        Command::TlsReport { config, day } => reload::tls_report(config, day),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
-//! `phigate reload`: ask the running gateway to read its configuration
-//! again.
+//! `phigate reload` and `phigate tls-report`: ask the running gateway,
+//! over its control socket, to read its configuration again or to send
+//! TLS reports now.
 
 use std::path::PathBuf;
 
@@ -44,4 +45,26 @@ fn spool_dir_of(path: &std::path::Path) -> Result<PathBuf> {
             .map(|c| c.spool.dir)
             .unwrap_or_default()
     }))
+}
+
+/// Runs `phigate tls-report`: the running gateway sends the reports of
+/// `day` (`today` for the current UTC day), or of every finished day.
+pub fn tls_report(config: Option<PathBuf>, day: Option<String>) -> Result<()> {
+    let cfg = crate::cli::load(config.as_deref())?;
+    let day = day.map(|d| {
+        if d == "today" {
+            crate::date::day(crate::date::now())
+        } else {
+            d
+        }
+    });
+    let r = control::call(&cfg.spool.dir, &Request::TlsReport { day })?;
+    if !r.ok {
+        anyhow::bail!("{}", r.error.unwrap_or_default());
+    }
+    for line in &r.recipients {
+        println!("{line}");
+    }
+    println!("{} report(s) sent", r.recipients.len());
+    Ok(())
 }

@@ -10,15 +10,11 @@
 //! restarts, in the spool directory) and used while a refresh fails.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use rustls::pki_types::ServerName;
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use super::route::Router;
@@ -27,7 +23,7 @@ use crate::tls::Trust;
 /// Largest policy body read (RFC 8461 section 3.3 suggests 64 KiB).
 pub const MAX_POLICY: usize = 64 * 1024;
 /// Largest response header block read.
-const MAX_HEAD: usize = 16 * 1024;
+const MAX_HEAD: usize = super::https::MAX_HEAD;
 /// Longest a policy is kept (RFC 8461 section 3.2: at most a year).
 const MAX_AGE_CAP: u64 = 31_557_600;
 /// Time for one policy fetch, connect to last byte.
@@ -82,6 +78,17 @@ impl Policy {
                 .is_some_and(|(label, tail)| !label.is_empty() && tail == rest),
             None => host == *p,
         })
+    }
+
+    /// The policy as its lines (for TLS reports' `policy-string`).
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![
+            "version: STSv1".to_string(),
+            format!("mode: {}", self.mode.as_str()),
+        ];
+        out.extend(self.mx.iter().map(|m| format!("mx: {m}")));
+        out.push(format!("max_age: {}", self.max_age));
+        out
     }
 
     fn expired(&self, now: u64) -> bool {
@@ -308,57 +315,25 @@ impl Sts {
             .address_list(&host, self.port)
             .await
             .map_err(|e| FetchError::Dns(e.to_string()))?;
-        let body = timeout(self.timeout, self.get(&host, &addrs))
-            .await
-            .map_err(|_| FetchError::Timeout)??;
+        let request = super::https::Request {
+            host: &host,
+            path: "/.well-known/mta-sts.txt",
+            post: None,
+        };
+        let raw = timeout(
+            self.timeout,
+            super::https::send(&request, &addrs, &self.trust),
+        )
+        .await
+        .map_err(|_| FetchError::Timeout)?
+        .map_err(|e| match e {
+            super::https::HttpsError::Connect => FetchError::Connect,
+            super::https::HttpsError::Tls(t) => FetchError::Tls(t),
+            super::https::HttpsError::TooLarge => FetchError::TooLarge,
+        })?;
+        let body = response_body(&raw)?;
         let text = std::str::from_utf8(&body).map_err(|_| FetchError::Body)?;
         parse(text, id, now).map_err(FetchError::Policy)
-    }
-
-    /// `GET /.well-known/mta-sts.txt` over HTTPS with the host's name
-    /// verified; no redirects, bounded.
-    async fn get(&self, host: &str, addrs: &[SocketAddr]) -> Result<Vec<u8>, FetchError> {
-        let mut tcp = None;
-        for a in addrs {
-            if let Ok(s) = TcpStream::connect(a).await {
-                tcp = Some(s);
-                break;
-            }
-        }
-        let tcp = tcp.ok_or(FetchError::Connect)?;
-        let provider = crate::tls::provider();
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default versions")
-            .with_root_certificates(self.trust.roots())
-            .with_no_client_auth();
-        let name = ServerName::try_from(host.to_string()).map_err(|_| FetchError::Connect)?;
-        let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-            .connect(name, tcp)
-            .await
-            .map_err(|e| FetchError::Tls(e.to_string()))?;
-        let request = format!(
-            "GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: {host}\r\nUser-Agent: phigate\r\nAccept: text/plain\r\nConnection: close\r\n\r\n"
-        );
-        tls.write_all(request.as_bytes())
-            .await
-            .map_err(|_| FetchError::Connect)?;
-        let mut raw = Vec::new();
-        let mut buf = [0u8; 8192];
-        loop {
-            let n = match tls.read(&mut buf).await {
-                Ok(0) => break,
-                Ok(n) => n,
-                // A peer closing without close_notify after the body is common.
-                Err(_) if !raw.is_empty() => break,
-                Err(_) => return Err(FetchError::Connect),
-            };
-            raw.extend_from_slice(&buf[..n]);
-            if raw.len() > MAX_HEAD + MAX_POLICY + 64 {
-                return Err(FetchError::TooLarge);
-            }
-        }
-        response_body(&raw)
     }
 }
 

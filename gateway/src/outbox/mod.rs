@@ -159,6 +159,79 @@ pub async fn send(
     }
 }
 
+/// Queues a report the gateway writes to `to` (a TLS report to a domain's
+/// `rua`): `inspect` is what it says (the report's JSON, before
+/// compression), scanned like any message; a report in which the detectors
+/// find anything is not sent (it can hold only domains, hosts and counts).
+/// Decided by the policy, audited with `event` (which must admit `id`).
+pub async fn report(
+    ctx: &Context<'_>,
+    to: &str,
+    id: QueueId,
+    inspect: &[u8],
+    body: Vec<u8>,
+    event: Event,
+) -> Option<QueueId> {
+    let scan = ctx.engine.scan(inspect);
+    if scan.phi || scan.uninspectable {
+        tracing::error!(queue_id = %id, "a report the gateway wrote looked like PHI: not sent");
+        return None;
+    }
+    let env = Envelope {
+        id,
+        received_at: crate::date::now(),
+        client_ip: std::net::IpAddr::from([127, 0, 0, 1]),
+        helo: ctx.hostname.to_string(),
+        mail_from: String::new(),
+        rcpt_to: vec![to.to_string()],
+        body_type: Default::default(),
+        smtputf8: false,
+        requiretls: false,
+        tls_optional: false,
+        tls: None,
+        auth_user: None,
+        size: body.len() as u64,
+        phi: Some(false),
+        categories: Vec::new(),
+        decisions: Vec::new(),
+    };
+    let facts = Facts {
+        sender: "",
+        client_ip: env.client_ip,
+        authenticated: false,
+        inbound_tls: false,
+        subject: None,
+        phi: false,
+        categories: &[],
+    };
+    let decision = ctx.policy.decide(&facts, to);
+    if matches!(decision.action, Action::Reject | Action::Quarantine) {
+        tracing::info!(queue_id = %id, rule = %decision.rule, "report not sent: the policy would not let it go");
+        return None;
+    }
+    let env = Envelope {
+        decisions: vec![decision.into()],
+        ..env
+    };
+    let receipt = match ctx.audit.log(vec![event]).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(queue_id = %id, error = %e, "report not sent: could not audit it");
+            return None;
+        }
+    };
+    match ctx.spool.append(&env, &[&body], &receipt).await {
+        Ok(()) => {
+            ctx.wake.wake(id);
+            Some(id)
+        }
+        Err(e) => {
+            tracing::error!(queue_id = %id, error = %e, "could not queue a report");
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::may_tell;

@@ -24,6 +24,7 @@ use crate::delivery::rewrite;
 use crate::delivery::route::{Destination, RouteError, Router};
 use crate::delivery::tls::HopAuth;
 use crate::delivery::tls::Trust;
+use crate::delivery::tlsrpt::{self, Recorder, Session};
 use crate::metrics::Metrics;
 use crate::outbox::notice::{self, Reason};
 use crate::outbox::{Context, dsn};
@@ -35,6 +36,7 @@ use crate::spool::{Envelope, QueueId, RcptState, Spool, StatusUpdate};
 use crate::date::now;
 
 mod quarantine;
+mod report;
 mod retry;
 mod round;
 mod scheduler;
@@ -57,6 +59,14 @@ pub enum Command {
     },
     /// The configuration was reloaded: deliveries from now on use this.
     Reload(Arc<Live>),
+    /// Send the TLS reports (RFC 8460) of `day` (`YYYY-MM-DD`), or of every
+    /// finished day not yet reported.
+    TlsReport {
+        /// The day, or `None` for every finished day.
+        day: Option<String>,
+        /// What was sent, or why nothing could be.
+        reply: oneshot::Sender<Result<Vec<String>, String>>,
+    },
 }
 
 /// What an administrator does with a held message.
@@ -122,6 +132,19 @@ impl QueueHandle {
     }
 }
 
+impl QueueHandle {
+    /// Sends the TLS reports of `day` (or of every finished day not yet
+    /// reported); a line per report sent.
+    pub async fn tls_report(&self, day: Option<String>) -> Result<Vec<String>, String> {
+        let (reply, wait) = oneshot::channel();
+        self.tx
+            .send(Command::TlsReport { day, reply })
+            .map_err(|_| "the queue manager has stopped".to_string())?;
+        wait.await
+            .map_err(|_| "the queue manager has stopped".to_string())?
+    }
+}
+
 /// Why a quarantine command was not carried out.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -159,6 +182,8 @@ struct Shared {
     pool: client::Pool,
     /// The addresses our SMTP listeners are bound to: never a next hop.
     own_addrs: Vec<std::net::SocketAddr>,
+    /// TLS sessions to recipient domains, for their daily TLS reports.
+    tlsrpt: Recorder,
 }
 
 impl Shared {
@@ -238,7 +263,9 @@ pub fn spawn(
     shutdown: watch::Receiver<bool>,
     own_addrs: Vec<std::net::SocketAddr>,
 ) {
+    let tlsrpt = Recorder::new(spool.dir().join("tlsrpt"));
     let shared = Arc::new(Shared {
+        tlsrpt,
         spool,
         audit,
         metrics,

@@ -486,6 +486,12 @@ pub(super) async fn deliver_group(
             // or a stale one): it gets nothing.
             unlisted += 1;
             tracing::warn!(queue_id = %envelope.id, host = %hop.name, "MX host not listed by the domain's MTA-STS policy: skipped");
+            if let Some(domain) = plan.domain.as_deref() {
+                let s = tls_session(domain, &HopAuth::default(), &published, hop, None);
+                shared
+                    .tlsrpt
+                    .record(&s.expect("a refusal is a session"), now());
+            }
             continue;
         }
         let hop_auth = HopAuth {
@@ -493,6 +499,12 @@ pub(super) async fn deliver_group(
             tlsa,
         };
         let attempt = client::deliver(hop, &job, &hop_auth, &live.trust, &shared.pool).await;
+        if kind == "mx"
+            && let Some(domain) = plan.domain.as_deref()
+            && let Some(s) = tls_session(domain, &hop_auth, &published, hop, Some(&attempt))
+        {
+            shared.tlsrpt.record(&s, now());
+        }
         let sts = sts_note(&published, &hop.name);
         let auth = mechanism(&hop_auth, &attempt);
         log_attempt(envelope.id, level.as_str(), &attempt, auth, sts.as_deref());
@@ -634,6 +646,57 @@ pub(super) fn mechanism(auth: &HopAuth, a: &client::Attempt) -> &'static str {
         Some(_) => "encrypt",
         None => "none",
     }
+}
+
+/// One TLS session (or a refusal before one) for the domain's TLS report;
+/// `None` when no TLS was tried and none was required (not a TLS session).
+fn tls_session(
+    domain: &str,
+    auth: &HopAuth,
+    published: &Published,
+    hop: &client::Hop,
+    attempt: Option<&client::Attempt>,
+) -> Option<Session> {
+    let (policy_type, policy_string) = if !auth.tlsa.is_empty() {
+        let records = auth
+            .tlsa
+            .iter()
+            .map(|t| {
+                let hex: String = t.data.iter().map(|b| format!("{b:02x}")).collect();
+                format!("{} {hex}", t.params())
+            })
+            .collect();
+        ("tlsa", records)
+    } else {
+        match published {
+            Published::Enforce(p) | Published::Testing(p) => ("sts", p.lines()),
+            Published::Nothing => ("no-policy-found", Vec::new()),
+        }
+    };
+    let failure = match attempt {
+        // Skipped: an MX host the enforced policy does not list.
+        None => Some("validation-failure"),
+        Some(a) => {
+            let refused = a
+                .refusal
+                .as_ref()
+                .and_then(|r| tlsrpt::result_type(r.failure().class));
+            // Testing mode: delivered, but a host the policy would refuse.
+            let unlisted = matches!(published, Published::Testing(p) if !p.allows(&hop.name));
+            if a.tls.is_none() && refused.is_none() {
+                return None;
+            }
+            refused.or(unlisted.then_some("validation-failure"))
+        }
+    };
+    Some(Session {
+        domain: domain.to_string(),
+        policy_type: policy_type.to_string(),
+        policy_string,
+        mx_host: hop.name.clone(),
+        receiving_ip: hop.addr.ip().to_string(),
+        failure: failure.map(str::to_string),
+    })
 }
 
 /// The domain's MTA-STS policy as it bore on `host`, for the records.

@@ -104,7 +104,18 @@ pub(super) async fn run(
     // Which message each task delivers, so a task that fails still frees it.
     let mut task_of: HashMap<tokio::task::Id, QueueId> = HashMap::new();
     let mut tasks: JoinSet<(QueueId, Round)> = JoinSet::new();
+    // Finished days' TLS reports: looked for a minute after start, then hourly.
+    let mut next_reports = now() + 60;
     loop {
+        if now() >= next_reports {
+            next_reports = now() + 3600;
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                if let Err(e) = super::report::send(&shared, None).await {
+                    tracing::warn!(error = %e, "TLS reports not sent");
+                }
+            });
+        }
         while global.available_permits() > 0 {
             let Some(id) = schedule.pop_ready(now()) else {
                 break;
@@ -137,6 +148,13 @@ pub(super) async fn run(
             Wake::Command(Command::Reload(live)) => {
                 *shared.live.write().expect("live delivery config") = live;
                 tracing::info!("delivery configuration reloaded");
+            }
+            Wake::Command(Command::TlsReport { day, reply }) => {
+                // DNS and the network: not in the scheduler's own loop.
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let _ = reply.send(super::report::send(&shared, day).await);
+                });
             }
             Wake::Command(Command::New(id)) => {
                 if !in_flight.contains(&id) {

@@ -35,6 +35,12 @@ pub enum Request {
     },
     /// Read the configuration file again.
     Reload,
+    /// Send the TLS reports of a day (or of every finished day not yet sent).
+    TlsReport {
+        /// `YYYY-MM-DD`, UTC.
+        #[serde(default)]
+        day: Option<String>,
+    },
 }
 
 /// A reply.
@@ -102,11 +108,20 @@ async fn serve(
             },
             Err(e) => fail(e.to_string()),
         },
+        Ok(Request::TlsReport { day }) => match queue.tls_report(day).await {
+            Ok(lines) => Response {
+                ok: true,
+                recipients: lines,
+                error: None,
+                config: None,
+            },
+            Err(e) => fail(e),
+        },
         Ok(req) => {
             let (id, op) = match &req {
                 Request::Release { id } => (id, QuarantineOp::Release),
                 Request::Delete { id } => (id, QuarantineOp::Delete),
-                Request::Reload => unreachable!("answered above"),
+                Request::Reload | Request::TlsReport { .. } => unreachable!("answered above"),
             };
             match id.parse::<QueueId>() {
                 Err(_) => fail(format!("`{id}` is not a queue ID")),
