@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod pdf;
 pub mod policy;
 pub mod queue;
+pub mod report;
 pub mod server;
 pub mod smtp;
 pub mod spool;

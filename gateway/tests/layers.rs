@@ -43,6 +43,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "audit", "date", "metrics", "outbox", "policy", "smtp", "spool",
         ],
     ),
+    // The monthly report reads the audit log.
+    ("report", &["audit", "date", "policy"]),
     // The composition root.
     (
         "app",

@@ -17,6 +17,7 @@ mod operations;
 mod policy;
 mod reasons;
 mod relay;
+mod report;
 mod requiretls;
 mod scan;
 mod shutdown;

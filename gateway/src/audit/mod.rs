@@ -26,6 +26,11 @@ use tokio::sync::oneshot;
 pub use chain::{Head, KeyError, PublicKey, Record, SigningKey, generate as generate_key};
 pub use event::Event;
 
+/// The audit log's file names in `dir`, oldest first.
+pub fn files(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
+    writer::list(dir)
+}
+
 /// Audit failures, as values: a session maps them to a 451.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

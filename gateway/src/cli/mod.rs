@@ -8,6 +8,7 @@ mod password;
 pub mod quarantine;
 mod queue;
 mod reload;
+mod report;
 pub mod ruletest;
 pub mod scan;
 mod serve;
@@ -99,6 +100,19 @@ enum Command {
         #[arg(long)]
         day: Option<String>,
     },
+    /// The monthly compliance report (HTML with inline SVG charts), from
+    /// the audit log alone, after verifying it.
+    Report {
+        /// Configuration naming the audit log.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The month, `YYYY-MM` (UTC).
+        #[arg(long)]
+        month: String,
+        /// Where to write the HTML.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// DKIM: make a signing key, print the DNS record to publish.
     Dkim {
         #[command(subcommand)]
@@ -140,6 +154,7 @@ pub fn main() -> ExitCode {
         Command::TestRules { config, dir } => return scan::test_rules(config.as_deref(), &dir),
         Command::Quarantine { command } => quarantine::quarantine(command),
         Command::Dkim { command } => dkim::dkim(command),
+        Command::Report { config, month, out } => report::report(config, &month, &out),
         Command::TlsReport { config, day } => reload::tls_report(config, day),
     };
     match result {
