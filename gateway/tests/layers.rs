@@ -61,7 +61,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "cli",
         &[
             "app", "audit", "auth", "date", "delivery", "fsmode", "intake", "policy", "queue",
-            "server", "smtp", "spool",
+            "report", "server", "smtp", "spool",
         ],
     ),
 ];

@@ -23,16 +23,10 @@ fn hex(b: &[u8]) -> String {
 
 /// Every attempt and outcome record of the gateway's audit log.
 fn records(gw: &RunningGateway) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(gw.audit_dir()).unwrap() {
-        let text = std::fs::read_to_string(e.unwrap().path()).unwrap_or_default();
-        out.extend(
-            text.lines()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter(|v| v["event"] == "outcome" || v["event"] == "attempt"),
-        );
-    }
-    out
+    phigate_tests::audit_records(&gw.audit_dir())
+        .into_iter()
+        .filter(|v| v["event"] == "outcome" || v["event"] == "attempt")
+        .collect()
 }
 
 fn outcome(gw: &RunningGateway, rcpt: &str) -> serde_json::Value {

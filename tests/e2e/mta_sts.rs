@@ -8,13 +8,12 @@
 //! nothing, and the policy still holds after a restart with the policy
 //! server down (it is cached in the spool directory).
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use phigate_tests::dns::DnsServer;
 use phigate_tests::downstream::{Behaviour, Downstream, server_tls};
 use phigate_tests::https::PolicyServer;
-use phigate_tests::{Client, GatewayBuilder, GatewayProcess, TestCa, binary};
+use phigate_tests::{Client, GatewayBuilder, GatewayProcess, TestCa};
 
 const ZONE: &str = "\
 good MX 10 mx.good.test.\n\
@@ -34,22 +33,11 @@ fn policy(mode: &str, mx: &str) -> String {
     format!("version: STSv1\r\nmode: {mode}\r\nmx: {mx}\r\nmax_age: 86400\r\n")
 }
 
-fn trail(gw: &GatewayProcess, id: &str) -> serde_json::Value {
-    let out = Command::new(binary())
-        .args(["audit", "search", "--json", "--config"])
-        .arg(&gw.config)
-        .args(["--queue-id", id])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap()
-}
-
 /// The recipient's outcome record once there is one.
 fn outcome(gw: &GatewayProcess, id: &str, rcpt: &str) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let t = trail(gw, id);
+        let t = gw.trail(id);
         let r = &t["recipients"][rcpt];
         if !r["outcome"].is_null() {
             return r.clone();
@@ -65,22 +53,16 @@ fn outcome(gw: &GatewayProcess, id: &str, rcpt: &str) -> serde_json::Value {
 
 /// The `tls_auth` and `mta_sts` of the attempt records for `id`.
 fn attempts(gw: &GatewayProcess, id: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(gw.audit_dir()).unwrap() {
-        let text = std::fs::read_to_string(e.unwrap().path()).unwrap_or_default();
-        for line in text.lines() {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            if v["event"] == "attempt" && v["queue_id"] == id {
-                out.push((
-                    v["tls_auth"].as_str().unwrap_or("").to_string(),
-                    v["mta_sts"].as_str().unwrap_or("").to_string(),
-                ));
-            }
-        }
-    }
-    out
+    phigate_tests::audit_records(&gw.audit_dir())
+        .into_iter()
+        .filter(|v| v["event"] == "attempt" && v["queue_id"] == id)
+        .map(|v| {
+            (
+                v["tls_auth"].as_str().unwrap_or("").to_string(),
+                v["mta_sts"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
 }
 
 async fn submit(gw: &GatewayProcess, rcpt: &str) -> String {

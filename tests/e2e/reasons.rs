@@ -19,19 +19,6 @@ fn phi_body(tag: &str) -> Vec<u8> {
     format!("Subject: {tag}\r\n\r\nPatient SSN: 523-41-8876, chart attached.\r\n").into_bytes()
 }
 
-/// `phigate audit search --json --queue-id ID`, parsed.
-fn trail(gw: &GatewayProcess, id: &str) -> serde_json::Value {
-    let out = Command::new(binary())
-        .args(["audit", "search", "--json", "--config"])
-        .arg(&gw.config)
-        .args(["--queue-id", id])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let text = String::from_utf8(out.stdout).unwrap();
-    serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap()
-}
-
 fn audit_search_text(gw: &GatewayProcess) -> String {
     let out = Command::new(binary())
         .args(["audit", "search", "--config"])
@@ -54,7 +41,7 @@ async fn submit(gw: &GatewayProcess, rcpts: &[&str], body: &[u8]) -> String {
 fn settled(gw: &GatewayProcess, id: &str, rcpts: &[&str]) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let t = trail(gw, id);
+        let t = gw.trail(id);
         let done = rcpts
             .iter()
             .all(|r| !t["recipients"][*r]["outcome"].is_null());
@@ -309,7 +296,7 @@ async fn every_outcome_says_why_with_codes_and_no_reply_text() {
 fn settled_any(gw: &GatewayProcess, id: &str) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let t = trail(gw, id);
+        let t = gw.trail(id);
         if let Some(m) = t["recipients"].as_object()
             && m.values().any(|r| !r["outcome"].is_null())
         {

@@ -22,20 +22,14 @@ plain MX 10 mx.good.test.\n";
 /// Every `outcome` record of the gateway's audit log, as (recipient,
 /// outcome, reason, status).
 fn outcomes(gw: &RunningGateway) -> Vec<(String, String, String, String)> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(gw.audit_dir()).unwrap() {
-        let text = std::fs::read_to_string(e.unwrap().path()).unwrap_or_default();
-        for line in text.lines() {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            if v["event"] == "outcome" {
-                let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
-                out.push((s("recipient"), s("outcome"), s("reason"), s("status")));
-            }
-        }
-    }
-    out
+    phigate_tests::audit_records(&gw.audit_dir())
+        .into_iter()
+        .filter(|v| v["event"] == "outcome")
+        .map(|v| {
+            let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+            (s("recipient"), s("outcome"), s("reason"), s("status"))
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -302,6 +302,20 @@ impl GatewayProcess {
         self.dir.path().join("audit")
     }
 
+    /// `phigate audit search --json --queue-id ID` on this gateway's log:
+    /// the message's trail (`null` when the log has nothing on it).
+    pub fn trail(&self, id: &str) -> serde_json::Value {
+        let out = Command::new(&self.bin)
+            .args(["audit", "search", "--json", "--config"])
+            .arg(&self.config)
+            .args(["--queue-id", id])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap()
+    }
+
     /// The process's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("phigate.log")).unwrap_or_default()

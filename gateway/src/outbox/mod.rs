@@ -177,24 +177,7 @@ pub async fn report(
         tracing::error!(queue_id = %id, "a report the gateway wrote looked like PHI: not sent");
         return None;
     }
-    let env = Envelope {
-        id,
-        received_at: crate::date::now(),
-        client_ip: std::net::IpAddr::from([127, 0, 0, 1]),
-        helo: ctx.hostname.to_string(),
-        mail_from: String::new(),
-        rcpt_to: vec![to.to_string()],
-        body_type: Default::default(),
-        smtputf8: false,
-        requiretls: false,
-        tls_optional: false,
-        tls: None,
-        auth_user: None,
-        size: body.len() as u64,
-        phi: Some(false),
-        categories: Vec::new(),
-        decisions: Vec::new(),
-    };
+    let env = Envelope::from_gateway(ctx.hostname, to, id, crate::date::now(), body.len());
     let facts = Facts {
         sender: "",
         client_ip: env.client_ip,

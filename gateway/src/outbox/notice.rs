@@ -130,23 +130,10 @@ pub fn envelope(
     size: usize,
 ) -> Envelope {
     Envelope {
-        id,
-        received_at: now,
-        client_ip: std::net::IpAddr::from([127, 0, 0, 1]),
-        helo: hostname.to_string(),
-        mail_from: String::new(),
-        rcpt_to: vec![original.mail_from.clone()],
-        body_type: Default::default(),
         smtputf8: original.smtputf8,
         // RFC 8689 section 5: reports on a REQUIRETLS message go the same way.
         requiretls: original.requiretls,
-        tls_optional: false,
-        tls: None,
-        auth_user: None,
-        size: size as u64,
-        phi: Some(false),
-        categories: Vec::new(),
-        decisions: Vec::new(),
+        ..Envelope::from_gateway(hostname, &original.mail_from, id, now, size)
     }
 }
 

@@ -193,7 +193,10 @@ mod tests {
         rules.insert("default.phi".to_string(), 7);
         rules.insert("payer-claims".to_string(), 2);
         let svg = bars("Decisions by rule", &rules);
-        assert!(svg.contains("default.phi") && svg.contains(">7<"), "{svg}");
+        assert!(
+            svg.contains("default.phi") && svg.contains("\n7\n"),
+            "{svg}"
+        );
         assert_eq!(days_in("2024-02"), 30);
         assert_eq!(days_in("2026-11"), 31);
     }

@@ -112,6 +112,31 @@ impl Envelope {
         self.decisions.get(i)
     }
 
+    /// The envelope of a message the gateway writes itself (a notice, a
+    /// DSN, a report): from the null sender (nothing answers it) to `to`,
+    /// received from this host, without PHI (it quotes nothing), its
+    /// decision still to be made by the policy.
+    pub fn from_gateway(hostname: &str, to: &str, id: QueueId, now: u64, size: usize) -> Envelope {
+        Envelope {
+            id,
+            received_at: now,
+            client_ip: IpAddr::from([127, 0, 0, 1]),
+            helo: hostname.to_string(),
+            mail_from: String::new(),
+            rcpt_to: vec![to.to_string()],
+            body_type: BodyType::default(),
+            smtputf8: false,
+            requiretls: false,
+            tls_optional: false,
+            tls: None,
+            auth_user: None,
+            size: size as u64,
+            phi: Some(false),
+            categories: Vec::new(),
+            decisions: Vec::new(),
+        }
+    }
+
     /// Where each recipient stands before any status record: held if the
     /// policy quarantined it, otherwise waiting for delivery.
     pub fn initial_states(&self) -> Vec<RcptState> {
