@@ -6,7 +6,8 @@
 //! delivered, authenticated by DANE. `wrong.test`'s MX presents a
 //! certificate any CA-based check accepts, but its TLSA record names
 //! another: the PHI is not sent. `plain.test`'s MX has no TLSA record:
-//! the MTA-STS / verify path. A gateway trusting the wrong key sees bogus
+//! the MTA-STS / verify path, as for `insecure.test`, an unsigned zone
+//! delegated without a DS record. A gateway trusting the wrong key sees bogus
 //! answers: the PHI waits (deferred), it is neither bounced nor sent.
 
 use std::time::{Duration, Instant};
@@ -81,12 +82,19 @@ async fn tlsa_records_decide_and_bogus_answers_defer() {
     let zone = format!(
         "good MX 10 mx.good.test.\nmx.good A 127.0.0.1\n_{port}._tcp.mx.good TLSA 3 0 1 {}\n\
          wrong MX 10 mx.wrong.test.\nmx.wrong A 127.0.0.1\n_{port}._tcp.mx.wrong TLSA 3 0 1 {}\n\
-         plain MX 10 mx.plain.test.\nmx.plain A 127.0.0.1\n",
+         plain MX 10 mx.plain.test.\nmx.plain A 127.0.0.1\n\
+         insecure NS ns.insecure.test.\nns.insecure A 127.0.0.1\n",
         hex(digest.as_ref()),
         hex(other.as_ref())
     );
     let dns = DnsServer::start_with(
-        &[("test", &zone), ("decoy", "x A 127.0.0.1\n")],
+        &[
+            ("test", &zone),
+            ("decoy", "x A 127.0.0.1\n"),
+            // Unsigned, delegated from the signed zone without a DS record:
+            // provably insecure. Its MX is the host with the TLSA record.
+            ("insecure.test", "@ MX 10 mx.good.test.\n"),
+        ],
         &["test", "decoy"],
     );
     let gateway = |anchor: &str| {
@@ -125,7 +133,16 @@ async fn tlsa_records_decide_and_bogus_answers_defer() {
     assert_eq!(outcome(&gw, "records@plain.test")["outcome"], "delivered");
     let a = attempt_to(&gw, "records@plain.test").unwrap();
     assert_eq!(a["tls_auth"], "verify", "{a}");
-    let got = ds.wait_for(2, Duration::from_secs(10)).await;
+    // An insecure MX answer: DANE does not apply, though the host has a
+    // TLSA record (only a secure MX answer makes its name trustworthy).
+    send_phi(&gw, "records@insecure.test").await;
+    assert_eq!(
+        outcome(&gw, "records@insecure.test")["outcome"],
+        "delivered"
+    );
+    let a = attempt_to(&gw, "records@insecure.test").unwrap();
+    assert_eq!(a["tls_auth"], "verify", "{a}");
+    let got = ds.wait_for(3, Duration::from_secs(10)).await;
     assert!(
         got.iter()
             .all(|m| !m.rcpts.iter().any(|r| r.ends_with("@wrong.test"))),
