@@ -33,6 +33,8 @@ pub struct Config {
     pub encryption: Option<EncryptionConfig>,
     /// `[dkim]`: signing what leaves, when configured.
     pub dkim: Option<DkimConfig>,
+    /// `[review]`: the audit review and its digest.
+    pub review: ReviewConfig,
     /// `[log]`: operational logs.
     pub log: LogConfig,
     /// The line each key naming a file is on, so that a problem with the
@@ -655,6 +657,54 @@ pub struct DkimConfig {
     /// the practice's own server made).
     pub sign_all: bool,
 }
+
+/// `[review]`: what `phigate audit review` and the digest call unusual.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ReviewConfig {
+    /// Who gets the digest (the practice's security officer).
+    pub officer: Option<String>,
+    /// How often: `None` (off), `Some(1)` daily, `Some(7)` weekly.
+    pub digest_days: Option<u64>,
+    /// Days before a period that make each sender's baseline.
+    pub baseline_days: u64,
+    /// A sender's PHI volume is a jump above this many times its baseline...
+    pub phi_jump_factor: f64,
+    /// ...and at least this many messages.
+    pub phi_jump_min: u64,
+    /// Opt-out keyword uses in one day that make a burst.
+    pub opt_out_burst: u64,
+    /// Failed AUTH attempts from one client in a day worth a look.
+    pub auth_failures: u64,
+    /// Releases from quarantine by one administrator in a period.
+    pub releases: u64,
+    /// Time without a running gateway worth a look.
+    pub downtime_secs: u64,
+    /// Free-mail domains (PHI sent there deserves a look).
+    pub free_mail_domains: Vec<String>,
+}
+
+/// Free-mail services whose domains PHI is worth a look at, when
+/// `[review] free_mail_domains` is not given.
+pub const FREE_MAIL_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "ymail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "aol.com",
+    "icloud.com",
+    "me.com",
+    "mail.com",
+    "gmx.com",
+    "proton.me",
+    "protonmail.com",
+    "zoho.com",
+    "yandex.com",
+];
 
 /// Header fields signed when `[dkim] headers` is not given: those RFC 6376
 /// section 5.4.1 recommends that a message commonly has.

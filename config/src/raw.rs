@@ -33,7 +33,43 @@ pub struct RawConfig {
     pub encryption: Option<RawEncryption>,
     pub dkim: Option<RawDkim>,
     #[serde(default)]
+    pub review: RawReview,
+    #[serde(default)]
     pub log: RawLog,
+}
+
+/// `[review]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawReview {
+    pub officer: Option<Spanned<String>>,
+    pub digest: Spanned<String>,
+    pub baseline_days: Spanned<u64>,
+    pub phi_jump_factor: f64,
+    pub phi_jump_min: Spanned<u64>,
+    pub opt_out_burst: Spanned<u64>,
+    pub auth_failures: Spanned<u64>,
+    pub releases: Spanned<u64>,
+    pub downtime_secs: Spanned<u64>,
+    pub free_mail_domains: Option<Vec<String>>,
+}
+
+impl Default for RawReview {
+    fn default() -> Self {
+        RawReview {
+            officer: None,
+            digest: sp("off".into()),
+            baseline_days: sp(28),
+            phi_jump_factor: 3.0,
+            phi_jump_min: sp(5),
+            opt_out_burst: sp(5),
+            auth_failures: sp(20),
+            releases: sp(5),
+            downtime_secs: sp(3600),
+            free_mail_domains: None,
+        }
+    }
 }
 
 /// `[dkim]`

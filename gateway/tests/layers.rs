@@ -34,7 +34,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "queue",
         &[
-            "audit", "date", "delivery", "metrics", "outbox", "policy", "smtp", "spool",
+            "audit", "date", "delivery", "fsmode", "metrics", "outbox", "policy", "report", "smtp",
+            "spool",
         ],
     ),
     (

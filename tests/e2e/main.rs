@@ -19,6 +19,7 @@ mod reasons;
 mod relay;
 mod report;
 mod requiretls;
+mod review;
 mod scan;
 mod shutdown;
 mod smuggling;

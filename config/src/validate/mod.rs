@@ -18,6 +18,7 @@ mod dkim;
 mod encryption;
 mod log;
 mod policy;
+mod review;
 mod server;
 mod tls;
 
@@ -184,6 +185,7 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
     let policy = policy(&mut c, &raw.policy, encryption.is_some());
     let log = log(&mut c, &raw.log);
     let dkim = raw.dkim.as_ref().and_then(|d| dkim::dkim(&mut c, d));
+    let review = review::review(&mut c, &raw.review);
 
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|e| e.line);
@@ -206,6 +208,7 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
         policy,
         encryption,
         dkim,
+        review,
         log,
         key_lines: c.lines,
     })

@@ -124,6 +124,15 @@ pub enum Event {
         #[serde(default)]
         phi: bool,
     },
+    /// The audit review was mailed to the security officer.
+    ReviewDigest {
+        /// Its queue ID.
+        queue_id: String,
+        /// The period reviewed.
+        period: String,
+        /// How many items it lists.
+        items: usize,
+    },
     /// A TLS report (RFC 8460) was sent: queued for a `mailto:` rua (then
     /// `queue_id`), or posted to an `https:` one.
     TlsReport {
@@ -297,6 +306,7 @@ impl Event {
             Event::TlsReport {
                 queue_id: Some(id), ..
             } => Some(id),
+            Event::ReviewDigest { queue_id, .. } => Some(queue_id),
             _ => None,
         }
     }

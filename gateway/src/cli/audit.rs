@@ -63,8 +63,39 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// What in a period deserves a look: PHI volume jumps against a
+    /// sender's own baseline, PHI to free-mail or first-seen domains,
+    /// opt-out bursts, repeated AUTH failures, many releases by one
+    /// administrator, downtime and unclean stops ([review] thresholds).
+    Review {
+        /// Configuration naming the audit log and the thresholds.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// From (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC); default: a week ago.
+        #[arg(long)]
+        since: Option<String>,
+        /// Until, exclusive; default: now.
+        #[arg(long)]
+        until: Option<String>,
+        /// One JSON object per item.
+        #[arg(long)]
+        json: bool,
+        /// Have the running gateway mail this review to `review.officer` now.
+        #[arg(long)]
+        mail: bool,
+    },
     /// Print a new signing key (for `audit.signing_key`) on standard output.
     Keygen,
+}
+
+/// A `--since` / `--until` value.
+fn parse_time(v: Option<String>, what: &str) -> Result<Option<u64>> {
+    v.map(|t| {
+        crate::date::parse(&t).ok_or_else(|| {
+            anyhow::anyhow!("--{what} `{t}`: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
+        })
+    })
+    .transpose()
 }
 
 /// Runs `phigate audit ...`.
@@ -89,6 +120,53 @@ pub fn audit(cmd: AuditCommand) -> ExitCode {
             }
             Ok(())
         }
+        AuditCommand::Review {
+            config,
+            since,
+            until,
+            json,
+            mail,
+        } => (|| {
+            let cfg = crate::cli::load(config.as_deref())?;
+            let now = crate::date::now();
+            // Until the end of the current second: records carry whole seconds.
+            let until = parse_time(until, "until")?.unwrap_or(now + 1);
+            let since = parse_time(since, "since")?.unwrap_or(until.saturating_sub(7 * 86_400));
+            if mail {
+                let r = crate::server::control::call(
+                    &cfg.spool.dir,
+                    &crate::server::control::Request::Review { since, until },
+                )?;
+                if !r.ok {
+                    anyhow::bail!("{}", r.error.unwrap_or_default());
+                }
+                for line in &r.recipients {
+                    println!("{line}");
+                }
+                return Ok(());
+            }
+            let items = crate::report::review::review(&cfg.audit.dir, since, until, &cfg.review)
+                .with_context(|| format!("reading audit log {}", cfg.audit.dir.display()))?;
+            for i in &items {
+                if json {
+                    println!("{}", serde_json::to_string(i)?);
+                } else {
+                    println!("[{}] {}", i.kind, i.what);
+                    if !i.queue_ids.is_empty() {
+                        println!("    queue IDs: {}", i.queue_ids.join(" "));
+                    }
+                }
+            }
+            if !json {
+                println!(
+                    "{} item(s) to look at, {} to {}",
+                    items.len(),
+                    crate::date::rfc3339(since),
+                    crate::date::rfc3339(until)
+                );
+            }
+            Ok(())
+        })(),
         AuditCommand::Search {
             config,
             dir,
@@ -101,22 +179,14 @@ pub fn audit(cmd: AuditCommand) -> ExitCode {
             until,
             json,
         } => (|| {
-            let time = |v: Option<String>, what: &str| -> Result<Option<u64>> {
-                v.map(|t| {
-                    crate::date::parse(&t).ok_or_else(|| {
-                        anyhow::anyhow!("--{what} `{t}`: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
-                    })
-                })
-                .transpose()
-            };
             let q = Query {
                 queue_id,
                 sender,
                 recipient,
                 category,
                 action,
-                since: time(since, "since")?,
-                until: time(until, "until")?,
+                since: parse_time(since, "since")?,
+                until: parse_time(until, "until")?,
             };
             let dir = audit_dir(config, dir)?;
             let trails = crate::audit::search::search(&dir, &q)

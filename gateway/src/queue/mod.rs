@@ -59,6 +59,15 @@ pub enum Command {
     },
     /// The configuration was reloaded: deliveries from now on use this.
     Reload(Arc<Live>),
+    /// Mail the audit review of `[since, until)` to the security officer.
+    Review {
+        /// From, Unix seconds.
+        since: u64,
+        /// Until, exclusive.
+        until: u64,
+        /// The digest's queue ID, or why it was not sent.
+        reply: oneshot::Sender<Result<String, String>>,
+    },
     /// Send the TLS reports (RFC 8460) of `day` (`YYYY-MM-DD`), or of every
     /// finished day not yet reported.
     TlsReport {
@@ -133,6 +142,20 @@ impl QueueHandle {
 }
 
 impl QueueHandle {
+    /// Mails the audit review of `[since, until)` to `review.officer`.
+    pub async fn review(&self, since: u64, until: u64) -> Result<String, String> {
+        let (reply, wait) = oneshot::channel();
+        self.tx
+            .send(Command::Review {
+                since,
+                until,
+                reply,
+            })
+            .map_err(|_| "the queue manager has stopped".to_string())?;
+        wait.await
+            .map_err(|_| "the queue manager has stopped".to_string())?
+    }
+
     /// Sends the TLS reports of `day` (or of every finished day not yet
     /// reported); a line per report sent.
     pub async fn tls_report(&self, day: Option<String>) -> Result<Vec<String>, String> {

@@ -126,3 +126,87 @@ async fn post(live: &Live, url: &str, gz: &[u8]) -> Result<u16, String> {
         None => Err("malformed response".into()),
     }
 }
+
+/// Mails the audit review of `[since, until)` to `review.officer` through
+/// the outbox; its queue ID.
+pub(super) async fn digest(shared: &Shared, since: u64, until: u64) -> Result<String, String> {
+    let live = shared.live();
+    let cfg = &live.config;
+    let officer = cfg
+        .review
+        .officer
+        .clone()
+        .ok_or("review.officer is not set: nobody to mail the review to")?;
+    let dir = cfg.audit.dir.clone();
+    let thresholds = cfg.review.clone();
+    let items = tokio::task::spawn_blocking(move || {
+        crate::report::review::review(&dir, since, until, &thresholds)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("reading the audit log: {e}"))?;
+    let period = format!(
+        "{} to {}",
+        crate::date::rfc3339(since),
+        crate::date::rfc3339(until)
+    );
+    let id = shared.spool.next_id();
+    let hostname = &cfg.server.hostname;
+    let body = crate::report::review::digest_message(
+        hostname,
+        &officer,
+        &period,
+        &items,
+        &id.to_string(),
+        now(),
+    );
+    let ctx = Context {
+        spool: &shared.spool,
+        wake: &shared.handle,
+        audit: &shared.audit,
+        metrics: &shared.metrics,
+        hostname,
+        engine: &live.engine,
+        policy: &live.policy,
+        local_domains: &cfg.server.local_domains,
+    };
+    let event = Event::ReviewDigest {
+        queue_id: id.to_string(),
+        period: period.clone(),
+        items: items.len(),
+    };
+    match crate::outbox::report(&ctx, &officer, id, &body, body.clone(), event).await {
+        Some(id) => Ok(format!(
+            "review of {period}: {} item(s), mailed to {officer} (queue ID {id})",
+            items.len()
+        )),
+        None => Err("the review could not be queued (see the log)".into()),
+    }
+}
+
+/// The digest `review.digest` asks for, when a period has ended since the
+/// last one (kept in the spool directory, so a restart neither skips nor
+/// repeats one).
+pub(super) async fn scheduled_digest(shared: &Shared) -> Result<(), String> {
+    let live = shared.live();
+    let Some(days) = live.config.review.digest_days else {
+        return Ok(());
+    };
+    let marker = shared.spool.dir().join("review-digest.last");
+    let today = now() / 86_400 * 86_400;
+    let last = std::fs::read_to_string(&marker)
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .unwrap_or(today.saturating_sub(days * 86_400));
+    if today < last + days * 86_400 {
+        return Ok(());
+    }
+    let until = last + days * 86_400;
+    let line = digest(shared, last, until).await?;
+    tracing::info!("{line}");
+    let write = || -> std::io::Result<()> {
+        let mut f = crate::fsmode::create_private(&marker)?;
+        std::io::Write::write_all(&mut f, until.to_string().as_bytes())
+    };
+    write().map_err(|e| e.to_string())
+}

@@ -114,6 +114,9 @@ pub(super) async fn run(
                 if let Err(e) = super::report::send(&shared, None).await {
                     tracing::warn!(error = %e, "TLS reports not sent");
                 }
+                if let Err(e) = super::report::scheduled_digest(&shared).await {
+                    tracing::warn!(error = %e, "audit review digest not sent");
+                }
             });
         }
         while global.available_permits() > 0 {
@@ -148,6 +151,16 @@ pub(super) async fn run(
             Wake::Command(Command::Reload(live)) => {
                 *shared.live.write().expect("live delivery config") = live;
                 tracing::info!("delivery configuration reloaded");
+            }
+            Wake::Command(Command::Review {
+                since,
+                until,
+                reply,
+            }) => {
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let _ = reply.send(super::report::digest(&shared, since, until).await);
+                });
             }
             Wake::Command(Command::TlsReport { day, reply }) => {
                 // DNS and the network: not in the scheduler's own loop.

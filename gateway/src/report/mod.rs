@@ -8,6 +8,7 @@
 
 pub mod charts;
 pub mod html;
+pub mod review;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};

@@ -35,6 +35,13 @@ pub enum Request {
     },
     /// Read the configuration file again.
     Reload,
+    /// Mail the audit review of `[since, until)` to the security officer.
+    Review {
+        /// From, Unix seconds.
+        since: u64,
+        /// Until, exclusive.
+        until: u64,
+    },
     /// Send the TLS reports of a day (or of every finished day not yet sent).
     TlsReport {
         /// `YYYY-MM-DD`, UTC.
@@ -108,6 +115,15 @@ async fn serve(
             },
             Err(e) => fail(e.to_string()),
         },
+        Ok(Request::Review { since, until }) => match queue.review(since, until).await {
+            Ok(line) => Response {
+                ok: true,
+                recipients: vec![line],
+                error: None,
+                config: None,
+            },
+            Err(e) => fail(e),
+        },
         Ok(Request::TlsReport { day }) => match queue.tls_report(day).await {
             Ok(lines) => Response {
                 ok: true,
@@ -121,7 +137,9 @@ async fn serve(
             let (id, op) = match &req {
                 Request::Release { id } => (id, QuarantineOp::Release),
                 Request::Delete { id } => (id, QuarantineOp::Delete),
-                Request::Reload | Request::TlsReport { .. } => unreachable!("answered above"),
+                Request::Reload | Request::TlsReport { .. } | Request::Review { .. } => {
+                    unreachable!("answered above")
+                }
             };
             match id.parse::<QueueId>() {
                 Err(_) => fail(format!("`{id}` is not a queue ID")),
