@@ -11,8 +11,8 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +56,7 @@ pub fn result_type(class: Class) -> Option<&'static str> {
 pub struct Recorder {
     dir: PathBuf,
     /// One writer at a time, so lines never interleave.
-    lock: Mutex<()>,
+    lock: Arc<Mutex<()>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -70,25 +70,23 @@ impl Recorder {
     pub fn new(dir: PathBuf) -> Recorder {
         Recorder {
             dir,
-            lock: Mutex::new(()),
+            lock: Arc::default(),
         }
     }
 
-    /// Appends `s` to the file of the day `unix` falls in.
-    pub fn record(&self, s: &Session, unix: u64) {
-        let _one = self.lock.lock().expect("tlsrpt lock");
-        let path = self.dir.join(format!("{}.jsonl", crate::date::day(unix)));
-        let write = || -> std::io::Result<()> {
-            crate::fsmode::create_private_dir(&self.dir)?;
-            let mut f = crate::fsmode::private_options()
-                .append(true)
-                .create(true)
-                .open(&path)?;
-            let mut line = serde_json::to_vec(s)?;
-            line.push(b'\n');
-            f.write_all(&line)
-        };
-        if let Err(e) = write() {
+    /// Appends `s` to the file of the day `unix` falls in, off the async
+    /// threads (a file write per session).
+    pub async fn record(&self, s: &Session, unix: u64) {
+        let mut line = serde_json::to_vec(s).expect("sessions serialise");
+        line.push(b'\n');
+        let (dir, lock) = (self.dir.clone(), self.lock.clone());
+        let path = dir.join(format!("{}.jsonl", crate::date::day(unix)));
+        let written = tokio::task::spawn_blocking(move || {
+            let _one = lock.lock().expect("tlsrpt lock");
+            append(&dir, &path, &line)
+        })
+        .await;
+        if let Ok(Err(e)) = written {
             tracing::warn!(error = %e, "could not record a TLS report session");
         }
     }
@@ -133,6 +131,15 @@ impl Recorder {
     fn day_file(&self, day: &str) -> PathBuf {
         self.dir.join(format!("{day}.jsonl"))
     }
+}
+
+fn append(dir: &Path, path: &Path, line: &[u8]) -> std::io::Result<()> {
+    crate::fsmode::create_private_dir(dir)?;
+    let mut f = crate::fsmode::private_options()
+        .append(true)
+        .create(true)
+        .open(path)?;
+    f.write_all(line)
 }
 
 /// Where a domain wants its reports (`_smtp._tls` TXT, RFC 8460 section 3).
@@ -365,16 +372,14 @@ mod tests {
         assert!(parse_rua("v=TLSRPTv1; rua=mailto:<x@y>").is_empty());
     }
 
-    #[test]
-    fn day_files_round_trip_and_are_marked_sent() {
+    #[tokio::test]
+    async fn day_files_round_trip_and_are_marked_sent() {
         let dir = tempfile::tempdir().unwrap();
         let r = Recorder::new(dir.path().join("tlsrpt"));
         let day = crate::date::parse("2026-12-01T10:00:00Z").unwrap();
-        r.record(&session("a.test", "mx.a.test", None), day);
-        r.record(
-            &session("b.test", "mx.b.test", Some("starttls-not-supported")),
-            day,
-        );
+        r.record(&session("a.test", "mx.a.test", None), day).await;
+        let failed = session("b.test", "mx.b.test", Some("starttls-not-supported"));
+        r.record(&failed, day).await;
         assert_eq!(r.pending("2026-12-02"), vec!["2026-12-01".to_string()]);
         assert!(r.pending("2026-12-01").is_empty(), "today is not over");
         let read = r.read("2026-12-01");

@@ -488,9 +488,9 @@ pub(super) async fn deliver_group(
             tracing::warn!(queue_id = %envelope.id, host = %hop.name, "MX host not listed by the domain's MTA-STS policy: skipped");
             if let Some(domain) = plan.domain.as_deref() {
                 let s = tls_session(domain, &HopAuth::default(), &published, hop, None);
-                shared
-                    .tlsrpt
-                    .record(&s.expect("a refusal is a session"), now());
+                if let Some(s) = s {
+                    shared.tlsrpt.record(&s, now()).await;
+                }
             }
             continue;
         }
@@ -503,7 +503,7 @@ pub(super) async fn deliver_group(
             && let Some(domain) = plan.domain.as_deref()
             && let Some(s) = tls_session(domain, &hop_auth, &published, hop, Some(&attempt))
         {
-            shared.tlsrpt.record(&s, now());
+            shared.tlsrpt.record(&s, now()).await;
         }
         let sts = sts_note(&published, &hop.name);
         let auth = mechanism(&hop_auth, &attempt);
