@@ -25,9 +25,23 @@ impl DnsServer {
     /// As [`DnsServer::start`], Knot signing the zones named in `signed`
     /// (DNSSEC, ECDSA P-256, keys made at start).
     pub fn start_with(zones: &[(&str, &str)], signed: &[&str]) -> DnsServer {
+        // The port is found free by binding UDP, then handed to knotd; a
+        // parallel test's outgoing connection may take it for TCP in
+        // between, so a clash is retried on a fresh port.
+        let mut last = String::new();
+        for _ in 0..5 {
+            match Self::try_start(zones, signed) {
+                Ok(server) => return server,
+                Err(log) if log.contains("address already in use") => last = log,
+                Err(log) => panic!("knotd exited: {log}"),
+            }
+        }
+        panic!("knotd found no free port in 5 tries: {last}");
+    }
+
+    fn try_start(zones: &[(&str, &str)], signed: &[&str]) -> Result<DnsServer, String> {
         let knotd = crate::require_tool("knotd");
         let dir = tempfile::tempdir().unwrap();
-        // A free port for both protocols, found by binding UDP first.
         let port = UdpSocket::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -78,12 +92,12 @@ impl DnsServer {
             if let Some(status) = server.child.try_wait().unwrap() {
                 let log = std::fs::read_to_string(server._dir.path().join("knotd.log"))
                     .unwrap_or_default();
-                panic!("knotd exited ({status}): {log}");
+                return Err(format!("({status}) {log}"));
             }
             assert!(Instant::now() < deadline, "knotd did not listen in time");
             std::thread::sleep(Duration::from_millis(20));
         }
-        server
+        Ok(server)
     }
 }
 
