@@ -33,6 +33,8 @@ pub struct Config {
     pub encryption: Option<EncryptionConfig>,
     /// `[dkim]`: signing what leaves, when configured.
     pub dkim: Option<DkimConfig>,
+    /// `[smime]`: encryption to recipients' own certificates.
+    pub smime: SmimeConfig,
     /// `[review]`: the audit review and its digest.
     pub review: ReviewConfig,
     /// `[log]`: operational logs.
@@ -43,6 +45,12 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether an `encrypt` action has a method to use: the provider relay,
+    /// or S/MIME configured in its own section.
+    pub fn encrypts(&self) -> bool {
+        self.encryption.is_some() || (self.smime.explicit && self.smime.enabled)
+    }
+
     /// The line of `key` in the file (0 when unknown, e.g. a default).
     pub fn line_of(&self, key: &str) -> usize {
         self.key_lines
@@ -658,6 +666,26 @@ pub struct DkimConfig {
     pub sign_all: bool,
 }
 
+/// `[smime]`: S/MIME encryption to the recipient's own certificate, the
+/// step of the PHI delivery chain after authenticated TLS and before the
+/// provider relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SmimeConfig {
+    /// Whether the chain tries S/MIME at all.
+    pub enabled: bool,
+    /// The recipient certificate store (`phigate certs import` fills it).
+    pub certs_dir: PathBuf,
+    /// The Subject the encrypted message shows outside (the real one is
+    /// inside, encrypted).
+    pub outer_subject: String,
+    /// Certificates expiring within this many days are flagged.
+    pub expiry_warning_days: u64,
+    /// Whether `[smime]` was written in the file (then `encrypt` rules
+    /// need no `[encryption]` relay).
+    pub explicit: bool,
+}
+
 /// `[review]`: what `phigate audit review` and the digest call unusual.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -737,8 +765,8 @@ pub struct Modifiers {
     pub notify_sender: bool,
 }
 
-/// The encrypted-delivery route. One kind today (a secure-mail provider's
-/// relay); S/MIME to the recipient's certificate is planned beside it.
+/// The encrypted-delivery route: a secure-mail provider's relay. S/MIME to
+/// the recipient's own certificate is configured apart, in `[smime]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EncryptionConfig {
     /// Relay to a secure-mail provider, which encrypts and notifies the recipient.

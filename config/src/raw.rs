@@ -32,6 +32,7 @@ pub struct RawConfig {
     pub policy: RawPolicy,
     pub encryption: Option<RawEncryption>,
     pub dkim: Option<RawDkim>,
+    pub smime: Option<RawSmime>,
     #[serde(default)]
     pub review: RawReview,
     #[serde(default)]
@@ -68,6 +69,28 @@ impl Default for RawReview {
             releases: sp(5),
             downtime_secs: sp(3600),
             free_mail_domains: None,
+        }
+    }
+}
+
+/// `[smime]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[allow(missing_docs)]
+pub struct RawSmime {
+    pub enabled: bool,
+    pub certs_dir: Option<Spanned<String>>,
+    pub outer_subject: Spanned<String>,
+    pub expiry_warning_days: Spanned<u64>,
+}
+
+impl Default for RawSmime {
+    fn default() -> Self {
+        RawSmime {
+            enabled: true,
+            certs_dir: None,
+            outer_subject: sp("Encrypted message".into()),
+            expiry_warning_days: sp(30),
         }
     }
 }

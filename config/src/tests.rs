@@ -288,7 +288,7 @@ action = "deliver"
     has(3, "at least 2190");
     has(5, "not a domain");
     has(8, "`shred` is not one of");
-    has(11, "needs an [encryption] section");
+    has(11, "needs an [encryption] relay");
     has(12, "is not a header");
     has(14, "used twice");
     assert_eq!(e.len(), 6, "{shown:#?}");
@@ -314,7 +314,7 @@ fn encryption_route_parses_and_needs_a_trigger() {
     );
     let e =
         errors("[encryption]\nkind = \"smime\"\nrelay = \"[10.1.1.1]:587\"\nsubject_tag = \"x\"\n");
-    assert!(e[0].to_string().contains("not implemented yet"), "{e:?}");
+    assert!(e[0].to_string().contains("configured in [smime]"), "{e:?}");
 }
 
 #[test]

@@ -51,6 +51,11 @@ pub struct Metrics {
     pub config_reloads_total: IntCounterVec,
     pub config_last_reload_success: IntGauge,
     pub build_info: IntGaugeVec,
+    /// S/MIME recipient certificates in the store, by state (valid,
+    /// expiring, unusable).
+    pub smime_certificates: IntGaugeVec,
+    /// Seconds until the first usable S/MIME certificate expires (0: none).
+    pub smime_certificate_expiry_seconds: IntGauge,
     /// Listeners bound and accepting.
     pub listening: AtomicBool,
     /// The last spool write succeeded.
@@ -275,6 +280,23 @@ impl Metrics {
                 "1 if the last reload succeeded (or none was tried), 0 if it failed",
             ),
             build_info,
+            smime_certificates: {
+                let g = IntGaugeVec::new(
+                    Opts::new(
+                        "phigate_smime_certificates",
+                        "S/MIME recipient certificates in the store, by state (valid, expiring, unusable)",
+                    ),
+                    &["state"],
+                )
+                .expect("valid metric");
+                r.register(Box::new(g.clone())).expect("unique metric");
+                g
+            },
+            smime_certificate_expiry_seconds: gauge(
+                &r,
+                "phigate_smime_certificate_expiry_seconds",
+                "Seconds until the first usable S/MIME recipient certificate expires (0: none)",
+            ),
             registry: r,
             listening: AtomicBool::new(false),
             spool_ok: AtomicBool::new(true),

@@ -22,6 +22,7 @@ mod requiretls;
 mod review;
 mod scan;
 mod shutdown;
+mod smime;
 mod smuggling;
 mod tls;
 mod tlsrpt;

@@ -421,6 +421,13 @@ async fn every_dashboard_query_and_alert_rule_works_on_real_scraped_data() {
         empty.is_empty(),
         "panels with no data after a mixed run: {empty:#?}"
     );
+    // The certificate-expiry alert has its series: the store's states.
+    let certs = query(&prom, "phigate_smime_certificates").unwrap_or_default();
+    assert_eq!(
+        certs["data"]["result"].as_array().map_or(0, Vec::len),
+        3,
+        "valid, expiring, unusable: {certs}"
+    );
     // The alert rules load and evaluate without error; the held message fires none
     // yet (PhigatePhiHeld waits 30 minutes) but is pending-capable: its expression is true.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -432,7 +439,7 @@ async fn every_dashboard_query_and_alert_rule_works_on_real_scraped_data() {
             .flatten()
             .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
             .collect();
-        if rules.len() == 7 && rules.iter().all(|r| r["health"] == "ok") {
+        if rules.len() == 8 && rules.iter().all(|r| r["health"] == "ok") {
             break rules;
         }
         assert!(Instant::now() < deadline, "alert rules unhealthy: {r}");

@@ -71,4 +71,86 @@ impl TestCa {
         std::fs::write(&id.key, key.serialize_pem()).unwrap();
         id
     }
+
+    /// Issues an S/MIME certificate for `email` with an RSA-2048 key made by
+    /// `openssl` (the key transport every S/MIME client reads), writing
+    /// `<stem>.crt`, `<stem>.key` and `<stem>.p12` (password `test`) into `dir`.
+    pub fn issue_smime(&self, dir: &Path, stem: &str, email: &str, kind: SmimeKind) -> Identity {
+        let openssl = crate::require_tool("openssl");
+        let key_path = dir.join(format!("{stem}.key"));
+        let ok = std::process::Command::new(&openssl)
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+            ])
+            .arg(&key_path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "openssl genpkey failed");
+        let pem = std::fs::read_to_string(&key_path).unwrap();
+        let key = KeyPair::from_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256).unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, email);
+        params.subject_alt_names = vec![SanType::Rfc822Name(email.try_into().unwrap())];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        params.extended_key_usages = match kind {
+            SmimeKind::NoEmailProtection => vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth],
+            _ => vec![rcgen::ExtendedKeyUsagePurpose::EmailProtection],
+        };
+        if kind == SmimeKind::Expired {
+            params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+        }
+        let issuer = rcgen::Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        let id = Identity {
+            cert: dir.join(format!("{stem}.crt")),
+            key: key_path,
+        };
+        std::fs::write(&id.cert, cert.pem()).unwrap();
+        let ok = std::process::Command::new(&openssl)
+            // 3DES and SHA-1 MAC: the PKCS#12 form gpgsm reads.
+            .args([
+                "pkcs12",
+                "-export",
+                "-passout",
+                "pass:test",
+                "-keypbe",
+                "PBE-SHA1-3DES",
+                "-certpbe",
+                "PBE-SHA1-3DES",
+                "-macalg",
+                "sha1",
+                "-in",
+            ])
+            .arg(&id.cert)
+            .arg("-inkey")
+            .arg(&id.key)
+            .arg("-out")
+            .arg(dir.join(format!("{stem}.p12")))
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "openssl pkcs12 failed");
+        id
+    }
+}
+
+/// What kind of S/MIME certificate [`TestCa::issue_smime`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmimeKind {
+    /// Valid now, emailProtection, key encipherment.
+    Good,
+    /// Ran out in 2020.
+    Expired,
+    /// For TLS servers only (serverAuth), not e-mail.
+    NoEmailProtection,
 }

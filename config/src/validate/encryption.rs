@@ -12,7 +12,8 @@ pub(super) fn encryption(
             c.error(
                 &raw.kind,
                 "encryption.kind",
-                "\"smime\" is not implemented yet; use \"relay\"",
+                "S/MIME is configured in [smime] (certs_dir, outer_subject) and tried \
+                 for every PHI recipient with a certificate; [encryption] names a relay",
             );
             return None;
         }

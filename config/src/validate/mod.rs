@@ -20,6 +20,7 @@ mod log;
 mod policy;
 mod review;
 mod server;
+mod smime;
 mod tls;
 
 use audit::audit;
@@ -182,7 +183,12 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
         }
     }
     let encryption = raw.encryption.as_ref().and_then(|e| encryption(&mut c, e));
-    let policy = policy(&mut c, &raw.policy, encryption.is_some());
+    let smime = smime::smime(&mut c, raw.smime.as_ref(), &spool.dir);
+    let policy = policy(
+        &mut c,
+        &raw.policy,
+        encryption.is_some() || (smime.explicit && smime.enabled),
+    );
     let log = log(&mut c, &raw.log);
     let dkim = raw.dkim.as_ref().and_then(|d| dkim::dkim(&mut c, d));
     let review = review::review(&mut c, &raw.review);
@@ -208,6 +214,7 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
         policy,
         encryption,
         dkim,
+        smime,
         review,
         log,
         key_lines: c.lines,

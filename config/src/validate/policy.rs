@@ -39,7 +39,7 @@ pub(super) fn policy(
             c.error(
                 &r.action,
                 &key("action"),
-                "\"encrypt\" needs an [encryption] section",
+                "\"encrypt\" needs an [encryption] relay or an [smime] section",
             );
         }
         let categories = r

@@ -58,7 +58,7 @@ impl Live {
     /// listeners can offer STARTTLS (the acceptor is built once, at start).
     pub fn build(config: Config, tls_available: bool) -> Result<Live, BuildError> {
         let engine = Arc::new(engine::relay(&config.detectors)?);
-        let policy = crate::policy::Policy::new(config.policy.clone(), config.encryption.is_some());
+        let policy = crate::policy::Policy::new(config.policy.clone(), config.encrypts());
         let limits = Limits {
             hostname: config.server.hostname.clone(),
             max_message_size: config.server.max_message_size,

@@ -293,6 +293,10 @@ pub struct Attempt {
     /// when DANE authenticated the next hop.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dane: Option<String>,
+    /// The message went S/MIME-encrypted: the cipher and the SHA-256 of the
+    /// recipient certificate it was encrypted to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smime: Option<String>,
 }
 
 impl Event {

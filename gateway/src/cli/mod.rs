@@ -2,6 +2,7 @@
 //! printed as a chain; exit codes are documented per command.
 
 pub mod audit;
+mod certs;
 mod check;
 mod dkim;
 mod password;
@@ -118,6 +119,11 @@ enum Command {
         #[command(subcommand)]
         command: dkim::DkimCommand,
     },
+    /// Recipients' S/MIME certificates: import, list, remove.
+    Certs {
+        #[command(subcommand)]
+        command: certs::CertsCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -154,6 +160,7 @@ pub fn main() -> ExitCode {
         Command::TestRules { config, dir } => return scan::test_rules(config.as_deref(), &dir),
         Command::Quarantine { command } => quarantine::quarantine(command),
         Command::Dkim { command } => dkim::dkim(command),
+        Command::Certs { command } => certs::certs(command),
         Command::Report { config, month, out } => report::report(config, &month, &out),
         Command::TlsReport { config, day } => reload::tls_report(config, day),
     };

@@ -5,6 +5,7 @@
 //! DKIM signature after them ([`dkim`]). The queue manager decides what to
 //! send when.
 
+pub mod certs;
 pub mod client;
 pub mod dane;
 pub mod dkim;
@@ -14,5 +15,6 @@ pub mod mta_sts;
 pub mod reply;
 pub mod rewrite;
 pub mod route;
+pub mod smime;
 pub mod tls;
 pub mod tlsrpt;

@@ -19,6 +19,8 @@ pub enum Reason<'a> {
     NoSecureRoute,
     /// Sent by the encrypted-delivery route instead of regular email.
     Rerouted,
+    /// Sent S/MIME-encrypted to the recipient's own certificate.
+    Encrypted,
     /// Refused by a policy rule.
     Refused {
         /// The rule.
@@ -31,7 +33,7 @@ impl Reason<'_> {
     pub fn as_str(&self) -> &'static str {
         match self {
             Reason::Quarantined { .. } | Reason::NoSecureRoute => "held",
-            Reason::Rerouted => "rerouted",
+            Reason::Rerouted | Reason::Encrypted => "rerouted",
             Reason::Refused { .. } => "refused",
         }
     }
@@ -79,6 +81,15 @@ pub fn build(
                  not offer verified TLS encryption, so the message was sent through the\r\n\
                  practice's encrypted-delivery service instead. The recipient will get a\r\n\
                  notice explaining how to open it securely."
+            ),
+        ),
+        Reason::Encrypted => (
+            "Your message was sent encrypted",
+            format!(
+                "contains {what}. The recipient's mail server does\r\n\
+                 not offer verified TLS encryption, so the message was encrypted to the\r\n\
+                 recipient's own S/MIME certificate instead. The recipient opens it in\r\n\
+                 their mail program as usual."
             ),
         ),
         Reason::Refused { rule } => (

@@ -16,6 +16,10 @@ pub enum Destination<'a> {
     Domain(&'a str),
     /// The encrypted-delivery route (a secure-mail provider's relay).
     EncryptedRoute,
+    /// The recipient's domain, the message S/MIME-encrypted to the
+    /// recipient's certificate: the content is protected end to end, so
+    /// the hop needs what mail without PHI needs.
+    Smime(&'a str),
 }
 
 /// What a delivery must have on the wire. Only [`required`] makes one.
@@ -55,8 +59,12 @@ impl Requirement {
 ///   with the route gone from the configuration, a released quarantine):
 ///   the domain's PHI level.
 ///
-/// PHI is never delivered below `encrypt`, whatever the configuration says,
-/// unless its sender opted out where an administrator allowed it.
+/// - S/MIME: the domain's level for mail without PHI (the content is
+///   encrypted to the recipient's certificate).
+///
+/// PHI is never delivered in clear below `encrypt`, whatever the
+/// configuration says, unless its sender opted out where an administrator
+/// allowed it.
 pub fn required(
     action: Action,
     opt_out: bool,
@@ -79,8 +87,18 @@ pub fn required(
                 phi: protects,
             };
         }
+        Destination::Smime(d) => {
+            return Requirement {
+                level: domain_level(tls, d, false),
+                phi: false,
+            };
+        }
         Destination::Domain(d) => d,
     };
+    // `encrypt` with no encryption method for this recipient (no
+    // certificate, no relay) falls back to the domain's PHI level, and a
+    // hop below it holds the recipient as PHI would.
+    let protects = protects || action == Action::Encrypt;
     let phi_level = match action {
         Action::Deliver => phi && !opt_out,
         _ => true,
@@ -206,9 +224,14 @@ default = "verify"
                 "{action:?}: {:?}",
                 r.level()
             );
+            // `encrypt` reaching a domain has no encryption method left
+            // for the recipient: it is held like PHI when a hop falls short.
             assert_eq!(
                 r.protects_phi(),
-                matches!(action, Action::Deliver | Action::RequireTls)
+                matches!(
+                    action,
+                    Action::Deliver | Action::RequireTls | Action::Encrypt
+                )
             );
         }
         let opted = required(
@@ -228,6 +251,21 @@ default = "verify"
             Destination::EncryptedRoute,
         );
         assert_eq!(route.level(), TlsLevel::Verify);
+        assert!(
+            !route.protects_phi(),
+            "a relay failure must not reroute to itself"
+        );
+        // S/MIME content is protected end to end: the hop needs what mail
+        // without PHI needs, and a hop that falls short only defers it.
+        let smime = required(
+            Action::Encrypt,
+            false,
+            true,
+            &t,
+            Destination::Smime("payer.example"),
+        );
+        assert_eq!(smime.level(), TlsLevel::None);
+        assert!(!smime.protects_phi());
     }
 
     /// A released PHI recipient is held to the floor: with `[tls]` levels

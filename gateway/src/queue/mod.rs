@@ -15,16 +15,17 @@ use phigate_config::{Action, TlsLevel};
 use tokio::sync::oneshot;
 
 use crate::audit::{Audit, Event, event};
+use crate::delivery::certs::{CertStore, RecipientCert, Skip};
 use crate::delivery::client::{self, Job, RcptResult};
 use crate::delivery::dane::{self, Dane, Found};
 use crate::delivery::dkim::Signer;
 use crate::delivery::encrypt::{Encryptor, Via};
 use crate::delivery::mta_sts::{Published, Sts};
-use crate::delivery::rewrite;
 use crate::delivery::route::{Destination, RouteError, Router};
 use crate::delivery::tls::HopAuth;
 use crate::delivery::tls::Trust;
 use crate::delivery::tlsrpt::{self, Recorder, Session};
+use crate::delivery::{rewrite, smime};
 use crate::metrics::Metrics;
 use crate::outbox::notice::{self, Reason};
 use crate::outbox::{Context, dsn};
@@ -220,6 +221,8 @@ pub struct Live {
     config: Arc<Config>,
     router: Router,
     encryptor: Option<Encryptor>,
+    /// Recipients' S/MIME certificates, when `[smime]` is enabled.
+    certs: Option<CertStore>,
     /// Signs what the gateway changed (or everything), when `[dkim]` is set.
     dkim: Option<Signer>,
     /// Recipient domains' MTA-STS policies.
@@ -248,6 +251,10 @@ impl Live {
         Live {
             router: Router::new(config.delivery.clone()),
             encryptor: config.encryption.as_ref().map(Encryptor::new),
+            certs: config
+                .smime
+                .enabled
+                .then(|| CertStore::new(&config.smime.certs_dir)),
             dkim,
             dane,
             sts: Sts::new(
@@ -256,9 +263,53 @@ impl Live {
                 trust.clone(),
             ),
             trust,
-            policy: crate::policy::Policy::new(config.policy.clone(), config.encryption.is_some()),
+            policy: crate::policy::Policy::new(config.policy.clone(), config.encrypts()),
             engine,
             config,
+        }
+    }
+}
+
+impl Live {
+    /// The store's certificates by state, and the nearest expiry, for an
+    /// administrator to renew in time.
+    fn certificate_gauges(&self, m: &Metrics) {
+        let Some(store) = &self.certs else {
+            return;
+        };
+        let t = now() as i64;
+        let warn = self.config.smime.expiry_warning_days as i64 * 86_400;
+        let (mut valid, mut expiring, mut unusable) = (0, 0, 0);
+        let mut first = None::<i64>;
+        for c in store.all() {
+            match c.check(t) {
+                Ok(()) => {
+                    if c.not_after - t <= warn {
+                        expiring += 1;
+                    } else {
+                        valid += 1;
+                    }
+                    first = Some(first.map_or(c.not_after, |f| f.min(c.not_after)));
+                }
+                Err(_) => unusable += 1,
+            }
+        }
+        for (state, n) in [
+            ("valid", valid),
+            ("expiring", expiring),
+            ("unusable", unusable),
+        ] {
+            m.smime_certificates.with_label_values(&[state]).set(n);
+        }
+        m.smime_certificate_expiry_seconds
+            .set(first.map_or(0, |f| (f - t).max(0)));
+    }
+
+    /// The recipient's S/MIME certificate, or why there is none to use.
+    fn smime_cert(&self, rcpt: &str) -> Result<Arc<RecipientCert>, Skip> {
+        match &self.certs {
+            Some(store) => store.find(rcpt, now() as i64),
+            None => Err(Skip::None),
         }
     }
 }

@@ -36,15 +36,41 @@ pub(super) struct Plan {
     pub(super) required: transport::Requirement,
     pub(super) tag: Option<String>,
     pub(super) header: Option<(String, String)>,
+    /// S/MIME-encrypted to this certificate (one recipient per group).
+    pub(super) smime: Option<CertRef>,
 }
 
+/// A certificate in a plan, the same certificate when its hash is.
+#[derive(Debug, Clone)]
+pub(super) struct CertRef(pub(super) Arc<RecipientCert>);
+
+impl PartialEq for CertRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.sha256 == other.0.sha256
+    }
+}
+
+impl Eq for CertRef {}
+
 impl Plan {
+    /// The PHI chain for `encrypt`: S/MIME to the recipient's certificate,
+    /// else the provider relay, else the domain at the PHI level (held when
+    /// a hop cannot meet it). Other actions go to the domain at the level
+    /// `transport` says; a hop that fails PHI's level sends the recipient
+    /// back here as `encrypt` (see [`deliver_message`]).
     fn for_rcpt(live: &Live, envelope: &Envelope, i: usize, action: Action) -> Plan {
         let decision = decision(envelope, i);
         let domain = domain_of(&envelope.rcpt_to[i]);
         let phi = envelope.phi.unwrap_or(true);
-        let route = action == Action::Encrypt && live.encryptor.is_some();
-        let destination = if route {
+        let cert = if action == Action::Encrypt {
+            live.smime_cert(&envelope.rcpt_to[i]).ok()
+        } else {
+            None
+        };
+        let route = cert.is_none() && action == Action::Encrypt && live.encryptor.is_some();
+        let destination = if cert.is_some() {
+            TransportTo::Smime(&domain)
+        } else if route {
             TransportTo::EncryptedRoute
         } else {
             TransportTo::Domain(&domain)
@@ -62,6 +88,7 @@ impl Plan {
             required,
             tag: decision.modifiers.tag_subject,
             header: decision.modifiers.add_header,
+            smime: cert.map(CertRef),
         }
     }
 }
@@ -111,6 +138,8 @@ pub(super) async fn deliver_message(shared: &Shared, id: QueueId, before: Option
     let mut events = Vec::new();
     let mut rerouted = Vec::new();
     let mut no_route = Vec::new();
+    let mut to_smime = Vec::new();
+    let mut chain_notes: Vec<Option<String>> = vec![None; envelope.rcpt_to.len()];
     for (plan, idx) in groups {
         let outcomes =
             deliver_group(shared, &live, &envelope, &message, &plan, &idx, &mut events).await;
@@ -122,8 +151,16 @@ pub(super) async fn deliver_message(shared: &Shared, id: QueueId, before: Option
                     policy: true,
                     failure,
                 } if plan.required.protects_phi() => {
-                    if live.encryptor.is_some() {
-                        rerouted.push(i);
+                    // The next step of the chain: S/MIME when the recipient
+                    // has a usable certificate, else the provider relay.
+                    let smime = live.smime_cert(&envelope.rcpt_to[i]);
+                    chain_notes[i] = Some(chain_note(&live, &smime));
+                    if smime.is_ok() || live.encryptor.is_some() {
+                        if smime.is_ok() {
+                            to_smime.push(i);
+                        } else {
+                            rerouted.push(i);
+                        }
                         rerouted_why = Some(failure);
                         (RcptState::Pending, Some(Action::Encrypt), "rerouted")
                     } else {
@@ -154,7 +191,15 @@ pub(super) async fn deliver_message(shared: &Shared, id: QueueId, before: Option
                 RcptState::Bounced { reason, .. } if reason == dsn::TLS_POLICY_REASON => {
                     Some("no verified TLS".to_string())
                 }
-                RcptState::Held { .. } if word == "held" => Some(NO_SECURE_ROUTE.to_string()),
+                RcptState::Held { .. } if word == "held" => Some(format!(
+                    "{NO_SECURE_ROUTE} ({})",
+                    chain_notes[i].as_deref().unwrap_or("")
+                )),
+                RcptState::Delivered { .. } if plan.smime.is_some() => plan
+                    .smime
+                    .as_ref()
+                    .map(|c| format!("S/MIME {}", c.0.short())),
+                _ if word == "rerouted" => chain_notes[i].clone(),
                 _ => None,
             };
             let why = state.why().or(rerouted_why.as_ref());
@@ -220,6 +265,7 @@ pub(super) async fn deliver_message(shared: &Shared, id: QueueId, before: Option
             .collect()
     };
     notice::send(&ctx, &envelope, &names(&rerouted), Reason::Rerouted).await;
+    notice::send(&ctx, &envelope, &names(&to_smime), Reason::Encrypted).await;
     // The sender always hears of a message that went nowhere.
     let stuck: Vec<&str> = no_route
         .iter()
@@ -241,6 +287,21 @@ pub(super) async fn deliver_message(shared: &Shared, id: QueueId, before: Option
         next: next_due(&k.states),
         known: k,
         finished: false,
+    }
+}
+
+/// What the chain found after TLS for a recipient: the S/MIME step's
+/// certificate or why it was skipped, and the relay's presence.
+fn chain_note(live: &Live, smime: &Result<Arc<RecipientCert>, Skip>) -> String {
+    let relay = if live.encryptor.is_some() {
+        "encrypted route"
+    } else {
+        "no encrypted route"
+    };
+    match smime {
+        Ok(c) => format!("S/MIME to certificate {}", c.short()),
+        Err(skip) if live.certs.is_none() => format!("S/MIME off; {relay} ({skip})"),
+        Err(skip) => format!("S/MIME skipped: {skip}; {relay}"),
     }
 }
 
@@ -315,11 +376,36 @@ pub(super) async fn deliver_group(
         }
         (domain, _) => {
             let domain = domain.as_deref().unwrap_or("");
-            let prepared = if tags.is_empty() && headers.is_empty() {
+            let mut prepared = if tags.is_empty() && headers.is_empty() {
                 Vec::new()
             } else {
                 rewrite::apply(message, &tags, &headers)
             };
+            if let Some(CertRef(cert)) = &plan.smime {
+                // The whole message as it would have left, encrypted; the
+                // gateway's DKIM signature (below) goes on the outside.
+                let inner = if prepared.is_empty() {
+                    message
+                } else {
+                    &prepared[..]
+                };
+                let rcpts: Vec<String> = idx.iter().map(|&i| envelope.rcpt_to[i].clone()).collect();
+                match smime::encrypt(inner, &[cert], &rcpts, &cfg.smime.outer_subject) {
+                    Ok(m) => prepared = m,
+                    Err(e) => {
+                        // Never sent in clear instead: it waits.
+                        tracing::error!(queue_id = %envelope.id, cert = cert.short(), error = %e, "S/MIME encryption failed");
+                        let f = Failure::ours(Stage::Policy, Class::SmimeFailed, false);
+                        return idx
+                            .iter()
+                            .map(|_| Outcome::Temporary {
+                                failure: f.clone(),
+                                policy: false,
+                            })
+                            .collect();
+                    }
+                }
+            }
             live.router.route(domain).await.map(|d| {
                 let auth = if d.smarthost {
                     cfg.delivery
@@ -516,6 +602,10 @@ pub(super) async fn deliver_group(
             .inc();
         let mut event = attempt_event(envelope, &rcpts, kind, level, &attempt);
         if let Event::Attempt(a) = &mut event {
+            a.smime = plan
+                .smime
+                .as_ref()
+                .map(|c| format!("{} {}", smime::CIPHER, c.0.sha256));
             a.tls_auth = Some(auth.to_string());
             a.mta_sts = sts;
             a.dane = attempt.tls.as_ref().and_then(|t| t.dane.clone());
@@ -633,6 +723,7 @@ pub(super) fn attempt_event(
         tls_auth: None,
         mta_sts: None,
         dane: None,
+        smime: None,
     })
 }
 

@@ -66,6 +66,7 @@ pub(super) async fn run(
     let mut schedule = Schedule::default();
     // Every waiting message's recipients, held ones included.
     let mut known: HashMap<QueueId, Known> = HashMap::new();
+    let mut cert_gauges_at = None;
     // Reading every segment is blocking work: off the async threads.
     let dir = shared.spool.dir().to_path_buf();
     let found = tokio::task::spawn_blocking(move || crate::spool::scan(&dir, false))
@@ -138,6 +139,12 @@ pub(super) async fn run(
             task_of.insert(handle.id(), id);
         }
         set_gauges(&shared.metrics, &known);
+        // The certificate store is a directory: looked at every 10 s at most.
+        if cert_gauges_at.is_none_or(|t: std::time::Instant| t.elapsed() >= Duration::from_secs(10))
+        {
+            shared.live().certificate_gauges(&shared.metrics);
+            cert_gauges_at = Some(std::time::Instant::now());
+        }
         let sleep_for = schedule.next().map_or(Duration::from_secs(60), |t| {
             Duration::from_secs(t.saturating_sub(now()).clamp(1, 60))
         });

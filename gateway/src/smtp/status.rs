@@ -128,6 +128,8 @@ pub enum Class {
     RemotePolicy,
     /// The next hop is this gateway, or the server reports a loop (x.4.6).
     MailLoop,
+    /// S/MIME encryption to the recipient's certificate failed (x.7.5).
+    SmimeFailed,
     /// A policy rule quarantined the recipient.
     Quarantined,
     /// Refused for good with no more specific reason.
@@ -170,6 +172,7 @@ impl Class {
             Class::Smtputf8Unsupported => "smtputf8_unsupported",
             Class::RemotePolicy => "remote_policy",
             Class::MailLoop => "mail_loop",
+            Class::SmimeFailed => "smime_failed",
             Class::Quarantined => "quarantined",
             Class::Rejected => "rejected",
             Class::Deferred => "deferred",
@@ -211,6 +214,7 @@ impl Class {
             Class::Smtputf8Unsupported => "the server does not support SMTPUTF8",
             Class::RemotePolicy => "refused by the receiving server's policy",
             Class::MailLoop => "mail loop",
+            Class::SmimeFailed => "S/MIME encryption failed",
             Class::Quarantined => "policy: quarantined by a rule",
             Class::Rejected => "rejected by the receiving server",
             Class::Deferred => "temporary failure at the receiving server",
@@ -245,6 +249,7 @@ impl Class {
             Class::Smtputf8Unsupported => "6.7",
             Class::RemotePolicy | Class::Quarantined => "7.1",
             Class::MailLoop => "4.6",
+            Class::SmimeFailed => "7.5",
             Class::Rejected | Class::Deferred => "0.0",
         }
     }

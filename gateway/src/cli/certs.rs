@@ -1,0 +1,127 @@
+//! `phigate certs ...`: the recipient certificate store S/MIME encrypts to.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use crate::date;
+use crate::delivery::certs::{CertStore, RecipientCert};
+
+/// `phigate certs ...`
+#[derive(Subcommand, Debug)]
+pub enum CertsCommand {
+    /// Adds recipient certificates (PEM or DER; a certificate or a PKCS#7
+    /// bundle). Each must name an e-mail address or domain, hold an RSA key
+    /// and allow e-mail protection; a running gateway uses them from its
+    /// next delivery.
+    Import {
+        /// Configuration naming `[smime] certs_dir`.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Certificate files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Lists the store: hash, state, expiry, addresses, subject.
+    List {
+        /// Configuration naming `[smime] certs_dir`.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Removes certificates by hash prefix (8+ hex digits) or address: how
+    /// one that must no longer be used (revoked, replaced) is withdrawn.
+    Remove {
+        /// Configuration naming `[smime] certs_dir`.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Hash prefix or e-mail address.
+        what: String,
+    },
+}
+
+pub(crate) fn certs(command: CertsCommand) -> Result<()> {
+    match command {
+        CertsCommand::Import { config, files } => {
+            let cfg = super::load(config.as_deref())?;
+            let store = CertStore::new(&cfg.smime.certs_dir);
+            let now = date::now() as i64;
+            for file in &files {
+                for c in store.import(file, now)? {
+                    println!("imported {}", line(&c, now, cfg.smime.expiry_warning_days));
+                }
+            }
+            if !cfg.smime.enabled {
+                eprintln!("note: [smime] enabled = false: the gateway does not use the store");
+            }
+            Ok(())
+        }
+        CertsCommand::List { config, json } => {
+            let cfg = super::load(config.as_deref())?;
+            let store = CertStore::new(&cfg.smime.certs_dir);
+            let now = date::now() as i64;
+            for c in store.all() {
+                if json {
+                    let v = serde_json::json!({
+                        "sha256": c.sha256,
+                        "state": state(&c, now, cfg.smime.expiry_warning_days),
+                        "not_before": date::rfc3339(c.not_before.max(0) as u64),
+                        "not_after": date::rfc3339(c.not_after.max(0) as u64),
+                        "addresses": c.addresses,
+                        "domains": c.domains,
+                        "subject": c.subject,
+                    });
+                    println!("{v}");
+                } else {
+                    println!("{}", line(&c, now, cfg.smime.expiry_warning_days));
+                }
+            }
+            Ok(())
+        }
+        CertsCommand::Remove { config, what } => {
+            let cfg = super::load(config.as_deref())?;
+            let store = CertStore::new(&cfg.smime.certs_dir);
+            let gone = store.remove(&what)?;
+            if gone.is_empty() {
+                anyhow::bail!(
+                    "no certificate in {} matches `{what}`",
+                    store.dir().display()
+                );
+            }
+            let now = date::now() as i64;
+            for c in gone {
+                println!("removed {}", line(&c, now, cfg.smime.expiry_warning_days));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `valid`, `expiring` (within the warning days), or why it is not used.
+fn state(c: &RecipientCert, now: i64, warn_days: u64) -> String {
+    match c.check(now) {
+        Ok(()) if c.not_after - now <= warn_days as i64 * 86_400 => "expiring".into(),
+        Ok(()) => "valid".into(),
+        Err(u) => u.as_str().into(),
+    }
+}
+
+fn line(c: &RecipientCert, now: i64, warn_days: u64) -> String {
+    let names: Vec<&str> = c
+        .addresses
+        .iter()
+        .chain(c.domains.iter())
+        .map(String::as_str)
+        .collect();
+    format!(
+        "{}  {}  until {}  {}  {}",
+        c.short(),
+        state(c, now, warn_days),
+        date::day(c.not_after.max(0) as u64),
+        names.join(","),
+        c.subject
+    )
+}

@@ -1,0 +1,452 @@
+//! The recipient certificate store: the S/MIME certificates an
+//! administrator imported (`phigate certs import`), one PEM file per
+//! certificate named by its SHA-256, indexed by the certificate's e-mail
+//! addresses and, for gateway-to-gateway S/MIME, by domain.
+//!
+//! Trust comes from the import: an administrator vouches for a certificate
+//! by putting it here (as they would pin a partner's key), so no chain is
+//! built. What is checked at every use is what can change after import:
+//! the validity dates. What cannot change is checked at import and again at
+//! use: an RSA key of at least 2048 bits (the key transport every S/MIME
+//! client reads), key usage allowing key encipherment, and the
+//! emailProtection extended key usage. Removing a certificate is how one is
+//! revoked here; CRLs and OCSP are not consulted.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use x509_cert::der::{Decode, Encode};
+use x509_parser::prelude::*;
+
+/// A certificate the store holds, parsed once.
+#[derive(Debug)]
+pub struct RecipientCert {
+    /// SHA-256 of the DER, hex: the certificate's name in the store,
+    /// the audit log and `certs list`.
+    pub sha256: String,
+    /// The DER bytes.
+    pub der: Vec<u8>,
+    /// Addresses (lower case) from subjectAltName rfc822Name and the
+    /// subject's emailAddress.
+    pub addresses: Vec<String>,
+    /// Domains it stands for (a domain certificate: an rfc822Name naming
+    /// only a domain, or a dNSName).
+    pub domains: Vec<String>,
+    /// The subject, for people.
+    pub subject: String,
+    /// Validity, Unix seconds.
+    pub not_before: i64,
+    /// Validity, Unix seconds.
+    pub not_after: i64,
+    /// Why it can never be used (key, usages), checked at parse time.
+    pub unusable: Option<Unusable>,
+}
+
+/// Why a certificate is not used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unusable {
+    /// Before its notBefore.
+    NotYetValid,
+    /// After its notAfter.
+    Expired,
+    /// Its extended key usage does not include emailProtection.
+    NoEmailProtection,
+    /// Its key usage does not allow key encipherment.
+    NoKeyEncipherment,
+    /// Not an RSA key of at least 2048 bits.
+    UnsupportedKey,
+}
+
+impl Unusable {
+    /// Its word in the audit log, `certs list` and errors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unusable::NotYetValid => "not yet valid",
+            Unusable::Expired => "expired",
+            Unusable::NoEmailProtection => "no emailProtection usage",
+            Unusable::NoKeyEncipherment => "key usage forbids key encipherment",
+            Unusable::UnsupportedKey => "not an RSA key of 2048 bits or more",
+        }
+    }
+}
+
+impl RecipientCert {
+    /// Parses a DER certificate, noting whatever makes it unusable.
+    pub fn parse(der: &[u8]) -> Result<RecipientCert, String> {
+        let (rest, cert) =
+            parse_x509_certificate(der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
+        if !rest.is_empty() {
+            return Err("trailing bytes after the certificate".into());
+        }
+        let mut addresses = Vec::new();
+        let mut domains = Vec::new();
+        if let Ok(Some(san)) = cert.subject_alternative_name() {
+            for name in &san.value.general_names {
+                match name {
+                    GeneralName::RFC822Name(a) => {
+                        let a = a.trim().to_ascii_lowercase();
+                        match a.split_once('@') {
+                            Some(("", d)) => domains.push(d.to_string()),
+                            Some(_) => addresses.push(a),
+                            None => domains.push(a),
+                        }
+                    }
+                    GeneralName::DNSName(d) => domains.push(d.trim().to_ascii_lowercase()),
+                    _ => {}
+                }
+            }
+        }
+        for attr in cert.subject().iter_email() {
+            if let Ok(a) = attr.as_str() {
+                let a = a.trim().to_ascii_lowercase();
+                if a.contains('@') && !addresses.contains(&a) {
+                    addresses.push(a);
+                }
+            }
+        }
+        let eku_ok = match cert.extended_key_usage() {
+            Ok(Some(e)) => e.value.email_protection,
+            _ => false,
+        };
+        let ku_ok = match cert.key_usage() {
+            Ok(Some(k)) => k.value.key_encipherment(),
+            Ok(None) => true,
+            Err(_) => false,
+        };
+        let key_ok = matches!(
+            cert.public_key().parsed(),
+            Ok(x509_parser::public_key::PublicKey::RSA(k)) if k.key_size() >= 2048
+        );
+        let unusable = if !key_ok {
+            Some(Unusable::UnsupportedKey)
+        } else if !eku_ok {
+            Some(Unusable::NoEmailProtection)
+        } else if !ku_ok {
+            Some(Unusable::NoKeyEncipherment)
+        } else {
+            None
+        };
+        Ok(RecipientCert {
+            sha256: hex(&ring::digest::digest(&ring::digest::SHA256, der)),
+            der: der.to_vec(),
+            addresses,
+            domains,
+            subject: cert.subject().to_string(),
+            not_before: cert.validity().not_before.timestamp(),
+            not_after: cert.validity().not_after.timestamp(),
+            unusable,
+        })
+    }
+
+    /// Why it cannot be used at `now` (Unix seconds), if it cannot.
+    pub fn check(&self, now: i64) -> Result<(), Unusable> {
+        if let Some(u) = self.unusable {
+            return Err(u);
+        }
+        if now < self.not_before {
+            return Err(Unusable::NotYetValid);
+        }
+        if now > self.not_after {
+            return Err(Unusable::Expired);
+        }
+        Ok(())
+    }
+
+    /// The first 16 hex digits of its SHA-256: enough to name it.
+    pub fn short(&self) -> &str {
+        &self.sha256[..16]
+    }
+}
+
+/// Why no certificate was used for a recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// No certificate names the recipient or its domain.
+    None,
+    /// Certificates name it, none usable; the reason of the best one.
+    Unusable(Unusable),
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skip::None => f.write_str("no certificate"),
+            Skip::Unusable(u) => write!(f, "certificate {}", u.as_str()),
+        }
+    }
+}
+
+/// The store: a directory, read again when it changes.
+#[derive(Debug)]
+pub struct CertStore {
+    dir: PathBuf,
+    index: Mutex<Index>,
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    stamp: Option<SystemTime>,
+    certs: Vec<Arc<RecipientCert>>,
+}
+
+/// A store problem, with the file it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What happened.
+        source: std::io::Error,
+    },
+    /// Not a certificate this store takes.
+    #[error("{path}: {reason}")]
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl CertStore {
+    /// The store in `dir` (which may not exist yet: an empty store).
+    pub fn new(dir: &Path) -> CertStore {
+        CertStore {
+            dir: dir.to_path_buf(),
+            index: Mutex::new(Index::default()),
+        }
+    }
+
+    /// Its directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Every certificate in the store, read again if the directory changed
+    /// since the last call (an import or removal while the gateway runs).
+    pub fn all(&self) -> Vec<Arc<RecipientCert>> {
+        let stamp = std::fs::metadata(&self.dir).and_then(|m| m.modified()).ok();
+        let mut index = self.index.lock().expect("certificate index");
+        if index.stamp != stamp || stamp.is_none() {
+            index.certs = read_dir(&self.dir);
+            index.stamp = stamp;
+        }
+        index.certs.clone()
+    }
+
+    /// The certificate to encrypt to for `rcpt` at `now`: one naming the
+    /// address, else one naming its domain; among usable ones the one that
+    /// stays valid longest.
+    pub fn find(&self, rcpt: &str, now: i64) -> Result<Arc<RecipientCert>, Skip> {
+        let rcpt = rcpt.to_ascii_lowercase();
+        let domain = rcpt.rsplit_once('@').map_or("", |(_, d)| d).to_string();
+        let all = self.all();
+        let by_address: Vec<_> = all.iter().filter(|c| c.addresses.contains(&rcpt)).collect();
+        let candidates = if by_address.is_empty() {
+            all.iter().filter(|c| c.domains.contains(&domain)).collect()
+        } else {
+            by_address
+        };
+        if candidates.is_empty() {
+            return Err(Skip::None);
+        }
+        if let Some(best) = candidates
+            .iter()
+            .filter(|c| c.check(now).is_ok())
+            .max_by_key(|c| c.not_after)
+        {
+            return Ok(Arc::clone(best));
+        }
+        let reason = candidates
+            .iter()
+            .max_by_key(|c| c.not_after)
+            .and_then(|c| c.check(now).err())
+            .unwrap_or(Unusable::Expired);
+        Err(Skip::Unusable(reason))
+    }
+
+    /// Adds the certificates in `file` (PEM or DER, a certificate or a
+    /// PKCS#7 bundle). Each must name an address or domain and be usable
+    /// now; a refused one refuses the whole import.
+    pub fn import(&self, file: &Path, now: i64) -> Result<Vec<Arc<RecipientCert>>, StoreError> {
+        let bytes = std::fs::read(file).map_err(|source| StoreError::Io {
+            path: file.to_path_buf(),
+            source,
+        })?;
+        let refused = |reason: String| StoreError::Refused {
+            path: file.to_path_buf(),
+            reason,
+        };
+        let ders = certificates_in(&bytes).map_err(refused)?;
+        let mut certs = Vec::new();
+        for der in ders {
+            let c = RecipientCert::parse(&der).map_err(refused)?;
+            if c.addresses.is_empty() && c.domains.is_empty() {
+                return Err(refused(format!(
+                    "certificate {} names no e-mail address or domain",
+                    c.short()
+                )));
+            }
+            if let Err(u) = c.check(now) {
+                return Err(refused(format!(
+                    "certificate {}: {}",
+                    c.short(),
+                    u.as_str()
+                )));
+            }
+            certs.push(Arc::new(c));
+        }
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| StoreError::Io { path, source }
+        };
+        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
+        for c in &certs {
+            let path = self.dir.join(format!("{}.pem", c.sha256));
+            let tmp = self.dir.join(format!(".{}.tmp", c.sha256));
+            std::fs::write(&tmp, pem("CERTIFICATE", &c.der)).map_err(io(&tmp))?;
+            std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        }
+        Ok(certs)
+    }
+
+    /// Removes the certificates whose SHA-256 starts with `what` (at least
+    /// 8 hex digits) or that name the address `what`; returns them.
+    pub fn remove(&self, what: &str) -> Result<Vec<Arc<RecipientCert>>, StoreError> {
+        let what = what.trim().to_ascii_lowercase();
+        let hex_prefix = what.len() >= 8 && what.bytes().all(|b| b.is_ascii_hexdigit());
+        let gone: Vec<_> = self
+            .all()
+            .into_iter()
+            .filter(|c| (hex_prefix && c.sha256.starts_with(&what)) || c.addresses.contains(&what))
+            .collect();
+        for c in &gone {
+            let path = self.dir.join(format!("{}.pem", c.sha256));
+            std::fs::remove_file(&path).map_err(|source| StoreError::Io { path, source })?;
+        }
+        Ok(gone)
+    }
+}
+
+/// Every certificate file in `dir`; files that do not parse are skipped
+/// with a warning (a store is written by `certs import`, so one is a
+/// stray).
+fn read_dir(dir: &Path) -> Vec<Arc<RecipientCert>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out = BTreeMap::new();
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.extension().is_none_or(|x| x != "pem") {
+            continue;
+        }
+        let parsed = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| certificates_in(&b))
+            .and_then(|ders| {
+                ders.first()
+                    .ok_or_else(|| "no certificate".to_string())
+                    .and_then(|d| RecipientCert::parse(d))
+            });
+        match parsed {
+            Ok(c) => {
+                out.insert(c.sha256.clone(), Arc::new(c));
+            }
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "certificate store: file skipped");
+            }
+        }
+    }
+    out.into_values().collect()
+}
+
+/// The DER certificates in a file: PEM CERTIFICATE or PKCS7 blocks, or DER
+/// (a certificate or a PKCS#7 SignedData bundle).
+fn certificates_in(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let text = std::str::from_utf8(bytes).ok();
+    if let Some(text) = text.filter(|t| t.contains("-----BEGIN ")) {
+        let mut out = Vec::new();
+        for (label, der) in pem_blocks(text)? {
+            match label.as_str() {
+                "CERTIFICATE" | "X509 CERTIFICATE" => out.push(der),
+                "PKCS7" | "CMS" => out.extend(pkcs7_certificates(&der)?),
+                _ => {}
+            }
+        }
+        if out.is_empty() {
+            return Err("no CERTIFICATE or PKCS7 block".into());
+        }
+        return Ok(out);
+    }
+    if x509_cert::Certificate::from_der(bytes).is_ok() {
+        return Ok(vec![bytes.to_vec()]);
+    }
+    pkcs7_certificates(bytes).map_err(|_| "neither PEM, a DER certificate nor PKCS#7".to_string())
+}
+
+fn pkcs7_certificates(der: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let info = cms::content_info::ContentInfo::from_der(der).map_err(|e| e.to_string())?;
+    if info.content_type != x509_cert::der::oid::db::rfc5911::ID_SIGNED_DATA {
+        return Err("PKCS#7 that is not SignedData".into());
+    }
+    let signed = info
+        .content
+        .decode_as::<cms::signed_data::SignedData>()
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for choice in signed.certificates.iter().flat_map(|s| s.0.iter()) {
+        if let cms::cert::CertificateChoices::Certificate(c) = choice {
+            out.push(c.to_der().map_err(|e| e.to_string())?);
+        }
+    }
+    if out.is_empty() {
+        return Err("PKCS#7 bundle without certificates".into());
+    }
+    Ok(out)
+}
+
+fn pem_blocks(text: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start + 11..];
+        let label_end = after.find("-----").ok_or("unterminated PEM label")?;
+        let label = after[..label_end].to_string();
+        let body_start = &after[label_end + 5..];
+        let end_marker = format!("-----END {label}-----");
+        let end = body_start
+            .find(&end_marker)
+            .ok_or_else(|| format!("PEM block {label} has no END line"))?;
+        let b64: String = body_start[..end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| format!("PEM block {label}: {e}"))?;
+        out.push((label, der));
+        rest = &body_start[end + end_marker.len()..];
+    }
+    Ok(out)
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+fn hex(d: &ring::digest::Digest) -> String {
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}

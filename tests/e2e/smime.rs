@@ -1,0 +1,333 @@
+//! S/MIME in the PHI delivery chain, through the real binary: a recipient
+//! whose server has no TLS but whose certificate was imported gets the
+//! message encrypted to that certificate (no PHI byte in clear on the
+//! wire); `openssl cms` and `gpgsm` decrypt it to the message as sent; an
+//! expired certificate, one not for e-mail, and one for someone else are
+//! not used, and the chain goes on to hold the recipient.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use phigate_tests::ca::SmimeKind;
+use phigate_tests::downstream::{Behaviour, Downstream, Received};
+use phigate_tests::{Client, GatewayBuilder, GatewayProcess, TestCa, require_tool};
+
+const SSN: &str = "523-41-8876";
+const SUBJECT: &str = "Results for Maria Alvarez";
+
+fn original() -> Vec<u8> {
+    format!(
+        "From: Front Desk <desk@clinic.example>\r\nTo: Maria Alvarez <results@lab.example>\r\n\
+         Subject: {SUBJECT}\r\nMessage-ID: <smime-1@clinic.example>\r\n\r\n\
+         Patient SSN: {SSN}, lipid panel attached.\r\n"
+    )
+    .into_bytes()
+}
+
+async fn submit(gw: &GatewayProcess, rcpt: &str, body: &[u8]) -> String {
+    let mut c = Client::greeted(gw.addr).await;
+    let r = c.send_message("desk@clinic.example", &[rcpt], body).await;
+    assert_eq!(r.code, 250, "{r}");
+    c.expect("QUIT", 221).await;
+    r.text().rsplit(' ').next().unwrap().to_string()
+}
+
+/// Waits for the recipient's outcome in the audit trail of `id`.
+fn outcome(gw: &GatewayProcess, id: &str, rcpt: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let t = gw.trail(id);
+        let r = &t["recipients"][rcpt];
+        if matches!(
+            r["outcome"].as_str(),
+            Some("delivered" | "held" | "bounced")
+        ) {
+            return r.clone();
+        }
+        assert!(Instant::now() < deadline, "no outcome: {t:#}\n{}", gw.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The CMS object of an S/MIME message, DER.
+fn p7m(message: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let text = String::from_utf8_lossy(message);
+    let (head, body) = text.split_once("\r\n\r\n").expect("header and body");
+    assert!(
+        head.contains("Content-Type: application/pkcs7-mime; smime-type=enveloped-data"),
+        "{head}"
+    );
+    let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64 body")
+}
+
+fn openssl_decrypt(dir: &Path, der: &[u8], cert: &Path, key: &Path) -> Vec<u8> {
+    let input = dir.join("msg.p7m");
+    std::fs::write(&input, der).unwrap();
+    let out = Command::new(require_tool("openssl"))
+        .args(["cms", "-decrypt", "-binary", "-inform", "DER", "-in"])
+        .arg(&input)
+        .arg("-recip")
+        .arg(cert)
+        .arg("-inkey")
+        .arg(key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "openssl cms -decrypt: {out:?}");
+    out.stdout
+}
+
+fn gpgsm_decrypt(dir: &Path, der: &[u8], p12: &Path) -> Vec<u8> {
+    let gpgsm = require_tool("gpgsm");
+    let home = dir.join("gnupg");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    // The PKCS#12 password (and the agent's, after import) on stdin.
+    let run = |args: &[&str], file: &Path| {
+        use std::io::Write;
+        let mut child = Command::new(&gpgsm)
+            .env("GNUPGHOME", &home)
+            .args([
+                "--batch",
+                "--disable-crl-checks",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase-fd",
+                "0",
+            ])
+            .args(args)
+            .arg(file)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"test\n").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let imported = run(&["--import"], p12);
+    assert!(imported.status.success(), "gpgsm --import: {imported:?}");
+    let input = dir.join("msg-gpgsm.p7m");
+    std::fs::write(&input, der).unwrap();
+    let out = run(&["--decrypt"], &input);
+    // Stop the agent this home started.
+    let _ = Command::new("gpgconf")
+        .env("GNUPGHOME", &home)
+        .args(["--kill", "all"])
+        .output();
+    assert!(out.status.success(), "gpgsm --decrypt: {out:?}");
+    out.stdout
+}
+
+/// The message as the gateway would have sent it in clear: what the
+/// client sent, after the gateway's own trace header.
+fn assert_is_original(decrypted: &[u8]) {
+    let text = String::from_utf8_lossy(decrypted);
+    assert!(text.starts_with("Received: "), "{text}");
+    assert!(
+        decrypted.ends_with(&original()),
+        "decrypted message differs from what was sent:\n{text}"
+    );
+}
+
+fn assert_nothing_in_clear(got: &Received) {
+    let wire = String::from_utf8_lossy(&got.data);
+    for secret in [SSN, "Maria", "Alvarez", "lipid"] {
+        assert!(!wire.contains(secret), "`{secret}` in clear:\n{wire}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phi_goes_smime_encrypted_to_an_imported_certificate_and_nothing_else_is_used() {
+    let ca = TestCa::new("partner lab CA");
+    let keys = tempfile::tempdir().unwrap();
+    let good = ca.issue_smime(keys.path(), "good", "results@lab.example", SmimeKind::Good);
+    let expired = ca.issue_smime(keys.path(), "old", "old@lab.example", SmimeKind::Expired);
+    let web = ca.issue_smime(
+        keys.path(),
+        "web",
+        "web@lab.example",
+        SmimeKind::NoEmailProtection,
+    );
+    let other = ca.issue_smime(keys.path(), "other", "other@lab.example", SmimeKind::Good);
+
+    // The lab's server: no STARTTLS at all.
+    let lab = Downstream::start(Behaviour::default()).await;
+    let b = GatewayBuilder::new();
+    let certs_dir = b.dir().join("certs");
+    let gw = b
+        .toml(&format!(
+            "[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\n\
+             [[delivery.route]]\ndomains = [\"lab.example\", \"partner.example\"]\nrelay = \"[127.0.0.1]:{}\"\n\
+             [smime]\ncerts_dir = \"{}\"\nouter_subject = \"Secure message\"\n",
+            lab.addr.port(),
+            certs_dir.display()
+        ))
+        .spawn();
+
+    // The store takes the good certificate and the other recipient's, and
+    // refuses what cannot be used, naming why.
+    // The good one as a DER PKCS#7 bundle, the other as a DER certificate.
+    let openssl = require_tool("openssl");
+    let bundle = keys.path().join("good.p7b");
+    let other_der = keys.path().join("other.der");
+    for (args, input, out) in [
+        (
+            &["crl2pkcs7", "-nocrl", "-outform", "DER", "-certfile"][..],
+            &good.cert,
+            &bundle,
+        ),
+        (
+            &["x509", "-outform", "DER", "-in"][..],
+            &other.cert,
+            &other_der,
+        ),
+    ] {
+        let ok = Command::new(&openssl)
+            .args(args)
+            .arg(input)
+            .arg("-out")
+            .arg(out)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "openssl {args:?}");
+    }
+    let (code, out, err) = gw.cli(&["certs", "import", bundle.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("results@lab.example") && out.contains("valid"),
+        "{out}"
+    );
+    let (code, out, err) = gw.cli(&["certs", "import", other_der.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("other@lab.example"), "{out}");
+    let (code, _, err) = gw.cli(&["certs", "import", expired.cert.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(err.contains("expired"), "{err}");
+    let (code, _, err) = gw.cli(&["certs", "import", web.cert.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(err.contains("emailProtection"), "{err}");
+    // Certificates that reached the store some other way (imported while
+    // still valid, copied in) are checked again at every use.
+    for (id, name) in [(&expired, "old"), (&web, "web")] {
+        std::fs::copy(&id.cert, certs_dir.join(format!("{name}.pem"))).unwrap();
+    }
+    let (code, list, _) = gw.cli(&["certs", "list"]);
+    assert_eq!(code, 0);
+    assert_eq!(list.lines().count(), 4, "{list}");
+    assert!(
+        list.contains("expired") && list.contains("no emailProtection usage"),
+        "{list}"
+    );
+
+    // PHI to the recipient with a certificate: encrypted, delivered
+    // without TLS, nothing readable on the wire.
+    let id = submit(&gw, "results@lab.example", &original()).await;
+    let got = lab.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(got.len(), 1, "{}", gw.log());
+    assert!(!got[0].tls);
+    assert_nothing_in_clear(&got[0]);
+    let wire = String::from_utf8_lossy(&got[0].data).into_owned();
+    assert!(wire.contains("Subject: Secure message\r\n"), "{wire}");
+    assert!(wire.contains("To: results@lab.example\r\n"), "{wire}");
+    assert!(
+        wire.contains("Message-ID: <smime-1@clinic.example>"),
+        "{wire}"
+    );
+    let der = p7m(&got[0].data);
+    assert_is_original(&openssl_decrypt(keys.path(), &der, &good.cert, &good.key));
+    assert_is_original(&gpgsm_decrypt(
+        keys.path(),
+        &der,
+        &keys.path().join("good.p12"),
+    ));
+    // The other recipient's key cannot open it.
+    let wrong = Command::new(require_tool("openssl"))
+        .args(["cms", "-decrypt", "-binary", "-inform", "DER", "-in"])
+        .arg(keys.path().join("msg.p7m"))
+        .arg("-inkey")
+        .arg(&other.key)
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success() || wrong.stdout != original());
+
+    let r = outcome(&gw, &id, "results@lab.example");
+    assert_eq!(r["outcome"], "delivered", "{r:#}");
+    assert_eq!(r["action"], "encrypt", "{r:#}");
+    let records = phigate_tests::audit_records(&gw.audit_dir());
+    let sha = list
+        .lines()
+        .find(|l| l.contains("results@lab.example"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    assert!(
+        records.iter().any(|r| r["event"] == "attempt"
+            && r["queue_id"] == id.as_str()
+            && r["smime"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("aes256-cbc rsa ") && s.contains(&sha))),
+        "attempt record names the cipher and certificate"
+    );
+    assert!(
+        records.iter().any(|r| r["event"] == "outcome"
+            && r["queue_id"] == id.as_str()
+            && r["outcome"] == "rerouted"
+            && r["reason"] == "tls_not_offered"
+            && r["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("S/MIME to certificate"))),
+        "the reroute says why TLS was skipped and what came next"
+    );
+
+    // Expired, not for e-mail, and nobody's: held, each saying why.
+    for (rcpt, why) in [
+        ("old@lab.example", "certificate expired"),
+        ("web@lab.example", "certificate no emailProtection usage"),
+        ("nobody@lab.example", "no certificate"),
+    ] {
+        let id = submit(&gw, rcpt, &original()).await;
+        let r = outcome(&gw, &id, rcpt);
+        assert_eq!(r["outcome"], "held", "{rcpt}: {r:#}");
+        let detail = r["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains(why) && detail.contains("no encrypted route"),
+            "{rcpt}: {detail}"
+        );
+    }
+    assert_eq!(lab.received().len(), 1, "nothing else reached the lab");
+    let plain = String::from_utf8_lossy(&lab.plaintext()).into_owned();
+    assert!(!plain.contains(SSN), "PHI crossed in clear");
+
+    // A domain certificate (gateway-to-gateway S/MIME) covers every
+    // recipient at the domain that has no certificate of their own.
+    let partner = ca.issue_smime(keys.path(), "partner", "partner.example", SmimeKind::Good);
+    let (code, out, err) = gw.cli(&["certs", "import", partner.cert.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let id = submit(&gw, "billing@partner.example", &original()).await;
+    assert_eq!(
+        outcome(&gw, &id, "billing@partner.example")["outcome"],
+        "delivered"
+    );
+    let got = lab.wait_for(2, Duration::from_secs(20)).await;
+    assert_eq!(got.len(), 2);
+    assert_nothing_in_clear(&got[1]);
+    let der = p7m(&got[1].data);
+    assert_is_original(&openssl_decrypt(
+        keys.path(),
+        &der,
+        &partner.cert,
+        &partner.key,
+    ));
+
+    // Removing the certificate withdraws it: the next message is held.
+    let (code, out, _) = gw.cli(&["certs", "remove", "results@lab.example"]);
+    assert_eq!(code, 0, "{out}");
+    let id = submit(&gw, "results@lab.example", &original()).await;
+    assert_eq!(outcome(&gw, &id, "results@lab.example")["outcome"], "held");
+}
