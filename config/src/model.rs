@@ -684,6 +684,55 @@ pub struct SmimeConfig {
     /// Whether `[smime]` was written in the file (then `encrypt` rules
     /// need no `[encryption]` relay).
     pub explicit: bool,
+    /// Stronger algorithms for domains known to read them.
+    pub domains: Vec<SmimeDomain>,
+}
+
+impl SmimeConfig {
+    /// The algorithms for recipients at `domain` (subdomains included).
+    pub fn algorithms(&self, domain: &str) -> SmimeAlgorithms {
+        let domain = domain.to_ascii_lowercase();
+        self.domains
+            .iter()
+            .find(|d| {
+                domain == d.domain
+                    || domain
+                        .strip_suffix(d.domain.as_str())
+                        .is_some_and(|p| p.ends_with('.'))
+            })
+            .map_or_else(SmimeAlgorithms::default, |d| d.algorithms)
+    }
+}
+
+/// `[[smime.domain]]`: the algorithms one domain's recipients read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SmimeDomain {
+    /// The domain (lower case; subdomains too).
+    pub domain: String,
+    /// What to use for it.
+    pub algorithms: SmimeAlgorithms,
+}
+
+/// Content encryption and key transport of an S/MIME message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SmimeAlgorithms {
+    /// `aes256-gcm` gives AuthEnvelopedData (RFC 5083/5084).
+    pub gcm: bool,
+    /// `rsa-oaep` (SHA-256, RFC 8017) instead of RSA PKCS#1 v1.5.
+    pub oaep: bool,
+}
+
+impl SmimeAlgorithms {
+    /// Their names: `aes256-cbc rsa` (the default) ... `aes256-gcm rsa-oaep`.
+    pub fn as_str(self) -> &'static str {
+        match (self.gcm, self.oaep) {
+            (false, false) => "aes256-cbc rsa",
+            (false, true) => "aes256-cbc rsa-oaep",
+            (true, false) => "aes256-gcm rsa",
+            (true, true) => "aes256-gcm rsa-oaep",
+        }
+    }
 }
 
 /// `[review]`: what `phigate audit review` and the digest call unusual.

@@ -82,6 +82,17 @@ pub struct RawSmime {
     pub certs_dir: Option<Spanned<String>>,
     pub outer_subject: Spanned<String>,
     pub expiry_warning_days: Spanned<u64>,
+    pub domain: Vec<RawSmimeDomain>,
+}
+
+/// `[[smime.domain]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawSmimeDomain {
+    pub domain: Spanned<String>,
+    pub content: Option<Spanned<String>>,
+    pub key_transport: Option<Spanned<String>>,
 }
 
 impl Default for RawSmime {
@@ -91,6 +102,7 @@ impl Default for RawSmime {
             certs_dir: None,
             outer_subject: sp("Encrypted message".into()),
             expiry_warning_days: sp(30),
+            domain: Vec::new(),
         }
     }
 }

@@ -395,3 +395,41 @@ fn default_examples_uncommented_where_they_stand_are_valid() {
     assert!(cfg.dkim.is_some() && cfg.encryption.is_some());
     assert_eq!(cfg.policy.rules.len(), 1);
 }
+
+#[test]
+fn smime_algorithms_per_domain_and_their_errors() {
+    let cfg = Config::from_toml(
+        "t.toml",
+        "[smime]\n[[smime.domain]]\ndomain = \"Lab.example\"\ncontent = \"aes256-gcm\"\nkey_transport = \"rsa-oaep\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        cfg.smime.algorithms("lab.example").as_str(),
+        "aes256-gcm rsa-oaep"
+    );
+    assert_eq!(
+        cfg.smime.algorithms("mx.lab.example").as_str(),
+        "aes256-gcm rsa-oaep"
+    );
+    assert_eq!(
+        cfg.smime.algorithms("otherlab.example").as_str(),
+        "aes256-cbc rsa"
+    );
+    assert!(cfg.encrypts(), "an [smime] section makes `encrypt` usable");
+    let e = errors(
+        "[smime]\nouter_subject = \"Verschlüsselt\"\n[[smime.domain]]\ndomain = \"lab.example\"\ncontent = \"des\"\n",
+    );
+    let shown: Vec<String> = e.iter().map(|x| x.to_string()).collect();
+    assert!(
+        shown
+            .iter()
+            .any(|s| s.contains("t.toml:2: smime.outer_subject: must be ASCII")),
+        "{shown:?}"
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|s| s.contains("t.toml:5: smime.domain.content: `des`")),
+        "{shown:?}"
+    );
+}

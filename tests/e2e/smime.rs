@@ -56,7 +56,7 @@ fn p7m(message: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(message);
     let (head, body) = text.split_once("\r\n\r\n").expect("header and body");
     assert!(
-        head.contains("Content-Type: application/pkcs7-mime; smime-type=enveloped-data"),
+        head.contains("Content-Type: application/pkcs7-mime; smime-type="),
         "{head}"
     );
     let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
@@ -234,6 +234,7 @@ async fn phi_goes_smime_encrypted_to_an_imported_certificate_and_nothing_else_is
     assert_nothing_in_clear(&got[0]);
     let wire = String::from_utf8_lossy(&got[0].data).into_owned();
     assert!(wire.contains("Subject: Secure message\r\n"), "{wire}");
+    assert!(wire.contains("smime-type=enveloped-data;"), "{wire}");
     assert!(wire.contains("To: results@lab.example\r\n"), "{wire}");
     assert!(
         wire.contains("Message-ID: <smime-1@clinic.example>"),
@@ -330,4 +331,95 @@ async fn phi_goes_smime_encrypted_to_an_imported_certificate_and_nothing_else_is
     assert_eq!(code, 0, "{out}");
     let id = submit(&gw, "results@lab.example", &original()).await;
     assert_eq!(outcome(&gw, &id, "results@lab.example")["outcome"], "held");
+}
+
+/// AES-256-GCM (AuthEnvelopedData) and RSA-OAEP for the domains configured
+/// to read them; `openssl cms` decrypts each to the message as sent, and a
+/// GCM message altered on the way fails to decrypt (it is authenticated).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gcm_and_oaep_per_domain_decrypt_with_openssl() {
+    let ca = TestCa::new("partner CA");
+    let keys = tempfile::tempdir().unwrap();
+    let lab = Downstream::start(Behaviour::default()).await;
+    let cases = [
+        ("r@gcm.example", "aes256-gcm rsa", "authEnveloped-data"),
+        ("r@oaep.example", "aes256-cbc rsa-oaep", "enveloped-data"),
+        (
+            "r@both.example",
+            "aes256-gcm rsa-oaep",
+            "authEnveloped-data",
+        ),
+    ];
+    let b = GatewayBuilder::new();
+    let certs_dir = b.dir().join("certs");
+    let gw = b
+        .toml(&format!(
+            "[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\n\
+             [[delivery.route]]\ndomains = [\"gcm.example\", \"oaep.example\", \"both.example\"]\n\
+             relay = \"[127.0.0.1]:{}\"\n\
+             [smime]\ncerts_dir = \"{}\"\n\
+             [[smime.domain]]\ndomain = \"gcm.example\"\ncontent = \"aes256-gcm\"\n\
+             [[smime.domain]]\ndomain = \"oaep.example\"\nkey_transport = \"rsa-oaep\"\n\
+             [[smime.domain]]\ndomain = \"both.example\"\ncontent = \"aes256-gcm\"\nkey_transport = \"rsa-oaep\"\n",
+            lab.addr.port(),
+            certs_dir.display()
+        ))
+        .spawn();
+    let mut ids = Vec::new();
+    for (i, (rcpt, _, _)) in cases.iter().enumerate() {
+        let id = ca.issue_smime(keys.path(), &format!("r{i}"), rcpt, SmimeKind::Good);
+        let (code, out, err) = gw.cli(&["certs", "import", id.cert.to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}{err}");
+        ids.push(id);
+    }
+    for (i, (rcpt, algorithms, smime_type)) in cases.iter().enumerate() {
+        let id = submit(&gw, rcpt, &original()).await;
+        assert_eq!(outcome(&gw, &id, rcpt)["outcome"], "delivered", "{rcpt}");
+        let got = lab.wait_for(i + 1, Duration::from_secs(20)).await;
+        let m = &got[i];
+        assert_nothing_in_clear(m);
+        let wire = String::from_utf8_lossy(&m.data).into_owned();
+        assert!(
+            wire.contains(&format!("smime-type={smime_type};")),
+            "{wire}"
+        );
+        let der = p7m(&m.data);
+        assert_is_original(&openssl_decrypt(
+            keys.path(),
+            &der,
+            &ids[i].cert,
+            &ids[i].key,
+        ));
+        let records = phigate_tests::audit_records(&gw.audit_dir());
+        assert!(
+            records.iter().any(|r| r["event"] == "attempt"
+                && r["queue_id"] == id.as_str()
+                && r["smime"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with(&format!("{algorithms} ")))),
+            "{rcpt}: the attempt names {algorithms}"
+        );
+        if *smime_type == "authEnveloped-data" {
+            // One bit of ciphertext flipped near the end (inside the
+            // encrypted content or the tag): refused, not garbage.
+            let mut bad = der.clone();
+            let n = bad.len();
+            bad[n - 40] ^= 1;
+            let input = keys.path().join("bad.p7m");
+            std::fs::write(&input, &bad).unwrap();
+            let out = Command::new(require_tool("openssl"))
+                .args(["cms", "-decrypt", "-binary", "-inform", "DER", "-in"])
+                .arg(&input)
+                .arg("-recip")
+                .arg(&ids[i].cert)
+                .arg("-inkey")
+                .arg(&ids[i].key)
+                .output()
+                .unwrap();
+            assert!(
+                !out.status.success(),
+                "{rcpt}: altered GCM message decrypted"
+            );
+        }
+    }
 }

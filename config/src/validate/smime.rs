@@ -32,7 +32,47 @@ pub(super) fn smime(
     }
     let expiry_warning_days =
         c.at_most(&raw.expiry_warning_days, "smime.expiry_warning_days", 3650);
+    let mut domains = Vec::new();
+    for d in &raw.domain {
+        let name = d.domain.get_ref().trim().to_ascii_lowercase();
+        if !is_domain(&name) {
+            c.error(
+                &d.domain,
+                "smime.domain.domain",
+                format!("`{name}` is not a domain"),
+            );
+        }
+        let gcm = match d.content.as_ref().map(|v| (v, v.get_ref().as_str())) {
+            None | Some((_, "aes256-cbc")) => false,
+            Some((_, "aes256-gcm")) => true,
+            Some((v, other)) => {
+                c.error(
+                    v,
+                    "smime.domain.content",
+                    format!("`{other}` is not aes256-cbc or aes256-gcm"),
+                );
+                false
+            }
+        };
+        let oaep = match d.key_transport.as_ref().map(|v| (v, v.get_ref().as_str())) {
+            None | Some((_, "rsa")) => false,
+            Some((_, "rsa-oaep")) => true,
+            Some((v, other)) => {
+                c.error(
+                    v,
+                    "smime.domain.key_transport",
+                    format!("`{other}` is not rsa or rsa-oaep"),
+                );
+                false
+            }
+        };
+        domains.push(SmimeDomain {
+            domain: name,
+            algorithms: SmimeAlgorithms { gcm, oaep },
+        });
+    }
     SmimeConfig {
+        domains,
         enabled: raw.enabled,
         certs_dir,
         outer_subject,

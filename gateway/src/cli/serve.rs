@@ -23,6 +23,7 @@ fn init_logging(cfg: &phigate_config::LogConfig) {
 pub(crate) fn serve(path: Option<&Path>) -> Result<()> {
     let config = super::load(path)?;
     init_logging(&config.log);
+    return_freed_memory();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -39,4 +40,35 @@ pub(crate) fn serve(path: Option<&Path>) -> Result<()> {
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// Gives the memory glibc's allocator holds free back to the system every
+/// 30 seconds. A relay frees many short-lived buffers of every size per
+/// message across the runtime's and the blocking pool's threads; glibc
+/// keeps freed pages inside its arenas, so under a steady load the resident
+/// size crept up (27.6 -> 38.0 MiB over the 10-minute soak) while the live
+/// heap stayed flat (heaptrack). `malloc_trim` releases free pages in every
+/// arena, not only at the top. mimalloc was tried instead: flat in the
+/// soak, but at 100 sessions of 100 KiB its peak RSS was 208 MiB against
+/// glibc's 57, and throughput 40% lower.
+#[allow(unsafe_code)]
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let spawned = std::thread::Builder::new()
+            .name("heap-trim".into())
+            .spawn(|| {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(30));
+                    // SAFETY: malloc_trim only walks the allocator's own
+                    // arenas under their locks; it takes no pointers.
+                    unsafe {
+                        libc::malloc_trim(0);
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "could not start the heap trimmer");
+        }
+    }
 }

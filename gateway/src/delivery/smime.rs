@@ -5,26 +5,34 @@
 //! recipients' bare addresses) and a neutral Subject, so neither the
 //! subject nor a display name carrying a patient's name is left in clear.
 //!
-//! CMS EnvelopedData with AES-256-CBC content encryption and RSA
-//! (PKCS#1 v1.5) key transport: what every S/MIME client reads. The
-//! RustCrypto `cms` builder does the CMS; the content key is made and
-//! wiped by it.
+//! By default CMS EnvelopedData with AES-256-CBC content encryption and
+//! RSA (PKCS#1 v1.5) key transport: what every S/MIME client reads. For
+//! domains configured to read them: AES-256-GCM in AuthEnvelopedData
+//! (RFC 5083/5084, the content authenticated as well as encrypted) and
+//! RSAES-OAEP with SHA-256 (RFC 8017, RFC 4055). The RustCrypto `cms`
+//! builder makes EnvelopedData and the PKCS#1 v1.5 recipient; OAEP is a
+//! recipient builder of ours, and AuthEnvelopedData, which the builder does
+//! not make, is assembled from the same types here.
 
 use base64::Engine as _;
 use cms::builder::{
     ContentEncryptionAlgorithm, EnvelopedDataBuilder, KeyEncryptionInfo,
-    KeyTransRecipientInfoBuilder,
+    KeyTransRecipientInfoBuilder, RecipientInfoBuilder, RecipientInfoType,
 };
 use cms::cert::IssuerAndSerialNumber;
-use cms::content_info::ContentInfo;
-use cms::enveloped_data::RecipientIdentifier;
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::enveloped_data::{
+    EncryptedContentInfo, KeyTransRecipientInfo, RecipientIdentifier, RecipientInfo, RecipientInfos,
+};
+use der::asn1::{OctetString, SetOfVec};
+use der::{Any, Decode, Encode, Sequence};
+use phigate_config::SmimeAlgorithms;
+use rand_core::RngCore as _;
 use rsa::pkcs8::DecodePublicKey as _;
-use x509_cert::der::{Any, Decode, Encode};
+use x509_cert::der::oid::db::{rfc5911, rfc5912};
+use x509_cert::spki::AlgorithmIdentifierOwned;
 
 use super::certs::RecipientCert;
-
-/// The content encryption, for the audit record.
-pub const CIPHER: &str = "aes256-cbc rsa";
 
 /// Why a message could not be encrypted (a certificate the store took but
 /// CMS could not use: never expected, and never a reason to send in clear).
@@ -36,16 +44,23 @@ fn err(e: impl std::fmt::Display) -> SmimeError {
     SmimeError(e.to_string())
 }
 
-/// `message` (CRLF lines) encrypted to every certificate in `certs`, as an
-/// `application/pkcs7-mime; smime-type=enveloped-data` message addressed to
-/// `rcpts` with `subject` outside.
+/// `message` (CRLF lines) encrypted with `algorithms` to every certificate
+/// in `certs`, as an `application/pkcs7-mime` message (smime-type
+/// `enveloped-data`, or `authEnveloped-data` for GCM) addressed to `rcpts`
+/// with `subject` outside.
 pub fn encrypt(
     message: &[u8],
     certs: &[&RecipientCert],
+    algorithms: SmimeAlgorithms,
     rcpts: &[String],
     subject: &str,
 ) -> Result<Vec<u8>, SmimeError> {
-    let der = enveloped(message, certs)?;
+    let der = content_info(message, certs, algorithms)?;
+    let smime_type = if algorithms.gcm {
+        "authEnveloped-data"
+    } else {
+        "enveloped-data"
+    };
     let mut out = Vec::with_capacity(der.len() * 4 / 3 + 1024);
     let (head, _) = split_head(message);
     for (name, raw) in header_fields(head) {
@@ -56,11 +71,14 @@ pub fn encrypt(
     out.extend_from_slice(format!("To: {}\r\n", rcpts.join(", ")).as_bytes());
     out.extend_from_slice(format!("Subject: {subject}\r\n").as_bytes());
     out.extend_from_slice(
-        b"MIME-Version: 1.0\r\n\
-          Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=\"smime.p7m\"\r\n\
-          Content-Transfer-Encoding: base64\r\n\
-          Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\
-          Content-Description: S/MIME Encrypted Message\r\n\r\n",
+        format!(
+            "MIME-Version: 1.0\r\n\
+             Content-Type: application/pkcs7-mime; smime-type={smime_type}; name=\"smime.p7m\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\
+             Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\
+             Content-Description: S/MIME Encrypted Message\r\n\r\n"
+        )
+        .as_bytes(),
     );
     let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
     for chunk in b64.as_bytes().chunks(76) {
@@ -86,35 +104,168 @@ const OUTER: &[&str] = &[
     "DKIM-Signature",
 ];
 
-/// The CMS ContentInfo (EnvelopedData), DER.
-fn enveloped(content: &[u8], certs: &[&RecipientCert]) -> Result<Vec<u8>, SmimeError> {
-    let mut rng = rand_core::OsRng;
-    let mut rngs: Vec<rand_core::OsRng> = certs.iter().map(|_| rand_core::OsRng).collect();
-    let mut builder =
-        EnvelopedDataBuilder::new(None, content, ContentEncryptionAlgorithm::Aes256Cbc, None)
-            .map_err(err)?;
-    for (cert, rng) in certs.iter().zip(rngs.iter_mut()) {
-        let parsed = x509_cert::Certificate::from_der(&cert.der).map_err(err)?;
-        let spki = parsed
-            .tbs_certificate
-            .subject_public_key_info
-            .to_der()
-            .map_err(err)?;
-        let key = rsa::RsaPublicKey::from_public_key_der(&spki).map_err(err)?;
-        let rid = RecipientIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
-            issuer: parsed.tbs_certificate.issuer.clone(),
-            serial_number: parsed.tbs_certificate.serial_number.clone(),
-        });
-        let info = KeyTransRecipientInfoBuilder::new(rid, KeyEncryptionInfo::Rsa(key), rng)
-            .map_err(err)?;
-        builder.add_recipient_info(info).map_err(err)?;
+/// One recipient's key transport, as the `cms` builder takes it.
+fn recipient<'r>(
+    cert: &RecipientCert,
+    oaep: bool,
+    rng: &'r mut rand_core::OsRng,
+) -> Result<Box<dyn RecipientInfoBuilder + 'r>, SmimeError> {
+    let parsed = x509_cert::Certificate::from_der(&cert.der).map_err(err)?;
+    let spki = parsed
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(err)?;
+    let key = rsa::RsaPublicKey::from_public_key_der(&spki).map_err(err)?;
+    let rid = RecipientIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+        issuer: parsed.tbs_certificate.issuer.clone(),
+        serial_number: parsed.tbs_certificate.serial_number.clone(),
+    });
+    if oaep {
+        return Ok(Box::new(OaepRecipient { rid, key }));
     }
-    let data = builder.build_with_rng(&mut rng).map_err(err)?;
-    let info = ContentInfo {
-        content_type: x509_cert::der::oid::db::rfc5911::ID_ENVELOPED_DATA,
-        content: Any::encode_from(&data).map_err(err)?,
+    let b =
+        KeyTransRecipientInfoBuilder::new(rid, KeyEncryptionInfo::Rsa(key), rng).map_err(err)?;
+    Ok(Box::new(b))
+}
+
+/// The CMS ContentInfo, DER: EnvelopedData (AES-256-CBC) or
+/// AuthEnvelopedData (AES-256-GCM).
+fn content_info(
+    content: &[u8],
+    certs: &[&RecipientCert],
+    algorithms: SmimeAlgorithms,
+) -> Result<Vec<u8>, SmimeError> {
+    let mut rngs: Vec<rand_core::OsRng> = certs.iter().map(|_| rand_core::OsRng).collect();
+    let mut recipients = Vec::with_capacity(certs.len());
+    for (cert, rng) in certs.iter().zip(rngs.iter_mut()) {
+        recipients.push(recipient(cert, algorithms.oaep, rng)?);
+    }
+    let info = if algorithms.gcm {
+        ContentInfo {
+            content_type: rfc5911::ID_CT_AUTH_ENVELOPED_DATA,
+            content: Any::encode_from(&auth_enveloped(content, recipients)?).map_err(err)?,
+        }
+    } else {
+        let mut builder =
+            EnvelopedDataBuilder::new(None, content, ContentEncryptionAlgorithm::Aes256Cbc, None)
+                .map_err(err)?;
+        for r in recipients {
+            builder.add_recipient_info(BoxedRecipient(r)).map_err(err)?;
+        }
+        let data = builder.build_with_rng(&mut rand_core::OsRng).map_err(err)?;
+        ContentInfo {
+            content_type: rfc5911::ID_ENVELOPED_DATA,
+            content: Any::encode_from(&data).map_err(err)?,
+        }
     };
     info.to_der().map_err(err)
+}
+
+/// A boxed recipient builder handed to `EnvelopedDataBuilder`, which takes
+/// `impl RecipientInfoBuilder`.
+struct BoxedRecipient<'r>(Box<dyn RecipientInfoBuilder + 'r>);
+
+impl RecipientInfoBuilder for BoxedRecipient<'_> {
+    fn recipient_info_type(&self) -> RecipientInfoType {
+        self.0.recipient_info_type()
+    }
+    fn recipient_info_version(&self) -> CmsVersion {
+        self.0.recipient_info_version()
+    }
+    fn build(&mut self, key: &[u8]) -> Result<RecipientInfo, cms::builder::Error> {
+        self.0.build(key)
+    }
+}
+
+/// RSAES-OAEP key transport with SHA-256 and MGF1-SHA-256 (RFC 4055), for
+/// the `cms` builder, which has PKCS#1 v1.5 only.
+struct OaepRecipient {
+    rid: RecipientIdentifier,
+    key: rsa::RsaPublicKey,
+}
+
+impl RecipientInfoBuilder for OaepRecipient {
+    fn recipient_info_type(&self) -> RecipientInfoType {
+        RecipientInfoType::Ktri
+    }
+    fn recipient_info_version(&self) -> CmsVersion {
+        // RFC 5652 section 6.2.1: 0 with issuerAndSerialNumber.
+        CmsVersion::V0
+    }
+    fn build(&mut self, cek: &[u8]) -> Result<RecipientInfo, cms::builder::Error> {
+        let encrypted = self
+            .key
+            .encrypt(&mut rand_core::OsRng, rsa::Oaep::new::<sha2::Sha256>(), cek)
+            .map_err(|e| cms::builder::Error::Builder(e.to_string()))?;
+        let params = rsa::pkcs1::RsaOaepParams::new::<sha2::Sha256>();
+        Ok(RecipientInfo::Ktri(KeyTransRecipientInfo {
+            version: CmsVersion::V0,
+            rid: self.rid.clone(),
+            key_enc_alg: AlgorithmIdentifierOwned {
+                oid: rfc5912::ID_RSAES_OAEP,
+                parameters: Some(Any::encode_from(&params)?),
+            },
+            enc_key: OctetString::new(encrypted)?,
+        }))
+    }
+}
+
+/// RFC 5083 AuthEnvelopedData, without the optional parts the gateway
+/// never writes (originator info, attributes).
+#[derive(Clone, Debug, Sequence)]
+struct AuthEnvelopedData {
+    version: CmsVersion,
+    recip_infos: RecipientInfos,
+    auth_encrypted_content: EncryptedContentInfo,
+    mac: OctetString,
+}
+
+/// RFC 5084 GCMParameters.
+#[derive(Clone, Debug, Sequence)]
+struct GcmParameters {
+    nonce: OctetString,
+    icv_len: u8,
+}
+
+/// AES-256-GCM over `content` with a fresh key and nonce; the key goes to
+/// each recipient, then is wiped.
+fn auth_enveloped(
+    content: &[u8],
+    recipients: Vec<Box<dyn RecipientInfoBuilder + '_>>,
+) -> Result<AuthEnvelopedData, SmimeError> {
+    use aes_gcm::aead::{AeadInPlace, KeyInit};
+    let mut cek = zeroize::Zeroizing::new([0u8; 32]);
+    let mut nonce = [0u8; 12];
+    rand_core::OsRng.fill_bytes(&mut cek[..]);
+    rand_core::OsRng.fill_bytes(&mut nonce);
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(&cek[..]).map_err(err)?;
+    let mut data = content.to_vec();
+    let tag = cipher
+        .encrypt_in_place_detached(&nonce.into(), b"", &mut data)
+        .map_err(err)?;
+    let params = GcmParameters {
+        nonce: OctetString::new(nonce.to_vec()).map_err(err)?,
+        icv_len: 16,
+    };
+    let mut infos = Vec::with_capacity(recipients.len());
+    for mut r in recipients {
+        infos.push(r.build(&cek[..]).map_err(err)?);
+    }
+    let set = SetOfVec::try_from(infos).map_err(err)?;
+    Ok(AuthEnvelopedData {
+        version: CmsVersion::V0,
+        recip_infos: RecipientInfos(set),
+        auth_encrypted_content: EncryptedContentInfo {
+            content_type: rfc5911::ID_DATA,
+            content_enc_alg: AlgorithmIdentifierOwned {
+                oid: rfc5911::ID_AES_256_GCM,
+                parameters: Some(Any::encode_from(&params).map_err(err)?),
+            },
+            encrypted_content: Some(OctetString::new(data).map_err(err)?),
+        },
+        mac: OctetString::new(tag.to_vec()).map_err(err)?,
+    })
 }
 
 /// The header block (with its final CRLF) and the body.

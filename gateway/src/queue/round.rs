@@ -390,7 +390,8 @@ pub(super) async fn deliver_group(
                     &prepared[..]
                 };
                 let rcpts: Vec<String> = idx.iter().map(|&i| envelope.rcpt_to[i].clone()).collect();
-                match smime::encrypt(inner, &[cert], &rcpts, &cfg.smime.outer_subject) {
+                let algorithms = cfg.smime.algorithms(domain);
+                match smime::encrypt(inner, &[cert], algorithms, &rcpts, &cfg.smime.outer_subject) {
                     Ok(m) => prepared = m,
                     Err(e) => {
                         // Never sent in clear instead: it waits.
@@ -602,10 +603,10 @@ pub(super) async fn deliver_group(
             .inc();
         let mut event = attempt_event(envelope, &rcpts, kind, level, &attempt);
         if let Event::Attempt(a) = &mut event {
-            a.smime = plan
-                .smime
-                .as_ref()
-                .map(|c| format!("{} {}", smime::CIPHER, c.0.sha256));
+            a.smime = plan.smime.as_ref().map(|c| {
+                let algorithms = cfg.smime.algorithms(plan.domain.as_deref().unwrap_or(""));
+                format!("{} {}", algorithms.as_str(), c.0.sha256)
+            });
             a.tls_auth = Some(auth.to_string());
             a.mta_sts = sts;
             a.dane = attempt.tls.as_ref().and_then(|t| t.dane.clone());
