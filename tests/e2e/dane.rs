@@ -163,3 +163,148 @@ async fn tlsa_records_decide_and_bogus_answers_defer() {
     );
     bogus.shutdown().await;
 }
+
+/// A Postfix with `smtp_tls_security_level = dane`, resolving through a
+/// validating BIND that trusts the same anchor, against the same zones and
+/// MX host: what it delivers, defers and how it authenticates, beside
+/// phigate's decisions in the test above.
+#[test]
+fn postfix_with_dane_reaches_the_same_decisions() {
+    use phigate_tests::postfix::{Dane, Postfix, PostfixOptions};
+    use phigate_tests::resolver::Resolver;
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ca = TestCa::new("phigate test CA");
+    let certs = tempfile::tempdir().unwrap();
+    let mx = ca.issue(
+        certs.path(),
+        "mx",
+        &["mx.good.test", "mx.wrong.test", "mx.plain.test"],
+    );
+    let ds = rt.block_on(Downstream::start(Behaviour {
+        tls: Some(server_tls(&mx)),
+        ..Default::default()
+    }));
+    let der = CertificateDer::from_pem_file(&mx.cert).unwrap();
+    let digest = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
+    let other = ring::digest::digest(&ring::digest::SHA256, b"another key");
+    let port = ds.addr.port();
+    let zone = format!(
+        "good MX 10 mx.good.test.\nmx.good A 127.0.0.1\n_{port}._tcp.mx.good TLSA 3 0 1 {}\n\
+         wrong MX 10 mx.wrong.test.\nmx.wrong A 127.0.0.1\n_{port}._tcp.mx.wrong TLSA 3 0 1 {}\n\
+         plain MX 10 mx.plain.test.\nmx.plain A 127.0.0.1\n\
+         insecure NS ns.insecure.test.\nns.insecure A 127.0.0.1\n",
+        hex(digest.as_ref()),
+        hex(other.as_ref())
+    );
+    let dns = DnsServer::start_with(
+        &[
+            ("test", &zone),
+            ("decoy", "x A 127.0.0.1\n"),
+            ("insecure.test", "@ MX 10 mx.good.test.\n"),
+        ],
+        &["test", "decoy"],
+    );
+    let postfix_via = |anchor: &str| {
+        let resolver = Resolver::start(&["test", "decoy"], dns.addr, anchor);
+        let pf = Postfix::start(PostfixOptions {
+            dane: Some(Dane {
+                resolver: resolver.ip,
+                port,
+            }),
+            ..Default::default()
+        });
+        (resolver, pf)
+    };
+    let submit = |pf: &Postfix, rcpt: &str| {
+        rt.block_on(async {
+            let mut c = Client::greeted(pf.addr).await;
+            let body = b"Subject: chart\r\n\r\nPatient SSN: 523-41-8876, chart attached.\r\n";
+            let r = c.send_message("desk@clinic.example", &[rcpt], body).await;
+            assert_eq!(r.code, 250, "{r}");
+            c.expect("QUIT", 221).await;
+        })
+    };
+    // Postfix's decision for `rcpt`: its status and the TLS line of the
+    // session to the host it tried.
+    let decision = |pf: &Postfix, rcpt: &str, host: &str| {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            let log = pf.log();
+            let lines: Vec<&str> = log.lines().collect();
+            let found = lines.iter().enumerate().find_map(|(i, l)| {
+                if !l.contains(&format!("to=<{rcpt}>")) {
+                    return None;
+                }
+                let status = l.split("status=").nth(1)?;
+                Some((
+                    i,
+                    status.split_whitespace().next().unwrap_or("").to_string(),
+                ))
+            });
+            if let Some((at, status)) = found {
+                // The session's TLS line: the nearest one before, to the host.
+                let tls = lines[..at]
+                    .iter()
+                    .rev()
+                    .find(|l| l.contains("TLS connection established to") && l.contains(host))
+                    .and_then(|l| l.split(": ").nth(1))
+                    .map(|s| s.split(" TLS connection").next().unwrap_or("").to_string());
+                return (status, tls);
+            }
+            assert!(Instant::now() < deadline, "no decision for {rcpt}:\n{log}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+
+    let (resolver, pf) = postfix_via(&dns.dnskeys("test"));
+    let mut table = Vec::new();
+    for (rcpt, host) in [
+        ("records@good.test", "mx.good.test"),
+        ("records@wrong.test", "mx.wrong.test"),
+        ("records@plain.test", "mx.plain.test"),
+        ("records@insecure.test", "mx.good.test"),
+    ] {
+        submit(&pf, rcpt);
+        let d = decision(&pf, rcpt, host);
+        table.push((rcpt, d));
+    }
+    // One resolver at a time (port 53): this one goes, Postfix is done.
+    drop(resolver);
+    let (wrong_resolver, bogus_pf) = postfix_via(&dns.dnskeys("decoy").replace("decoy.", "test."));
+    submit(&bogus_pf, "records@good.test");
+    let bogus = decision(&bogus_pf, "records@good.test", "mx.good.test");
+    drop(wrong_resolver);
+    for (rcpt, (status, tls)) in &table {
+        println!(
+            "postfix dane: {rcpt:24} {status:9} {}",
+            tls.as_deref().unwrap_or("-")
+        );
+    }
+    println!(
+        "postfix dane: bogus anchor, good.test  {} {:?}",
+        bogus.0, bogus.1
+    );
+
+    let by = |rcpt: &str| table.iter().find(|(r, _)| *r == rcpt).unwrap().1.clone();
+    // The TLSA record decides, as for phigate: delivered, authenticated.
+    assert_eq!(by("records@good.test").0, "sent", "{}", pf.log());
+    assert_eq!(by("records@good.test").1.as_deref(), Some("Verified"));
+    // A certificate the TLSA record does not name: not delivered.
+    assert_eq!(by("records@wrong.test").0, "deferred", "{}", pf.log());
+    // Bogus answers: nothing sent, deferred.
+    assert_eq!(bogus.0, "deferred", "{}", bogus_pf.log());
+    // Where they differ (the note's table): a secure MX without TLSA is
+    // encrypted but unauthenticated for Postfix at `dane` (phigate:
+    // certificate verified for the MX name), and an insecure MX whose host
+    // has a secure TLSA record gets DANE from Postfix
+    // (smtp_tls_dane_insecure_mx_policy) where phigate takes the verify path.
+    assert_eq!(by("records@plain.test").0, "sent");
+    assert_eq!(by("records@insecure.test").0, "sent");
+    let got = rt.block_on(ds.wait_for(3, Duration::from_secs(10)));
+    assert!(
+        got.iter()
+            .all(|m| !m.rcpts.iter().any(|r| r.ends_with("@wrong.test"))),
+        "Postfix sent to the host the TLSA record does not name"
+    );
+}

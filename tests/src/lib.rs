@@ -11,6 +11,7 @@ pub mod downstream;
 pub mod gateway;
 pub mod https;
 pub mod postfix;
+pub mod resolver;
 pub mod syslog;
 
 pub use ca::TestCa;
