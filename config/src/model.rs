@@ -413,7 +413,7 @@ pub struct DnsConfig {
     pub servers: Vec<std::net::SocketAddr>,
     /// Validate DNSSEC (for DANE): the MX and TLSA answers DANE relies on.
     pub dnssec: bool,
-    /// DNSKEY records trusted instead of the root zone's keys.
+    /// DNSKEY or DS records trusted instead of the root zone's keys.
     pub trust_anchor: Option<PathBuf>,
     /// MX table: domain -> exchanger host names, in preference order.
     pub mx: Vec<(String, Vec<String>)>,

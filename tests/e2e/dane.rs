@@ -150,6 +150,48 @@ async fn tlsa_records_decide_and_bogus_answers_defer() {
     );
     gw.shutdown().await;
 
+    // A DS record for test.'s key-signing key (as a parent zone or IANA's
+    // root-anchors file gives it) anchors as well as the keys: the gateway
+    // asks for the zone's key set, checks the digest and the set's
+    // signature by that key, and validates from the set.
+    let ksk = dns
+        .dnskeys("test")
+        .lines()
+        .find(|l| l.split_whitespace().nth(4) == Some("257"))
+        .expect("a key-signing key")
+        .to_string();
+    let key_file = certs.path().join("ksk.key");
+    std::fs::write(&key_file, format!("{ksk}\n")).unwrap();
+    let ds = std::process::Command::new(phigate_tests::require_tool("ldns-key2ds"))
+        .args(["-n", "-2"])
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert!(ds.status.success(), "{ds:?}");
+    let ds_line = String::from_utf8(ds.stdout).unwrap();
+    let by_ds = gateway(&format!("; test. by digest\n{ds_line}"))
+        .start()
+        .await;
+    send_phi(&by_ds, "records@good.test").await;
+    let o = outcome(&by_ds, "records@good.test");
+    assert_eq!(o["outcome"], "delivered", "{o}");
+    let a = attempt_to(&by_ds, "records@good.test").unwrap();
+    assert_eq!(a["tls_auth"], "dane", "{a}");
+    by_ds.shutdown().await;
+    // A DS naming no key of the zone: nothing validates, the PHI waits.
+    let no_such_key = {
+        let mut f: Vec<String> = ds_line.split_whitespace().map(str::to_string).collect();
+        let last = f.len() - 1;
+        f[last] = "00".repeat(32);
+        f.join(" ")
+    };
+    let no_key = gateway(&no_such_key).start().await;
+    send_phi(&no_key, "records@good.test").await;
+    let o = outcome(&no_key, "records@good.test");
+    assert_eq!(o["outcome"], "deferred", "{o}");
+    assert_eq!(o["reason"], "dnssec_bogus", "{o}");
+    no_key.shutdown().await;
+
     // The decoy zone's keys in place of test.'s: every answer is bogus.
     let wrong_anchor = dns.dnskeys("decoy").replace("decoy.", "test.");
     let bogus = gateway(&wrong_anchor).start().await;

@@ -15,8 +15,10 @@ use std::sync::Arc;
 
 use hickory_resolver::TokioResolver;
 use hickory_resolver::net::{DnsError, NetError};
-use hickory_resolver::proto::dnssec::{Proof, TrustAnchors};
-use hickory_resolver::proto::rr::RData;
+use hickory_resolver::proto::dnssec::rdata::{DNSSECRData, DS};
+use hickory_resolver::proto::dnssec::{Algorithm, DigestType, Proof, TrustAnchors, Verifier as _};
+use hickory_resolver::proto::op::{Edns, Message, Query};
+use hickory_resolver::proto::rr::{DNSClass, LowerName, Name, RData, Record, RecordType};
 use phigate_config::DnsConfig;
 
 /// One usable TLSA record.
@@ -99,7 +101,7 @@ impl Found {
 /// Why DANE could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum DaneError {
-    /// The trust anchor file is unreadable or not DNSKEY records.
+    /// The trust anchor file is unreadable or not DNSKEY or DS records.
     #[error("delivery.dns.trust_anchor {path}: {why}")]
     Anchor {
         /// The file.
@@ -114,7 +116,21 @@ pub enum DaneError {
 
 /// A validating resolver for DANE.
 pub struct Dane {
-    resolver: TokioResolver,
+    /// Built once the trust anchors are known: at once from DNSKEY
+    /// anchors, or from DS anchors once a lookup found the key sets they
+    /// name.
+    resolver: tokio::sync::Mutex<Option<Arc<TokioResolver>>>,
+    /// DS anchors still to turn into keys, with the keys given as such.
+    pending: Option<Pending>,
+    cfg: DnsConfig,
+}
+
+/// DS trust anchors (RFC 4034 section 5), each naming a key-signing key
+/// of its zone by digest.
+#[derive(Clone)]
+struct Pending {
+    ds: Vec<(Name, DS)>,
+    keys: TrustAnchors,
 }
 
 impl std::fmt::Debug for Dane {
@@ -125,39 +141,79 @@ impl std::fmt::Debug for Dane {
 
 impl Dane {
     /// A validating resolver asking what routing asks (the system's
-    /// resolver or `servers`), trusting the root's keys or `trust_anchor`.
-    /// `None` when `[delivery.dns]` does not turn DNSSEC on.
+    /// resolver or `servers`), trusting the root's keys or `trust_anchor`
+    /// (DNSKEY or DS records). `None` when `[delivery.dns]` does not turn
+    /// DNSSEC on.
     pub fn new(cfg: &DnsConfig) -> Result<Option<Dane>, DaneError> {
         if !cfg.dnssec || cfg.static_only {
             return Ok(None);
         }
-        let anchors = match &cfg.trust_anchor {
-            None => TrustAnchors::default(),
-            Some(path) => TrustAnchors::from_file(path).map_err(|e| DaneError::Anchor {
-                path: path.display().to_string(),
-                why: e.to_string(),
-            })?,
+        let (anchors, pending) = match &cfg.trust_anchor {
+            None => (TrustAnchors::default(), None),
+            Some(path) => {
+                let bad = |why: String| DaneError::Anchor {
+                    path: path.display().to_string(),
+                    why,
+                };
+                let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+                let (keys, ds) = anchor_file(&text).map_err(bad)?;
+                if ds.is_empty() {
+                    (keys, None)
+                } else {
+                    (keys.clone(), Some(Pending { ds, keys }))
+                }
+            }
         };
-        let builder = if cfg.servers.is_empty() {
-            TokioResolver::builder_tokio().map_err(|e| DaneError::Resolver(e.to_string()))?
-        } else {
-            TokioResolver::builder_with_config(
-                super::route::servers_config(&cfg.servers),
-                Default::default(),
-            )
+        let resolver = match pending {
+            Some(_) => None,
+            None => Some(Arc::new(validating(cfg, anchors)?)),
         };
-        let mut builder = builder.with_trust_anchor(Arc::new(anchors));
-        builder.options_mut().validate = true;
-        let resolver = builder
-            .build()
-            .map_err(|e| DaneError::Resolver(e.to_string()))?;
-        Ok(Some(Dane { resolver }))
+        Ok(Some(Dane {
+            resolver: tokio::sync::Mutex::new(resolver),
+            pending,
+            cfg: cfg.clone(),
+        }))
+    }
+
+    /// The validating resolver; with DS anchors, made on first use. `None`
+    /// while a DS anchor's zone gives no key set it authenticates (every
+    /// answer then counts as bogus: mail waits, and the next lookup tries
+    /// again).
+    async fn resolver(&self) -> Option<Arc<TokioResolver>> {
+        let mut slot = self.resolver.lock().await;
+        if let Some(r) = slot.as_ref() {
+            return Some(Arc::clone(r));
+        }
+        let pending = self.pending.as_ref()?;
+        let servers = name_servers(&self.cfg);
+        let mut anchors = pending.keys.clone();
+        for (zone, ds) in &pending.ds {
+            match keys_for_ds(&servers, zone, ds, crate::date::now()).await {
+                Ok(keys) => {
+                    for k in keys {
+                        if let Ok(key) = k.key() {
+                            anchors.insert_with_name(&*key, LowerName::new(zone));
+                        }
+                    }
+                }
+                Err(why) => {
+                    tracing::warn!(zone = %zone, key_tag = ds.key_tag(), why, "DS trust anchor: no key set it authenticates");
+                    return None;
+                }
+            }
+        }
+        let r = Arc::new(validating(&self.cfg, anchors).ok()?);
+        *slot = Some(Arc::clone(&r));
+        Some(r)
     }
 
     /// What DNSSEC says about `domain`'s MX answer and `hosts`' TLSA
     /// records at `port`.
     pub async fn lookup(&self, domain: &str, hosts: &[String], port: u16) -> Found {
-        let mx = match self.resolver.mx_lookup(format!("{domain}.")).await {
+        let Some(resolver) = self.resolver().await else {
+            return Found::Bogus;
+        };
+        let mx = match resolver.mx_lookup(format!("{domain}.")).await {
             Ok(l) => l,
             Err(e) if bogus(&e) => return Found::Bogus,
             // No MX (the domain's own address) or none at all: routing
@@ -178,7 +234,7 @@ impl Dane {
                 continue;
             }
             let name = format!("_{port}._tcp.{host}.");
-            let records = match self.resolver.tlsa_lookup(name).await {
+            let records = match resolver.tlsa_lookup(name).await {
                 Ok(l) => l
                     .answers()
                     .iter()
@@ -222,6 +278,214 @@ pub fn port_of(hops: &[super::client::Hop]) -> u16 {
     hops.first().map_or(25, |h| h.addr.port())
 }
 
+/// A resolver asking what routing asks, validating from `anchors`.
+fn validating(cfg: &DnsConfig, anchors: TrustAnchors) -> Result<TokioResolver, DaneError> {
+    let builder = if cfg.servers.is_empty() {
+        TokioResolver::builder_tokio().map_err(|e| DaneError::Resolver(e.to_string()))?
+    } else {
+        TokioResolver::builder_with_config(
+            super::route::servers_config(&cfg.servers),
+            Default::default(),
+        )
+    };
+    let mut builder = builder.with_trust_anchor(Arc::new(anchors));
+    builder.options_mut().validate = true;
+    builder
+        .build()
+        .map_err(|e| DaneError::Resolver(e.to_string()))
+}
+
+/// The servers routing asks: `servers`, else the system's (port 53).
+fn name_servers(cfg: &DnsConfig) -> Vec<std::net::SocketAddr> {
+    if !cfg.servers.is_empty() {
+        return cfg.servers.clone();
+    }
+    hickory_resolver::system_conf::read_system_conf()
+        .map(|(c, _)| {
+            c.name_servers
+                .iter()
+                .map(|n| std::net::SocketAddr::new(n.ip, 53))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The whole DNSKEY set of `zone`, once its signature by the key `ds`
+/// names is checked (RFC 4035 section 5.2): the validator is then given
+/// every key of the set, as a DNSKEY anchor file gives them (hickory
+/// otherwise asks the parent zone for a DS record, which a private zone's
+/// anchor does not have).
+async fn keys_for_ds(
+    servers: &[std::net::SocketAddr],
+    zone: &Name,
+    ds: &DS,
+    now: u64,
+) -> Result<Vec<hickory_resolver::proto::dnssec::rdata::DNSKEY>, String> {
+    let answers = ask_dnskey(servers, zone).await?;
+    let mut keys = Vec::new();
+    let mut sigs = Vec::new();
+    for r in &answers {
+        if r.name != *zone {
+            continue;
+        }
+        match &r.data {
+            RData::DNSSEC(DNSSECRData::DNSKEY(k)) => keys.push((r, k)),
+            RData::DNSSEC(DNSSECRData::RRSIG(s))
+                if s.input().type_covered == RecordType::DNSKEY =>
+            {
+                sigs.push(s)
+            }
+            _ => {}
+        }
+    }
+    let Some((_, ksk)) = keys
+        .iter()
+        .find(|(_, k)| ds.covers(zone, k).unwrap_or(false))
+    else {
+        return Err("no DNSKEY matches the DS digest".into());
+    };
+    let records: Vec<&Record> = keys.iter().map(|(r, _)| *r).collect();
+    let now = now as u32;
+    let signed = sigs.iter().any(|s| {
+        let i = s.input();
+        i.key_tag == ds.key_tag()
+            && i.sig_inception.get() <= now
+            && now <= i.sig_expiration.get()
+            && ksk
+                .verify_rrsig(zone, DNSClass::IN, s, records.iter().copied())
+                .is_ok()
+    });
+    if !signed {
+        return Err("the DNSKEY set is not signed by the key the DS names".into());
+    }
+    Ok(keys.into_iter().map(|(_, k)| k.clone()).collect())
+}
+
+/// The DNSKEY answer for `zone` with its RRSIGs (the DO bit set), over UDP,
+/// again over TCP when truncated; the first server that answers.
+async fn ask_dnskey(servers: &[std::net::SocketAddr], zone: &Name) -> Result<Vec<Record>, String> {
+    use rand_core::RngCore as _;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut q = Message::query();
+    q.metadata.id = rand_core::OsRng.next_u32() as u16;
+    q.metadata.recursion_desired = true;
+    q.add_query(Query::query(zone.clone(), RecordType::DNSKEY));
+    let mut edns = Edns::new();
+    edns.set_dnssec_ok(true);
+    edns.set_max_payload(4096);
+    q.set_edns(edns);
+    let bytes = q.to_vec().map_err(|e| e.to_string())?;
+    let wait = std::time::Duration::from_secs(3);
+    let mut last = "no name server".to_string();
+    for &server in servers {
+        let bind: std::net::SocketAddr = if server.is_ipv4() {
+            ([0, 0, 0, 0], 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let udp = async {
+            let sock = tokio::net::UdpSocket::bind(bind).await?;
+            sock.connect(server).await?;
+            sock.send(&bytes).await?;
+            let mut buf = vec![0u8; 65535];
+            let n = sock.recv(&mut buf).await?;
+            buf.truncate(n);
+            Ok::<_, std::io::Error>(buf)
+        };
+        let reply = match tokio::time::timeout(wait, udp).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => {
+                last = e.to_string();
+                continue;
+            }
+            Err(_) => {
+                last = format!("{server}: no answer");
+                continue;
+            }
+        };
+        let mut msg = match Message::from_vec(&reply) {
+            Ok(m) if m.metadata.id == q.metadata.id => m,
+            _ => continue,
+        };
+        if msg.metadata.truncation {
+            let tcp = async {
+                let mut s = tokio::net::TcpStream::connect(server).await?;
+                s.write_all(&(bytes.len() as u16).to_be_bytes()).await?;
+                s.write_all(&bytes).await?;
+                let len = s.read_u16().await? as usize;
+                let mut buf = vec![0u8; len];
+                s.read_exact(&mut buf).await?;
+                Ok::<_, std::io::Error>(buf)
+            };
+            match tokio::time::timeout(wait, tcp).await {
+                Ok(Ok(b)) => match Message::from_vec(&b) {
+                    Ok(m) if m.metadata.id == q.metadata.id => msg = m,
+                    _ => continue,
+                },
+                _ => continue,
+            }
+        }
+        return Ok(msg.answers);
+    }
+    Err(last)
+}
+
+/// A trust anchor file: DNSKEY records (as `dig DNSKEY` prints them) and
+/// DS records (`owner [ttl] [IN] DS tag algorithm digest-type hex`), one
+/// per line; `;` starts a comment.
+fn anchor_file(text: &str) -> Result<(TrustAnchors, Vec<(Name, DS)>), String> {
+    let mut keys = String::new();
+    let mut ds = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split(';').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.iter().position(|w| w.eq_ignore_ascii_case("DS")) {
+            Some(at) if f.len() >= at + 5 => {
+                let bad = |what: &str| format!("line {}: {what}", n + 1);
+                let name = Name::from_ascii(f[0]).map_err(|_| bad("owner name"))?;
+                let tag: u16 = f[at + 1].parse().map_err(|_| bad("key tag"))?;
+                let alg: u8 = f[at + 2].parse().map_err(|_| bad("algorithm"))?;
+                let digest_type: u8 = f[at + 3].parse().map_err(|_| bad("digest type"))?;
+                let hex: String = f[at + 4..].concat();
+                let digest = (0..hex.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("x"), 16))
+                    .collect::<Result<Vec<u8>, _>>()
+                    .map_err(|_| bad("digest is not hex"))?;
+                if !matches!(digest_type, 2 | 4) {
+                    return Err(bad("digest type must be 2 (SHA-256) or 4 (SHA-384)"));
+                }
+                ds.push((
+                    name,
+                    DS::new(
+                        tag,
+                        Algorithm::from_u8(alg),
+                        DigestType::from(digest_type),
+                        digest,
+                    ),
+                ));
+            }
+            Some(_) => return Err(format!("line {}: a DS record needs 4 fields", n + 1)),
+            None => {
+                keys.push_str(line);
+                keys.push('\n');
+            }
+        }
+    }
+    if keys.is_empty() && ds.is_empty() {
+        return Err("no DNSKEY or DS record".into());
+    }
+    let anchors = if keys.is_empty() {
+        TrustAnchors::empty()
+    } else {
+        keys.parse::<TrustAnchors>().map_err(|e| e.to_string())?
+    };
+    Ok((anchors, ds))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +523,33 @@ mod tests {
         assert!(Tlsa::usable(0, 1, 1, sha256(&spki)).is_none());
         assert!(Tlsa::usable(3, 2, 1, sha256(&spki)).is_none());
         assert!(Tlsa::usable(3, 1, 3, sha256(&spki)).is_none());
+    }
+}
+
+#[cfg(test)]
+mod anchor_tests {
+    use super::*;
+    use hickory_resolver::proto::serialize::txt::trust_anchor::{Entry, Parser};
+
+    /// A DS line as `ldns-key2ds -2` prints it names the key it was made
+    /// from; key lines beside DS lines stay keys; bad lines say which.
+    #[test]
+    fn ds_lines_name_their_key() {
+        let key = "example. 3600 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==";
+        let ds = "example.\t3600\tIN\tDS\t2371 13 2 45f3e654251ed1ef06d12e43dcad351b36f0e4a530e44c62558a3979b8b260cd";
+        let (_, parsed) = anchor_file(&format!("; comment\n{ds}\n")).unwrap();
+        assert_eq!(parsed.len(), 1);
+        let Entry::DNSKEY(record) = Parser::new(key).parse().unwrap().remove(0) else {
+            panic!("not a DNSKEY");
+        };
+        let (name, ds) = &parsed[0];
+        assert_eq!(ds.key_tag(), 2371);
+        assert!(ds.covers(name, record.data()).unwrap());
+        let Err(e) = anchor_file("example. IN DS 1 13 9 00\n") else {
+            panic!("digest type 9 taken");
+        };
+        assert!(e.contains("line 1: digest type"), "{e}");
+        assert!(anchor_file("; nothing\n").is_err());
+        assert!(anchor_file(&format!("{key}\n")).unwrap().1.is_empty());
     }
 }
