@@ -126,6 +126,39 @@ async fn the_report_counts_what_was_sent_and_shows_a_broken_log() {
     let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(sha, hex, "the signature block covers the report");
 
+    // The same report as a PDF, printed by a headless Chromium: its text
+    // has the figures and the signature, and still nothing of a message.
+    let pdf = dir.path().join("report.pdf");
+    let r = Command::new(binary())
+        .args(["report", "--config"])
+        .arg(&gw.config)
+        .args(["--month", &month, "--pdf"])
+        .arg(&pdf)
+        .env(
+            "PATH",
+            format!("{}:/usr/bin", std::env::var("PATH").unwrap_or_default()),
+        )
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{r:?}");
+    phigate_tests::require_tool("chromium");
+    let text = Command::new(phigate_tests::require_tool("pdftotext"))
+        .args(["-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(text.status.success(), "{text:?}");
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(text.contains(&sha[..16]), "signature in the PDF:\n{text}");
+    assert!(
+        text.contains("no-phi-to-marketing"),
+        "rules in the PDF:\n{text}"
+    );
+    for word in ["523-41-8876", "chart attached", "front@plain.example"] {
+        assert!(!text.contains(word), "{word} in the PDF");
+    }
+
     // An insider edits a record: the next report says the log fails.
     let audit = gw.audit_dir();
     let file = std::fs::read_dir(&audit)

@@ -111,8 +111,12 @@ enum Command {
         #[arg(long)]
         month: String,
         /// Where to write the HTML.
+        #[arg(long, value_name = "FILE", required_unless_present = "pdf")]
+        out: Option<PathBuf>,
+        /// Also (or only) a PDF, printed from the HTML by a headless
+        /// Chromium (Debian: `chromium`).
         #[arg(long, value_name = "FILE")]
-        out: PathBuf,
+        pdf: Option<PathBuf>,
     },
     /// DKIM: make a signing key, print the DNS record to publish.
     Dkim {
@@ -161,7 +165,12 @@ pub fn main() -> ExitCode {
         Command::Quarantine { command } => quarantine::quarantine(command),
         Command::Dkim { command } => dkim::dkim(command),
         Command::Certs { command } => certs::certs(command),
-        Command::Report { config, month, out } => report::report(config, &month, &out),
+        Command::Report {
+            config,
+            month,
+            out,
+            pdf,
+        } => report::report(config, &month, out.as_deref(), pdf.as_deref()),
         Command::TlsReport { config, day } => reload::tls_report(config, day),
     };
     match result {
