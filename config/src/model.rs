@@ -686,6 +686,9 @@ pub struct SmimeConfig {
     pub explicit: bool,
     /// Stronger algorithms for domains known to read them.
     pub domains: Vec<SmimeDomain>,
+    /// Also use certificates recipients' domains publish in DNSSEC-secure
+    /// SMIMEA records (RFC 8162), when `[delivery.dns] dnssec` is on.
+    pub dns: bool,
 }
 
 impl SmimeConfig {

@@ -82,6 +82,7 @@ pub struct RawSmime {
     pub certs_dir: Option<Spanned<String>>,
     pub outer_subject: Spanned<String>,
     pub expiry_warning_days: Spanned<u64>,
+    pub dns: bool,
     pub domain: Vec<RawSmimeDomain>,
 }
 
@@ -102,6 +103,7 @@ impl Default for RawSmime {
             certs_dir: None,
             outer_subject: sp("Encrypted message".into()),
             expiry_warning_days: sp(30),
+            dns: true,
             domain: Vec::new(),
         }
     }

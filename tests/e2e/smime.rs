@@ -423,3 +423,90 @@ async fn gcm_and_oaep_per_domain_decrypt_with_openssl() {
         }
     }
 }
+
+/// RFC 8162: with DNSSEC on, a certificate the recipient's domain publishes
+/// in a signed SMIMEA record is used when the store has none; one in an
+/// unsigned zone is not (anyone on the path could have written it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_smimea_record_gives_the_certificate_and_an_unsigned_one_does_not() {
+    use phigate_tests::dns::DnsServer;
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+
+    let ca = TestCa::new("lab CA");
+    let keys = tempfile::tempdir().unwrap();
+    let signed = ca.issue_smime(keys.path(), "signed", "results@sec.test", SmimeKind::Good);
+    let unsigned = ca.issue_smime(
+        keys.path(),
+        "unsigned",
+        "results@insecure.test",
+        SmimeKind::Good,
+    );
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let der = |p: &Path| CertificateDer::from_pem_file(p).unwrap().as_ref().to_vec();
+    let owner = hex(&ring::digest::digest(&ring::digest::SHA256, b"results").as_ref()[..28]);
+    let lab = Downstream::start(Behaviour::default()).await;
+    let zone = format!(
+        "sec MX 10 mx.sec.test.\nmx.sec A 127.0.0.1\n\
+         {owner}._smimecert.sec SMIMEA 3 0 0 {}\n\
+         insecure NS ns.insecure.test.\nns.insecure A 127.0.0.1\n",
+        hex(&der(&signed.cert))
+    );
+    let dns = DnsServer::start_with(
+        &[
+            ("test", &zone),
+            (
+                "insecure.test",
+                &format!(
+                    "@ MX 10 mx.sec.test.\n{owner}._smimecert SMIMEA 3 0 0 {}\n",
+                    hex(&der(&unsigned.cert))
+                ),
+            ),
+        ],
+        &["test"],
+    );
+    let b = GatewayBuilder::new();
+    let anchor = b.dir().join("anchor.keys");
+    std::fs::write(&anchor, dns.dnskeys("test")).unwrap();
+    let gw = b
+        .toml(&format!(
+            "[delivery]\nport = {}\nretry_initial_secs = 1\nretry_max_secs = 1\n\
+             [delivery.dns]\nmode = \"servers\"\nservers = [\"{}\"]\ndnssec = true\ntrust_anchor = \"{}\"\n",
+            lab.addr.port(),
+            dns.addr,
+            anchor.display()
+        ))
+        .spawn();
+
+    let id = submit(&gw, "results@sec.test", &original()).await;
+    let r = outcome(&gw, &id, "results@sec.test");
+    assert_eq!(r["outcome"], "delivered", "{r:#}\n{}", gw.log());
+    let got = lab.wait_for(1, Duration::from_secs(20)).await;
+    assert_nothing_in_clear(&got[0]);
+    assert_is_original(&openssl_decrypt(
+        keys.path(),
+        &p7m(&got[0].data),
+        &signed.cert,
+        &signed.key,
+    ));
+    let records = phigate_tests::audit_records(&gw.audit_dir());
+    assert!(
+        records.iter().any(|r| r["event"] == "outcome"
+            && r["queue_id"] == id.as_str()
+            && r["outcome"] == "rerouted"
+            && r["detail"].as_str().is_some_and(|d| d.contains("(SMIMEA)"))),
+        "the reroute says the certificate came from DNS"
+    );
+
+    let id = submit(&gw, "results@insecure.test", &original()).await;
+    let r = outcome(&gw, &id, "results@insecure.test");
+    assert_eq!(r["outcome"], "held", "{r:#}");
+    assert!(
+        r["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no certificate"),
+        "{r:#}"
+    );
+    assert_eq!(lab.received().len(), 1, "nothing for the unsigned zone");
+}

@@ -72,6 +72,7 @@ pub(super) fn smime(
         });
     }
     SmimeConfig {
+        dns: raw.dns,
         domains,
         enabled: raw.enabled,
         certs_dir,

@@ -43,6 +43,8 @@ pub struct RecipientCert {
     pub not_after: i64,
     /// Why it can never be used (key, usages), checked at parse time.
     pub unusable: Option<Unusable>,
+    /// Found in DNS (a DNSSEC-secure SMIMEA record), not in the store.
+    pub from_dns: bool,
 }
 
 /// Why a certificate is not used.
@@ -138,6 +140,7 @@ impl RecipientCert {
             not_before: cert.validity().not_before.timestamp(),
             not_after: cert.validity().not_after.timestamp(),
             unusable,
+            from_dns: false,
         })
     }
 

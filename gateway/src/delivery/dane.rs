@@ -278,6 +278,45 @@ pub fn port_of(hops: &[super::client::Hop]) -> u16 {
     hops.first().map_or(25, |h| h.addr.port())
 }
 
+impl Dane {
+    /// The certificates DNSSEC-secure SMIMEA records (RFC 8162) publish for
+    /// `rcpt`: usage 3 (the domain's own word, as DANE-EE), selector 0 and
+    /// matching 0 (the whole certificate, which encryption needs). Nothing
+    /// from an insecure or bogus answer.
+    pub async fn smimea(&self, rcpt: &str) -> Vec<Vec<u8>> {
+        let Some((local, domain)) = rcpt.rsplit_once('@') else {
+            return Vec::new();
+        };
+        let Some(resolver) = self.resolver().await else {
+            return Vec::new();
+        };
+        let digest = ring::digest::digest(&ring::digest::SHA256, local.as_bytes());
+        let label: String = digest.as_ref()[..28]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let name = format!("{label}._smimecert.{}.", domain.to_ascii_lowercase());
+        let Ok(answer) = resolver.lookup(name, RecordType::SMIMEA).await else {
+            return Vec::new();
+        };
+        answer
+            .answers()
+            .iter()
+            .filter(|r| r.proof == Proof::Secure)
+            .filter_map(|r| match &r.data {
+                RData::SMIMEA(s)
+                    if u8::from(s.0.cert_usage) == 3
+                        && u8::from(s.0.selector) == 0
+                        && u8::from(s.0.matching) == 0 =>
+                {
+                    Some(s.0.cert_data.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// A resolver asking what routing asks, validating from `anchors`.
 fn validating(cfg: &DnsConfig, anchors: TrustAnchors) -> Result<TokioResolver, DaneError> {
     let builder = if cfg.servers.is_empty() {

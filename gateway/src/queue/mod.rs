@@ -305,12 +305,37 @@ impl Live {
             .set(first.map_or(0, |f| (f - t).max(0)));
     }
 
-    /// The recipient's S/MIME certificate, or why there is none to use.
-    fn smime_cert(&self, rcpt: &str) -> Result<Arc<RecipientCert>, Skip> {
-        match &self.certs {
-            Some(store) => store.find(rcpt, now() as i64),
-            None => Err(Skip::None),
+    /// The recipient's S/MIME certificate, or why there is none to use: the
+    /// store's first, else one a DNSSEC-secure SMIMEA record publishes
+    /// (when `[smime] dns` and DNSSEC are on).
+    async fn smime_cert(&self, rcpt: &str) -> Result<Arc<RecipientCert>, Skip> {
+        let Some(store) = &self.certs else {
+            return Err(Skip::None);
+        };
+        let t = now() as i64;
+        let skip = match store.find(rcpt, t) {
+            Ok(c) => return Ok(c),
+            Err(skip) => skip,
+        };
+        let Some(dane) = self.dane.as_ref().filter(|_| self.config.smime.dns) else {
+            return Err(skip);
+        };
+        let mut reason = skip;
+        for der in dane.smimea(rcpt).await {
+            match RecipientCert::parse(&der) {
+                Ok(mut c) => match c.check(t) {
+                    Ok(()) => {
+                        c.from_dns = true;
+                        return Ok(Arc::new(c));
+                    }
+                    Err(u) => reason = Skip::Unusable(u),
+                },
+                Err(e) => {
+                    tracing::debug!(error = %e, "SMIMEA record with no usable certificate");
+                }
+            }
         }
+        Err(reason)
     }
 }
 

@@ -58,12 +58,12 @@ impl Plan {
     /// a hop cannot meet it). Other actions go to the domain at the level
     /// `transport` says; a hop that fails PHI's level sends the recipient
     /// back here as `encrypt` (see [`deliver_message`]).
-    fn for_rcpt(live: &Live, envelope: &Envelope, i: usize, action: Action) -> Plan {
+    async fn for_rcpt(live: &Live, envelope: &Envelope, i: usize, action: Action) -> Plan {
         let decision = decision(envelope, i);
         let domain = domain_of(&envelope.rcpt_to[i]);
         let phi = envelope.phi.unwrap_or(true);
         let cert = if action == Action::Encrypt {
-            live.smime_cert(&envelope.rcpt_to[i]).ok()
+            live.smime_cert(&envelope.rcpt_to[i]).await.ok()
         } else {
             None
         };
@@ -128,7 +128,7 @@ pub(super) async fn deliver_message(shared: &Shared, id: QueueId, before: Option
         .collect();
     let mut groups: Vec<(Plan, Vec<usize>)> = Vec::new();
     for i in due {
-        let plan = Plan::for_rcpt(&live, &envelope, i, k.actions[i]);
+        let plan = Plan::for_rcpt(&live, &envelope, i, k.actions[i]).await;
         match groups.iter_mut().find(|(p, _)| *p == plan) {
             Some((_, v)) => v.push(i),
             None => groups.push((plan, vec![i])),
@@ -153,7 +153,7 @@ pub(super) async fn deliver_message(shared: &Shared, id: QueueId, before: Option
                 } if plan.required.protects_phi() => {
                     // The next step of the chain: S/MIME when the recipient
                     // has a usable certificate, else the provider relay.
-                    let smime = live.smime_cert(&envelope.rcpt_to[i]);
+                    let smime = live.smime_cert(&envelope.rcpt_to[i]).await;
                     chain_notes[i] = Some(chain_note(&live, &smime));
                     if smime.is_ok() || live.encryptor.is_some() {
                         if smime.is_ok() {
@@ -299,6 +299,7 @@ fn chain_note(live: &Live, smime: &Result<Arc<RecipientCert>, Skip>) -> String {
         "no encrypted route"
     };
     match smime {
+        Ok(c) if c.from_dns => format!("S/MIME to certificate {} (SMIMEA)", c.short()),
         Ok(c) => format!("S/MIME to certificate {}", c.short()),
         Err(skip) if live.certs.is_none() => format!("S/MIME off; {relay} ({skip})"),
         Err(skip) => format!("S/MIME skipped: {skip}; {relay}"),
