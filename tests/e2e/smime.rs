@@ -225,6 +225,23 @@ async fn phi_goes_smime_encrypted_to_an_imported_certificate_and_nothing_else_is
         "{list}"
     );
 
+    // The chain, as an administrator asks for it.
+    let (code, chain, _) = gw.cli(&["certs", "chain", "results@lab.example"]);
+    assert_eq!(code, 0);
+    assert!(
+        chain.contains("1. TLS at `secure`")
+            && chain.contains("2. S/MIME: certificate ")
+            && chain.contains("aes256-cbc rsa")
+            && chain.contains("3. encrypted route: not configured")
+            && chain.contains("4. held"),
+        "{chain}"
+    );
+    let (_, chain, _) = gw.cli(&["certs", "chain", "old@lab.example"]);
+    assert!(
+        chain.contains("2. S/MIME: skipped: certificate expired"),
+        "{chain}"
+    );
+
     // PHI to the recipient with a certificate: encrypted, delivered
     // without TLS, nothing readable on the wire.
     let id = submit(&gw, "results@lab.example", &original()).await;

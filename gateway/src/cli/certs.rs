@@ -32,6 +32,17 @@ pub enum CertsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The delivery chain PHI to ADDRESS goes down, from this configuration
+    /// and the store: the TLS floor, the S/MIME certificate (or why none),
+    /// the encrypted route, then hold. DNS (DANE, MTA-STS, SMIMEA) is asked
+    /// at delivery, not here.
+    Chain {
+        /// Configuration naming `[tls]`, `[smime]` and `[encryption]`.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The recipient.
+        address: String,
+    },
     /// Removes certificates by hash prefix (8+ hex digits) or address: how
     /// one that must no longer be used (revoked, replaced) is withdrawn.
     Remove {
@@ -81,6 +92,11 @@ pub(crate) fn certs(command: CertsCommand) -> Result<()> {
             }
             Ok(())
         }
+        CertsCommand::Chain { config, address } => {
+            let cfg = super::load(config.as_deref())?;
+            print!("{}", chain(&cfg, &address, date::now() as i64));
+            Ok(())
+        }
         CertsCommand::Remove { config, what } => {
             let cfg = super::load(config.as_deref())?;
             let store = CertStore::new(&cfg.smime.certs_dir);
@@ -124,4 +140,48 @@ fn line(c: &RecipientCert, now: i64, warn_days: u64) -> String {
         names.join(","),
         c.subject
     )
+}
+
+/// The PHI chain for `address`, one numbered step per line.
+fn chain(cfg: &phigate_config::Config, address: &str, now: i64) -> String {
+    use crate::policy::transport::{Destination, required};
+    let domain = crate::policy::domain_of(address);
+    let tls = required(
+        phigate_config::Action::Deliver,
+        false,
+        true,
+        &cfg.tls,
+        Destination::Domain(&domain),
+    )
+    .level();
+    let mut out = format!(
+        "1. TLS at `{}` to {domain}'s next hop (decided at delivery)\n",
+        tls.as_str()
+    );
+    let algorithms = cfg.smime.algorithms(&domain).as_str();
+    let smime = if !cfg.smime.enabled {
+        "off ([smime] enabled = false)".to_string()
+    } else {
+        let store = CertStore::new(&cfg.smime.certs_dir);
+        match store.find(address, now) {
+            Ok(c) => format!(
+                "certificate {} (until {}), {algorithms}",
+                c.short(),
+                date::day(c.not_after.max(0) as u64)
+            ),
+            Err(skip) if cfg.smime.dns && cfg.delivery.dns.dnssec => {
+                format!("{skip} in the store; a DNSSEC-secure SMIMEA record is asked at delivery")
+            }
+            Err(skip) => format!("skipped: {skip}"),
+        }
+    };
+    out += &format!("2. S/MIME: {smime}\n");
+    out += &match &cfg.encryption {
+        Some(phigate_config::EncryptionConfig::Relay(r)) => {
+            format!("3. encrypted route: {} (verified TLS)\n", r.hop)
+        }
+        None => "3. encrypted route: not configured\n".to_string(),
+    };
+    out += "4. held, the sender told\n";
+    out
 }
