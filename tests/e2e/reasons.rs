@@ -203,7 +203,7 @@ async fn every_outcome_says_why_with_codes_and_no_reply_text() {
             .received()
             .iter()
             .map(|m| String::from_utf8_lossy(&m.data).into_owned())
-            .find(|m| m.contains("report-type=delivery-status"));
+            .find(|m| m.contains("report-type=\"delivery-status\""));
         if let Some(d) = dsn {
             break d;
         }

@@ -251,8 +251,8 @@ async fn phi_goes_smime_encrypted_to_an_imported_certificate_and_nothing_else_is
     assert_nothing_in_clear(&got[0]);
     let wire = String::from_utf8_lossy(&got[0].data).into_owned();
     assert!(wire.contains("Subject: Secure message\r\n"), "{wire}");
-    assert!(wire.contains("smime-type=enveloped-data;"), "{wire}");
-    assert!(wire.contains("To: results@lab.example\r\n"), "{wire}");
+    assert!(wire.contains("smime-type=\"enveloped-data\";"), "{wire}");
+    assert!(wire.contains("To: <results@lab.example>\r\n"), "{wire}");
     assert!(
         wire.contains("Message-ID: <smime-1@clinic.example>"),
         "{wire}"
@@ -397,7 +397,7 @@ async fn gcm_and_oaep_per_domain_decrypt_with_openssl() {
         assert_nothing_in_clear(m);
         let wire = String::from_utf8_lossy(&m.data).into_owned();
         assert!(
-            wire.contains(&format!("smime-type={smime_type};")),
+            wire.contains(&format!("smime-type=\"{smime_type}\";")),
             "{wire}"
         );
         let der = p7m(&m.data);

@@ -14,7 +14,6 @@
 //! recipient builder of ours, and AuthEnvelopedData, which the builder does
 //! not make, is assembled from the same types here.
 
-use base64::Engine as _;
 use cms::builder::{
     ContentEncryptionAlgorithm, EnvelopedDataBuilder, KeyEncryptionInfo,
     KeyTransRecipientInfoBuilder, RecipientInfoBuilder, RecipientInfoType,
@@ -26,6 +25,9 @@ use cms::enveloped_data::{
 };
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Sequence};
+use mail_builder::headers::content_type::ContentType;
+use mail_builder::headers::raw::Raw;
+use mail_builder::mime::{BodyPart, MimePart};
 use phigate_config::SmimeAlgorithms;
 use rand_core::RngCore as _;
 use rsa::pkcs8::DecodePublicKey as _;
@@ -61,31 +63,34 @@ pub fn encrypt(
     } else {
         "enveloped-data"
     };
-    let mut out = Vec::with_capacity(der.len() * 4 / 3 + 1024);
+    // The outside, built by mail-builder: the copied fields as they were
+    // (folding kept), the bare recipients, the neutral subject, and the
+    // CMS object as a base64 attachment.
     let (head, _) = split_head(message);
+    let mut outer = mail_builder::MessageBuilder::new();
     for (name, raw) in header_fields(head) {
-        if OUTER.iter().any(|o| o.eq_ignore_ascii_case(name)) {
-            out.extend_from_slice(raw);
+        if let Some(known) = OUTER.iter().find(|o| o.eq_ignore_ascii_case(name)) {
+            let value = String::from_utf8_lossy(&raw[name.len() + 1..]);
+            // Unfolded (RFC 5322 2.2.3); the builder folds it again.
+            let value = value
+                .trim_start_matches([' ', '\t'])
+                .trim_end_matches(['\r', '\n'])
+                .replace("\r\n", "");
+            outer = outer.header(*known, Raw::new(value));
         }
     }
-    out.extend_from_slice(format!("To: {}\r\n", rcpts.join(", ")).as_bytes());
-    out.extend_from_slice(format!("Subject: {subject}\r\n").as_bytes());
-    out.extend_from_slice(
-        format!(
-            "MIME-Version: 1.0\r\n\
-             Content-Type: application/pkcs7-mime; smime-type={smime_type}; name=\"smime.p7m\"\r\n\
-             Content-Transfer-Encoding: base64\r\n\
-             Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\
-             Content-Description: S/MIME Encrypted Message\r\n\r\n"
+    let to: Vec<&str> = rcpts.iter().map(String::as_str).collect();
+    let outer = outer.to(to).subject(subject).body(
+        MimePart::new(
+            ContentType::new("application/pkcs7-mime")
+                .attribute("smime-type", smime_type)
+                .attribute("name", "smime.p7m"),
+            BodyPart::Binary(der.into()),
         )
-        .as_bytes(),
+        .attachment("smime.p7m")
+        .header("Content-Description", Raw::new("S/MIME Encrypted Message")),
     );
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
-    for chunk in b64.as_bytes().chunks(76) {
-        out.extend_from_slice(chunk);
-        out.extend_from_slice(b"\r\n");
-    }
-    Ok(out)
+    outer.write_to_vec().map_err(err)
 }
 
 /// Headers copied outside: trace (hop counting and loop detection need

@@ -273,46 +273,44 @@ pub fn message(
     json_gz: &[u8],
     now: u64,
 ) -> Vec<u8> {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(json_gz);
-    let mut body64 = String::with_capacity(b64.len() + b64.len() / 76 * 2);
-    for chunk in b64.as_bytes().chunks(76) {
-        body64.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
-        body64.push_str("\r\n");
-    }
-    let boundary = format!("tlsrpt.{report_id}");
+    use mail_builder::headers::content_type::ContentType;
+    use mail_builder::headers::raw::Raw;
+    use mail_builder::mime::{BodyPart, MimePart};
     let start = crate::date::parse(&format!("{day}T00:00:00Z")).unwrap_or(0);
     let file = format!(
         "{hostname}!{domain}!{start}!{}!{report_id}.json.gz",
         start + 86_399
     );
-    format!(
-        "From: TLS reporting <{from}>\r\n\
-         To: <{to}>\r\n\
-         Subject: Report Domain: {domain} Submitter: {hostname} Report-ID: <{report_id}>\r\n\
-         Date: {date}\r\n\
-         Message-ID: <{report_id}@{hostname}>\r\n\
-         TLS-Report-Domain: {domain}\r\n\
-         TLS-Report-Submitter: {hostname}\r\n\
-         Auto-Submitted: auto-generated\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: multipart/report; report-type=\"tlsrpt\"; boundary=\"{boundary}\"\r\n\
-         \r\n\
-         --{boundary}\r\n\
-         Content-Type: text/plain; charset=us-ascii\r\n\
-         \r\n\
-         This is an aggregate TLS report from {hostname} for {domain}, {day} (UTC).\r\n\
-         \r\n\
-         --{boundary}\r\n\
-         Content-Type: application/tlsrpt+gzip\r\n\
-         Content-Transfer-Encoding: base64\r\n\
-         Content-Disposition: attachment; filename=\"{file}\"\r\n\
-         \r\n\
-         {body64}\
-         --{boundary}--\r\n",
-        date = crate::date::rfc5322_date(now),
-    )
-    .into_bytes()
+    let report = MimePart::new(
+        ContentType::new("multipart/report").attribute("report-type", "tlsrpt"),
+        vec![
+            MimePart::new(
+                "text/plain",
+                format!(
+                    "This is an aggregate TLS report from {hostname} for {domain}, {day} (UTC).\r\n"
+                ),
+            ),
+            MimePart::new(
+                "application/tlsrpt+gzip",
+                BodyPart::Binary(json_gz.to_vec().into()),
+            )
+            .attachment(file),
+        ],
+    );
+    mail_builder::MessageBuilder::new()
+        .from(("TLS reporting".to_string(), from.to_string()))
+        .to(to)
+        .subject(format!(
+            "Report Domain: {domain} Submitter: {hostname} Report-ID: <{report_id}>"
+        ))
+        .date(now)
+        .message_id(format!("{report_id}@{hostname}"))
+        .header("TLS-Report-Domain", Raw::new(domain))
+        .header("TLS-Report-Submitter", Raw::new(hostname))
+        .header("Auto-Submitted", Raw::new("auto-generated"))
+        .body(report)
+        .write_to_vec()
+        .expect("writing a message into memory cannot fail")
 }
 
 #[cfg(test)]

@@ -2,6 +2,10 @@
 //! good. The report names the recipients and the reasons; it never quotes
 //! the original message or its headers, which may carry PHI.
 
+use mail_builder::headers::content_type::ContentType;
+use mail_builder::mime::{BodyPart, MimePart};
+
+use super::compose;
 use crate::date::rfc5322_date;
 use crate::smtp::status::Failure;
 use crate::spool::{Envelope, QueueId};
@@ -53,10 +57,9 @@ pub fn build(
     id: QueueId,
     now: u64,
 ) -> Vec<u8> {
-    let boundary = format!("{id}/{hostname}");
     let mut human = String::new();
     for f in failed {
-        human.push_str(&format!("<{}>: {}\r\n", f.rcpt, single_line(f.reason)));
+        human.push_str(&wrap(&format!("<{}>: {}", f.rcpt, single_line(f.reason))));
     }
     let mut status = format!(
         "Reporting-MTA: dns; {hostname}\r\nX-Phigate-Queue-ID: {}\r\nArrival-Date: {}\r\n",
@@ -81,39 +84,60 @@ pub fn build(
             ));
         }
     }
-    format!(
-        "From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n\
-         To: <{to}>\r\n\
-         Subject: Undelivered Mail Returned to Sender\r\n\
-         Date: {date}\r\n\
-         Message-ID: <{id}.dsn@{hostname}>\r\n\
-         Auto-Submitted: auto-replied\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\"\r\n\
+    let text = format!(
+        "This is the mail system at {hostname}.\r\n\
          \r\n\
-         --{boundary}\r\n\
-         Content-Type: text/plain; charset=utf-8\r\n\
+         Your message (queue ID {orig},\r\n\
+         received {recv})\r\n\
+         could not be delivered to the recipients below. It is not attached, to\r\n\
+         keep any health information it holds from travelling again.\r\n\
          \r\n\
-         This is the mail system at {hostname}.\r\n\
-         \r\n\
-         Your message (queue ID {orig}, received {recv}) could not be delivered\r\n\
-         to the recipients below. It is not attached, to keep any health\r\n\
-         information it holds from travelling again.\r\n\
-         \r\n\
-         {human}\
-         \r\n\
-         --{boundary}\r\n\
-         Content-Type: message/delivery-status\r\n\
-         \r\n\
-         {status}\
-         \r\n\
-         --{boundary}--\r\n",
-        to = original.mail_from,
-        date = rfc5322_date(now),
+         {human}",
         orig = original.id,
         recv = rfc5322_date(original.received_at),
+    );
+    // RFC 3464: multipart/report, the human part, then the machine part
+    // (7bit, as written: it is ASCII by construction).
+    let report = MimePart::new(
+        ContentType::new("multipart/report").attribute("report-type", "delivery-status"),
+        vec![
+            MimePart::new("text/plain", text),
+            MimePart::new(
+                ContentType::new("message/delivery-status"),
+                BodyPart::Binary(status.into_bytes().into()),
+            )
+            .transfer_encoding("7bit"),
+        ],
+    );
+    let message = compose::from_mail_system(
+        hostname,
+        &original.mail_from,
+        "Undelivered Mail Returned to Sender",
+        format!("{id}.dsn"),
+        now,
     )
-    .into_bytes()
+    .body(report);
+    compose::write(message)
+}
+
+/// `line` broken at spaces into lines of at most 76 characters (the next
+/// ones indented), so the human part stays 7bit and readable as sent.
+fn wrap(line: &str) -> String {
+    let mut out = String::new();
+    let mut current = String::new();
+    for word in line.split(' ') {
+        if !current.trim().is_empty() && current.len() + 1 + word.len() > 76 {
+            out.push_str(current.trim_end());
+            out.push_str("\r\n");
+            current = "    ".to_string();
+        } else if !current.is_empty() && !current.ends_with(' ') {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    out.push_str(current.trim_end());
+    out.push_str("\r\n");
+    out
 }
 
 fn single_line(s: &str) -> String {
@@ -158,7 +182,13 @@ mod tests {
             0,
         ))
         .unwrap();
-        assert!(dsn.contains("Content-Type: multipart/report; report-type=delivery-status"));
+        assert!(
+            dsn.contains("Content-Type: multipart/report; report-type=\"delivery-status\""),
+            "{dsn}"
+        );
+        // The human part stays 7bit: every line fits.
+        assert!(!dsn.contains("quoted-printable"), "{dsn}");
+        assert!(dsn.lines().all(|l| l.len() <= 78), "{dsn}");
         assert!(dsn.contains(
             "Final-Recipient: rfc822; x@payer.example\r\nAction: failed\r\nStatus: 5.7.0"
         ));

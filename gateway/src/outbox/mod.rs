@@ -8,6 +8,7 @@
 //! back (no backscatter of recipient lists). Each is audited before it is
 //! queued.
 
+pub mod compose;
 pub mod dsn;
 pub mod notice;
 

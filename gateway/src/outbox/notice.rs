@@ -3,6 +3,7 @@
 //! sender and never quote the message: only its queue ID, date, the
 //! recipients concerned, the categories found and what happens next.
 
+use super::compose;
 use crate::date::rfc5322_date;
 use crate::spool::{Envelope, QueueId};
 
@@ -105,30 +106,28 @@ pub fn build(
     for r in rcpts {
         list.push_str(&format!("  <{r}>\r\n"));
     }
-    format!(
-        "From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n\
-         To: <{to}>\r\n\
-         Subject: {subject}\r\n\
-         Date: {date}\r\n\
-         Message-ID: <{id}.notice@{hostname}>\r\n\
-         Auto-Submitted: auto-replied\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=utf-8\r\n\
+    let text = format!(
+        "This is the mail system at {hostname}.\r\n\
          \r\n\
-         This is the mail system at {hostname}.\r\n\
-         \r\n\
-         Your message (queue ID {orig}, received {recv}) to:\r\n\
+         Your message (queue ID {orig},\r\n\
+         received {recv}) to:\r\n\
          {list}\
          {told}\r\n\
          \r\n\
          The message is not quoted here, to keep the health information it holds\r\n\
          from travelling again.\r\n",
-        to = original.mail_from,
-        date = rfc5322_date(now),
         orig = original.id,
         recv = rfc5322_date(original.received_at),
+    );
+    let message = compose::from_mail_system(
+        hostname,
+        &original.mail_from,
+        subject,
+        format!("{id}.notice"),
+        now,
     )
-    .into_bytes()
+    .text_body(text);
+    compose::write(message)
 }
 
 /// The envelope of a notice to `original`'s sender: from the null sender,

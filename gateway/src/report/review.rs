@@ -250,19 +250,21 @@ pub fn digest_message(
         "\r\nLook each one up with `phigate audit search --queue-id ID`. This digest names\r\n\
          no patient and quotes no message.\r\n",
     );
-    format!(
-        "From: phigate audit review <noreply-review@{hostname}>\r\n\
-         To: <{to}>\r\n\
-         Subject: phigate audit review {period}: {n} item(s)\r\n\
-         Date: {date}\r\n\
-         Message-ID: <{id}.review@{hostname}>\r\n\
-         Auto-Submitted: auto-generated\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=utf-8\r\n\
-         \r\n\
-         {text}",
-        n = items.len(),
-        date = crate::date::rfc5322_date(now),
-    )
-    .into_bytes()
+    let subject = format!("phigate audit review {period}: {} item(s)", items.len());
+    mail_builder::MessageBuilder::new()
+        .from((
+            "phigate audit review".to_string(),
+            format!("noreply-review@{hostname}"),
+        ))
+        .to(to)
+        .subject(subject)
+        .date(now)
+        .message_id(format!("{id}.review@{hostname}"))
+        .header(
+            "Auto-Submitted",
+            mail_builder::headers::raw::Raw::new("auto-generated"),
+        )
+        .text_body(text)
+        .write_to_vec()
+        .expect("writing a message into memory cannot fail")
 }
