@@ -158,6 +158,36 @@ async fn the_report_counts_what_was_sent_and_shows_a_broken_log() {
     for word in ["523-41-8876", "chart attached", "front@plain.example"] {
         assert!(!text.contains(word), "{word} in the PDF");
     }
+    // The charts came through as drawings (their captions are text in
+    // the PDF), and every page renders.
+    for caption in [
+        "Messages per day",
+        "Recipient outcomes per day",
+        "Decisions by rule",
+    ] {
+        assert!(
+            text.contains(caption),
+            "chart `{caption}` in the PDF:\n{text}"
+        );
+    }
+    let pages = dir.path().join("page");
+    let png = Command::new(phigate_tests::require_tool("pdftoppm"))
+        .args(["-png", "-r", "40"])
+        .arg(&pdf)
+        .arg(&pages)
+        .output()
+        .unwrap();
+    assert!(png.status.success(), "{png:?}");
+    let rendered: Vec<u64> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .collect();
+    assert!(
+        !rendered.is_empty() && rendered.iter().all(|&n| n > 1000),
+        "rendered pages: {rendered:?}"
+    );
 
     // An insider edits a record: the next report says the log fails.
     let audit = gw.audit_dir();
