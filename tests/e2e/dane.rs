@@ -22,6 +22,34 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The zones both tests use, Knot signing `test.` and `decoy.`: `good.test`'s
+/// MX has a TLSA record naming `mx_cert`, `wrong.test`'s names another key,
+/// `plain.test`'s has none; `insecure.test` is delegated without a DS and
+/// its MX is `good.test`'s host. Every MX listens on `port`.
+fn signed_zones(mx_cert: &std::path::Path, port: u16) -> DnsServer {
+    let der = CertificateDer::from_pem_file(mx_cert).unwrap();
+    let digest = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
+    let other = ring::digest::digest(&ring::digest::SHA256, b"another key");
+    let zone = format!(
+        "good MX 10 mx.good.test.\nmx.good A 127.0.0.1\n_{port}._tcp.mx.good TLSA 3 0 1 {}\n\
+         wrong MX 10 mx.wrong.test.\nmx.wrong A 127.0.0.1\n_{port}._tcp.mx.wrong TLSA 3 0 1 {}\n\
+         plain MX 10 mx.plain.test.\nmx.plain A 127.0.0.1\n\
+         insecure NS ns.insecure.test.\nns.insecure A 127.0.0.1\n",
+        hex(digest.as_ref()),
+        hex(other.as_ref())
+    );
+    DnsServer::start_with(
+        &[
+            ("test", &zone),
+            ("decoy", "x A 127.0.0.1\n"),
+            // Unsigned, delegated from the signed zone without a DS record:
+            // provably insecure. Its MX is the host with the TLSA record.
+            ("insecure.test", "@ MX 10 mx.good.test.\n"),
+        ],
+        &["test", "decoy"],
+    )
+}
+
 /// Every attempt and outcome record of the gateway's audit log.
 fn records(gw: &RunningGateway) -> Vec<serde_json::Value> {
     phigate_tests::audit_records(&gw.audit_dir())
@@ -75,28 +103,8 @@ async fn tlsa_records_decide_and_bogus_answers_defer() {
         ..Default::default()
     })
     .await;
-    let der = CertificateDer::from_pem_file(&mx.cert).unwrap();
-    let digest = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
-    let other = ring::digest::digest(&ring::digest::SHA256, b"another key");
     let port = ds.addr.port();
-    let zone = format!(
-        "good MX 10 mx.good.test.\nmx.good A 127.0.0.1\n_{port}._tcp.mx.good TLSA 3 0 1 {}\n\
-         wrong MX 10 mx.wrong.test.\nmx.wrong A 127.0.0.1\n_{port}._tcp.mx.wrong TLSA 3 0 1 {}\n\
-         plain MX 10 mx.plain.test.\nmx.plain A 127.0.0.1\n\
-         insecure NS ns.insecure.test.\nns.insecure A 127.0.0.1\n",
-        hex(digest.as_ref()),
-        hex(other.as_ref())
-    );
-    let dns = DnsServer::start_with(
-        &[
-            ("test", &zone),
-            ("decoy", "x A 127.0.0.1\n"),
-            // Unsigned, delegated from the signed zone without a DS record:
-            // provably insecure. Its MX is the host with the TLSA record.
-            ("insecure.test", "@ MX 10 mx.good.test.\n"),
-        ],
-        &["test", "decoy"],
-    );
+    let dns = signed_zones(&mx.cert, port);
     let gateway = |anchor: &str| {
         let b = GatewayBuilder::new();
         let ca_path = b.ca_file(&ca);
@@ -227,26 +235,8 @@ fn postfix_with_dane_reaches_the_same_decisions() {
         tls: Some(server_tls(&mx)),
         ..Default::default()
     }));
-    let der = CertificateDer::from_pem_file(&mx.cert).unwrap();
-    let digest = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
-    let other = ring::digest::digest(&ring::digest::SHA256, b"another key");
     let port = ds.addr.port();
-    let zone = format!(
-        "good MX 10 mx.good.test.\nmx.good A 127.0.0.1\n_{port}._tcp.mx.good TLSA 3 0 1 {}\n\
-         wrong MX 10 mx.wrong.test.\nmx.wrong A 127.0.0.1\n_{port}._tcp.mx.wrong TLSA 3 0 1 {}\n\
-         plain MX 10 mx.plain.test.\nmx.plain A 127.0.0.1\n\
-         insecure NS ns.insecure.test.\nns.insecure A 127.0.0.1\n",
-        hex(digest.as_ref()),
-        hex(other.as_ref())
-    );
-    let dns = DnsServer::start_with(
-        &[
-            ("test", &zone),
-            ("decoy", "x A 127.0.0.1\n"),
-            ("insecure.test", "@ MX 10 mx.good.test.\n"),
-        ],
-        &["test", "decoy"],
-    );
+    let dns = signed_zones(&mx.cert, port);
     let postfix_via = |anchor: &str| {
         let resolver = Resolver::start(&["test", "decoy"], dns.addr, anchor);
         let pf = Postfix::start(PostfixOptions {

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use base64::Engine as _;
 use x509_cert::der::{Decode, Encode};
 use x509_parser::prelude::*;
 
@@ -312,7 +311,7 @@ impl CertStore {
         for c in &certs {
             let path = self.dir.join(format!("{}.pem", c.sha256));
             let tmp = self.dir.join(format!(".{}.tmp", c.sha256));
-            std::fs::write(&tmp, pem("CERTIFICATE", &c.der)).map_err(io(&tmp))?;
+            std::fs::write(&tmp, super::pem::encode("CERTIFICATE", &c.der)).map_err(io(&tmp))?;
             std::fs::rename(&tmp, &path).map_err(io(&path))?;
         }
         Ok(certs)
@@ -375,7 +374,7 @@ fn certificates_in(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let text = std::str::from_utf8(bytes).ok();
     if let Some(text) = text.filter(|t| t.contains("-----BEGIN ")) {
         let mut out = Vec::new();
-        for (label, der) in pem_blocks(text)? {
+        for (label, der) in super::pem::decode(text)? {
             match label.as_str() {
                 "CERTIFICATE" | "X509 CERTIFICATE" => out.push(der),
                 "PKCS7" | "CMS" => out.extend(pkcs7_certificates(&der)?),
@@ -412,42 +411,6 @@ fn pkcs7_certificates(der: &[u8]) -> Result<Vec<Vec<u8>>, String> {
         return Err("PKCS#7 bundle without certificates".into());
     }
     Ok(out)
-}
-
-fn pem_blocks(text: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("-----BEGIN ") {
-        let after = &rest[start + 11..];
-        let label_end = after.find("-----").ok_or("unterminated PEM label")?;
-        let label = after[..label_end].to_string();
-        let body_start = &after[label_end + 5..];
-        let end_marker = format!("-----END {label}-----");
-        let end = body_start
-            .find(&end_marker)
-            .ok_or_else(|| format!("PEM block {label} has no END line"))?;
-        let b64: String = body_start[..end]
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .map_err(|e| format!("PEM block {label}: {e}"))?;
-        out.push((label, der));
-        rest = &body_start[end + end_marker.len()..];
-    }
-    Ok(out)
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }
 
 fn hex(d: &ring::digest::Digest) -> String {

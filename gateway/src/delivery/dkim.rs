@@ -196,19 +196,7 @@ pub fn generate(ed25519: bool) -> Result<String, DkimError> {
         let pair = mail_auth::dkim::generate::DkimKeyPair::generate_rsa(2048).map_err(fail)?;
         ("RSA PRIVATE KEY", pair.private_key().to_vec())
     };
-    Ok(pem(label, &der))
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
+    Ok(super::pem::encode(label, &der))
 }
 
 fn load_key(path: &Path) -> Result<Key, DkimError> {
@@ -265,7 +253,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rng = ring::rand::SystemRandom::new();
         let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
-        let text = pem("PRIVATE KEY", pkcs8.as_ref());
+        let text = crate::delivery::pem::encode("PRIVATE KEY", pkcs8.as_ref());
         let signer = Signer::load(&config(dir.path(), &text)).unwrap();
         let msg = b"From: Desk <desk@clinic.example>\r\nTo: x@payer.example\r\nSubject: [secure] hi\r\n\r\nbody\r\n";
         let signed = signer.sign(msg).unwrap().expect("aligned");

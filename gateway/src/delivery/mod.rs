@@ -12,6 +12,7 @@ pub mod dkim;
 pub mod encrypt;
 pub mod https;
 pub mod mta_sts;
+mod pem;
 pub mod reply;
 pub mod rewrite;
 pub mod route;
