@@ -689,6 +689,9 @@ pub struct SmimeConfig {
     /// Also use certificates recipients' domains publish in DNSSEC-secure
     /// SMIMEA records (RFC 8162), when `[delivery.dns] dnssec` is on.
     pub dns: bool,
+    /// Sign before encrypting with this certificate and key (PEM), when
+    /// both are given: the practice's own S/MIME identity.
+    pub sign: Option<(PathBuf, PathBuf)>,
 }
 
 impl SmimeConfig {

@@ -83,6 +83,8 @@ pub struct RawSmime {
     pub outer_subject: Spanned<String>,
     pub expiry_warning_days: Spanned<u64>,
     pub dns: bool,
+    pub sign_cert: Option<Spanned<String>>,
+    pub sign_key: Option<Spanned<String>>,
     pub domain: Vec<RawSmimeDomain>,
 }
 
@@ -104,6 +106,8 @@ impl Default for RawSmime {
             outer_subject: sp("Encrypted message".into()),
             expiry_warning_days: sp(30),
             dns: true,
+            sign_cert: None,
+            sign_key: None,
             domain: Vec::new(),
         }
     }

@@ -527,3 +527,77 @@ async fn a_signed_smimea_record_gives_the_certificate_and_an_unsigned_one_does_n
     );
     assert_eq!(lab.received().len(), 1, "nothing for the unsigned zone");
 }
+
+/// With the practice's own S/MIME identity configured, the message is
+/// signed, then encrypted (RFC 8551 3.6): the recipient decrypts a signed
+/// entity that verifies against the practice's CA and holds the message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_practice_identity_signs_before_encrypting() {
+    let ca = TestCa::new("practice and lab CA");
+    let keys = tempfile::tempdir().unwrap();
+    let lab_id = ca.issue_smime(keys.path(), "lab", "results@lab.example", SmimeKind::Good);
+    let practice = ca.issue_smime(
+        keys.path(),
+        "practice",
+        "desk@clinic.example",
+        SmimeKind::Good,
+    );
+    let ca_pem = keys.path().join("ca.pem");
+    ca.write_pem(&ca_pem);
+    let lab = Downstream::start(Behaviour::default()).await;
+    let b = GatewayBuilder::new();
+    let certs_dir = b.dir().join("certs");
+    let gw = b
+        .toml(&format!(
+            "[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\n\
+             [[delivery.route]]\ndomains = [\"lab.example\"]\nrelay = \"[127.0.0.1]:{}\"\n\
+             [smime]\ncerts_dir = \"{}\"\nsign_cert = \"{}\"\nsign_key = \"{}\"\n",
+            lab.addr.port(),
+            certs_dir.display(),
+            practice.cert.display(),
+            practice.key.display()
+        ))
+        .spawn();
+    let (code, out, err) = gw.cli(&["certs", "import", lab_id.cert.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let id = submit(&gw, "results@lab.example", &original()).await;
+    assert_eq!(
+        outcome(&gw, &id, "results@lab.example")["outcome"],
+        "delivered"
+    );
+    let got = lab.wait_for(1, Duration::from_secs(20)).await;
+    assert_nothing_in_clear(&got[0]);
+    let entity = openssl_decrypt(keys.path(), &p7m(&got[0].data), &lab_id.cert, &lab_id.key);
+    let text = String::from_utf8_lossy(&entity).into_owned();
+    assert!(text.contains("smime-type=\"signed-data\""), "{text}");
+    let signed = keys.path().join("signed.eml");
+    std::fs::write(&signed, &entity).unwrap();
+    let verified = Command::new(require_tool("openssl"))
+        .args([
+            "cms", "-verify", "-binary", "-inform", "SMIME", "-purpose", "any", "-CAfile",
+        ])
+        .arg(&ca_pem)
+        .arg("-in")
+        .arg(&signed)
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "openssl cms -verify: {verified:?}"
+    );
+    assert_is_original(&verified.stdout);
+    // A different CA does not vouch for it.
+    let other = TestCa::new("someone else");
+    let other_pem = keys.path().join("other.pem");
+    other.write_pem(&other_pem);
+    let refused = Command::new(require_tool("openssl"))
+        .args([
+            "cms", "-verify", "-binary", "-inform", "SMIME", "-purpose", "any", "-CAfile",
+        ])
+        .arg(&other_pem)
+        .arg("-in")
+        .arg(&signed)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "verified against the wrong CA");
+}

@@ -71,7 +71,16 @@ pub(super) fn smime(
             algorithms: SmimeAlgorithms { gcm, oaep },
         });
     }
+    let sign = match (&raw.sign_cert, &raw.sign_key) {
+        (Some(c_), Some(k)) => Some((c.path(c_, "smime.sign_cert"), c.path(k, "smime.sign_key"))),
+        (None, None) => None,
+        (Some(v), None) | (None, Some(v)) => {
+            c.error(v, "smime.sign_cert", "sign_cert and sign_key go together");
+            None
+        }
+    };
     SmimeConfig {
+        sign,
         dns: raw.dns,
         domains,
         enabled: raw.enabled,

@@ -73,12 +73,14 @@ impl Live {
         let trust = trust(config.tls.ca_file.as_deref(), "tls.ca_file")?;
         let dkim = dkim(&config)?;
         let dane = dane(&config)?;
+        let smime_signer = smime_signer(&config)?;
         let delivery = Arc::new(crate::queue::Live::new(
             config.clone(),
             engine.clone(),
             trust,
             dkim,
             dane,
+            smime_signer,
         ));
         Ok(Live {
             config,
@@ -118,6 +120,23 @@ pub fn dkim(config: &Config) -> Result<Option<crate::delivery::dkim::Signer>, Bu
         .map_err(|e| BuildError::File {
             key: "dkim.key",
             message: e.to_string(),
+        })
+}
+
+/// The practice's S/MIME signing identity, when `[smime] sign_cert` and
+/// `sign_key` name one.
+pub fn smime_signer(
+    config: &Config,
+) -> Result<Option<crate::delivery::smime::SmimeSigner>, BuildError> {
+    config
+        .smime
+        .sign
+        .as_ref()
+        .map(|(cert, key)| crate::delivery::smime::SmimeSigner::load(cert, key))
+        .transpose()
+        .map_err(|message| BuildError::File {
+            key: "smime.sign_cert",
+            message,
         })
 }
 

@@ -50,14 +50,19 @@ fn err(e: impl std::fmt::Display) -> SmimeError {
 /// in `certs`, as an `application/pkcs7-mime` message (smime-type
 /// `enveloped-data`, or `authEnveloped-data` for GCM) addressed to `rcpts`
 /// with `subject` outside.
+///
+/// `headers_from` is the message whose headers go outside when `message`
+/// is not itself one (a signed entity wrapping it); `None`: `message`.
 pub fn encrypt(
     message: &[u8],
     certs: &[&RecipientCert],
     algorithms: SmimeAlgorithms,
     rcpts: &[String],
     subject: &str,
+    headers_from: Option<&[u8]>,
 ) -> Result<Vec<u8>, SmimeError> {
     let der = content_info(message, certs, algorithms)?;
+    let message = headers_from.unwrap_or(message);
     let smime_type = if algorithms.gcm {
         "authEnveloped-data"
     } else {
@@ -91,6 +96,135 @@ pub fn encrypt(
         .header("Content-Description", Raw::new("S/MIME Encrypted Message")),
     );
     outer.write_to_vec().map_err(err)
+}
+
+/// The practice's own S/MIME identity, signing what it encrypts (RFC 8551
+/// section 3.6: signed, then enveloped). RSA with SHA-256, computed by ring
+/// (constant-time), behind the traits the `cms` builder asks for.
+pub struct SmimeSigner {
+    key: ring::signature::RsaKeyPair,
+    cert: x509_cert::Certificate,
+}
+
+impl std::fmt::Debug for SmimeSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmimeSigner").finish_non_exhaustive()
+    }
+}
+
+impl SmimeSigner {
+    /// Loads the certificate and RSA key (PEM: PKCS#8 or PKCS#1).
+    pub fn load(cert: &std::path::Path, key: &std::path::Path) -> Result<SmimeSigner, String> {
+        let read = |p: &std::path::Path| {
+            std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
+        };
+        let cert_der = super::pem::decode(&read(cert)?)?
+            .into_iter()
+            .find(|(l, _)| l == "CERTIFICATE")
+            .ok_or_else(|| format!("{}: no CERTIFICATE block", cert.display()))?
+            .1;
+        let cert_parsed = x509_cert::Certificate::from_der(&cert_der)
+            .map_err(|e| format!("{}: {e}", cert.display()))?;
+        let (label, key_der) = super::pem::decode(&read(key)?)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("{}: no PEM block", key.display()))?;
+        let pair = match label.as_str() {
+            "PRIVATE KEY" => ring::signature::RsaKeyPair::from_pkcs8(&key_der),
+            "RSA PRIVATE KEY" => ring::signature::RsaKeyPair::from_der(&key_der),
+            other => return Err(format!("{}: {other} is not an RSA key", key.display())),
+        }
+        .map_err(|e| format!("{}: {e}", key.display()))?;
+        let spki = cert_parsed
+            .tbs_certificate
+            .subject_public_key_info
+            .subject_public_key
+            .raw_bytes();
+        if pair.public().as_ref() != spki {
+            return Err(format!(
+                "{} is not the key of {}",
+                key.display(),
+                cert.display()
+            ));
+        }
+        Ok(SmimeSigner {
+            key: pair,
+            cert: cert_parsed,
+        })
+    }
+
+    /// `content` as opaque S/MIME signed data (the MIME entity
+    /// `application/pkcs7-mime; smime-type=signed-data`), the certificate
+    /// included.
+    pub fn sign(&self, content: &[u8]) -> Result<Vec<u8>, SmimeError> {
+        use cms::builder::{SignedDataBuilder, SignerInfoBuilder, create_signing_time_attribute};
+        use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
+        let eci = EncapsulatedContentInfo {
+            econtent_type: rfc5911::ID_DATA,
+            econtent: Some(Any::new(der::Tag::OctetString, content).map_err(err)?),
+        };
+        let sha256 = AlgorithmIdentifierOwned {
+            oid: x509_cert::der::oid::db::rfc5912::ID_SHA_256,
+            parameters: None,
+        };
+        let sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: self.cert.tbs_certificate.issuer.clone(),
+            serial_number: self.cert.tbs_certificate.serial_number.clone(),
+        });
+        let mut info =
+            SignerInfoBuilder::new(self, sid, sha256.clone(), &eci, None).map_err(err)?;
+        info.add_signed_attribute(create_signing_time_attribute().map_err(err)?)
+            .map_err(err)?;
+        let mut data = SignedDataBuilder::new(&eci);
+        data.add_digest_algorithm(sha256).map_err(err)?;
+        data.add_certificate(cms::cert::CertificateChoices::Certificate(
+            self.cert.clone(),
+        ))
+        .map_err(err)?;
+        data.add_signer_info::<_, rsa::pkcs1v15::Signature>(info)
+            .map_err(err)?;
+        let der = data.build().map_err(err)?.to_der().map_err(err)?;
+        let mut out = Vec::new();
+        MimePart::new(
+            ContentType::new("application/pkcs7-mime")
+                .attribute("smime-type", "signed-data")
+                .attribute("name", "smime.p7m"),
+            BodyPart::Binary(der.into()),
+        )
+        .attachment("smime.p7m")
+        .write_part(&mut out)
+        .map_err(err)?;
+        Ok(out)
+    }
+}
+
+impl signature::Keypair for SmimeSigner {
+    type VerifyingKey = ();
+    fn verifying_key(&self) {}
+}
+
+impl x509_cert::spki::DynSignatureAlgorithmIdentifier for SmimeSigner {
+    fn signature_algorithm_identifier(&self) -> x509_cert::spki::Result<AlgorithmIdentifierOwned> {
+        Ok(AlgorithmIdentifierOwned {
+            oid: rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+            parameters: Some(Any::null()),
+        })
+    }
+}
+
+impl signature::Signer<rsa::pkcs1v15::Signature> for SmimeSigner {
+    fn try_sign(&self, msg: &[u8]) -> Result<rsa::pkcs1v15::Signature, signature::Error> {
+        let mut sig = vec![0u8; self.key.public().modulus_len()];
+        self.key
+            .sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                msg,
+                &mut sig,
+            )
+            .map_err(|_| signature::Error::new())?;
+        rsa::pkcs1v15::Signature::try_from(sig.as_slice())
+    }
 }
 
 /// Headers copied outside: trace (hop counting and loop detection need

@@ -223,6 +223,8 @@ pub struct Live {
     encryptor: Option<Encryptor>,
     /// Recipients' S/MIME certificates, when `[smime]` is enabled.
     certs: Option<CertStore>,
+    /// Signs what S/MIME encrypts, when `[smime] sign_cert` is set.
+    smime_signer: Option<smime::SmimeSigner>,
     /// Signs what the gateway changed (or everything), when `[dkim]` is set.
     dkim: Option<Signer>,
     /// Recipient domains' MTA-STS policies.
@@ -247,6 +249,7 @@ impl Live {
         trust: Trust,
         dkim: Option<Signer>,
         dane: Option<Dane>,
+        smime_signer: Option<smime::SmimeSigner>,
     ) -> Live {
         Live {
             router: Router::new(config.delivery.clone()),
@@ -255,6 +258,7 @@ impl Live {
                 .smime
                 .enabled
                 .then(|| CertStore::new(&config.smime.certs_dir)),
+            smime_signer,
             dkim,
             dane,
             sts: Sts::new(

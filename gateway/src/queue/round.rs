@@ -392,7 +392,28 @@ pub(super) async fn deliver_group(
                 };
                 let rcpts: Vec<String> = idx.iter().map(|&i| envelope.rcpt_to[i].clone()).collect();
                 let algorithms = cfg.smime.algorithms(domain);
-                match smime::encrypt(inner, &[cert], algorithms, &rcpts, &cfg.smime.outer_subject) {
+                // Signed first when the practice has an S/MIME identity.
+                let signed = live.smime_signer.as_ref().map(|s| s.sign(inner));
+                let encrypted = match signed {
+                    Some(Ok(entity)) => smime::encrypt(
+                        &entity,
+                        &[cert],
+                        algorithms,
+                        &rcpts,
+                        &cfg.smime.outer_subject,
+                        Some(inner),
+                    ),
+                    Some(Err(e)) => Err(e),
+                    None => smime::encrypt(
+                        inner,
+                        &[cert],
+                        algorithms,
+                        &rcpts,
+                        &cfg.smime.outer_subject,
+                        None,
+                    ),
+                };
+                match encrypted {
                     Ok(m) => prepared = m,
                     Err(e) => {
                         // Never sent in clear instead: it waits.
