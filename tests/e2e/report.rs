@@ -129,6 +129,7 @@ async fn the_report_counts_what_was_sent_and_shows_a_broken_log() {
     // The same report as a PDF, printed by a headless Chromium: its text
     // has the figures and the signature, and still nothing of a message.
     let pdf = dir.path().join("report.pdf");
+    phigate_tests::require_tool("chromium");
     let r = Command::new(binary())
         .args(["report", "--config"])
         .arg(&gw.config)
@@ -141,7 +142,6 @@ async fn the_report_counts_what_was_sent_and_shows_a_broken_log() {
         .output()
         .unwrap();
     assert!(r.status.success(), "{r:?}");
-    phigate_tests::require_tool("chromium");
     let text = Command::new(phigate_tests::require_tool("pdftotext"))
         .args(["-layout"])
         .arg(&pdf)

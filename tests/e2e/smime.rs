@@ -5,7 +5,7 @@
 //! expired certificate, one not for e-mail, and one for someone else are
 //! not used, and the chain goes on to hold the recipient.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -23,6 +23,26 @@ fn original() -> Vec<u8> {
          Patient SSN: {SSN}, lipid panel attached.\r\n"
     )
     .into_bytes()
+}
+
+/// A gateway routing `domains` to `lab` (fast retries), its certificate
+/// store in its own directory, `smime` appended under `[smime]`; and that
+/// store's path.
+fn lab_gateway(lab: &Downstream, domains: &[&str], smime: &str) -> (GatewayProcess, PathBuf) {
+    let b = GatewayBuilder::new();
+    let certs_dir = b.dir().join("certs");
+    let domains: Vec<String> = domains.iter().map(|d| format!("\"{d}\"")).collect();
+    let gw = b
+        .toml(&format!(
+            "[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\n\
+             [[delivery.route]]\ndomains = [{}]\nrelay = \"[127.0.0.1]:{}\"\n\
+             [smime]\ncerts_dir = \"{}\"\n{smime}",
+            domains.join(", "),
+            lab.addr.port(),
+            certs_dir.display()
+        ))
+        .spawn();
+    (gw, certs_dir)
 }
 
 async fn submit(gw: &GatewayProcess, rcpt: &str, body: &[u8]) -> String {
@@ -157,17 +177,11 @@ async fn phi_goes_smime_encrypted_to_an_imported_certificate_and_nothing_else_is
 
     // The lab's server: no STARTTLS at all.
     let lab = Downstream::start(Behaviour::default()).await;
-    let b = GatewayBuilder::new();
-    let certs_dir = b.dir().join("certs");
-    let gw = b
-        .toml(&format!(
-            "[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\n\
-             [[delivery.route]]\ndomains = [\"lab.example\", \"partner.example\"]\nrelay = \"[127.0.0.1]:{}\"\n\
-             [smime]\ncerts_dir = \"{}\"\nouter_subject = \"Secure message\"\n",
-            lab.addr.port(),
-            certs_dir.display()
-        ))
-        .spawn();
+    let (gw, certs_dir) = lab_gateway(
+        &lab,
+        &["lab.example", "partner.example"],
+        "outer_subject = \"Secure message\"\n",
+    );
 
     // The store takes the good certificate and the other recipient's, and
     // refuses what cannot be used, naming why.
@@ -367,21 +381,13 @@ async fn gcm_and_oaep_per_domain_decrypt_with_openssl() {
             "authEnveloped-data",
         ),
     ];
-    let b = GatewayBuilder::new();
-    let certs_dir = b.dir().join("certs");
-    let gw = b
-        .toml(&format!(
-            "[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\n\
-             [[delivery.route]]\ndomains = [\"gcm.example\", \"oaep.example\", \"both.example\"]\n\
-             relay = \"[127.0.0.1]:{}\"\n\
-             [smime]\ncerts_dir = \"{}\"\n\
-             [[smime.domain]]\ndomain = \"gcm.example\"\ncontent = \"aes256-gcm\"\n\
-             [[smime.domain]]\ndomain = \"oaep.example\"\nkey_transport = \"rsa-oaep\"\n\
-             [[smime.domain]]\ndomain = \"both.example\"\ncontent = \"aes256-gcm\"\nkey_transport = \"rsa-oaep\"\n",
-            lab.addr.port(),
-            certs_dir.display()
-        ))
-        .spawn();
+    let (gw, _) = lab_gateway(
+        &lab,
+        &["gcm.example", "oaep.example", "both.example"],
+        "[[smime.domain]]\ndomain = \"gcm.example\"\ncontent = \"aes256-gcm\"\n\
+         [[smime.domain]]\ndomain = \"oaep.example\"\nkey_transport = \"rsa-oaep\"\n\
+         [[smime.domain]]\ndomain = \"both.example\"\ncontent = \"aes256-gcm\"\nkey_transport = \"rsa-oaep\"\n",
+    );
     let mut ids = Vec::new();
     for (i, (rcpt, _, _)) in cases.iter().enumerate() {
         let id = ca.issue_smime(keys.path(), &format!("r{i}"), rcpt, SmimeKind::Good);
@@ -545,19 +551,15 @@ async fn a_practice_identity_signs_before_encrypting() {
     let ca_pem = keys.path().join("ca.pem");
     ca.write_pem(&ca_pem);
     let lab = Downstream::start(Behaviour::default()).await;
-    let b = GatewayBuilder::new();
-    let certs_dir = b.dir().join("certs");
-    let gw = b
-        .toml(&format!(
-            "[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\n\
-             [[delivery.route]]\ndomains = [\"lab.example\"]\nrelay = \"[127.0.0.1]:{}\"\n\
-             [smime]\ncerts_dir = \"{}\"\nsign_cert = \"{}\"\nsign_key = \"{}\"\n",
-            lab.addr.port(),
-            certs_dir.display(),
+    let (gw, _) = lab_gateway(
+        &lab,
+        &["lab.example"],
+        &format!(
+            "sign_cert = \"{}\"\nsign_key = \"{}\"\n",
             practice.cert.display(),
             practice.key.display()
-        ))
-        .spawn();
+        ),
+    );
     let (code, out, err) = gw.cli(&["certs", "import", lab_id.cert.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
     let id = submit(&gw, "results@lab.example", &original()).await;

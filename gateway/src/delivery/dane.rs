@@ -120,6 +120,10 @@ pub struct Dane {
     /// anchors, or from DS anchors once a lookup found the key sets they
     /// name.
     resolver: tokio::sync::Mutex<Option<Arc<TokioResolver>>>,
+    /// When the DS anchors last failed to give keys: tried again a minute
+    /// later, not at every lookup (a stalling name server would otherwise
+    /// hold every DANE lookup behind the lock for its timeouts).
+    failed_at: std::sync::Mutex<Option<std::time::Instant>>,
     /// DS anchors still to turn into keys, with the keys given as such.
     pending: Option<Pending>,
     cfg: DnsConfig,
@@ -170,6 +174,7 @@ impl Dane {
         };
         Ok(Some(Dane {
             resolver: tokio::sync::Mutex::new(resolver),
+            failed_at: std::sync::Mutex::new(None),
             pending,
             cfg: cfg.clone(),
         }))
@@ -177,14 +182,25 @@ impl Dane {
 
     /// The validating resolver; with DS anchors, made on first use. `None`
     /// while a DS anchor's zone gives no key set it authenticates (every
-    /// answer then counts as bogus: mail waits, and the next lookup tries
-    /// again).
+    /// answer then counts as bogus: mail waits; a lookup a minute later
+    /// tries again).
     async fn resolver(&self) -> Option<Arc<TokioResolver>> {
         let mut slot = self.resolver.lock().await;
         if let Some(r) = slot.as_ref() {
             return Some(Arc::clone(r));
         }
         let pending = self.pending.as_ref()?;
+        let failed_at = |t: Option<std::time::Instant>| {
+            *self.failed_at.lock().expect("DS anchor retry time") = t;
+        };
+        let recent = self
+            .failed_at
+            .lock()
+            .expect("DS anchor retry time")
+            .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(60));
+        if recent {
+            return None;
+        }
         let servers = name_servers(&self.cfg);
         let mut anchors = pending.keys.clone();
         for (zone, ds) in &pending.ds {
@@ -198,11 +214,13 @@ impl Dane {
                 }
                 Err(why) => {
                     tracing::warn!(zone = %zone, key_tag = ds.key_tag(), why, "DS trust anchor: no key set it authenticates");
+                    failed_at(Some(std::time::Instant::now()));
                     return None;
                 }
             }
         }
         let r = Arc::new(validating(&self.cfg, anchors).ok()?);
+        failed_at(None);
         *slot = Some(Arc::clone(&r));
         Some(r)
     }

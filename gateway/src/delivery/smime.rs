@@ -46,6 +46,30 @@ fn err(e: impl std::fmt::Display) -> SmimeError {
     SmimeError(e.to_string())
 }
 
+/// The message as S/MIME sends it to `cert`: signed by `signer` first
+/// when the practice has an identity (RFC 8551 3.6), then encrypted; the
+/// outer headers come from `message` either way.
+pub fn seal(
+    message: &[u8],
+    cert: &RecipientCert,
+    algorithms: SmimeAlgorithms,
+    rcpts: &[String],
+    subject: &str,
+    signer: Option<&SmimeSigner>,
+) -> Result<Vec<u8>, SmimeError> {
+    match signer {
+        Some(s) => encrypt(
+            &s.sign(message)?,
+            &[cert],
+            algorithms,
+            rcpts,
+            subject,
+            Some(message),
+        ),
+        None => encrypt(message, &[cert], algorithms, rcpts, subject, None),
+    }
+}
+
 /// `message` (CRLF lines) encrypted with `algorithms` to every certificate
 /// in `certs`, as an `application/pkcs7-mime` message (smime-type
 /// `enveloped-data`, or `authEnveloped-data` for GCM) addressed to `rcpts`
@@ -53,7 +77,7 @@ fn err(e: impl std::fmt::Display) -> SmimeError {
 ///
 /// `headers_from` is the message whose headers go outside when `message`
 /// is not itself one (a signed entity wrapping it); `None`: `message`.
-pub fn encrypt(
+fn encrypt(
     message: &[u8],
     certs: &[&RecipientCert],
     algorithms: SmimeAlgorithms,
@@ -75,7 +99,9 @@ pub fn encrypt(
     let mut outer = mail_builder::MessageBuilder::new();
     for (name, raw) in header_fields(head) {
         if let Some(known) = OUTER.iter().find(|o| o.eq_ignore_ascii_case(name)) {
-            let value = String::from_utf8_lossy(&raw[name.len() + 1..]);
+            // After the colon, whatever stood before it (`Received :`).
+            let value = raw.splitn(2, |&b| b == b':').nth(1).unwrap_or_default();
+            let value = String::from_utf8_lossy(value);
             // Unfolded (RFC 5322 2.2.3); the builder folds it again.
             let value = value
                 .trim_start_matches([' ', '\t'])

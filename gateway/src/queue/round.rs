@@ -391,41 +391,21 @@ pub(super) async fn deliver_group(
                     &prepared[..]
                 };
                 let rcpts: Vec<String> = idx.iter().map(|&i| envelope.rcpt_to[i].clone()).collect();
-                let algorithms = cfg.smime.algorithms(domain);
-                // Signed first when the practice has an S/MIME identity.
-                let signed = live.smime_signer.as_ref().map(|s| s.sign(inner));
-                let encrypted = match signed {
-                    Some(Ok(entity)) => smime::encrypt(
-                        &entity,
-                        &[cert],
-                        algorithms,
-                        &rcpts,
-                        &cfg.smime.outer_subject,
-                        Some(inner),
-                    ),
-                    Some(Err(e)) => Err(e),
-                    None => smime::encrypt(
-                        inner,
-                        &[cert],
-                        algorithms,
-                        &rcpts,
-                        &cfg.smime.outer_subject,
-                        None,
-                    ),
-                };
-                match encrypted {
+                let sealed = smime::seal(
+                    inner,
+                    cert,
+                    cfg.smime.algorithms(domain),
+                    &rcpts,
+                    &cfg.smime.outer_subject,
+                    live.smime_signer.as_ref(),
+                );
+                match sealed {
                     Ok(m) => prepared = m,
                     Err(e) => {
                         // Never sent in clear instead: it waits.
                         tracing::error!(queue_id = %envelope.id, cert = cert.short(), error = %e, "S/MIME encryption failed");
                         let f = Failure::ours(Stage::Policy, Class::SmimeFailed, false);
-                        return idx
-                            .iter()
-                            .map(|_| Outcome::Temporary {
-                                failure: f.clone(),
-                                policy: false,
-                            })
-                            .collect();
+                        return temporary(idx, &f, false);
                     }
                 }
             }
@@ -555,15 +535,8 @@ pub(super) async fn deliver_group(
     };
     // Nothing sent: `policy` when no hop can meet the requirement (PHI is
     // rerouted or held), not when DNS must be asked again later.
-    let stopped = |class, policy| {
-        let failure = Failure::ours(Stage::Policy, class, false);
-        idx.iter()
-            .map(|_| Outcome::Temporary {
-                failure: failure.clone(),
-                policy,
-            })
-            .collect::<Vec<_>>()
-    };
+    let stopped =
+        |class, policy| temporary(idx, &Failure::ours(Stage::Policy, class, false), policy);
     if dane == Found::Bogus {
         // Never a bounce, never less: wait for DNS to validate again.
         tracing::warn!(queue_id = %envelope.id, "DNSSEC validation failed for the MX or TLSA answer");
@@ -645,13 +618,7 @@ pub(super) async fn deliver_group(
             return stopped(Class::MtaStsUnlisted, true);
         }
         let failure = Failure::ours(Stage::Dns, Class::NoRoute, false);
-        return idx
-            .iter()
-            .map(|_| Outcome::Temporary {
-                failure: failure.clone(),
-                policy: false,
-            })
-            .collect();
+        return temporary(idx, &failure, false);
     };
     let policy = attempt.refusal.is_some();
     attempt
@@ -661,6 +628,16 @@ pub(super) async fn deliver_group(
             RcptResult::Delivered(reply) => Outcome::Delivered(reply),
             RcptResult::Permanent(f) => Outcome::Permanent(f),
             RcptResult::Temporary(failure) => Outcome::Temporary { failure, policy },
+        })
+        .collect()
+}
+
+/// The same temporary outcome for every recipient of a group.
+fn temporary(idx: &[usize], failure: &Failure, policy: bool) -> Vec<Outcome> {
+    idx.iter()
+        .map(|_| Outcome::Temporary {
+            failure: failure.clone(),
+            policy,
         })
         .collect()
 }
