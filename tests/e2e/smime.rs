@@ -365,37 +365,68 @@ async fn phi_goes_smime_encrypted_to_an_imported_certificate_and_nothing_else_is
 }
 
 /// AES-256-GCM (AuthEnvelopedData) and RSA-OAEP for the domains configured
-/// to read them; `openssl cms` decrypts each to the message as sent, and a
-/// GCM message altered on the way fails to decrypt (it is authenticated).
+/// to read them, and ECDH (P-256, P-384) for recipients whose certificate
+/// holds an EC key; `openssl cms` decrypts each to the message as sent, and
+/// a GCM message altered on the way fails to decrypt (it is authenticated).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gcm_and_oaep_per_domain_decrypt_with_openssl() {
+async fn gcm_oaep_and_ecdh_decrypt_with_openssl() {
     let ca = TestCa::new("partner CA");
     let keys = tempfile::tempdir().unwrap();
     let lab = Downstream::start(Behaviour::default()).await;
     let cases = [
-        ("r@gcm.example", "aes256-gcm rsa", "authEnveloped-data"),
-        ("r@oaep.example", "aes256-cbc rsa-oaep", "enveloped-data"),
+        (
+            "r@gcm.example",
+            "aes256-gcm rsa",
+            "authEnveloped-data",
+            SmimeKind::Good,
+        ),
+        (
+            "r@oaep.example",
+            "aes256-cbc rsa-oaep",
+            "enveloped-data",
+            SmimeKind::Good,
+        ),
         (
             "r@both.example",
             "aes256-gcm rsa-oaep",
             "authEnveloped-data",
+            SmimeKind::Good,
+        ),
+        (
+            "r@ec.example",
+            "aes256-cbc ecdh-p256",
+            "enveloped-data",
+            SmimeKind::EcP256,
+        ),
+        (
+            "r@gcm.example.org",
+            "aes256-gcm ecdh-p384",
+            "authEnveloped-data",
+            SmimeKind::EcP384,
         ),
     ];
     let (gw, _) = lab_gateway(
         &lab,
-        &["gcm.example", "oaep.example", "both.example"],
+        &[
+            "gcm.example",
+            "oaep.example",
+            "both.example",
+            "ec.example",
+            "gcm.example.org",
+        ],
         "[[smime.domain]]\ndomain = \"gcm.example\"\ncontent = \"aes256-gcm\"\n\
+         [[smime.domain]]\ndomain = \"gcm.example.org\"\ncontent = \"aes256-gcm\"\n\
          [[smime.domain]]\ndomain = \"oaep.example\"\nkey_transport = \"rsa-oaep\"\n\
          [[smime.domain]]\ndomain = \"both.example\"\ncontent = \"aes256-gcm\"\nkey_transport = \"rsa-oaep\"\n",
     );
     let mut ids = Vec::new();
-    for (i, (rcpt, _, _)) in cases.iter().enumerate() {
-        let id = ca.issue_smime(keys.path(), &format!("r{i}"), rcpt, SmimeKind::Good);
+    for (i, (rcpt, _, _, kind)) in cases.iter().enumerate() {
+        let id = ca.issue_smime(keys.path(), &format!("r{i}"), rcpt, *kind);
         let (code, out, err) = gw.cli(&["certs", "import", id.cert.to_str().unwrap()]);
         assert_eq!(code, 0, "{out}{err}");
         ids.push(id);
     }
-    for (i, (rcpt, algorithms, smime_type)) in cases.iter().enumerate() {
+    for (i, (rcpt, algorithms, smime_type, _)) in cases.iter().enumerate() {
         let id = submit(&gw, rcpt, &original()).await;
         assert_eq!(outcome(&gw, &id, rcpt)["outcome"], "delivered", "{rcpt}");
         let got = lab.wait_for(i + 1, Duration::from_secs(20)).await;

@@ -72,35 +72,51 @@ impl TestCa {
         id
     }
 
-    /// Issues an S/MIME certificate for `email` with an RSA-2048 key made by
-    /// `openssl` (the key transport every S/MIME client reads), writing
-    /// `<stem>.crt`, `<stem>.key` and `<stem>.p12` (password `test`) into `dir`.
+    /// Issues an S/MIME certificate for `email` with a key made by `openssl`
+    /// (RSA-2048, the key transport every S/MIME client reads, unless
+    /// `kind` asks for EC), writing `<stem>.crt`, `<stem>.key` and
+    /// `<stem>.p12` (password `test`) into `dir`.
     pub fn issue_smime(&self, dir: &Path, stem: &str, email: &str, kind: SmimeKind) -> Identity {
         let openssl = crate::require_tool("openssl");
         let key_path = dir.join(format!("{stem}.key"));
+        let (keyopt, sign_algo, usage) = match kind {
+            SmimeKind::EcP256 => (
+                ["EC", "ec_paramgen_curve:P-256"],
+                &rcgen::PKCS_ECDSA_P256_SHA256,
+                KeyUsagePurpose::KeyAgreement,
+            ),
+            SmimeKind::EcP384 => (
+                ["EC", "ec_paramgen_curve:P-384"],
+                &rcgen::PKCS_ECDSA_P384_SHA384,
+                KeyUsagePurpose::KeyAgreement,
+            ),
+            _ => (
+                ["RSA", "rsa_keygen_bits:2048"],
+                &rcgen::PKCS_RSA_SHA256,
+                KeyUsagePurpose::KeyEncipherment,
+            ),
+        };
         let ok = std::process::Command::new(&openssl)
             .args([
                 "genpkey",
+                "-quiet",
                 "-algorithm",
-                "RSA",
+                keyopt[0],
                 "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
+                keyopt[1],
             ])
+            .arg("-out")
             .arg(&key_path)
             .status()
             .unwrap()
             .success();
         assert!(ok, "openssl genpkey failed");
         let pem = std::fs::read_to_string(&key_path).unwrap();
-        let key = KeyPair::from_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256).unwrap();
+        let key = KeyPair::from_pem_and_sign_algo(&pem, sign_algo).unwrap();
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.distinguished_name.push(DnType::CommonName, email);
         params.subject_alt_names = vec![SanType::Rfc822Name(email.try_into().unwrap())];
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, usage];
         params.extended_key_usages = match kind {
             SmimeKind::NoEmailProtection => vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth],
             _ => vec![rcgen::ExtendedKeyUsagePurpose::EmailProtection],
@@ -153,4 +169,8 @@ pub enum SmimeKind {
     Expired,
     /// For TLS servers only (serverAuth), not e-mail.
     NoEmailProtection,
+    /// An EC key on P-256, key agreement.
+    EcP256,
+    /// An EC key on P-384, key agreement.
+    EcP384,
 }

@@ -13,8 +13,8 @@ use crate::delivery::certs::{CertStore, RecipientCert};
 pub enum CertsCommand {
     /// Adds recipient certificates (PEM or DER; a certificate or a PKCS#7
     /// bundle). Each must name an e-mail address or domain, hold an RSA key
-    /// and allow e-mail protection; a running gateway uses them from its
-    /// next delivery.
+    /// (2048 bits or more) or an EC key on P-256/P-384, and allow e-mail
+    /// protection; a running gateway uses them from its next delivery.
     Import {
         /// Configuration naming `[smime] certs_dir`.
         #[arg(short, long, value_name = "FILE")]
@@ -158,16 +158,17 @@ fn chain(cfg: &phigate_config::Config, address: &str, now: i64) -> String {
         "1. TLS at `{}` to {domain}'s next hop (decided at delivery)\n",
         tls.as_str()
     );
-    let algorithms = cfg.smime.algorithms(&domain).as_str();
+    let algorithms = cfg.smime.algorithms(&domain);
     let smime = if !cfg.smime.enabled {
         "off ([smime] enabled = false)".to_string()
     } else {
         let store = CertStore::new(&cfg.smime.certs_dir);
         match store.find(address, now) {
             Ok(c) => format!(
-                "certificate {} (until {}), {algorithms}",
+                "certificate {} (until {}), {}",
                 c.short(),
-                date::day(c.not_after.max(0) as u64)
+                date::day(c.not_after.max(0) as u64),
+                crate::delivery::smime::method(&c, algorithms)
             ),
             Err(skip) if cfg.smime.dns && cfg.delivery.dns.dnssec => {
                 format!("{skip} in the store; a DNSSEC-secure SMIMEA record is asked at delivery")

@@ -7,9 +7,11 @@
 //! by putting it here (as they would pin a partner's key), so no chain is
 //! built. What is checked at every use is what can change after import:
 //! the validity dates. What cannot change is checked at import and again at
-//! use: an RSA key of at least 2048 bits (the key transport every S/MIME
-//! client reads), key usage allowing key encipherment, and the
-//! emailProtection extended key usage. Removing a certificate is how one is
+//! use: the key (RSA of at least 2048 bits, for key transport, which every
+//! S/MIME client reads; or EC on P-256 or P-384, for ECDH key agreement,
+//! RFC 5753), a key usage that allows what that key is used for (key
+//! encipherment, key agreement), and the emailProtection extended key
+//! usage. Removing a certificate is how one is
 //! revoked here; CRLs and OCSP are not consulted.
 
 use std::collections::BTreeMap;
@@ -40,6 +42,8 @@ pub struct RecipientCert {
     pub not_before: i64,
     /// Validity, Unix seconds.
     pub not_after: i64,
+    /// Its public key's kind: what decides key transport or agreement.
+    pub key: CertKey,
     /// Why it can never be used (key, usages), checked at parse time.
     pub unusable: Option<Unusable>,
     /// Found in DNS (a DNSSEC-secure SMIMEA record), not in the store.
@@ -55,10 +59,26 @@ pub enum Unusable {
     Expired,
     /// Its extended key usage does not include emailProtection.
     NoEmailProtection,
-    /// Its key usage does not allow key encipherment.
+    /// Its key usage does not allow key encipherment (RSA).
     NoKeyEncipherment,
-    /// Not an RSA key of at least 2048 bits.
+    /// Its key usage does not allow key agreement (EC).
+    NoKeyAgreement,
+    /// Neither an RSA key of at least 2048 bits nor an EC key on P-256 or
+    /// P-384.
     UnsupportedKey,
+}
+
+/// The kind of public key a certificate holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertKey {
+    /// RSA, for key transport (PKCS#1 v1.5 or OAEP).
+    Rsa,
+    /// EC on NIST P-256, for ECDH.
+    P256,
+    /// EC on NIST P-384, for ECDH.
+    P384,
+    /// Anything else (never used).
+    Other,
 }
 
 impl Unusable {
@@ -69,7 +89,8 @@ impl Unusable {
             Unusable::Expired => "expired",
             Unusable::NoEmailProtection => "no emailProtection usage",
             Unusable::NoKeyEncipherment => "key usage forbids key encipherment",
-            Unusable::UnsupportedKey => "not an RSA key of 2048 bits or more",
+            Unusable::NoKeyAgreement => "key usage forbids key agreement",
+            Unusable::UnsupportedKey => "neither RSA of 2048 bits or more nor EC on P-256/P-384",
         }
     }
 }
@@ -112,21 +133,27 @@ impl RecipientCert {
             Ok(Some(e)) => e.value.email_protection,
             _ => false,
         };
+        let key = key_kind(&cert);
+        // What the key usage must allow for this kind of key (RFC 8550
+        // 4.4.2: absent, it allows everything).
         let ku_ok = match cert.key_usage() {
-            Ok(Some(k)) => k.value.key_encipherment(),
+            Ok(Some(k)) => match key {
+                CertKey::Rsa => k.value.key_encipherment(),
+                _ => k.value.key_agreement(),
+            },
             Ok(None) => true,
             Err(_) => false,
         };
-        let key_ok = matches!(
-            cert.public_key().parsed(),
-            Ok(x509_parser::public_key::PublicKey::RSA(k)) if k.key_size() >= 2048
-        );
-        let unusable = if !key_ok {
+        let unusable = if key == CertKey::Other {
             Some(Unusable::UnsupportedKey)
         } else if !eku_ok {
             Some(Unusable::NoEmailProtection)
         } else if !ku_ok {
-            Some(Unusable::NoKeyEncipherment)
+            Some(if key == CertKey::Rsa {
+                Unusable::NoKeyEncipherment
+            } else {
+                Unusable::NoKeyAgreement
+            })
         } else {
             None
         };
@@ -138,6 +165,7 @@ impl RecipientCert {
             subject: cert.subject().to_string(),
             not_before: cert.validity().not_before.timestamp(),
             not_after: cert.validity().not_after.timestamp(),
+            key,
             unusable,
             from_dns: false,
         })
@@ -413,6 +441,61 @@ fn pkcs7_certificates(der: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     Ok(out)
 }
 
+/// RSA of 2048 bits or more, or EC on a curve ECDH is done on here.
+fn key_kind(cert: &X509Certificate<'_>) -> CertKey {
+    use x509_parser::oid_registry::{OID_EC_P256, OID_NIST_EC_P384};
+    let spki = cert.public_key();
+    match spki.parsed() {
+        Ok(x509_parser::public_key::PublicKey::RSA(k)) if k.key_size() >= 2048 => CertKey::Rsa,
+        Ok(x509_parser::public_key::PublicKey::EC(_)) => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok());
+            match curve {
+                Some(c) if c == OID_EC_P256 => CertKey::P256,
+                Some(c) if c == OID_NIST_EC_P384 => CertKey::P384,
+                _ => CertKey::Other,
+            }
+        }
+        _ => CertKey::Other,
+    }
+}
+
 fn hex(d: &ring::digest::Digest) -> String {
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{
+        CertificateParams, ExtendedKeyUsagePurpose as Eku, KeyPair, KeyUsagePurpose as Ku, SanType,
+    };
+
+    fn cert(alg: &'static rcgen::SignatureAlgorithm, usages: Vec<Ku>) -> RecipientCert {
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.subject_alt_names = vec![SanType::Rfc822Name("r@lab.example".try_into().unwrap())];
+        p.key_usages = usages;
+        p.extended_key_usages = vec![Eku::EmailProtection];
+        let key = KeyPair::generate_for(alg).unwrap();
+        let c = p.self_signed(&key).unwrap();
+        RecipientCert::parse(c.der()).unwrap()
+    }
+
+    /// An EC key is used for key agreement, so its key usage must allow
+    /// that, not key encipherment; P-256 and P-384 are told apart, and an
+    /// Edwards key (no ECDH here) is refused.
+    #[test]
+    fn ec_keys_need_key_agreement_and_a_known_curve() {
+        let ok = cert(&rcgen::PKCS_ECDSA_P256_SHA256, vec![Ku::KeyAgreement]);
+        assert_eq!((ok.key, ok.unusable), (CertKey::P256, None));
+        let ok = cert(&rcgen::PKCS_ECDSA_P384_SHA384, vec![Ku::KeyAgreement]);
+        assert_eq!((ok.key, ok.unusable), (CertKey::P384, None));
+        let no = cert(&rcgen::PKCS_ECDSA_P256_SHA256, vec![Ku::KeyEncipherment]);
+        assert_eq!(no.unusable, Some(Unusable::NoKeyAgreement));
+        let no = cert(&rcgen::PKCS_ED25519, vec![Ku::KeyAgreement]);
+        assert_eq!(no.unusable, Some(Unusable::UnsupportedKey));
+    }
 }

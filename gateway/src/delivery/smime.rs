@@ -9,10 +9,14 @@
 //! RSA (PKCS#1 v1.5) key transport: what every S/MIME client reads. For
 //! domains configured to read them: AES-256-GCM in AuthEnvelopedData
 //! (RFC 5083/5084, the content authenticated as well as encrypted) and
-//! RSAES-OAEP with SHA-256 (RFC 8017, RFC 4055). The RustCrypto `cms`
-//! builder makes EnvelopedData and the PKCS#1 v1.5 recipient; OAEP is a
-//! recipient builder of ours, and AuthEnvelopedData, which the builder does
-//! not make, is assembled from the same types here.
+//! RSAES-OAEP with SHA-256 (RFC 8017, RFC 4055). A recipient whose
+//! certificate holds an EC key (P-256, P-384) gets ECDH key agreement
+//! instead (RFC 5753: ephemeral-static, the X9.63 KDF with SHA-256 or
+//! SHA-384, AES-256 key wrap), whatever the content cipher. The RustCrypto
+//! `cms` builder makes EnvelopedData and the PKCS#1 v1.5 recipient; OAEP
+//! and ECDH are recipient builders of ours (the builder's key agreement is
+//! a placeholder), and AuthEnvelopedData, which the builder does not make,
+//! is assembled from the same types here.
 
 use cms::builder::{
     ContentEncryptionAlgorithm, EnvelopedDataBuilder, KeyEncryptionInfo,
@@ -21,9 +25,11 @@ use cms::builder::{
 use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::enveloped_data::{
-    EncryptedContentInfo, KeyTransRecipientInfo, RecipientIdentifier, RecipientInfo, RecipientInfos,
+    EncryptedContentInfo, KeyAgreeRecipientIdentifier, KeyAgreeRecipientInfo,
+    KeyTransRecipientInfo, OriginatorIdentifierOrKey, OriginatorPublicKey, RecipientEncryptedKey,
+    RecipientIdentifier, RecipientInfo, RecipientInfos,
 };
-use der::asn1::{OctetString, SetOfVec};
+use der::asn1::{BitString, ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Sequence};
 use mail_builder::headers::content_type::ContentType;
 use mail_builder::headers::raw::Raw;
@@ -34,7 +40,7 @@ use rsa::pkcs8::DecodePublicKey as _;
 use x509_cert::der::oid::db::{rfc5911, rfc5912};
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
-use super::certs::RecipientCert;
+use super::certs::{CertKey, RecipientCert};
 
 /// Why a message could not be encrypted (a certificate the store took but
 /// CMS could not use: never expected, and never a reason to send in clear).
@@ -276,16 +282,36 @@ fn recipient<'r>(
     rng: &'r mut rand_core::OsRng,
 ) -> Result<Box<dyn RecipientInfoBuilder + 'r>, SmimeError> {
     let parsed = x509_cert::Certificate::from_der(&cert.der).map_err(err)?;
+    let ias = IssuerAndSerialNumber {
+        issuer: parsed.tbs_certificate.issuer.clone(),
+        serial_number: parsed.tbs_certificate.serial_number.clone(),
+    };
+    let curve = match cert.key {
+        CertKey::P256 => Some(Curve::P256),
+        CertKey::P384 => Some(Curve::P384),
+        CertKey::Rsa => None,
+        CertKey::Other => return Err(err("the certificate's key is not supported")),
+    };
+    if let Some(curve) = curve {
+        let point = parsed
+            .tbs_certificate
+            .subject_public_key_info
+            .subject_public_key
+            .raw_bytes()
+            .to_vec();
+        return Ok(Box::new(EcdhRecipient {
+            rid: KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias),
+            point,
+            curve,
+        }));
+    }
     let spki = parsed
         .tbs_certificate
         .subject_public_key_info
         .to_der()
         .map_err(err)?;
     let key = rsa::RsaPublicKey::from_public_key_der(&spki).map_err(err)?;
-    let rid = RecipientIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
-        issuer: parsed.tbs_certificate.issuer.clone(),
-        serial_number: parsed.tbs_certificate.serial_number.clone(),
-    });
+    let rid = RecipientIdentifier::IssuerAndSerialNumber(ias);
     if oaep {
         return Ok(Box::new(OaepRecipient { rid, key }));
     }
@@ -372,6 +398,132 @@ impl RecipientInfoBuilder for OaepRecipient {
                 parameters: Some(Any::encode_from(&params)?),
             },
             enc_key: OctetString::new(encrypted)?,
+        }))
+    }
+}
+
+/// How the content key reaches `cert`'s holder with `algorithms`, as the
+/// audit record and `certs chain` name it: `aes256-cbc rsa`, ...,
+/// `aes256-gcm ecdh-p384`.
+pub fn method(cert: &RecipientCert, algorithms: SmimeAlgorithms) -> &'static str {
+    match (cert.key, algorithms.gcm) {
+        (CertKey::P256, false) => "aes256-cbc ecdh-p256",
+        (CertKey::P256, true) => "aes256-gcm ecdh-p256",
+        (CertKey::P384, false) => "aes256-cbc ecdh-p384",
+        (CertKey::P384, true) => "aes256-gcm ecdh-p384",
+        _ => algorithms.as_str(),
+    }
+}
+
+/// The NIST curves ECDH is done on.
+#[derive(Clone, Copy)]
+enum Curve {
+    P256,
+    P384,
+}
+
+/// dhSinglePass-stdDH-sha256kdf-scheme (RFC 5753 7.1.4, SEC 1).
+const ECDH_SHA256_KDF: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.1.11.1");
+/// dhSinglePass-stdDH-sha384kdf-scheme.
+const ECDH_SHA384_KDF: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.1.11.2");
+
+/// RFC 5753 7.2 ECC-CMS-SharedInfo: what the KDF binds the key to.
+#[derive(Clone, Debug, Sequence)]
+struct EccCmsSharedInfo {
+    key_info: AlgorithmIdentifierOwned,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    entity_u_info: Option<OctetString>,
+    #[asn1(context_specific = "2", tag_mode = "EXPLICIT")]
+    supp_pub_info: OctetString,
+}
+
+/// Ephemeral-static ECDH key agreement (RFC 5753 3.1.1): a fresh key pair
+/// per message and recipient, the shared secret through the ANSI X9.63 KDF
+/// (SHA-256 on P-256, SHA-384 on P-384, as RFC 5753 8 pairs them) into an
+/// AES-256 key that wraps the content key (RFC 3394).
+struct EcdhRecipient {
+    rid: KeyAgreeRecipientIdentifier,
+    /// The recipient's public point, uncompressed, from its certificate.
+    point: Vec<u8>,
+    curve: Curve,
+}
+
+impl RecipientInfoBuilder for EcdhRecipient {
+    fn recipient_info_type(&self) -> RecipientInfoType {
+        RecipientInfoType::Kari
+    }
+    fn recipient_info_version(&self) -> CmsVersion {
+        // RFC 5652 6.2.2: always 3.
+        CmsVersion::V3
+    }
+    fn build(&mut self, cek: &[u8]) -> Result<RecipientInfo, cms::builder::Error> {
+        use ring::agreement;
+        let fail = |what: &str| cms::builder::Error::Builder(format!("ECDH: {what}"));
+        let (alg, scheme, digest) = match self.curve {
+            Curve::P256 => (
+                &agreement::ECDH_P256,
+                ECDH_SHA256_KDF,
+                &ring::digest::SHA256,
+            ),
+            Curve::P384 => (
+                &agreement::ECDH_P384,
+                ECDH_SHA384_KDF,
+                &ring::digest::SHA384,
+            ),
+        };
+        let wrap = AlgorithmIdentifierOwned {
+            oid: rfc5911::ID_AES_256_WRAP,
+            parameters: None,
+        };
+        let shared_info = EccCmsSharedInfo {
+            key_info: wrap.clone(),
+            entity_u_info: None,
+            // The key-encryption key's length in bits, big-endian.
+            supp_pub_info: OctetString::new(256u32.to_be_bytes().to_vec())?,
+        }
+        .to_der()?;
+        let rng = ring::rand::SystemRandom::new();
+        let private = agreement::EphemeralPrivateKey::generate(alg, &rng)
+            .map_err(|_| fail("key generation"))?;
+        let public = private
+            .compute_public_key()
+            .map_err(|_| fail("public key"))?;
+        let peer = agreement::UnparsedPublicKey::new(alg, &self.point);
+        // X9.63: one block is enough for a 256-bit key:
+        // Hash(Z || 00000001 || SharedInfo).
+        let kek = agreement::agree_ephemeral(private, &peer, |z| {
+            let mut ctx = ring::digest::Context::new(digest);
+            ctx.update(z);
+            ctx.update(&1u32.to_be_bytes());
+            ctx.update(&shared_info);
+            let mut kek = zeroize::Zeroizing::new([0u8; 32]);
+            kek.copy_from_slice(&ctx.finish().as_ref()[..32]);
+            kek
+        })
+        .map_err(|_| fail("the certificate's point is not on its curve"))?;
+        let wrapped = aes_kw::KekAes256::from(*kek)
+            .wrap_vec(cek)
+            .map_err(|_| fail("key wrap"))?;
+        Ok(RecipientInfo::Kari(KeyAgreeRecipientInfo {
+            version: CmsVersion::V3,
+            // id-ecPublicKey with parameters absent: the curve is the
+            // recipient's own (RFC 5753 7.1.2).
+            originator: OriginatorIdentifierOrKey::OriginatorKey(OriginatorPublicKey {
+                algorithm: AlgorithmIdentifierOwned {
+                    oid: rfc5912::ID_EC_PUBLIC_KEY,
+                    parameters: None,
+                },
+                public_key: BitString::from_bytes(public.as_ref())?,
+            }),
+            ukm: None,
+            key_enc_alg: AlgorithmIdentifierOwned {
+                oid: scheme,
+                parameters: Some(Any::encode_from(&wrap)?),
+            },
+            recipient_enc_keys: vec![RecipientEncryptedKey {
+                rid: self.rid.clone(),
+                enc_key: OctetString::new(wrapped)?,
+            }],
         }))
     }
 }

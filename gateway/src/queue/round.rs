@@ -600,7 +600,7 @@ pub(super) async fn deliver_group(
         if let Event::Attempt(a) = &mut event {
             a.smime = plan.smime.as_ref().map(|c| {
                 let algorithms = cfg.smime.algorithms(plan.domain.as_deref().unwrap_or(""));
-                format!("{} {}", algorithms.as_str(), c.0.sha256)
+                format!("{} {}", smime::method(&c.0, algorithms), c.0.sha256)
             });
             a.tls_auth = Some(auth.to_string());
             a.mta_sts = sts;
