@@ -692,6 +692,35 @@ pub struct SmimeConfig {
     /// Sign before encrypting with this certificate and key (PEM), when
     /// both are given: the practice's own S/MIME identity.
     pub sign: Option<(PathBuf, PathBuf)>,
+    /// A directory asked for recipients' certificates the store lacks.
+    pub ldap: Option<SmimeLdap>,
+}
+
+/// `[smime.ldap]`: an LDAP directory holding recipients' certificates
+/// (`userCertificate;binary`), always reached over TLS: `ldaps://`, or
+/// `ldap://` upgraded with StartTLS before anything else is said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SmimeLdap {
+    /// The URL as written, for people.
+    pub url: String,
+    /// The host, also the name its certificate must carry.
+    pub host: String,
+    /// The port (636 for ldaps, 389 for ldap).
+    pub port: u16,
+    /// `ldap://`: StartTLS first (RFC 4511 4.14); `ldaps://`: TLS at once.
+    pub starttls: bool,
+    /// Where the search starts.
+    pub base: String,
+    /// The attribute that holds a recipient's address (`mail`).
+    pub attribute: String,
+    /// Simple bind as this DN, with the password in `bind_password_file`;
+    /// anonymous without.
+    pub bind: Option<(String, PathBuf)>,
+    /// One lookup's budget, connection to last entry.
+    pub timeout_secs: u64,
+    /// How long an answer (found or not) is reused.
+    pub cache_secs: u64,
 }
 
 impl SmimeConfig {

@@ -86,6 +86,36 @@ pub struct RawSmime {
     pub sign_cert: Option<Spanned<String>>,
     pub sign_key: Option<Spanned<String>>,
     pub domain: Vec<RawSmimeDomain>,
+    pub ldap: Option<RawSmimeLdap>,
+}
+
+/// `[smime.ldap]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawSmimeLdap {
+    pub url: Spanned<String>,
+    pub base: Spanned<String>,
+    #[serde(default = "default_ldap_attribute")]
+    pub attribute: Spanned<String>,
+    pub bind_dn: Option<Spanned<String>>,
+    pub bind_password_file: Option<Spanned<String>>,
+    #[serde(default = "default_ldap_timeout")]
+    pub timeout_secs: Spanned<u64>,
+    #[serde(default = "default_ldap_cache")]
+    pub cache_secs: Spanned<u64>,
+}
+
+fn default_ldap_attribute() -> Spanned<String> {
+    sp("mail".into())
+}
+
+fn default_ldap_timeout() -> Spanned<u64> {
+    sp(5)
+}
+
+fn default_ldap_cache() -> Spanned<u64> {
+    sp(300)
 }
 
 /// `[[smime.domain]]`
@@ -109,6 +139,7 @@ impl Default for RawSmime {
             sign_cert: None,
             sign_key: None,
             domain: Vec::new(),
+            ldap: None,
         }
     }
 }

@@ -433,3 +433,68 @@ fn smime_algorithms_per_domain_and_their_errors() {
         "{shown:?}"
     );
 }
+
+#[test]
+fn smime_ldap_is_tls_only_and_its_errors_name_the_line() {
+    let cfg = Config::from_toml(
+        "t.toml",
+        "[smime.ldap]\nurl = \"ldap://Dir.Lab.example\"\nbase = \"ou=people,dc=lab,dc=example\"\n",
+    )
+    .unwrap();
+    let l = cfg.smime.ldap.as_ref().unwrap();
+    assert_eq!(
+        (l.host.as_str(), l.port, l.starttls),
+        ("dir.lab.example", 389, true)
+    );
+    assert_eq!(
+        (l.attribute.as_str(), l.timeout_secs, l.cache_secs),
+        ("mail", 5, 300)
+    );
+    let cfg = Config::from_toml(
+        "t.toml",
+        "[smime.ldap]\nurl = \"ldaps://[::1]:1636\"\nbase = \"dc=x\"\n",
+    )
+    .unwrap();
+    let l = cfg.smime.ldap.as_ref().unwrap();
+    assert_eq!((l.host.as_str(), l.port, l.starttls), ("::1", 1636, false));
+    for (text, line, key, says) in [
+        (
+            "[smime.ldap]\nbase = \"dc=x\"\nurl = \"http://dir.example\"\n",
+            3,
+            "smime.ldap.url",
+            "is not ldaps://",
+        ),
+        (
+            "[smime.ldap]\nbase = \"dc=x\"\nurl = \"ldaps://dir.example/dc=x?mail\"\n",
+            3,
+            "smime.ldap.url",
+            "only a scheme, a host and a port",
+        ),
+        (
+            "[smime.ldap]\nurl = \"ldaps://dir.example:0\"\nbase = \"dc=x\"\n",
+            2,
+            "smime.ldap.url",
+            "not a port",
+        ),
+        (
+            "[smime.ldap]\nurl = \"ldaps://d.example\"\nbase = \"dc=x\"\nbind_dn = \"cn=gw\"\n",
+            4,
+            "smime.ldap.bind_dn",
+            "go together",
+        ),
+        (
+            "[smime.ldap]\nurl = \"ldaps://d.example\"\nbase = \"dc=x\"\nattribute = \"mail)(x=*\"\n",
+            4,
+            "smime.ldap.attribute",
+            "not an attribute name",
+        ),
+    ] {
+        let shown: Vec<String> = errors(text).iter().map(|x| x.to_string()).collect();
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.contains(&format!("t.toml:{line}: {key}: ")) && s.contains(says)),
+            "{text}: {shown:?}"
+        );
+    }
+}

@@ -634,3 +634,139 @@ async fn a_practice_identity_signs_before_encrypting() {
         .unwrap();
     assert!(!refused.status.success(), "verified against the wrong CA");
 }
+
+/// The certificate as DER, from the PEM the CA wrote.
+fn der_of(id: &phigate_tests::ca::Identity) -> Vec<u8> {
+    let pem = std::fs::read_to_string(&id.cert).unwrap();
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap()
+}
+
+/// `[smime.ldap]`: a recipient whose certificate only the directory holds
+/// gets the message S/MIME-encrypted to it, over LDAPS with a bind and over
+/// StartTLS anonymously; a directory certificate that names someone else,
+/// or has expired, is not used; and a directory whose TLS certificate is
+/// not trusted is not believed at all (whoever answers could choose the
+/// key), so the recipient is held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_certificate_is_used_only_over_verified_tls() {
+    use phigate_tests::ldap::{BASE, LdapServer, Person};
+    let ca = TestCa::new("partner lab CA");
+    let keys = tempfile::tempdir().unwrap();
+    let good = ca.issue_smime(keys.path(), "good", "results@lab.example", SmimeKind::Good);
+    let other = ca.issue_smime(keys.path(), "other", "x@else.example", SmimeKind::Good);
+    let old = ca.issue_smime(keys.path(), "old", "old@lab.example", SmimeKind::Expired);
+    let directory_ca = TestCa::new("directory CA");
+    let tls = directory_ca.issue(keys.path(), "ldap", &["127.0.0.1"]);
+    let dir = LdapServer::start(
+        &tls,
+        &[
+            Person {
+                mail: "results@lab.example",
+                certs: vec![der_of(&good)],
+            },
+            Person {
+                mail: "wrong@lab.example",
+                certs: vec![der_of(&other)],
+            },
+            Person {
+                mail: "old@lab.example",
+                certs: vec![der_of(&old)],
+            },
+        ],
+    );
+    let trusted = keys.path().join("directory-ca.pem");
+    directory_ca.write_pem(&trusted);
+    let password = dir.dir().join("bind.pw");
+    std::fs::write(&password, "secret\n").unwrap();
+    let lab = Downstream::start(Behaviour::default()).await;
+
+    // LDAPS, bound as the gateway.
+    let (gw, _) = lab_gateway(
+        &lab,
+        &["lab.example"],
+        &format!(
+            "[smime.ldap]\nurl = \"ldaps://{}\"\nbase = \"{BASE}\"\n\
+             bind_dn = \"cn=gateway,{BASE}\"\nbind_password_file = \"{}\"\n\
+             [tls]\nca_file = \"{}\"\n",
+            dir.ldaps,
+            password.display(),
+            trusted.display()
+        ),
+    );
+    let (_, chain, _) = gw.cli(&["certs", "chain", "results@lab.example"]);
+    assert!(chain.contains("the directory ldaps://"), "{chain}");
+    let id = submit(&gw, "results@lab.example", &original()).await;
+    let r = outcome(&gw, &id, "results@lab.example");
+    assert_eq!(r["outcome"], "delivered", "{r:#}\n{}", dir.log());
+    let got = lab.wait_for(1, Duration::from_secs(20)).await;
+    assert_nothing_in_clear(&got[0]);
+    let der = p7m(&got[0].data);
+    assert_is_original(&openssl_decrypt(keys.path(), &der, &good.cert, &good.key));
+    let records = phigate_tests::audit_records(&gw.audit_dir());
+    assert!(
+        records.iter().any(|r| r["event"] == "outcome"
+            && r["queue_id"] == id.as_str()
+            && r["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("(directory)"))),
+        "the reroute names the directory as the certificate's source"
+    );
+    for (rcpt, why) in [
+        ("wrong@lab.example", "no certificate"),
+        ("old@lab.example", "certificate expired"),
+    ] {
+        let id = submit(&gw, rcpt, &original()).await;
+        let r = outcome(&gw, &id, rcpt);
+        assert_eq!(r["outcome"], "held", "{rcpt}: {r:#}");
+        let detail = r["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(why), "{rcpt}: {detail}");
+    }
+
+    // StartTLS on the plain port, anonymous.
+    let (gw2, _) = lab_gateway(
+        &lab,
+        &["lab.example"],
+        &format!(
+            "[smime.ldap]\nurl = \"ldap://{}\"\nbase = \"{BASE}\"\n\
+             [tls]\nca_file = \"{}\"\n",
+            dir.ldap,
+            trusted.display()
+        ),
+    );
+    let id = submit(&gw2, "results@lab.example", &original()).await;
+    let r = outcome(&gw2, &id, "results@lab.example");
+    assert_eq!(r["outcome"], "delivered", "{r:#}\n{}", gw2.log());
+    let got = lab.wait_for(2, Duration::from_secs(20)).await;
+    assert_nothing_in_clear(&got[1]);
+    assert_is_original(&openssl_decrypt(
+        keys.path(),
+        &p7m(&got[1].data),
+        &good.cert,
+        &good.key,
+    ));
+
+    // The same directory, its TLS certificate not trusted: held, and the
+    // hold says the directory could not be asked.
+    let (gw3, _) = lab_gateway(
+        &lab,
+        &["lab.example"],
+        &format!(
+            "[smime.ldap]\nurl = \"ldaps://{}\"\nbase = \"{BASE}\"\n",
+            dir.ldaps
+        ),
+    );
+    let id = submit(&gw3, "results@lab.example", &original()).await;
+    let r = outcome(&gw3, &id, "results@lab.example");
+    assert_eq!(r["outcome"], "held", "{r:#}");
+    let detail = r["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("directory: TLS"), "{detail}");
+    assert_eq!(lab.received().len(), 2, "nothing else reached the lab");
+    assert!(
+        !String::from_utf8_lossy(&lab.plaintext()).contains(SSN),
+        "PHI crossed in clear"
+    );
+}

@@ -10,6 +10,7 @@ pub mod dns;
 pub mod downstream;
 pub mod gateway;
 pub mod https;
+pub mod ldap;
 pub mod postfix;
 pub mod resolver;
 pub mod syslog;

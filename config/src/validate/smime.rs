@@ -79,7 +79,9 @@ pub(super) fn smime(
             None
         }
     };
+    let ldap = raw.ldap.as_ref().and_then(|l| ldap(c, l));
     SmimeConfig {
+        ldap,
         sign,
         dns: raw.dns,
         domains,
@@ -89,4 +91,88 @@ pub(super) fn smime(
         expiry_warning_days,
         explicit,
     }
+}
+
+fn ldap(c: &mut Checker<'_>, raw: &crate::raw::RawSmimeLdap) -> Option<SmimeLdap> {
+    let url = raw.url.get_ref().trim();
+    let (starttls, rest, default_port) = if let Some(r) = url.strip_prefix("ldaps://") {
+        (false, r, 636)
+    } else if let Some(r) = url.strip_prefix("ldap://") {
+        (true, r, 389)
+    } else {
+        c.error(
+            &raw.url,
+            "smime.ldap.url",
+            format!("`{url}` is not ldaps://HOST[:PORT] or ldap://HOST[:PORT] (StartTLS)"),
+        );
+        return None;
+    };
+    let authority = rest.trim_end_matches('/');
+    // `host`, `host:port`, `[v6]`, `[v6]:port`.
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, "")) => (h, None),
+            Some((h, p)) => (h, p.strip_prefix(':').or(Some("x"))),
+            None => ("", None),
+        },
+        None => match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    let port = match port.map(str::parse::<u16>) {
+        None => default_port,
+        Some(Ok(p)) if p > 0 => p,
+        Some(_) => {
+            c.error(&raw.url, "smime.ldap.url", format!("`{url}`: not a port"));
+            return None;
+        }
+    };
+    if host.is_empty() || host.contains(['/', '?', '@', ':']) && !authority.starts_with('[') {
+        c.error(
+            &raw.url,
+            "smime.ldap.url",
+            format!("`{url}`: only a scheme, a host and a port are taken"),
+        );
+        return None;
+    }
+    let base = one_line(c, &raw.base, "smime.ldap.base")?;
+    let attribute = raw.attribute.get_ref().trim().to_string();
+    if attribute.is_empty()
+        || !attribute
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == ';')
+    {
+        c.error(
+            &raw.attribute,
+            "smime.ldap.attribute",
+            format!("`{attribute}` is not an attribute name"),
+        );
+    }
+    let bind = match (&raw.bind_dn, &raw.bind_password_file) {
+        (Some(dn), Some(f)) => Some((
+            one_line(c, dn, "smime.ldap.bind_dn").unwrap_or_default(),
+            c.path(f, "smime.ldap.bind_password_file"),
+        )),
+        (None, None) => None,
+        (Some(v), None) | (None, Some(v)) => {
+            c.error(
+                v,
+                "smime.ldap.bind_dn",
+                "bind_dn and bind_password_file go together",
+            );
+            None
+        }
+    };
+    Some(SmimeLdap {
+        url: url.to_string(),
+        host: host.to_ascii_lowercase(),
+        port,
+        starttls,
+        base,
+        attribute,
+        bind,
+        timeout_secs: c.positive(&raw.timeout_secs, "smime.ldap.timeout_secs", 60),
+        cache_secs: c.at_most(&raw.cache_secs, "smime.ldap.cache_secs", 86_400),
+    })
 }

@@ -74,6 +74,7 @@ impl Live {
         let dkim = dkim(&config)?;
         let dane = dane(&config)?;
         let smime_signer = smime_signer(&config)?;
+        let directory = directory(&config, &trust)?;
         let delivery = Arc::new(crate::queue::Live::new(
             config.clone(),
             engine.clone(),
@@ -81,6 +82,7 @@ impl Live {
             dkim,
             dane,
             smime_signer,
+            directory,
         ));
         Ok(Live {
             config,
@@ -137,6 +139,22 @@ pub fn smime_signer(
         .map_err(|message| BuildError::File {
             key: "smime.sign_cert",
             message,
+        })
+}
+
+/// The certificate directory `[smime.ldap]` names, its password read.
+pub fn directory(
+    config: &Config,
+    trust: &crate::tls::Trust,
+) -> Result<Option<crate::delivery::ldap::Directory>, BuildError> {
+    let Some(ldap) = config.smime.ldap.as_ref().filter(|_| config.smime.enabled) else {
+        return Ok(None);
+    };
+    crate::delivery::ldap::Directory::new(ldap, trust.clone())
+        .map(Some)
+        .map_err(|e| BuildError::File {
+            key: "smime.ldap.bind_password_file",
+            message: e.to_string(),
         })
 }
 

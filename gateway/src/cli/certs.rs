@@ -170,6 +170,10 @@ fn chain(cfg: &phigate_config::Config, address: &str, now: i64) -> String {
                 date::day(c.not_after.max(0) as u64),
                 crate::delivery::smime::method(&c, algorithms)
             ),
+            Err(skip) if cfg.smime.ldap.is_some() => format!(
+                "{skip} in the store; the directory {} is asked at delivery",
+                cfg.smime.ldap.as_ref().map_or("", |l| l.url.as_str())
+            ),
             Err(skip) if cfg.smime.dns && cfg.delivery.dns.dnssec => {
                 format!("{skip} in the store; a DNSSEC-secure SMIMEA record is asked at delivery")
             }

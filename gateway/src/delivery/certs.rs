@@ -46,8 +46,19 @@ pub struct RecipientCert {
     pub key: CertKey,
     /// Why it can never be used (key, usages), checked at parse time.
     pub unusable: Option<Unusable>,
-    /// Found in DNS (a DNSSEC-secure SMIMEA record), not in the store.
-    pub from_dns: bool,
+    /// Where it came from.
+    pub source: Source,
+}
+
+/// Where a certificate was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The store an administrator fills (`phigate certs import`).
+    Store,
+    /// A DNSSEC-secure SMIMEA record (RFC 8162).
+    Smimea,
+    /// The LDAP directory (`[smime.ldap]`), reached over verified TLS.
+    Directory,
 }
 
 /// Why a certificate is not used.
@@ -167,7 +178,7 @@ impl RecipientCert {
             not_after: cert.validity().not_after.timestamp(),
             key,
             unusable,
-            from_dns: false,
+            source: Source::Store,
         })
     }
 
@@ -185,6 +196,13 @@ impl RecipientCert {
         Ok(())
     }
 
+    /// Whether it stands for `rcpt`: names the address, or its domain.
+    pub fn names(&self, rcpt: &str) -> bool {
+        let rcpt = rcpt.to_ascii_lowercase();
+        let domain = rcpt.rsplit_once('@').map_or("", |(_, d)| d);
+        self.addresses.contains(&rcpt) || self.domains.iter().any(|d| d == domain)
+    }
+
     /// The first 16 hex digits of its SHA-256: enough to name it.
     pub fn short(&self) -> &str {
         &self.sha256[..16]
@@ -198,6 +216,9 @@ pub enum Skip {
     None,
     /// Certificates name it, none usable; the reason of the best one.
     Unusable(Unusable),
+    /// The directory could not be asked (unreachable, TLS not verified,
+    /// refused); what was wrong, without the recipient.
+    Directory(String),
 }
 
 impl std::fmt::Display for Skip {
@@ -205,6 +226,7 @@ impl std::fmt::Display for Skip {
         match self {
             Skip::None => f.write_str("no certificate"),
             Skip::Unusable(u) => write!(f, "certificate {}", u.as_str()),
+            Skip::Directory(e) => write!(f, "no certificate (directory: {e})"),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod dane;
 pub mod dkim;
 pub mod encrypt;
 pub mod https;
+pub mod ldap;
 pub mod mta_sts;
 mod pem;
 pub mod reply;

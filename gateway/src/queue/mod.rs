@@ -15,11 +15,12 @@ use phigate_config::{Action, TlsLevel};
 use tokio::sync::oneshot;
 
 use crate::audit::{Audit, Event, event};
-use crate::delivery::certs::{CertStore, RecipientCert, Skip};
+use crate::delivery::certs::{CertStore, RecipientCert, Skip, Source};
 use crate::delivery::client::{self, Job, RcptResult};
 use crate::delivery::dane::{self, Dane, Found};
 use crate::delivery::dkim::Signer;
 use crate::delivery::encrypt::{Encryptor, Via};
+use crate::delivery::ldap::Directory;
 use crate::delivery::mta_sts::{Published, Sts};
 use crate::delivery::route::{Destination, RouteError, Router};
 use crate::delivery::tls::HopAuth;
@@ -223,6 +224,8 @@ pub struct Live {
     encryptor: Option<Encryptor>,
     /// Recipients' S/MIME certificates, when `[smime]` is enabled.
     certs: Option<CertStore>,
+    /// The directory asked for those the store lacks (`[smime.ldap]`).
+    directory: Option<Directory>,
     /// Signs what S/MIME encrypts, when `[smime] sign_cert` is set.
     smime_signer: Option<smime::SmimeSigner>,
     /// Signs what the gateway changed (or everything), when `[dkim]` is set.
@@ -250,8 +253,10 @@ impl Live {
         dkim: Option<Signer>,
         dane: Option<Dane>,
         smime_signer: Option<smime::SmimeSigner>,
+        directory: Option<Directory>,
     ) -> Live {
         Live {
+            directory,
             router: Router::new(config.delivery.clone()),
             encryptor: config.encryption.as_ref().map(Encryptor::new),
             certs: config
@@ -310,33 +315,59 @@ impl Live {
     }
 
     /// The recipient's S/MIME certificate, or why there is none to use: the
-    /// store's first, else one a DNSSEC-secure SMIMEA record publishes
-    /// (when `[smime] dns` and DNSSEC are on).
+    /// store's first, else one the directory holds (`[smime.ldap]`), else
+    /// one a DNSSEC-secure SMIMEA record publishes (when `[smime] dns` and
+    /// DNSSEC are on).
     async fn smime_cert(&self, rcpt: &str) -> Result<Arc<RecipientCert>, Skip> {
         let Some(store) = &self.certs else {
             return Err(Skip::None);
         };
         let t = now() as i64;
-        let skip = match store.find(rcpt, t) {
+        let mut reason = match store.find(rcpt, t) {
             Ok(c) => return Ok(c),
             Err(skip) => skip,
         };
-        let Some(dane) = self.dane.as_ref().filter(|_| self.config.smime.dns) else {
-            return Err(skip);
-        };
-        let mut reason = skip;
-        for der in dane.smimea(rcpt).await {
-            match RecipientCert::parse(&der) {
-                Ok(mut c) => match c.check(t) {
-                    Ok(()) => {
-                        c.from_dns = true;
-                        return Ok(Arc::new(c));
+        // Certificates found elsewhere: the first usable one. From the
+        // directory it must name the recipient (or its domain): an entry
+        // is found by an attribute, not by the certificate. An SMIMEA
+        // record's owner name is the address itself (RFC 8162 3).
+        let consider = |ders: &[Vec<u8>], source: Source, reason: &mut Skip| {
+            for der in ders {
+                match RecipientCert::parse(der) {
+                    Ok(c) if source == Source::Directory && !c.names(rcpt) => {
+                        tracing::debug!(?source, "a certificate for someone else");
                     }
-                    Err(u) => reason = Skip::Unusable(u),
-                },
-                Err(e) => {
-                    tracing::debug!(error = %e, "SMIMEA record with no usable certificate");
+                    Ok(mut c) => match c.check(t) {
+                        Ok(()) => {
+                            c.source = source;
+                            return Some(Arc::new(c));
+                        }
+                        Err(u) => *reason = Skip::Unusable(u),
+                    },
+                    Err(e) => tracing::debug!(?source, error = %e, "not a certificate"),
                 }
+            }
+            None
+        };
+        if let Some(directory) = &self.directory {
+            match directory.certificates(rcpt).await {
+                Ok(ders) => {
+                    if let Some(c) = consider(&ders, Source::Directory, &mut reason) {
+                        return Ok(c);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "certificate directory not asked");
+                    if reason == Skip::None {
+                        reason = Skip::Directory(e.to_string());
+                    }
+                }
+            }
+        }
+        if let Some(dane) = self.dane.as_ref().filter(|_| self.config.smime.dns) {
+            let ders = dane.smimea(rcpt).await;
+            if let Some(c) = consider(&ders, Source::Smimea, &mut reason) {
+                return Ok(c);
             }
         }
         Err(reason)

@@ -5,6 +5,7 @@
 use super::retry::{next_due, next_state};
 use super::scheduler::{Known, Round};
 use super::*;
+use crate::delivery::certs::Source;
 
 pub(super) fn outcome_event(
     envelope: &Envelope,
@@ -299,7 +300,12 @@ fn chain_note(live: &Live, smime: &Result<Arc<RecipientCert>, Skip>) -> String {
         "no encrypted route"
     };
     match smime {
-        Ok(c) if c.from_dns => format!("S/MIME to certificate {} (SMIMEA)", c.short()),
+        Ok(c) if c.source == Source::Smimea => {
+            format!("S/MIME to certificate {} (SMIMEA)", c.short())
+        }
+        Ok(c) if c.source == Source::Directory => {
+            format!("S/MIME to certificate {} (directory)", c.short())
+        }
         Ok(c) => format!("S/MIME to certificate {}", c.short()),
         Err(skip) if live.certs.is_none() => format!("S/MIME off; {relay} ({skip})"),
         Err(skip) => format!("S/MIME skipped: {skip}; {relay}"),
