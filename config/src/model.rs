@@ -35,6 +35,8 @@ pub struct Config {
     pub dkim: Option<DkimConfig>,
     /// `[smime]`: encryption to recipients' own certificates.
     pub smime: SmimeConfig,
+    /// `[console]`: the administrators' web console, off when absent.
+    pub console: Option<ConsoleConfig>,
     /// `[review]`: the audit review and its digest.
     pub review: ReviewConfig,
     /// `[log]`: operational logs.
@@ -869,4 +871,61 @@ pub struct EncryptionRelay {
     pub subject_tag: Option<String>,
     /// ...and/or a header (name, value).
     pub header: Option<(String, String)>,
+}
+
+/// `[console]`: the web console for administrators, on its own listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConsoleConfig {
+    /// Where it listens.
+    pub listen: SocketAddr,
+    /// Certificate and key it serves HTTPS with (its own, else
+    /// `[server.tls]`); `None` only on a loopback address (`tls = false`).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// A session ends after this long without a request.
+    pub session_idle: std::time::Duration,
+    /// Who may sign in.
+    pub users: Vec<ConsoleUser>,
+}
+
+/// `[[console.user]]`: a named administrator.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConsoleUser {
+    /// Sign-in name.
+    pub name: String,
+    /// argon2 PHC hash of the password (`phigate hash-password`).
+    pub password_hash: String,
+    /// What they may do.
+    pub role: ConsoleRole,
+    /// The TOTP key (RFC 6238, SHA-1, 30 s, 6 digits), decoded from base32.
+    pub totp_secret: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for ConsoleUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsoleUser")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A console user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsoleRole {
+    /// Reads everything, changes nothing.
+    Viewer,
+    /// Also releases and deletes quarantined messages.
+    Admin,
+}
+
+impl ConsoleRole {
+    /// Its name in the file and on pages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsoleRole::Viewer => "viewer",
+            ConsoleRole::Admin => "admin",
+        }
+    }
 }

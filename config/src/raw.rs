@@ -33,10 +33,48 @@ pub struct RawConfig {
     pub encryption: Option<RawEncryption>,
     pub dkim: Option<RawDkim>,
     pub smime: Option<RawSmime>,
+    pub console: Option<RawConsole>,
     #[serde(default)]
     pub review: RawReview,
     #[serde(default)]
     pub log: RawLog,
+}
+
+/// `[console]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawConsole {
+    pub listen: Spanned<String>,
+    #[serde(default = "yes")]
+    pub tls: Spanned<bool>,
+    pub cert: Option<Spanned<String>>,
+    pub key: Option<Spanned<String>>,
+    #[serde(default = "default_session_minutes")]
+    pub session_minutes: Spanned<u64>,
+    #[serde(default = "yes")]
+    pub require_totp: Spanned<bool>,
+    #[serde(default)]
+    pub user: Vec<RawConsoleUser>,
+}
+
+fn yes() -> Spanned<bool> {
+    sp(true)
+}
+
+fn default_session_minutes() -> Spanned<u64> {
+    sp(30)
+}
+
+/// `[[console.user]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawConsoleUser {
+    pub name: Spanned<String>,
+    pub password_hash: Spanned<String>,
+    pub role: Spanned<String>,
+    pub totp_secret: Option<Spanned<String>>,
 }
 
 /// `[review]`

@@ -498,3 +498,71 @@ fn smime_ldap_is_tls_only_and_its_errors_name_the_line() {
         );
     }
 }
+
+#[test]
+fn console_needs_tls_off_loopback_and_a_second_factor() {
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1v0pB4S7Jyq5r3z0iYpZ+1mH1qv7lq1m8bT0o6Qm4kA";
+    let cfg = Config::from_toml(
+        "t.toml",
+        &format!(
+            "[console]\nlisten = \"127.0.0.1:8443\"\ntls = false\n[[console.user]]\nname = \"a\"\n\
+             password_hash = \"{hash}\"\nrole = \"viewer\"\ntotp_secret = \"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\"\n"
+        ),
+    )
+    .unwrap();
+    let c = cfg.console.unwrap();
+    assert_eq!(
+        (c.tls.is_none(), c.users[0].role),
+        (true, ConsoleRole::Viewer)
+    );
+    assert_eq!(c.session_idle, std::time::Duration::from_secs(30 * 60));
+    for (text, line, key, says) in [
+        (
+            "[console]\nlisten = \"0.0.0.0:8443\"\ntls = false\n".to_string(),
+            3,
+            "console.tls",
+            "only on a loopback",
+        ),
+        (
+            "[console]\nlisten = \"127.0.0.1:8443\"\n".to_string(),
+            2,
+            "console.tls",
+            "HTTPS needs a certificate",
+        ),
+        (
+            format!(
+                "[console]\nlisten = \"127.0.0.1:1\"\ntls = false\n[[console.user]]\nname = \"a\"\n\
+                 password_hash = \"{hash}\"\nrole = \"root\"\ntotp_secret = \"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\"\n"
+            ),
+            7,
+            "console.user.role",
+            "not viewer or admin",
+        ),
+        (
+            format!(
+                "[console]\nlisten = \"127.0.0.1:1\"\ntls = false\n[[console.user]]\nname = \"a\"\n\
+                 password_hash = \"{hash}\"\nrole = \"admin\"\n"
+            ),
+            5,
+            "console.user.totp_secret",
+            "no second factor",
+        ),
+        (
+            format!(
+                "[console]\nlisten = \"127.0.0.1:1\"\ntls = false\n[[console.user]]\nname = \"a\"\n\
+                 password_hash = \"{hash}\"\nrole = \"admin\"\ntotp_secret = \"JBSWY3DP\"\n"
+            ),
+            8,
+            "console.user.totp_secret",
+            "at least 128 bits",
+        ),
+    ] {
+        let shown: Vec<String> = errors(&text).iter().map(|x| x.to_string()).collect();
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.contains(&format!("t.toml:{line}: {key}: ")) && s.contains(says)),
+            "{text}: {shown:?}"
+        );
+    }
+}

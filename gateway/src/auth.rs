@@ -22,10 +22,20 @@ use phigate_config::AuthUser;
 /// hash as well, so the time taken does not tell which names exist. Slow on
 /// purpose (argon2): call it from a blocking thread.
 pub fn verify(users: &[AuthUser], user: &str, password: &str) -> bool {
+    let hash = users
+        .iter()
+        .find(|u| u.name == user)
+        .map(|u| u.password_hash.as_str());
+    verify_hash(hash, password)
+}
+
+/// Checks `password` against `hash`; `None` (no such user) is checked
+/// against a decoy and fails, taking the same time.
+pub fn verify_hash(hash: Option<&str>, password: &str) -> bool {
     // A hash of a random string nobody knows, with default parameters.
     const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1v0pB4S7Jyq5r3z0iYpZ+1mH1qv7lq1m8bT0o6Qm4kA";
-    let (hash, known) = match users.iter().find(|u| u.name == user) {
-        Some(u) => (u.password_hash.as_str(), true),
+    let (hash, known) = match hash {
+        Some(h) => (h, true),
         None => (DECOY, false),
     };
     let ok = PasswordHash::new(hash)

@@ -13,6 +13,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod console;
 pub mod date;
 pub mod delivery;
 mod fsmode;

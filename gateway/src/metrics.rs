@@ -43,6 +43,9 @@ pub struct Metrics {
     pub audit_witness_failures_total: IntCounterVec,
     pub audit_halted: IntGauge,
     pub auth_failures_total: IntCounterVec,
+    pub console_requests_total: IntCounterVec,
+    pub console_signin_failures_total: IntCounter,
+    pub reports_built_total: IntCounter,
     pub inspections_incomplete_total: IntCounterVec,
     pub loops_total: IntCounter,
     /// Deliveries by what authenticated the next hop.
@@ -251,6 +254,22 @@ impl Metrics {
                 "phigate_auth_failures_total",
                 "SMTP AUTH attempts refused, by reason (invalid, locked_out, busy)",
                 &["reason"],
+            ),
+            console_requests_total: counter_vec(
+                &r,
+                "phigate_console_requests_total",
+                "Web console requests, by page and HTTP status",
+                &["page", "code"],
+            ),
+            console_signin_failures_total: counter(
+                &r,
+                "phigate_console_signin_failures_total",
+                "Console sign-ins refused (wrong name, password or code, or locked out)",
+            ),
+            reports_built_total: counter(
+                &r,
+                "phigate_reports_built_total",
+                "Monthly compliance reports the console built",
             ),
             inspections_incomplete_total: counter_vec(
                 &r,

@@ -51,18 +51,26 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "app",
         &["audit", "delivery", "pdf", "policy", "queue", "smtp", "tls"],
     ),
+    // The administrators' console: reads what the CLI reads, acts through
+    // the queue manager.
+    (
+        "console",
+        &[
+            "app", "audit", "auth", "date", "intake", "metrics", "queue", "report", "spool", "tls",
+        ],
+    ),
     (
         "server",
         &[
-            "app", "audit", "auth", "date", "http", "intake", "metrics", "outbox", "queue", "smtp",
-            "spool", "tls",
+            "app", "audit", "auth", "console", "date", "http", "intake", "metrics", "outbox",
+            "queue", "smtp", "spool", "tls",
         ],
     ),
     (
         "cli",
         &[
-            "app", "audit", "auth", "date", "delivery", "fsmode", "intake", "policy", "queue",
-            "report", "server", "smtp", "spool",
+            "app", "audit", "auth", "console", "date", "delivery", "fsmode", "intake", "policy",
+            "queue", "report", "server", "smtp", "spool",
         ],
     ),
 ];

@@ -3,6 +3,7 @@
 
 mod accuracy;
 mod audit;
+mod console;
 mod conversation;
 mod crash;
 mod dane;

@@ -3,6 +3,7 @@
 //! scripts read like transcripts.
 #![allow(missing_docs)]
 
+pub mod browser;
 pub mod ca;
 pub mod client;
 pub mod disk;

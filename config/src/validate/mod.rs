@@ -12,6 +12,7 @@ use crate::model::*;
 use crate::raw::RawConfig;
 
 mod audit;
+mod console;
 mod delivery;
 mod detectors;
 mod dkim;
@@ -192,6 +193,10 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
     let log = log(&mut c, &raw.log);
     let dkim = raw.dkim.as_ref().and_then(|d| dkim::dkim(&mut c, d));
     let review = review::review(&mut c, &raw.review);
+    let console = raw
+        .console
+        .as_ref()
+        .and_then(|r| console::console(&mut c, r, server.tls.as_ref()));
 
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|e| e.line);
@@ -215,6 +220,7 @@ pub(crate) fn validate(origin: &str, text: &str, raw: RawConfig) -> Result<Confi
         encryption,
         dkim,
         smime,
+        console,
         review,
         log,
         key_lines: c.lines,

@@ -165,7 +165,7 @@ pub(super) fn server(c: &mut Checker<'_>, s: &crate::raw::RawServer) -> ServerCo
 
 /// An argon2 PHC string that parses and is not weaker than OWASP's minimum
 /// (m=19456 KiB with t=2, or an equivalent product of memory and passes).
-fn check_argon2(hash: &str) -> Result<(), String> {
+pub(super) fn check_argon2(hash: &str) -> Result<(), String> {
     let make = "make one with `phigate hash-password`";
     let fields: Vec<&str> = hash.split('$').collect();
     let [empty, alg, version, params, salt, digest] = fields[..] else {

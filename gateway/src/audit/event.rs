@@ -98,8 +98,28 @@ pub enum Event {
         op: String,
         /// Recipients affected.
         recipients: Vec<String>,
-        /// Who asked (the local user behind the control socket).
+        /// Who asked (the local user behind the control socket, or
+        /// `console:NAME`).
         by: String,
+        /// Why, as they wrote it (the console asks; checked for PHI first).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Something done in the web console: a sign-in (or a failed one), a
+    /// rule test, a report opened. Releases and deletions are
+    /// [`Event::Quarantine`].
+    Console {
+        /// Who (a configured name; a name that is not is left out, like
+        /// [`Event::AuthFailure`]'s).
+        user: Option<String>,
+        /// From where.
+        client_ip: String,
+        /// `sign_in`, `sign_in_failed`, `sign_out`, `rule_test`,
+        /// `report`, `audit_search`.
+        action: String,
+        /// What it concerned, without PHI (a month, a verdict).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
     },
     /// An SMTP AUTH attempt failed (wrong user or password).
     AuthFailure {

@@ -207,77 +207,6 @@ pub fn audit(cmd: AuditCommand) -> ExitCode {
     finish(result)
 }
 
-/// What verifying the log needs: the directory, the key (pinned, given, or
-/// the public half of the signing key, said loudly), where the key came
-/// from, the retention, the witness entries and how many witness files.
-pub(crate) type Inputs = (
-    PathBuf,
-    crate::audit::PublicKey,
-    String,
-    u64,
-    Vec<crate::audit::witness::Entry>,
-    usize,
-);
-
-/// The inputs of a verification of `cfg`'s log, as `audit verify` and the
-/// report make it.
-pub(crate) fn verification_inputs(
-    cfg: &phigate_config::Config,
-    dir: Option<PathBuf>,
-    public_key: Option<PathBuf>,
-    witness: Vec<PathBuf>,
-) -> Result<Inputs> {
-    let dir = dir.unwrap_or(cfg.audit.dir.clone());
-    let (key, from) = match (&public_key, &cfg.audit.public_key) {
-        (Some(p), _) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("reading public key {}", p.display()))?;
-            let key = crate::audit::PublicKey::from_hex(&text).ok_or_else(|| {
-                anyhow::anyhow!("{}: not an Ed25519 public key in hex", p.display())
-            })?;
-            (key, p.display().to_string())
-        }
-        (None, Some(pinned)) => (
-            crate::audit::PublicKey::from_hex(pinned)
-                .ok_or_else(|| anyhow::anyhow!("audit.public_key is not a key"))?,
-            format!("audit.public_key in {}", cfg.origin),
-        ),
-        (None, None) => {
-            // Not pinned: the public half of the configured signing key
-            // (outside the audit directory). Said loudly: a pinned key
-            // is what stops a replaced key.
-            let k = crate::audit::SigningKey::load(&cfg.audit.signing_key).map_err(|e| {
-                anyhow::anyhow!("{e}; or give --public-key, or pin audit.public_key")
-            })?;
-            eprintln!(
-                "warning: no pinned key (audit.public_key); verifying with the public half of {}",
-                cfg.audit.signing_key.display()
-            );
-            (k.public(), cfg.audit.signing_key.display().to_string())
-        }
-    };
-    let mut files = witness;
-    if let Some(f) = &cfg.audit.witness.file
-        && !files.contains(f)
-    {
-        files.push(f.clone());
-    }
-    let mut entries = Vec::new();
-    for f in &files {
-        entries.extend(
-            crate::audit::witness::read_entries(f).map_err(|e| anyhow::anyhow!("witness {e}"))?,
-        );
-    }
-    Ok((
-        dir,
-        key,
-        from,
-        cfg.audit.retention_days,
-        entries,
-        files.len(),
-    ))
-}
-
 fn finish(result: Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -301,8 +230,16 @@ fn verify(
     public_key: Option<PathBuf>,
     witness: Vec<PathBuf>,
 ) -> ExitCode {
-    let setup = crate::cli::load(config.as_deref())
-        .and_then(|cfg| verification_inputs(&cfg, dir, public_key, witness));
+    let setup = crate::cli::load(config.as_deref()).and_then(|cfg| {
+        if public_key.is_none() && cfg.audit.public_key.is_none() {
+            eprintln!(
+                "warning: no pinned key (audit.public_key); verifying with the public half of {}",
+                cfg.audit.signing_key.display()
+            );
+        }
+        crate::report::build::verification_inputs(&cfg, dir, public_key, witness)
+            .map_err(anyhow::Error::msg)
+    });
     let (dir, key, from, retention, entries, witness_files) = match setup {
         Ok(x) => x,
         Err(e) => {

@@ -49,8 +49,14 @@ enum Command {
         command: QueueCommand,
     },
     /// Read a password on standard input and print its argon2 hash for
-    /// `[[server.auth.users]] password_hash`.
+    /// `[[server.auth.users]]` or `[[console.user]]` password_hash.
     HashPassword,
+    /// Print a new TOTP key for `[[console.user]] totp_secret`, and the
+    /// otpauth:// URI an authenticator app takes (as a QR code or typed).
+    TotpSecret {
+        /// The console user it is for (shown in the authenticator).
+        name: String,
+    },
     /// Dry-run the PHI detectors over message files and explain each finding.
     /// Exit 0 whatever the verdict; 2 if an input cannot be read.
     Scan {
@@ -154,6 +160,17 @@ pub fn main() -> ExitCode {
             command: QueueCommand::List { config, json },
         } => queue::queue_list(config.as_deref(), json),
         Command::HashPassword => password::hash_password(),
+        Command::TotpSecret { name } => (|| {
+            let mut key = [0u8; 20];
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
+                .map_err(|_| anyhow::anyhow!("the system random generator failed"))?;
+            let secret = crate::console::session::base32(&key);
+            println!("totp_secret = \"{secret}\"");
+            println!(
+                "otpauth://totp/phigate:{name}?secret={secret}&issuer=phigate&algorithm=SHA1&digits=6&period=30"
+            );
+            Ok(())
+        })(),
         Command::Scan {
             config,
             json,

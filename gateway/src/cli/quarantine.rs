@@ -122,7 +122,7 @@ pub fn quarantine(cmd: QuarantineCommand) -> Result<()> {
                     d.action,
                     d.rule,
                     m.actions[i].unwrap_or(d.action),
-                    super::queue::describe(&m.rcpts[i])
+                    crate::queue::describe(&m.rcpts[i])
                 );
             }
             if let Some(body) = &m.message {

@@ -56,6 +56,8 @@ pub enum Command {
         op: QuarantineOp,
         /// Who asked.
         by: String,
+        /// Why, when they said (the console asks).
+        reason: Option<String>,
         /// The recipients affected, or why nothing was done.
         reply: oneshot::Sender<Result<Vec<String>, QuarantineError>>,
     },
@@ -129,6 +131,7 @@ impl QueueHandle {
         id: QueueId,
         op: QuarantineOp,
         by: &str,
+        reason: Option<&str>,
     ) -> Result<Vec<String>, QuarantineError> {
         let (reply, wait) = oneshot::channel();
         self.tx
@@ -136,6 +139,7 @@ impl QueueHandle {
                 id,
                 op,
                 by: by.to_string(),
+                reason: reason.map(str::to_string),
                 reply,
             })
             .map_err(|_| QuarantineError::Stopped)?;
@@ -427,4 +431,44 @@ fn initial_actions(envelope: &Envelope) -> Vec<Action> {
     (0..envelope.rcpt_to.len())
         .map(|i| decision(envelope, i).action)
         .collect()
+}
+
+/// Where a recipient stands, in one line: for a deferral the attempts, the
+/// last and next attempt and why; for a hold or bounce why. The reason is
+/// ours (stage, codes, class), never the remote server's text.
+pub fn describe(s: &RcptState) -> String {
+    let why = |w: Option<&crate::smtp::status::Failure>, fallback: &str| match w {
+        Some(f) => format!("{f} [{}]", f.class.as_str()),
+        None => fallback.to_string(),
+    };
+    match s {
+        RcptState::Pending => "pending".into(),
+        RcptState::Deferred {
+            attempts,
+            next_attempt,
+            tried_at,
+            last,
+            why: w,
+        } => {
+            let mut out = format!("deferred after {attempts} attempt(s)");
+            if *tried_at > 0 {
+                out.push_str(&format!(", last {}", crate::date::rfc3339(*tried_at)));
+            }
+            out.push_str(&format!(
+                ", next {}: {}",
+                crate::date::rfc3339(*next_attempt),
+                why(w.as_ref(), last)
+            ));
+            out
+        }
+        RcptState::Delivered { .. } => "delivered".into(),
+        RcptState::Bounced { reason, why: w, .. } => {
+            format!("bounced: {}", why(w.as_ref(), reason))
+        }
+        RcptState::Held { reason, why: w, .. } => match w {
+            Some(f) => format!("held: {reason} [{}]", f.class.as_str()),
+            None => format!("held: {reason}"),
+        },
+        RcptState::Deleted { .. } => "deleted".into(),
+    }
 }

@@ -11,7 +11,7 @@ pub(super) async fn quarantine(
     shared: &Shared,
     id: QueueId,
     op: QuarantineOp,
-    by: &str,
+    (by, reason): (&str, Option<&str>),
     known: &mut HashMap<QueueId, Known>,
 ) -> Result<Vec<String>, QuarantineError> {
     let k = known.get(&id).ok_or(QuarantineError::NotWaiting(id))?;
@@ -31,6 +31,7 @@ pub(super) async fn quarantine(
         op: op.as_str().to_string(),
         recipients: rcpts.clone(),
         by: by.to_string(),
+        reason: reason.map(str::to_string),
     });
     for &i in &held {
         let (state, action) = match op {

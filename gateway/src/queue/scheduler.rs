@@ -181,11 +181,17 @@ pub(super) async fn run(
                     schedule.set(id, now());
                 }
             }
-            Wake::Command(Command::Quarantine { id, op, by, reply }) => {
+            Wake::Command(Command::Quarantine {
+                id,
+                op,
+                by,
+                reason,
+                reply,
+            }) => {
                 let r = if in_flight.contains(&id) {
                     Err(QuarantineError::Busy(id))
                 } else {
-                    quarantine(&shared, id, op, &by, &mut known).await
+                    quarantine(&shared, id, op, (&by, reason.as_deref()), &mut known).await
                 };
                 if r.is_ok() {
                     let k = known.get(&id).expect("quarantine keeps the message");

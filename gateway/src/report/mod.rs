@@ -6,6 +6,7 @@
 //! them as one self-contained HTML page with inline SVG charts. Nothing in
 //! it is message content: the audit log holds none.
 
+pub mod build;
 pub mod charts;
 pub mod html;
 pub mod review;
@@ -199,11 +200,13 @@ pub fn collect(dir: &Path, month: &str) -> std::io::Result<Month> {
                     op,
                     recipients,
                     by,
+                    reason,
                 } => m.quarantine.push(Note {
                     time: r.time,
                     what: format!(
-                        "{op} of {queue_id} ({} recipient(s)) by {by}",
-                        recipients.len()
+                        "{op} of {queue_id} ({} recipient(s)) by {by}{}",
+                        recipients.len(),
+                        reason.map_or(String::new(), |r| format!(": {r}"))
                     ),
                 }),
                 Event::ConfigReload { ok, config } => m.reloads.push(Note {

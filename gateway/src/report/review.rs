@@ -97,6 +97,12 @@ pub fn review(dir: &Path, since: u64, until: u64, t: &ReviewConfig) -> std::io::
                 Event::AuthFailure { client_ip, .. } if inside => {
                     *auth.entry((day, client_ip)).or_default() += 1;
                 }
+                // Console sign-ins that failed count with SMTP AUTH's.
+                Event::Console {
+                    client_ip, action, ..
+                } if inside && action == "sign_in_failed" => {
+                    *auth.entry((day, client_ip)).or_default() += 1;
+                }
                 Event::Quarantine {
                     queue_id, op, by, ..
                 } if inside && op == "release" => {

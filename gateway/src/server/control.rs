@@ -143,7 +143,7 @@ async fn serve(
             };
             match id.parse::<QueueId>() {
                 Err(_) => fail(format!("`{id}` is not a queue ID")),
-                Ok(id) => match queue.quarantine(id, op, &by).await {
+                Ok(id) => match queue.quarantine(id, op, &by, None).await {
                     Ok(recipients) => Response {
                         ok: true,
                         recipients,

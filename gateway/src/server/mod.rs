@@ -275,6 +275,31 @@ impl Server {
                 }
             }
         };
+        let console = match self.shared.live().config.console.clone() {
+            None => None,
+            Some(cfg) => {
+                let shared = self.shared.clone();
+                let console = crate::console::Console::new(
+                    Box::new(move || shared.live()),
+                    self.shared.queue.clone(),
+                    self.shared.spool.clone(),
+                    self.shared.audit.clone(),
+                    self.shared.metrics.clone(),
+                    cfg.tls.is_some(),
+                );
+                match crate::console::serve(console).await {
+                    Ok((bound, task)) => {
+                        let scheme = if cfg.tls.is_some() { "https" } else { "http" };
+                        tracing::info!(addr = %bound, "console on {scheme}");
+                        Some(task)
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot serve the console");
+                        None
+                    }
+                }
+            }
+        };
         let control = match crate::server::control::listen(
             self.shared.spool.dir(),
             self.shared.queue.clone(),
@@ -324,6 +349,9 @@ impl Server {
             );
         }
         if let Some(t) = control {
+            t.abort();
+        }
+        if let Some(t) = console {
             t.abort();
         }
         if let Some(t) = ops {

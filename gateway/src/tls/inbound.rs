@@ -40,6 +40,25 @@ pub enum TlsError {
     Rustls(#[from] rustls::Error),
 }
 
+/// An HTTPS acceptor (the console): `cert` and `key` (PEM), TLS 1.2 and
+/// 1.3, HTTP/1.1 by ALPN.
+pub fn https_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<TlsAcceptor, TlsError> {
+    let certs = load_certs_for(cert, "console.cert")?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
+        path: key.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
 /// Builds the STARTTLS acceptor from PEM files.
 pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, TlsError> {
     let certs = load_certs(&files.cert)?;

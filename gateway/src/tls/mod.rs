@@ -7,7 +7,7 @@ pub mod trust;
 
 use std::sync::Arc;
 
-pub use inbound::{TlsError, acceptor, relay_client_name};
+pub use inbound::{TlsError, acceptor, https_acceptor, relay_client_name};
 pub use trust::{Trust, TrustError};
 
 /// The negotiated protocol version and cipher suite of a TLS connection
