@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use phigate::console::session::{base32, totp};
 use phigate_tests::browser::{Browser, http};
-use phigate_tests::downstream::{Behaviour, Downstream};
+use phigate_tests::downstream::{Behaviour, Downstream, server_tls};
 use phigate_tests::gateway::free_port;
 use phigate_tests::{Client, GatewayBuilder, GatewayProcess, TestCa};
 
@@ -31,11 +31,12 @@ fn now() -> u64 {
 }
 
 /// A gateway routing lab.example to `lab`, its console on `console`
-/// (`tls` = false: loopback HTTP), with alice (admin) and victor (viewer).
-fn gateway(lab: &Downstream, console: &str) -> GatewayProcess {
+/// (`tls` = false: loopback HTTP), with alice (admin) and victor (viewer);
+/// `extra` appended (tables).
+fn gateway(lab: &Downstream, console: &str, extra: &str) -> GatewayProcess {
     GatewayBuilder::new()
         .toml(&format!(
-            "[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\n\
+            "{extra}\n[delivery]\nretry_initial_secs = 1\nretry_max_secs = 1\n\
              [[delivery.route]]\ndomains = [\"lab.example\"]\nrelay = \"[127.0.0.1]:{}\"\n\
              [console]\n{console}\n\
              [[console.user]]\nname = \"alice\"\npassword_hash = \"{}\"\nrole = \"admin\"\ntotp_secret = \"{}\"\n\
@@ -82,14 +83,32 @@ fn form_post(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_reviews_and_releases_and_a_viewer_cannot() {
-    let lab = Downstream::start(Behaviour::default()).await;
+    // The lab's server does STARTTLS with a certificate the gateway
+    // trusts; a policy rule holds PHI to the lab for review.
+    let ca = TestCa::new("lab CA");
+    let certs = tempfile::tempdir().unwrap();
+    let lab_id = ca.issue(certs.path(), "lab", &["127.0.0.1"]);
+    let lab = Downstream::start(Behaviour {
+        tls: Some(server_tls(&lab_id)),
+        ..Default::default()
+    })
+    .await;
+    let trusted = certs.path().join("ca.pem");
+    ca.write_pem(&trusted);
     let port = free_port();
-    let gw = gateway(&lab, &format!("listen = \"127.0.0.1:{port}\"\ntls = false"));
+    let gw = gateway(
+        &lab,
+        &format!("listen = \"127.0.0.1:{port}\"\ntls = false"),
+        &format!(
+            "[tls]\nca_file = \"{}\"\n[[policy.rule]]\nid = \"review-lab\"\nphi = true\n\
+             recipient_domains = [\"lab.example\"]\naction = \"quarantine\"\n",
+            trusted.display()
+        ),
+    );
     let console: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
     let base = format!("http://{console}");
 
-    // PHI to a lab without TLS, no S/MIME certificate, no encrypted route:
-    // held.
+    // PHI to the lab: held by the rule.
     let mut c = Client::greeted(gw.addr).await;
     let body = format!(
         "From: desk@clinic.example\r\nTo: results@lab.example\r\nSubject: results\r\n\r\n\
@@ -105,7 +124,7 @@ async fn an_admin_reviews_and_releases_and_a_viewer_cannot() {
     assert_eq!(r.code, 250, "{r}");
     let id = r.text().rsplit(' ').next().unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while gw.trail(&id)["recipients"]["results@lab.example"]["outcome"] != "held" {
+    while !gw.cli(&["quarantine", "list"]).1.contains(&id) {
         assert!(Instant::now() < deadline, "not held: {}", gw.log());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -186,11 +205,28 @@ async fn an_admin_reviews_and_releases_and_a_viewer_cannot() {
             b.source()
         );
         b.screenshot("released");
+        // Released, it reaches the lab, over verified TLS (the PHI floor).
+        let got =
+            tokio::runtime::Handle::current().block_on(lab.wait_for(1, Duration::from_secs(20)));
+        assert_eq!(got.len(), 1, "{}", gw.log());
+        assert!(got[0].tls, "released PHI went without TLS");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while gw.trail(&id)["recipients"]["results@lab.example"]["outcome"] != "delivered" {
+            assert!(Instant::now() < deadline, "{:#}", gw.trail(&id));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let t = gw.trail(&id);
+        let over = t["recipients"]["results@lab.example"]["delivered_over"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(over.contains("verified"), "{t:#}");
 
         // Audit search by queue ID.
         b.go(&format!("{base}/audit?id={id}"));
         assert!(b.text(&b.find("#count")).starts_with("1 message"));
         assert!(b.text(&b.find("#trails")).contains(&id));
+        assert!(b.text(&b.find("#trails")).contains("delivered"));
         b.screenshot("audit-search");
 
         // The rule test: what the running policy would do.
@@ -352,6 +388,7 @@ async fn https_with_secure_cookies_and_no_plain_http_off_loopback() {
             id.cert.display(),
             id.key.display()
         ),
+        "",
     );
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca.der()).unwrap();
