@@ -249,6 +249,23 @@ async fn an_admin_reviews_and_releases_and_a_viewer_cannot() {
         );
         assert!(!b.source().contains(SSN));
         b.screenshot("rule-test");
+        // The same with a message file uploaded (bare LF lines, as saved
+        // by many mail clients).
+        let eml = certs.path().join("claim.eml");
+        std::fs::write(
+            &eml,
+            format!("Subject: claim\nTo: billing@payer.example\n\nMember SSN {SSN}\n"),
+        )
+        .unwrap();
+        b.go(&format!("{base}/test"));
+        b.type_into(&b.find("#recipients"), "billing@payer.example");
+        b.type_into(&b.find("#file"), eml.to_str().unwrap());
+        b.click(&b.find("#run"));
+        assert!(
+            b.text(&b.find("#verdict")).contains("PHI"),
+            "{}",
+            b.source()
+        );
 
         // The month's report, as `phigate report` writes it.
         let month = &phigate::date::day(now())[..7];

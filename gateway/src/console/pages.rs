@@ -787,30 +787,60 @@ pub async fn rule_test_page(State(c): St, headers: HeaderMap) -> Response {
     )
 }
 
-#[derive(Deserialize)]
-pub struct TestForm {
-    #[serde(default)]
+/// The rule test's form: pasted text or an uploaded file.
+#[derive(Default)]
+struct TestForm {
     csrf: String,
-    #[serde(default)]
     sender: String,
-    #[serde(default)]
     recipients: String,
-    #[serde(default)]
-    authenticated: Option<String>,
-    #[serde(default)]
-    message: String,
+    authenticated: bool,
+    message: Vec<u8>,
 }
 
-/// The running policy over a pasted message: the relay's own stage (the
-/// same detectors, the same facts), nothing spooled or sent.
+impl TestForm {
+    /// Reads the multipart form; a file, when one was chosen, is the
+    /// message, else the text box.
+    async fn read(mut m: axum::extract::Multipart) -> Option<TestForm> {
+        let mut f = TestForm::default();
+        let mut file = Vec::new();
+        while let Ok(Some(field)) = m.next_field().await {
+            let name = field.name().unwrap_or_default().to_string();
+            let bytes = field.bytes().await.ok()?;
+            let text = || String::from_utf8_lossy(&bytes).into_owned();
+            match name.as_str() {
+                "csrf" => f.csrf = text(),
+                "sender" => f.sender = text(),
+                "recipients" => f.recipients = text(),
+                "authenticated" => f.authenticated = true,
+                "message" => f.message = bytes.to_vec(),
+                "file" => file = bytes.to_vec(),
+                _ => {}
+            }
+        }
+        if !file.is_empty() {
+            f.message = file;
+        }
+        Some(f)
+    }
+}
+
+/// The running policy over a pasted or uploaded message: the relay's own
+/// stage (the same detectors, the same facts), nothing spooled or sent.
 pub async fn rule_test(
     State(c): St,
     axum::Extension(peer): axum::Extension<Peer>,
     headers: HeaderMap,
-    Form(f): Form<TestForm>,
+    form: axum::extract::Multipart,
 ) -> Response {
     let Some(s) = signed_in(&c, &headers) else {
         return to_sign_in();
+    };
+    let Some(f) = TestForm::read(form).await else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            Some(Nav::of(&s)),
+            "The form could not be read.",
+        );
     };
     if !csrf_ok(&s, &f.csrf) {
         return error(
@@ -820,12 +850,20 @@ pub async fn rule_test(
         );
     }
     let live = (c.live)();
-    // A browser's textarea sends CRLF or LF; SMTP's lines are CRLF.
-    let raw = f
-        .message
-        .replace("\r\n", "\n")
-        .replace('\n', "\r\n")
-        .into_bytes();
+    // A textarea sends CRLF, a file may have bare LF; SMTP's lines are
+    // CRLF. A file with CRs is taken as it is.
+    let raw = if f.message.contains(&b'\r') {
+        f.message
+    } else {
+        let mut v = Vec::with_capacity(f.message.len() + f.message.len() / 32);
+        for &b in &f.message {
+            if b == b'\n' {
+                v.push(b'\r');
+            }
+            v.push(b);
+        }
+        v
+    };
     let rcpts: Vec<String> = f
         .recipients
         .split([',', ' '])
@@ -833,7 +871,7 @@ pub async fn rule_test(
         .filter(|r| !r.is_empty())
         .map(str::to_string)
         .collect();
-    let (sender, authenticated) = (f.sender.trim().to_string(), f.authenticated.is_some());
+    let (sender, authenticated) = (f.sender.trim().to_string(), f.authenticated);
     let rcpts2 = rcpts.clone();
     let result = tokio::task::spawn_blocking(move || {
         let (engine, policy) = (&live.engine, &live.policy);
