@@ -330,6 +330,10 @@ async fn an_admin_reviews_and_releases_and_a_viewer_cannot() {
             totp(ALICE_KEY, now() / 30 + 1)
         );
         assert_eq!(form_post(console, "/", "", &[], &right).0, 429);
+        // A sign-in form is small: a large body from anyone is refused
+        // unread, not buffered.
+        let big = format!("name={}", "a".repeat(200 * 1024));
+        assert_eq!(form_post(console, "/", "", &[], &big).0, 413);
     });
 
     // Every action is in the audit log, and no PHI with it.

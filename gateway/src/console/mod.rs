@@ -39,6 +39,12 @@ use session::Sessions;
 const MAX_CONNECTIONS: usize = 64;
 /// A TLS handshake, and a request's headers, must arrive within this.
 const HANDSHAKE: Duration = Duration::from_secs(10);
+/// A request, body and answer, must be done within this.
+const REQUEST: Duration = Duration::from_secs(120);
+/// The largest form body taken, but for the rule test's message.
+const MAX_FORM: usize = 64 * 1024;
+/// The rule test's message: as large as the relay takes by default.
+const MAX_MESSAGE: usize = 26 * 1024 * 1024;
 
 /// What the pages work with.
 pub struct Console {
@@ -182,13 +188,21 @@ fn router(console: Arc<Console>) -> Router {
         .route("/quarantine/{id}/release", post(pages::release))
         .route("/quarantine/{id}/delete", post(pages::delete))
         .route("/audit", get(pages::audit))
-        .route("/test", get(pages::rule_test_page).post(pages::rule_test))
+        .route(
+            "/test",
+            get(pages::rule_test_page)
+                .post(pages::rule_test)
+                // A message may be as large as the relay takes; read only
+                // after the session is checked.
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_MESSAGE)),
+        )
         .route("/report", get(pages::report))
         .route("/style.css", get(pages::style))
         .fallback(pages::not_found)
-        // A pasted message may be as large as the relay takes.
-        .layer(axum::extract::DefaultBodyLimit::max(26 * 1024 * 1024))
+        // Forms are small: a sign-in form from anyone is read whole.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
         .layer(axum::middleware::from_fn(same_origin))
+        .layer(axum::middleware::from_fn(deadline))
         .layer(axum::middleware::from_fn(headers))
         .layer(axum::middleware::from_fn_with_state(console.clone(), count))
         .with_state(console)
@@ -253,6 +267,15 @@ async fn headers(req: Request, next: Next) -> Response {
         h.insert(name, HeaderValue::from_static(value));
     }
     res
+}
+
+/// A request that is not done in [`REQUEST`] (a body trickling in, say)
+/// gives its connection slot back.
+async fn deadline(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => (StatusCode::REQUEST_TIMEOUT, "request took too long").into_response(),
+    }
 }
 
 /// Posts must come from the console's own pages: a browser says where a
