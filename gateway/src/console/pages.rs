@@ -224,9 +224,22 @@ fn signed_in(c: &Console, headers: &HeaderMap) -> Option<Session> {
         })
 }
 
-/// Where a request without a session goes.
-fn to_sign_in() -> Response {
-    Redirect::to("/").into_response()
+/// A signed-in administrator's session: a handler that takes one cannot
+/// run for anyone else (without a session the request goes to the sign-in
+/// page before the handler is called).
+pub struct SignedIn(Session);
+
+impl axum::extract::FromRequestParts<Arc<Console>> for SignedIn {
+    type Rejection = Redirect;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        c: &Arc<Console>,
+    ) -> Result<Self, Self::Rejection> {
+        signed_in(c, &parts.headers)
+            .map(SignedIn)
+            .ok_or_else(|| Redirect::to("/"))
+    }
 }
 
 fn csrf_ok(s: &Session, form: &str) -> bool {
@@ -393,12 +406,10 @@ pub struct CsrfForm {
 pub async fn sign_out(
     State(c): St,
     axum::Extension(peer): axum::Extension<Peer>,
+    SignedIn(s): SignedIn,
     headers: HeaderMap,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let Some(s) = signed_in(&c, &headers) else {
-        return to_sign_in();
-    };
     if !csrf_ok(&s, &f.csrf) {
         return error(StatusCode::FORBIDDEN, Some(Nav::of(&s)), "Form expired.");
     }
@@ -429,10 +440,7 @@ fn held(c: &Console) -> std::io::Result<Vec<crate::spool::StoredMessage>> {
         .collect())
 }
 
-pub async fn overview(State(c): St, headers: HeaderMap) -> Response {
-    let Some(s) = signed_in(&c, &headers) else {
-        return to_sign_in();
-    };
+pub async fn overview(State(c): St, SignedIn(s): SignedIn) -> Response {
     let month = crate::date::day(crate::date::now())[..7].to_string();
     let live = (c.live)();
     let (c2, dir, m2) = (c.clone(), live.config.audit.dir.clone(), month.clone());
@@ -458,10 +466,7 @@ pub async fn overview(State(c): St, headers: HeaderMap) -> Response {
     }
 }
 
-pub async fn quarantine(State(c): St, headers: HeaderMap) -> Response {
-    let Some(s) = signed_in(&c, &headers) else {
-        return to_sign_in();
-    };
+pub async fn quarantine(State(c): St, SignedIn(s): SignedIn) -> Response {
     let c2 = c.clone();
     let Ok(Ok(messages)) = tokio::task::spawn_blocking(move || held(&c2)).await else {
         return error(
@@ -504,10 +509,7 @@ pub async fn quarantine(State(c): St, headers: HeaderMap) -> Response {
     )
 }
 
-pub async fn message(State(c): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let Some(s) = signed_in(&c, &headers) else {
-        return to_sign_in();
-    };
+pub async fn message(State(c): St, SignedIn(s): SignedIn, Path(id): Path<String>) -> Response {
     let nav = || Some(Nav::of(&s));
     let Ok(qid) = id.parse::<QueueId>() else {
         return error(StatusCode::NOT_FOUND, nav(), "No such message.");
@@ -573,21 +575,21 @@ pub struct DecideForm {
 pub async fn release(
     state: St,
     peer: axum::Extension<Peer>,
-    headers: HeaderMap,
+    session: SignedIn,
     id: Path<String>,
     form: Form<DecideForm>,
 ) -> Response {
-    decide(state, peer, headers, id, form, QuarantineOp::Release).await
+    decide(state, peer, session, id, form, QuarantineOp::Release).await
 }
 
 pub async fn delete(
     state: St,
     peer: axum::Extension<Peer>,
-    headers: HeaderMap,
+    session: SignedIn,
     id: Path<String>,
     form: Form<DecideForm>,
 ) -> Response {
-    decide(state, peer, headers, id, form, QuarantineOp::Delete).await
+    decide(state, peer, session, id, form, QuarantineOp::Delete).await
 }
 
 /// Release or delete: an admin, the form's own token, a reason without
@@ -596,14 +598,11 @@ pub async fn delete(
 async fn decide(
     State(c): St,
     axum::Extension(_peer): axum::Extension<Peer>,
-    headers: HeaderMap,
+    SignedIn(s): SignedIn,
     Path(id): Path<String>,
     Form(f): Form<DecideForm>,
     op: QuarantineOp,
 ) -> Response {
-    let Some(s) = signed_in(&c, &headers) else {
-        return to_sign_in();
-    };
     let nav = || Some(Nav::of(&s));
     if !csrf_ok(&s, &f.csrf) {
         return error(
@@ -668,12 +667,9 @@ async fn decide(
 pub async fn audit(
     State(c): St,
     axum::Extension(peer): axum::Extension<Peer>,
-    headers: HeaderMap,
+    SignedIn(s): SignedIn,
     Query(f): Query<AuditFilters>,
 ) -> Response {
-    let Some(s) = signed_in(&c, &headers) else {
-        return to_sign_in();
-    };
     let some = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
     let day = |v: &str, name: &str| match some(v) {
         None => Ok(None),
@@ -770,10 +766,7 @@ pub async fn audit(
     )
 }
 
-pub async fn rule_test_page(State(c): St, headers: HeaderMap) -> Response {
-    let Some(s) = signed_in(&c, &headers) else {
-        return to_sign_in();
-    };
+pub async fn rule_test_page(SignedIn(s): SignedIn) -> Response {
     render(
         StatusCode::OK,
         TestPage {
@@ -829,12 +822,9 @@ impl TestForm {
 pub async fn rule_test(
     State(c): St,
     axum::Extension(peer): axum::Extension<Peer>,
-    headers: HeaderMap,
+    SignedIn(s): SignedIn,
     form: axum::extract::Multipart,
 ) -> Response {
-    let Some(s) = signed_in(&c, &headers) else {
-        return to_sign_in();
-    };
     let Some(f) = TestForm::read(form).await else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -923,12 +913,9 @@ pub async fn rule_test(
 pub async fn report(
     State(c): St,
     axum::Extension(peer): axum::Extension<Peer>,
-    headers: HeaderMap,
+    SignedIn(s): SignedIn,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(s) = signed_in(&c, &headers) else {
-        return to_sign_in();
-    };
     let month = q
         .get("month")
         .map(|m| m.trim().to_string())
