@@ -90,8 +90,17 @@ pub fn detect(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
         (false, false) => 0.15,
     };
     let clinical = t.context(Class::Diagnosis, start, end, 120, 30);
+    // Without a diagnosis word, a patient's date-of-birth label just
+    // before it says the text is about a patient (a referral form's
+    // "Reason:" line, a chart header): a valid code there is theirs.
+    let patient = clinical
+        .is_none()
+        .then(|| t.context(Class::Birth, start, end, 200, 0))
+        .flatten();
     if clinical.is_some() {
         confidence += 0.5;
+    } else if patient.is_some() {
+        confidence += 0.3;
     }
     let not_phi = t.context(Class::NotPhi, start, end, 30, 0);
     if not_phi.is_some() {
@@ -105,6 +114,12 @@ pub fn detect(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
     if let Some(word) = clinical {
         why.push_str(&format!(
             "; clinical context \"{}\"",
+            word.to_ascii_lowercase()
+        ));
+    }
+    if let Some(word) = patient {
+        why.push_str(&format!(
+            "; patient context \"{}\"",
             word.to_ascii_lowercase()
         ));
     }
@@ -157,6 +172,14 @@ mod tests {
         ("dx: e11.9 and i10", true),
         ("Diagnosis codes e119, s72.001a", true),
         ("Dx E11 .9", true),
+        // A form about a patient: the date-of-birth label above the code.
+        (
+            "Consult request\nDate of birth: 2/17/1961\nReason: S72.001A",
+            true,
+        ),
+        ("DOB 1961-02-17. Follow-up for m54.50 next week", true),
+        // The same line with nothing about a patient around it.
+        ("Reason: S72.001A", false),
         // Bare codes and parts lists.
         ("Part no. R07.9  qty 45  $164.00", false),
         ("Please quote E11.9 x 4", false),
