@@ -89,7 +89,8 @@ const BUILTIN: &[(Class, &str)] = &[
     (
         Class::ServiceWeak,
         "visit|visits|visited|appointment|appointments|appt|appts|procedure|surgery|consult|consultation|checkup|\
-         check-up|exam|test results|lab results|scan|scheduled|calendar event|seen|sees|come in|came in",
+         check-up|exam|test results|lab results|scan|scheduled|calendar event|seen|sees|come in|came in|\
+         we saw|i saw|saw her|saw him",
     ),
     (
         Class::Patient,

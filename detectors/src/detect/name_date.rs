@@ -275,6 +275,17 @@ mod tests {
     use crate::tests::scan_text;
 
     const CASES: &[(&str, bool)] = &[
+        // A clinician's own words for a visit.
+        (
+            "We saw Ms. Dolores Whitfield on 2/9/2025 for her hip.",
+            true,
+        ),
+        (
+            "I saw Kenneth Abara on Feb. 9th, 2025; labs to follow.",
+            true,
+        ),
+        // The same verb at an event is not a visit.
+        ("I saw Kenneth Abara at the conference on 2/9/2025.", false),
         ("Patient: Mrs. John Stewart\nDOB: 1962-10-19", true),
         ("Records for Johnnie Jacoby DOB 8/11/92", true),
         (
