@@ -76,15 +76,6 @@ impl Sessions {
         self.by_token.lock().expect("sessions").remove(token);
     }
 
-    /// Ends every session of a user no longer configured (after a reload),
-    /// or whose role changed.
-    pub fn retain(&self, keep: impl Fn(&str, ConsoleRole) -> bool) {
-        self.by_token
-            .lock()
-            .expect("sessions")
-            .retain(|_, s| keep(&s.user, s.role));
-    }
-
     /// Whether `code` is `user`'s TOTP code now (the step before and after
     /// too, for clock drift) and was not used before; marks it used.
     pub fn totp_ok(&self, user: &str, key: &[u8], code: &str, unix: u64) -> bool {
