@@ -118,7 +118,9 @@ fn separators(text: &str) -> Option<(char, char, char, usize)> {
             if ch == elem {
                 seen += 1;
                 if seen == 16 {
-                    let mut tail = rest[k + 1..].chars();
+                    // The separator may be any character, wider than a
+                    // byte too.
+                    let mut tail = rest[k + ch.len_utf8()..].chars();
                     let comp = tail.next()?;
                     let term = tail.find(|c| !matches!(c, '\r' | '\n'))?;
                     return Some((elem, comp, term, i));
@@ -154,5 +156,14 @@ mod tests {
             .find(|f| f.kind == Kind::BirthDate)
             .unwrap();
         assert_eq!(&edi[dmg.span.0..dmg.span.1], "19650304");
+    }
+
+    /// A separator wider than a byte (found by fuzzing: the slice after
+    /// the 16th separator started inside it) reads, not panics.
+    #[test]
+    fn a_multibyte_element_separator() {
+        let isa = format!("ISA{}~", "§".repeat(16) + ":");
+        assert_eq!(separators(&isa), Some(('§', ':', '~', 0)));
+        let _ = records(&format!("{isa}\nST{}837~", '§'));
     }
 }
