@@ -431,7 +431,12 @@ async fn nested_zips_cannot_exhaust_memory() {
     for _ in 0..4 {
         let (addr, bomb) = (gw.addr, bomb.clone());
         tasks.push(tokio::spawn(async move {
-            let mut c = Client::greeted(addr).await;
+            // Four inspections of 16 MiB of nested zips, two at a time,
+            // each up to the inspection timeout: under a loaded CI the
+            // last reply can take longer than the usual 20 s.
+            let mut c = Client::greeted(addr)
+                .await
+                .patient(std::time::Duration::from_secs(150));
             c.send_message("desk@clinic.example", &["a@payer.example"], &bomb)
                 .await
                 .code

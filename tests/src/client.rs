@@ -95,9 +95,19 @@ impl AsyncWrite for Io {
 pub struct Client {
     io: Io,
     buf: Vec<u8>,
+    /// Longest wait for one reply ([`REPLY_WAIT`] unless a test says).
+    wait: Duration,
 }
 
 impl Client {
+    /// Waits up to `wait` for each reply from now on: for a test whose
+    /// gateway is meant to work hard (inspections queued behind others)
+    /// on a machine that may be busy with other tests.
+    pub fn patient(mut self, wait: Duration) -> Client {
+        self.wait = wait;
+        self
+    }
+
     /// Connects from the default source address.
     pub async fn connect(addr: SocketAddr) -> Client {
         let tcp = TcpStream::connect(addr).await.expect("connect to gateway");
@@ -137,6 +147,7 @@ impl Client {
     fn from_tcp(tcp: TcpStream) -> Client {
         tcp.set_nodelay(true).unwrap();
         Client {
+            wait: REPLY_WAIT,
             io: Io::Plain(tcp),
             buf: Vec::new(),
         }
@@ -190,7 +201,7 @@ impl Client {
                 return Some(String::from_utf8_lossy(&line[..i]).into_owned());
             }
             let mut chunk = [0u8; 4096];
-            let n = tokio::time::timeout(REPLY_WAIT, self.io.read(&mut chunk))
+            let n = tokio::time::timeout(self.wait, self.io.read(&mut chunk))
                 .await
                 .expect("gateway did not reply in time")
                 .unwrap_or(0);
