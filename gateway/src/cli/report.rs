@@ -14,10 +14,7 @@ pub(crate) fn report(
     out: Option<&Path>,
     pdf: Option<&Path>,
 ) -> Result<()> {
-    let ok = month.len() == 7
-        && month.as_bytes()[4] == b'-'
-        && crate::date::parse(&format!("{month}-01T00:00:00Z")).is_some();
-    if !ok {
+    if !crate::report::build::valid_month(month) {
         anyhow::bail!("--month {month}: expected YYYY-MM");
     }
     let cfg = crate::cli::load(config.as_deref())?;

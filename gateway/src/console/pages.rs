@@ -920,10 +920,7 @@ pub async fn report(
         .get("month")
         .map(|m| m.trim().to_string())
         .unwrap_or_default();
-    let ok = month.len() == 7
-        && month.as_bytes()[4] == b'-'
-        && crate::date::parse(&format!("{month}-01T00:00:00Z")).is_some();
-    if !ok {
+    if !crate::report::build::valid_month(&month) {
         return error(
             StatusCode::BAD_REQUEST,
             Some(Nav::of(&s)),

@@ -6,6 +6,13 @@ use std::path::PathBuf;
 
 use super::html::{Setup, Verification, render};
 
+/// Whether `month` is a month a report can be built for: `YYYY-MM`.
+pub fn valid_month(month: &str) -> bool {
+    month.len() == 7
+        && month.as_bytes()[4] == b'-'
+        && crate::date::parse(&format!("{month}-01T00:00:00Z")).is_some()
+}
+
 /// What verifying the log needs: the directory, the key (pinned, given, or
 /// the public half of the signing key, said loudly), where the key came
 /// from, the retention, the witness entries and how many witness files.
