@@ -57,6 +57,19 @@ pub struct Hit {
     pub end: usize,
     /// What it is evidence of.
     pub class: Class,
+    /// For a table cell, where its column's label is: the hit itself sits
+    /// at the cell (zero width), the words that make it are in the header.
+    pub label: Option<(u32, u32)>,
+}
+
+impl Hit {
+    /// The words that make this hit.
+    pub fn word<'t>(&self, text: &'t str) -> &'t str {
+        match self.label {
+            Some((s, e)) => &text[s as usize..e as usize],
+            None => &text[self.start..self.end],
+        }
+    }
 }
 
 /// Built-in context words, `|`-separated per class (ASCII case-insensitive,
@@ -168,17 +181,50 @@ pub struct Hits {
 }
 
 impl Hits {
-    /// Groups `hits` by class.
-    pub fn new(mut hits: Vec<Hit>) -> Hits {
-        hits.sort_unstable_by_key(|h| (h.class, h.start, h.end));
-        let mut by_class: Vec<(Class, std::ops::Range<usize>)> = Vec::new();
-        for (i, h) in hits.iter().enumerate() {
-            match by_class.last_mut() {
-                Some((c, r)) if *c == h.class => r.end = i + 1,
-                _ => by_class.push((h.class, i..i + 1)),
+    /// Groups `hits` by class, each group in order of start.
+    ///
+    /// Hits arrive nearly in order (each span's matches by end, spans in
+    /// order, table cells row by row), so they are dealt into their
+    /// classes' groups keeping that order, and each group is then sorted
+    /// with a stable sort, which runs in about linear time on such input.
+    /// (A comparison sort of the whole vector by class was a tenth of the
+    /// time on a table-heavy message.)
+    pub fn new(hits: Vec<Hit>) -> Hits {
+        let mut classes: Vec<(Class, usize)> = Vec::new();
+        for h in &hits {
+            match classes.iter_mut().find(|(c, _)| *c == h.class) {
+                Some((_, n)) => *n += 1,
+                None => classes.push((h.class, 1)),
             }
         }
-        Hits { hits, by_class }
+        let mut by_class = Vec::with_capacity(classes.len());
+        let mut at = 0;
+        for &(c, n) in &classes {
+            by_class.push((c, at..at + n));
+            at += n;
+        }
+        let mut next: Vec<usize> = by_class.iter().map(|(_, r)| r.start).collect();
+        let mut sorted = vec![
+            Hit {
+                start: 0,
+                end: 0,
+                class: Class::Ssn,
+                label: None,
+            };
+            hits.len()
+        ];
+        for h in hits {
+            let k = classes.iter().position(|(c, _)| *c == h.class).unwrap_or(0);
+            sorted[next[k]] = h;
+            next[k] += 1;
+        }
+        for (_, r) in &by_class {
+            sorted[r.clone()].sort_by_key(|h| (h.start, h.end));
+        }
+        Hits {
+            hits: sorted,
+            by_class,
+        }
     }
 
     /// The hits of one class, in order of start.
@@ -274,6 +320,7 @@ impl Context {
                         start: s,
                         end: e,
                         class,
+                        label: None,
                     });
                 }
             }

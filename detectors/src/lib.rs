@@ -167,6 +167,47 @@ impl Engine {
         hits
     }
 
+    /// A table's column labels as context of each of its cells: the
+    /// classes of a label's context words, as hits at the start of every
+    /// cell in its column (a custom keyword in a label is found once, in
+    /// the header row itself).
+    fn column_hits(&self, text: &str, range: std::ops::Range<usize>, out: &mut Vec<context::Hit>) {
+        let Some(table) = extract::table::Table::read(&text[range.clone()]) else {
+            return;
+        };
+        let mut columns: Vec<(Vec<context::Class>, (u32, u32))> = Vec::new();
+        let mut words = Vec::new();
+        for (col, r) in table.headers.iter().enumerate() {
+            let label = table.label(col);
+            words.clear();
+            self.context.hits_in(&label, 0..label.len(), &mut words);
+            let mut classes: Vec<context::Class> = Vec::new();
+            for h in &words {
+                if !matches!(h.class, context::Class::CustomKeyword(_))
+                    && !classes.contains(&h.class)
+                {
+                    classes.push(h.class);
+                }
+            }
+            let at = (range.start + r.start) as u32..(range.start + r.end) as u32;
+            columns.push((classes, (at.start, at.end)));
+        }
+        if columns.iter().all(|(c, _)| c.is_empty()) {
+            return;
+        }
+        table.cells(|col, at| {
+            if let Some((classes, label)) = columns.get(col) {
+                let at = range.start + at;
+                out.extend(classes.iter().map(|&class| context::Hit {
+                    start: at,
+                    end: at,
+                    class,
+                    label: Some(*label),
+                }));
+            }
+        });
+    }
+
     /// The lowest score worth reporting: the lowest built-in threshold,
     /// or 0 when scores below threshold are wanted too.
     fn floor(&self) -> f32 {
@@ -331,12 +372,16 @@ impl Engine {
         // without one, only custom rules and formats can find anything.
         let digits = text.bytes().any(|b| b.is_ascii_digit());
         if digits || !self.rules.is_empty() {
-            let hits = context::Hits::new(if self.rules.is_empty() && !self.context_everywhere {
+            let mut found = if self.rules.is_empty() && !self.context_everywhere {
                 self.context_near_digits(text)
             } else {
                 // Custom rules' keywords count anywhere.
                 self.context.hits(text)
-            });
+            };
+            for seg in segs.iter().filter(|s| s.table) {
+                self.column_hits(text, seg.range.clone(), &mut found);
+            }
+            let hits = context::Hits::new(found);
             let mut t = Text {
                 text,
                 hits: &hits,
@@ -436,6 +481,44 @@ mod tests {
     /// the explanation, as context words searched everywhere: on the
     /// development corpus, and on texts whose context words sit at the
     /// edge of the windows.
+    /// A table's header labels every row, however far below it: each
+    /// cell gets its column label's context, and the finding names it.
+    #[test]
+    fn column_labels_reach_every_row() {
+        let mut csv = String::from("Patient_Name,Date_of_Birth,MRN,note\r\n");
+        for i in 0..400 {
+            csv.push_str(&format!(
+                "\"Lee, Ann\",3/{}/1965,A{:06},none\r\n",
+                1 + i % 28,
+                100_000 + i
+            ));
+        }
+        let raw = format!("Subject: export\r\nContent-Type: text/csv\r\n\r\n{csv}");
+        let r = engine().scan(raw.as_bytes());
+        let count = |c: Category| r.findings.iter().filter(|f| f.category == c).count();
+        assert_eq!(count(Category::NameDate), 400, "{:?}", r.categories);
+        assert_eq!(count(Category::Mrn), 400);
+        let last = r
+            .findings
+            .iter()
+            .rfind(|f| f.category == Category::NameDate)
+            .unwrap();
+        assert!(
+            last.why.contains("dob context \"date_of_birth\""),
+            "{}",
+            last.why
+        );
+        // The same rows under an order's labels are not a patient's.
+        let orders = raw
+            .replace(
+                "Patient_Name,Date_of_Birth,MRN",
+                "Sales_Rep,Order_Date,Order_No",
+            )
+            .replace(",A", ",PO");
+        let r = engine().scan(orders.as_bytes());
+        assert!(!r.phi, "{:?}", r.findings.first());
+    }
+
     #[test]
     fn context_near_digits_changes_nothing() {
         let explain = || Settings {

@@ -207,7 +207,7 @@ fn following_id(text: &str, hit: &Hit, min_digits: usize, hi: usize) -> Option<(
 /// A medical record number or member ID after the label `hit`:
 /// recognisable only by its label.
 pub fn labelled(t: &Text<'_>, hit: &Hit) -> Option<Match> {
-    let label = t.text[hit.start..hit.end].to_ascii_lowercase();
+    let label = hit.word(t.text).to_ascii_lowercase();
     let (category, rule, mut confidence, min_digits) = match hit.class {
         // An account number is a patient's in a practice's mail unless
         // the words around it are a bank's or a vendor's.

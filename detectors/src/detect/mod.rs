@@ -91,7 +91,7 @@ impl<'a> Text<'a> {
         let before = before.min(start.saturating_sub(self.lo));
         let after = after.min(self.hi.saturating_sub(end));
         crate::context::near(self.hits.of(class), class, start, end, before, after)
-            .map(|h| &self.text[h.start..h.end])
+            .map(|h| h.word(self.text))
     }
 
     /// A context word of `class` anywhere from `before` bytes before
@@ -112,7 +112,7 @@ impl<'a> Text<'a> {
             .iter()
             .take_while(|h| h.start <= hi)
             .find(|h| h.end >= lo)
-            .map(|h| &self.text[h.start..h.end])
+            .map(|h| h.word(self.text))
     }
 
     /// The current text.

@@ -12,7 +12,7 @@
 
 use std::io::{Cursor, Read};
 
-use super::{Hint, Profile, Source, Walker, table};
+use super::{Hint, Profile, Source, Walker};
 
 /// Bounds on archive work.
 #[derive(Debug, Clone)]
@@ -322,13 +322,12 @@ impl Members<'_, '_> {
             match self.entry(w, idx) {
                 Ok(b) => {
                     let rows = sheet_rows(&super::decode::lossy(&b), &shared);
-                    w.sink.push(
+                    w.sink.push_table(
                         Source::Part {
                             path: format!("{path}.{}", i + 1),
                             filename: filename.map(str::to_owned),
                         },
-                        &table::labelled(&rows),
-                        Profile::Full,
+                        &rows,
                     );
                 }
                 Err(reason) => return w.sink.uninspectable(path, filename, reason),
@@ -488,7 +487,9 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         assert!(all.contains("hello"));
-        assert!(all.contains("patient: Ann Lee; dob: 1/2/1960"), "{all}");
+        // The CSV member is a table: scanned as written, labels by column.
+        assert!(all.contains("Ann Lee,1/2/1960"), "{all}");
+        assert!(out.segments.iter().any(|s| s.table));
         assert!(all.contains("SSN 135-14-4832"));
         assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
     }
@@ -561,7 +562,7 @@ mod tests {
         assert!(
             out.segments
                 .iter()
-                .any(|s| out.text_of(s).contains("patient: Ann Lee; dob: 1/2/1960")),
+                .any(|s| s.table && out.text_of(s).contains("patient\tdob\nAnn Lee\t1/2/1960")),
             "{:?}",
             out.segments
         );

@@ -5,9 +5,10 @@
 //! every byte lands in exactly one piece), reads every header block
 //! ([`headers`]), undoes transfer encodings and charsets ([`decode`]), and
 //! decides what each part is by its content ([`sniff`]), not by its label.
-//! Text becomes segments to scan (HTML as text, tables labelled, archives
-//! and office documents opened within limits); everything that cannot be
-//! read is listed as uninspectable, never skipped as if clean. The limits
+//! Text becomes segments to scan (HTML as text, tables as written and
+//! marked so their column labels count for every cell, archives and office
+//! documents opened within limits); everything that cannot be read is
+//! listed as uninspectable, never skipped as if clean. The limits
 //! hold for the whole message: text kept, archive entries, nesting, parts
 //! and time.
 //!
@@ -108,6 +109,9 @@ pub struct Segment {
     /// The format the text was made from (`iCalendar`, `vCard`, `PDF`...),
     /// for explanations; `None` for text as written.
     pub form: Option<&'static str>,
+    /// A delimited table: its header row labels its columns
+    /// ([`table::Table`]).
+    pub table: bool,
     /// For text normalisation changed: offset in the normalised text to
     /// offset in the decoded text.
     map: Option<Vec<u32>>,
@@ -192,6 +196,7 @@ impl Extracted {
             range: start..self.text.len(),
             profile,
             form,
+            table: false,
             map,
         });
     }
@@ -217,7 +222,7 @@ pub fn extract_until(
     pdf: Option<&dyn crate::PdfText>,
 ) -> Extracted {
     // The texts are seldom much longer than the raw message (base64
-    // shrinks, labelled tables grow); one allocation up front for most.
+    // shrinks); one allocation up front for most.
     let mut out = Extracted {
         text: String::with_capacity(raw.len().min(limits.max_total_text as usize) + 256),
         segments: Vec::with_capacity(32),
@@ -316,6 +321,14 @@ impl Sink<'_> {
         self.push(source, text, Profile::Full);
         if let Some(s) = self.out.segments.last_mut() {
             s.form = Some(form);
+        }
+    }
+
+    /// Adds a delimited table (CSV, TSV, spreadsheet rows) as written.
+    pub fn push_table(&mut self, source: Source, text: &str) {
+        self.push(source, text, Profile::Full);
+        if let Some(s) = self.out.segments.last_mut() {
+            s.table = true;
         }
     }
 
@@ -765,9 +778,10 @@ impl Walker<'_, '_> {
         if let Some(cards) = crate::formats::calendar::vcard_text(&text) {
             self.sink.push_form(source.clone(), &cards, "vCard");
         }
-        let t = if is_table(ctype, ext) {
-            table::labelled(&text)
-        } else if is_html(ctype, ext, &text) {
+        if is_table(ctype, ext) {
+            return self.sink.push_table(source, &text);
+        }
+        let t = if is_html(ctype, ext, &text) {
             html::to_text(&text)
         } else {
             text

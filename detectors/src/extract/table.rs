@@ -1,126 +1,205 @@
-//! Delimited tables (CSV, TSV) as labelled text: each data row becomes
-//! `header: value; header: value`, with `_` and `-` in headers read as
-//! spaces. The header row's words (`patient`, `date_of_service`, `dx`) then
-//! sit right next to every value, where the detectors look for context.
+//! Delimited tables (CSV, TSV, spreadsheet rows): the header row's labels
+//! (`patient`, `date_of_service`, `dx`) are the context of every cell in
+//! their column. The text is scanned as written; the engine gives each
+//! cell its column label's context words as hits at the cell's start
+//! ([`Table::cells`]), as if the label stood right before the value,
+//! without writing the label into the text row after row (which doubled a
+//! table's text and its context matches).
 
-/// Converts a CSV/TSV text to labelled lines. Text that does not look like
-/// a table with a header row is returned unchanged.
-pub fn labelled(text: &str) -> String {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let Some(first) = lines.next() else {
-        return String::new();
-    };
-    let delim = [',', '\t', ';', '|']
-        .into_iter()
-        .max_by_key(|d| first.matches(*d).count())
-        .filter(|d| first.contains(*d))
-        .unwrap_or(',');
-    let mut headers: Vec<String> = Vec::new();
-    let mut scratch = String::new();
-    fields(first, delim, &mut scratch, |_, h| {
-        headers.push(h.replace(['_', '-'], " ").trim().to_string())
-    });
-    // A header row names columns: letters, no field that is a bare number.
-    let is_header = headers
-        .iter()
-        .all(|h| !h.is_empty() && h.chars().any(char::is_alphabetic))
-        && headers
-            .iter()
-            .all(|h| !h.chars().all(|c| c.is_ascii_digit() || c == '.'));
-    if !is_header || headers.len() < 2 {
-        return text.to_string();
-    }
-    let label_bytes: usize = headers.iter().map(|h| h.len() + 4).sum();
-    let rows = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-    let mut out = String::with_capacity(text.len() + rows * label_bytes);
-    out.push_str(first);
-    out.push('\n');
-    for line in lines {
-        fields(line, delim, &mut scratch, |i, field| {
-            if i > 0 {
-                out.push_str("; ");
-            }
-            if let Some(h) = headers.get(i) {
-                out.push_str(h);
-                out.push_str(": ");
-            }
-            out.push_str(field.trim());
-        });
-        out.push('\n');
-    }
-    out
+use std::ops::Range;
+
+/// A table's layout: its delimiter, where its header labels are, and
+/// where its data rows begin.
+#[derive(Debug)]
+pub struct Table<'a> {
+    text: &'a str,
+    delim: u8,
+    /// Each column's label, as a range of the text.
+    pub headers: Vec<Range<usize>>,
+    /// Offset of the first line after the header row.
+    body: usize,
 }
 
-/// Calls `each` with every field of one line split on `delim`, honouring
-/// double quotes (`""` inside quotes is one quote). Unquoted fields are
-/// slices of the line; a quoted one is unescaped into `scratch`.
-fn fields(line: &str, delim: char, scratch: &mut String, mut each: impl FnMut(usize, &str)) {
-    let mut i = 0;
-    let mut rest = line;
-    loop {
-        if !rest.contains('"') {
-            // The common case: no quotes left, fields are slices.
-            for f in rest.split(delim) {
-                each(i, f);
-                i += 1;
+impl<'a> Table<'a> {
+    /// Reads the header row of a delimited text. `None` when the first
+    /// non-blank line does not name at least two columns (letters in every
+    /// label, no label a bare number): headerless data has no labels.
+    pub fn read(text: &'a str) -> Option<Table<'a>> {
+        let mut at = 0;
+        let (first, body) = loop {
+            let end = memchr::memchr(b'\n', &text.as_bytes()[at..]).map_or(text.len(), |e| at + e);
+            let line = &text[at..end];
+            if !line.trim().is_empty() {
+                break (at..end, (end + 1).min(text.len()));
             }
-            return;
-        }
-        scratch.clear();
-        let mut quoted = false;
-        let mut chars = rest.char_indices().peekable();
-        let mut end = None;
-        while let Some((at, c)) = chars.next() {
-            match c {
-                '"' if quoted && chars.peek().map(|p| p.1) == Some('"') => {
-                    scratch.push('"');
-                    chars.next();
-                }
-                '"' => quoted = !quoted,
-                c if c == delim && !quoted => {
-                    end = Some(at);
-                    break;
-                }
-                c => scratch.push(c),
+            if end >= text.len() {
+                return None;
             }
-        }
-        each(i, scratch);
-        i += 1;
-        match end {
-            Some(at) => rest = &rest[at + delim.len_utf8()..],
-            None => return,
+            at = end + 1;
+        };
+        let line = &text[first.clone()];
+        let delim = [b',', b'\t', b';', b'|']
+            .into_iter()
+            .max_by_key(|d| memchr::memchr_iter(*d, line.as_bytes()).count())
+            .filter(|d| line.as_bytes().contains(d))?;
+        let mut headers = Vec::new();
+        fields(line, delim, |_, r| {
+            let r = trim(line, r);
+            headers.push(first.start + r.start..first.start + r.end)
+        });
+        let ok = headers.len() >= 2
+            && headers.iter().all(|r| {
+                let h = &text[r.clone()];
+                h.chars().any(char::is_alphabetic)
+                    && !h.chars().all(|c| c.is_ascii_digit() || c == '.')
+            });
+        ok.then_some(Table {
+            text,
+            delim,
+            headers,
+            body,
+        })
+    }
+
+    /// A column's label as words: `_` and `-` read as spaces.
+    pub fn label(&self, col: usize) -> String {
+        self.text[self.headers[col].clone()].replace(['_', '-'], " ")
+    }
+
+    /// Calls `each(column, offset)` for every data cell, in order: the
+    /// offset is where the cell's value starts (after an opening quote).
+    pub fn cells(&self, mut each: impl FnMut(usize, usize)) {
+        let b = self.text.as_bytes();
+        let mut at = self.body;
+        while at < b.len() {
+            let end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |e| at + e);
+            let line = &self.text[at..end];
+            fields(line, self.delim, |col, r| each(col, at + r.start));
+            at = end + 1;
         }
     }
+}
+
+/// Calls `each(index, range)` for every field of one line split on
+/// `delim`, honouring double quotes: a quoted field's range is inside its
+/// quotes (a doubled quote inside stays as written).
+fn fields(line: &str, delim: u8, mut each: impl FnMut(usize, Range<usize>)) {
+    let b = line.as_bytes();
+    let mut i = 0;
+    let mut start = 0;
+    loop {
+        // Blanks before an opening quote are allowed.
+        let mut s = start;
+        while s < b.len() && (b[s] == b' ' || b[s] == b'\t') && b[s] != delim {
+            s += 1;
+        }
+        if s < b.len() && b[s] == b'"' {
+            let mut k = s + 1;
+            loop {
+                match memchr::memchr(b'"', &b[k..]) {
+                    Some(q) if b.get(k + q + 1) == Some(&b'"') => k += q + 2,
+                    Some(q) => {
+                        k += q;
+                        break;
+                    }
+                    None => {
+                        k = b.len();
+                        break;
+                    }
+                }
+            }
+            each(i, s + 1..k);
+            // Whatever follows the closing quote, up to the delimiter.
+            match memchr::memchr(delim, &b[k.min(b.len())..]) {
+                Some(d) => start = k + d + 1,
+                None => return,
+            }
+        } else {
+            match memchr::memchr(delim, &b[start..]) {
+                Some(d) => {
+                    each(i, start..start + d);
+                    start += d + 1;
+                }
+                None => {
+                    each(i, start..b.len());
+                    return;
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+/// A range without the blanks and line ends at either side.
+fn trim(line: &str, r: Range<usize>) -> Range<usize> {
+    let s = &line[r.clone()];
+    let lead = s.len() - s.trim_start().len();
+    let t = s.trim();
+    r.start + lead..r.start + lead + t.len()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::labelled;
+    use super::Table;
+
+    /// Each cell's value and its column's label.
+    fn labelled(text: &str) -> Vec<(String, String)> {
+        let t = Table::read(text).expect("a table");
+        let mut out = Vec::new();
+        t.cells(|col, at| {
+            let rest = &text[at..];
+            let end = rest
+                .find([',', '\t', '\r', '\n', '"'])
+                .unwrap_or(rest.len());
+            out.push((t.label(col), rest[..end].to_string()));
+        });
+        out
+    }
 
     #[test]
-    fn rows_are_labelled_with_headers() {
-        let t = labelled(
+    fn cells_get_their_column_labels() {
+        let cells = labelled(
             "patient,date_of_service,dx\r\nWhitney Gutierrez,2/19/24,N39.0\r\n\"Ramirez, Katherine\",10/27/25,O24.410\r\n",
         );
-        assert!(
-            t.contains("patient: Whitney Gutierrez; date of service: 2/19/24; dx: N39.0"),
-            "{t}"
-        );
-        assert!(
-            t.contains("patient: Ramirez, Katherine; date of service: 10/27/25"),
-            "{t}"
-        );
+        let want = [
+            ("patient", "Whitney Gutierrez"),
+            ("date of service", "2/19/24"),
+            ("dx", "N39.0"),
+            ("patient", "Ramirez"),
+            ("date of service", "10/27/25"),
+            ("dx", "O24.410"),
+        ];
+        assert_eq!(cells.len(), want.len(), "{cells:?}");
+        for ((l, v), (wl, wv)) in cells.iter().zip(want) {
+            assert_eq!((l.as_str(), v.as_str()), (wl, wv));
+        }
     }
 
     #[test]
-    fn headerless_data_is_left_alone() {
-        let s = "1,2,3\n4,5,6\n";
-        assert_eq!(labelled(s), s);
+    fn quoted_delimiters_and_doubled_quotes_stay_in_one_cell() {
+        let text = "name,note\n\"Lee, \"\"Ann\"\"\",\"a, b\"\nx,y\n";
+        let t = Table::read(text).unwrap();
+        let mut cols = Vec::new();
+        t.cells(|col, _| cols.push(col));
+        assert_eq!(cols, [0, 1, 0, 1]);
     }
 
     #[test]
-    fn tsv() {
-        let t = labelled("Name\tDOB\nAnn Lee\t1/2/1960\n");
-        assert!(t.contains("Name: Ann Lee; DOB: 1/2/1960"), "{t}");
+    fn headerless_data_has_no_labels() {
+        assert!(Table::read("1,2,3\n4,5,6\n").is_none());
+        assert!(Table::read("just one column\nvalue\n").is_none());
+        assert!(Table::read("\n\n").is_none());
+    }
+
+    #[test]
+    fn tsv_and_blank_lines_before_the_header() {
+        let cells = labelled("\n\nName\tDOB\nAnn Lee\t1/2/1960\n");
+        assert_eq!(
+            cells,
+            [
+                ("Name".to_string(), "Ann Lee".to_string()),
+                ("DOB".to_string(), "1/2/1960".to_string())
+            ]
+        );
     }
 }

@@ -40,7 +40,7 @@ fn quoted_printable_soft_breaks_and_base64_are_undone() {
     );
     let all = joined(&e);
     assert!(all.contains("date of birth August 12, 2003"), "{all}");
-    assert!(all.contains("patient: Ann Lee; dob: 1/2/1960"), "{all}");
+    assert!(all.contains("patient,dob\nAnn Lee,1/2/1960"), "{all}");
     let csv = e
         .segments
         .iter()
@@ -53,6 +53,7 @@ fn quoted_printable_soft_breaks_and_base64_are_undone() {
             filename: Some("export.csv".into())
         }
     );
+    assert!(csv.table);
 }
 
 #[test]
