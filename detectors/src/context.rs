@@ -26,6 +26,10 @@ pub enum Class {
     /// What kind of visit an appointment is (follow-up, new patient,
     /// physical, post-op...): evidence the date is a patient's.
     Visit,
+    /// Words of clinical content: symptoms, conditions, medications, tests
+    /// and their results, procedures done to a person. Near a name and a
+    /// date they say the date is part of someone's care.
+    Clinical,
     /// Words of office life, events and commerce (birthday, meeting,
     /// webinar, vendor, order, hire...): a name next to a date there is
     /// not a patient's.
@@ -102,7 +106,7 @@ const BUILTIN: &[(Class, &str)] = &[
     (
         Class::ServiceWeak,
         "visit|visits|visited|appointment|appointments|appt|appts|procedure|surgery|consult|consultation|checkup|\
-         check-up|exam|test results|lab results|scan|scheduled|calendar event|seen|sees|come in|came in|\
+         check-up|exam|test results|lab results|scan|scheduled|sleep study|dialysis|calendar event|seen|sees|come in|came in|\
          we saw|i saw|saw her|saw him",
     ),
     (
@@ -122,6 +126,21 @@ const BUILTIN: &[(Class, &str)] = &[
          vaccine|immunization|lab draw|blood draw|x-ray|xray|mri|ct scan|ultrasound|biopsy|prenatal|recheck|\
          sick visit|therapy session|counseling session|dental cleaning|colonoscopy|mammogram|ekg|echo|stress test",
     ),
+    // Words a practice writes about a person's care and nothing else;
+    // not words that are as common in office mail ("test", "positive",
+    // "results", "shot", "sick", "fall", "cast").
+    (
+        Class::Clinical,
+        "chest pain|abdominal pain|back pain|pain|fever|cough|coughing|vomiting|nausea|diarrhea|dizziness|dizzy|\
+         rash|bleeding|swelling|shortness of breath|headache|migraine|seizure|fracture|fractured|sprain|wound|\
+         infection|infected|flu|influenza|covid|pneumonia|uti|cyst|lesion|tumor|cancer|diabetes|diabetic|\
+         hypertension|asthma|copd|depression|dementia|stroke|concussion|pregnant|pregnancy|miscarriage|allergic|\
+         allergy|allergies|injury|injured|fell|had a fall|symptom|symptoms|medication|medications|meds|\
+         prescription|prescribed|refill|rx|dose|dosage|insulin|antibiotic|antibiotics|penicillin|a1c|hba1c|cbc|\
+         glucose|potassium|cholesterol|blood work|bloodwork|lab|labs|drawn|specimen|pathology|biopsy|benign|\
+         malignant|imaging|mri|ultrasound|mammogram|x-ray|xray|ekg|ecg|stitches|sutures|vaccinated|immunized|\
+         vaccination|prior auth|prior authorization",
+    ),
     (
         Class::Event,
         "birthday|birthdays|anniversary|celebrate|celebrates|celebrating|celebration|party|welcome|welcoming|\
@@ -130,7 +149,9 @@ const BUILTIN: &[(Class, &str)] = &[
          badge|pto|vacation|holiday|out of office|payroll|employee|staff|newsletter|spotlight|register|registration|\
          rsvp|invited|invitation|agenda|course|certification|certified|award|promotion|promoted|joins|joined|\
          congratulations|congrats|farewell|last day|speaker|presented by|hosted by|cake|potluck|parking|repaved|\
-         toner|copier|printer|supplies",
+         toner|copier|printer|supplies|out with|out sick|called in sick|call out|sick leave|sick day|fmla|\
+         leave of absence|cme|ceu|continuing education|inspection|contract|contractor|maintenance|repair|repairs|\
+         installation|employees|attestation",
     ),
     (
         Class::Mrn,

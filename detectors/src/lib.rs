@@ -481,6 +481,47 @@ mod tests {
     /// the explanation, as context words searched everywhere: on the
     /// development corpus, and on texts whose context words sit at the
     /// edge of the windows.
+    /// Clinical prose names a person's care without a date label: a kind
+    /// of visit, an appointment after the date, clinical words where the
+    /// text speaks of a person. Office mail with the same words about
+    /// machines, rooms, programs and staff stays clean.
+    #[test]
+    fn care_in_prose_is_a_patients_date_and_office_mail_is_not() {
+        let phi = [
+            "Jean-Luc Moreau's physical is on Tuesday, June 2, 2026 at 10:30.",
+            "Wanted to let you know Darnell Washington no-showed his 3/18/2026 appointment.",
+            "Lab called: critical potassium on Dolores Fuentes, drawn 4/1/26.",
+            "Ngozi Eze, 02/02/1985, allergic to penicillin, please update her file.",
+            "Reason for call: Yusuf Demir reports chest pain since 4/15/2026.",
+            "Quick question on Leila Haddad - her ultrasound from 2/24/2026 shows a cyst.",
+            "Tomas Ruiz's mom called - he was vomiting all night, last dose given 4/10/2026.",
+            "Lucy Nakamura was vaccinated on 3/1/2026, lot number 4471A.",
+        ];
+        let clean = [
+            "Karen Lopez is out with the flu until 4/30/2026; Tom will cover the front desk.",
+            "The new ultrasound machine arrives 5/4/2026; Dave Miller will handle the installation.",
+            "Please renew the CLIA lab certificate before 7/1/2026 - Susan Park.",
+            "The x-ray room will be closed 4/18/2026 for the annual inspection; ask Gary Fox.",
+            "The MRI suite contract with Siemens was signed by Paul Adams on 1/15/2026.",
+            "Heather Wu: pain management CME credits due 12/31/2026.",
+            "Steve Rogers, our IT contractor, will patch the x-ray workstation on 4/16/2026.",
+            "Dr. Kim and Sophie Turner will review the lab's quality metrics on 4/28/2026.",
+        ];
+        let scan =
+            |body: &str| engine().scan(format!("Subject: note\r\n\r\n{body}\r\n").as_bytes());
+        for body in phi {
+            assert!(scan(body).phi, "missed: {body}");
+        }
+        for body in clean {
+            let r = scan(body);
+            assert!(
+                !r.phi,
+                "false alarm: {body}: {:?}",
+                r.findings.first().map(|f| &f.why)
+            );
+        }
+    }
+
     /// A table's header labels every row, however far below it: each
     /// cell gets its column label's context, and the finding names it.
     #[test]

@@ -19,7 +19,7 @@
 use super::dates::{self, Date};
 use super::names::{self, Name};
 use super::{Match, Text, clamp};
-use crate::context::Class;
+use crate::context::{Class, Hit};
 use crate::finding::{Category, mask_initials};
 use crate::patterns::Kind;
 
@@ -129,11 +129,169 @@ fn date_role<'t>(t: &Text<'t>, start: usize, end: usize) -> Role<'t> {
         };
         return role(weight, "dos", w);
     }
+    // The words below say less about whose the date is: they count where
+    // the text speaks of a person (he, she, a name's "'s", a patient
+    // word), not of machines, rooms or programs.
+    let (lo, hi) = (start.saturating_sub(80).max(t.lo), (end + 80).min(t.hi));
+    let personal = || {
+        speaks_of_a_person(t.text, lo, hi)
+            || names_possessive(&t.text[floor_boundary(t.text, lo)..start])
+            || t.around(Class::Patient, start, end, 80, 80).is_some()
+    };
+    // Clinical words right before the date: part of someone's care
+    // ("drawn 4/1/26", "vaccinated on 3/1/2026", "chest pain since").
+    if let Some(h) = care_word(
+        t,
+        Class::Clinical,
+        start.saturating_sub(16).max(t.lo),
+        start,
+    ) {
+        return role(0.25, "clinical", h.word(t.text));
+    }
+    // A named kind of visit before the date ("her ultrasound from 2/24"),
+    // an appointment or visit right after it in the same sentence ("his
+    // 3/18/2026 appointment"), or clinical words around it ("last dose
+    // given ...; he was vomiting"); none that names a thing ("the x-ray
+    // room", "the MRI suite").
+    let sentence_end = t.text[end..t.hi]
+        .find(['.', '\n', ';', '?', '!'])
+        .map_or(t.hi, |e| end + e);
+    let care = care_word(t, Class::Visit, start.saturating_sub(50).max(t.lo), start)
+        .map(|h| ("dos", h))
+        .or_else(|| {
+            [Class::ServiceWeak, Class::Visit]
+                .into_iter()
+                .find_map(|c| care_word(t, c, end, (end + 30).min(sentence_end)))
+                .map(|h| ("dos", h))
+        })
+        .or_else(|| care_word(t, Class::Clinical, lo, hi).map(|h| ("clinical", h)));
+    if let Some((kind, h)) = care
+        && personal()
+    {
+        return role(0.25, kind, h.word(t.text));
+    }
     Role {
         weight: 0.0,
         kind: "date",
         word: None,
     }
+}
+
+/// The first word of `class` that ends in `lo..=hi` and is about care,
+/// not a thing: a word followed by a noun of equipment, places, paperwork
+/// or office life ("ultrasound machine", "lab certificate", "pain
+/// management", "flu season") names that thing.
+fn care_word<'h>(t: &Text<'h>, class: Class, lo: usize, hi: usize) -> Option<&'h Hit> {
+    let hits = t.hits.of(class);
+    let first = hits.partition_point(|h| h.end < lo);
+    hits[first..]
+        .iter()
+        .take_while(|h| h.start <= hi)
+        .filter(|h| h.end >= lo && h.end <= hi)
+        .find(|h| h.label.is_some() || !names_a_thing(t.text, h.end, t.hi))
+}
+
+/// Whether the word after `at` is a noun that makes the words before it
+/// a thing's name.
+fn names_a_thing(text: &str, at: usize, hi: usize) -> bool {
+    const THINGS: &[&str] = &[
+        "machine",
+        "machines",
+        "room",
+        "rooms",
+        "suite",
+        "clinic",
+        "clinics",
+        "certificate",
+        "certification",
+        "policy",
+        "policies",
+        "management",
+        "season",
+        "supply",
+        "supplies",
+        "contract",
+        "schedule",
+        "education",
+        "program",
+        "programs",
+        "guideline",
+        "guidelines",
+        "equipment",
+        "protocol",
+        "protocols",
+        "training",
+        "seminar",
+        "lecture",
+        "credits",
+        "vendor",
+        "department",
+        "team",
+        "kit",
+        "kits",
+        "form",
+        "forms",
+        "company",
+        "services",
+        "service",
+        "awareness",
+        "month",
+        "week",
+        "day",
+        "pen",
+        "pens",
+        "order",
+        "orders",
+        "log",
+        "logs",
+        "inventory",
+        "coverage",
+        "staff",
+        "update",
+        "updates",
+        "summary",
+        "report",
+        "reports",
+        "results",
+        "fridge",
+        "refrigerator",
+        "drive",
+        "event",
+        "campaign",
+        "mandate",
+    ];
+    let rest = text[at..hi].trim_start_matches([' ', '\t', '-']);
+    let word_end = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
+    let word = &rest[..word_end];
+    !word.is_empty() && THINGS.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// Whether a capitalised word ends in "'s" here ("Moreau's physical"),
+/// as a name does; "the lab's" is not a person's.
+fn names_possessive(text: &str) -> bool {
+    text.match_indices("'s ").any(|(at, _)| {
+        let word = text[..at]
+            .rsplit(|c: char| !c.is_alphabetic() && c != '-')
+            .next()
+            .unwrap_or("");
+        word.chars().next().is_some_and(char::is_uppercase)
+    })
+}
+
+/// Whether `text[lo..hi]` speaks of a person in the third person (he,
+/// she, his, her, him): clinical words there are about someone's body,
+/// not a machine's or a program's.
+fn speaks_of_a_person(text: &str, lo: usize, hi: usize) -> bool {
+    let (lo, hi) = (floor_boundary(text, lo), ceil_boundary(text, hi));
+    text[lo..hi]
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .any(|w| {
+            ["he", "she", "his", "her", "him", "hers"]
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(w))
+        })
 }
 
 /// What weighed in a score: the words found, explained only for a score
@@ -196,18 +354,14 @@ fn weigh<'t>(
         why.label = Some(w);
     }
     // An appointment of a named kind of visit is a patient's.
+    let (vlo, vhi) = (start.min(name.start), end.max(name.end));
     if role.weight < 0.35
         && role.weight > 0.0
-        && let Some(w) = t.around(
-            Class::Visit,
-            start.min(name.start),
-            end.max(name.end),
-            80,
-            80,
-        )
+        && let Some(h) = care_word(t, Class::Visit, vlo.saturating_sub(80).max(t.lo), vhi + 80)
+        && role.word != Some(h.word(t.text))
     {
         confidence += 0.2;
-        why.visit = Some(w);
+        why.visit = Some(h.word(t.text));
     }
     // Office life and commerce near the name or the date.
     let (lo, hi) = (start.min(name.start), end.max(name.end));
