@@ -496,6 +496,7 @@ mod tests {
             "Quick question on Leila Haddad - her ultrasound from 2/24/2026 shows a cyst.",
             "Tomas Ruiz's mom called - he was vomiting all night, last dose given 4/10/2026.",
             "Lucy Nakamura was vaccinated on 3/1/2026, lot number 4471A.",
+            "Can someone call back Ms. Hoang (Linh Hoang) re her 4/22/2026 colposcopy?",
         ];
         let clean = [
             "Karen Lopez is out with the flu until 4/30/2026; Tom will cover the front desk.",
@@ -506,6 +507,9 @@ mod tests {
             "Heather Wu: pain management CME credits due 12/31/2026.",
             "Steve Rogers, our IT contractor, will patch the x-ray workstation on 4/16/2026.",
             "Dr. Kim and Sophie Turner will review the lab's quality metrics on 4/28/2026.",
+            "On 5/1/2026 Jill Adams from Siemens will show us the new ultrasound software.",
+            "Inventory count 3/31/2026 by Greg Lane: 40 flu vaccine doses, 12 allergy test kits.",
+            "Lease signed 4/1/2026 by Mark Ruiz for the new pediatric wellness center.",
         ];
         let scan =
             |body: &str| engine().scan(format!("Subject: note\r\n\r\n{body}\r\n").as_bytes());

@@ -148,22 +148,24 @@ fn date_role<'t>(t: &Text<'t>, start: usize, end: usize) -> Role<'t> {
     ) {
         return role(0.25, "clinical", h.word(t.text));
     }
-    // A named kind of visit before the date ("her ultrasound from 2/24"),
-    // an appointment or visit right after it in the same sentence ("his
-    // 3/18/2026 appointment"), or clinical words around it ("last dose
-    // given ...; he was vomiting"); none that names a thing ("the x-ray
-    // room", "the MRI suite").
-    let sentence_end = t.text[end..t.hi]
-        .find(['.', '\n', ';', '?', '!'])
-        .map_or(t.hi, |e| end + e);
+    // A named kind of visit before the date ("her ultrasound from 2/24")
+    // or after it in its sentence, which a line break does not end
+    // ("4/2/2026\nReason: follow-up"); an appointment word right after it
+    // on its line ("his 3/18/2026 appointment"); or clinical words around
+    // it ("last dose given ...; he was vomiting"). None that names a thing
+    // ("the x-ray room", "the MRI suite").
+    let upto = |stops: &[char], reach: usize| {
+        t.text[end..t.hi]
+            .find(stops)
+            .map_or(t.hi, |e| end + e)
+            .min(end + reach)
+    };
+    let sentence_end = upto(&['.', ';', '?', '!'], 60);
+    let line_end = upto(&['.', '\n', ';', '?', '!'], 30);
     let care = care_word(t, Class::Visit, start.saturating_sub(50).max(t.lo), start)
+        .or_else(|| care_word(t, Class::Visit, end, sentence_end))
+        .or_else(|| care_word(t, Class::ServiceWeak, end, line_end))
         .map(|h| ("dos", h))
-        .or_else(|| {
-            [Class::ServiceWeak, Class::Visit]
-                .into_iter()
-                .find_map(|c| care_word(t, c, end, (end + 30).min(sentence_end)))
-                .map(|h| ("dos", h))
-        })
         .or_else(|| care_word(t, Class::Clinical, lo, hi).map(|h| ("clinical", h)));
     if let Some((kind, h)) = care
         && personal()
