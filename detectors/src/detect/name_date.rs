@@ -113,11 +113,13 @@ fn date_role<'t>(t: &Text<'t>, start: usize, end: usize) -> Role<'t> {
         return role(0.5, "dos", w);
     }
     // ...or after it in the same sentence ("March 3: Ann Lee was seen").
-    if let Some(w) = t.context(Class::Service, start, end, 0, 60)
-        && let Some(at) = t.text[end..].find(w)
-        && !t.text[end..end + at].contains(['.', '\n', ';'])
+    let service = t.hits.of(Class::Service);
+    if let Some(h) = service[service.partition_point(|h| h.start < end)..]
+        .first()
+        .filter(|h| h.start <= (end + 60).min(t.hi))
+        && !t.text[end..h.start].contains(['.', '\n', ';'])
     {
-        return role(0.5, "dos", w);
+        return role(0.5, "dos", h.word(t.text));
     }
     if let Some(w) = t.context(Class::ServiceWeak, start, end, 50, 0) {
         // A calendar event is an appointment only when it says what kind
@@ -155,10 +157,8 @@ fn date_role<'t>(t: &Text<'t>, start: usize, end: usize) -> Role<'t> {
     // it ("last dose given ...; he was vomiting"). None that names a thing
     // ("the x-ray room", "the MRI suite").
     let upto = |stops: &[char], reach: usize| {
-        t.text[end..t.hi]
-            .find(stops)
-            .map_or(t.hi, |e| end + e)
-            .min(end + reach)
+        let far = ceil_boundary(t.text, (end + reach).min(t.hi));
+        t.text[end..far].find(stops).map_or(far, |e| end + e)
     };
     let sentence_end = upto(&['.', ';', '?', '!'], 60);
     let line_end = upto(&['.', '\n', ';', '?', '!'], 30);
