@@ -156,7 +156,7 @@ const BUILTIN: &[(Class, &str)] = &[
          congratulations|congrats|farewell|last day|speaker|presented by|hosted by|cake|potluck|parking|repaved|\
          toner|copier|printer|supplies|out with|out sick|called in sick|call out|sick leave|sick day|fmla|\
          leave of absence|cme|ceu|continuing education|inspection|contract|contractor|maintenance|repair|repairs|\
-         installation|employees|attestation",
+         installation|employees|attestation|technician|engineer|installer|serviced by|calibration",
     ),
     (
         Class::Mrn,

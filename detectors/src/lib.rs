@@ -562,6 +562,11 @@ mod tests {
             .replace(",A", ",PO");
         let r = engine().scan(orders.as_bytes());
         assert!(!r.phi, "{:?}", r.findings.first());
+        // A service date in an equipment log is the technician's work.
+        let log = "Subject: log\r\nContent-Type: text/csv\r\n\r\n\
+                   Technician,Service Date,Equipment\r\nDave Miller,04/02/2026,Autoclave\r\n";
+        let r = engine().scan(log.as_bytes());
+        assert!(!r.phi, "{:?}", r.findings.first());
     }
 
     #[test]
