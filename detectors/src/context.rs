@@ -164,7 +164,8 @@ const BUILTIN: &[(Class, &str)] = &[
          med rec|med rec #|record number|record #|chart|chart #|chart#|chart no|chart number|chart id|patient id|\
          patient #|patient no|patient number|pt id|pt #|emr|emr #|emr id|ehr id|hospital number|hosp #|patient account|\
          patient account number|pt acct|acct #|acct#|acct no|acct number|account #|account no|account number|\
-         med rec no|medical record no.|mr no.|chart no.|encounter #|encounter number|visit #|visit number|fin #",
+         med rec no|medical record no.|mr no.|chart no.|encounter #|encounter number|visit #|visit number|fin #|\
+         fin number|fin no|unit no|unit no.|unit number|csn|encounter id|visit id",
     ),
     (
         Class::Npi,

@@ -274,6 +274,9 @@ mod tests {
         ("chart # 4451223", "mrn", true),
         ("Patient ID is 00123456", "mrn", true),
         ("chart the progress", "mrn", false),
+        ("Unit No. 1234567 - discharge paperwork", "mrn", true),
+        ("CSN 1029384756 for the telehealth visit", "mrn", true),
+        ("Unit No. 12, Building B", "mrn", false),
         ("scan the consent into acct # 6158-9981", "mrn", true),
         (
             "ACH routing number 021000021 and account # 4412339",
