@@ -97,9 +97,14 @@ pub fn detect(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
         .is_none()
         .then(|| t.context(Class::Birth, start, end, 200, 0))
         .flatten();
+    // Nor a birth date: words of a condition or its care around it
+    // ("s52.521a, closed fracture"; "E11.65 ... her insulin").
+    let care = (clinical.is_none() && patient.is_none())
+        .then(|| t.context(Class::Clinical, start, end, 120, 60))
+        .flatten();
     if clinical.is_some() {
         confidence += 0.5;
-    } else if patient.is_some() {
+    } else if patient.is_some() || care.is_some() {
         confidence += 0.3;
     }
     let not_phi = t.context(Class::NotPhi, start, end, 30, 0);
@@ -120,6 +125,12 @@ pub fn detect(t: &Text<'_>, start: usize, end: usize) -> Option<Match> {
     if let Some(word) = patient {
         why.push_str(&format!(
             "; patient context \"{}\"",
+            word.to_ascii_lowercase()
+        ));
+    }
+    if let Some(word) = care {
+        why.push_str(&format!(
+            "; clinical words \"{}\"",
             word.to_ascii_lowercase()
         ));
     }
@@ -178,6 +189,11 @@ mod tests {
             true,
         ),
         ("DOB 1961-02-17. Follow-up for m54.50 next week", true),
+        // Words of the condition or its care around it.
+        ("Please bill with s52.521a, closed fracture.", true),
+        ("E11.65 - she is back on insulin since May", true),
+        // A parts list stays a parts list, whatever it sells.
+        ("Part no. E11.65 insulin pen needles, qty 40", false),
         // The same line with nothing about a patient around it.
         ("Reason: S72.001A", false),
         // Bare codes and parts lists.
