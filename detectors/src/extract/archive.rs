@@ -12,6 +12,8 @@
 
 use std::io::{Cursor, Read};
 
+use memchr::memmem::Finder;
+
 use super::{Hint, Profile, Source, Walker};
 
 /// Bounds on archive work.
@@ -398,6 +400,19 @@ fn shared_strings(xml: &str) -> Vec<String> {
 /// Rows of a worksheet as tab-separated lines (tabs inside cells become
 /// blanks), written straight into one string.
 fn sheet_rows(xml: &str, shared: &[String]) -> String {
+    // The searchers are built once per sheet: a sheet has as many cells
+    // as a spreadsheet can hold, and building a substring searcher for
+    // each cell's few lookups cost more than the lookups.
+    let f = Finders {
+        row: Finder::new("<row"),
+        row_end: Finder::new("</row>"),
+        cell: Finder::new("<c "),
+        shared: Finder::new("t=\"s\""),
+        v: Finder::new("<v>"),
+        v_end: Finder::new("</v>"),
+        t: Finder::new("<t"),
+        t_end: Finder::new("</t>"),
+    };
     let mut out = String::with_capacity(xml.len() / 4);
     let push_cell = |out: &mut String, v: &str| {
         if v.contains('\t') {
@@ -406,15 +421,15 @@ fn sheet_rows(xml: &str, shared: &[String]) -> String {
             out.push_str(v);
         }
     };
-    for row in xml.split("<row").skip(1) {
-        let row = row.split("</row>").next().unwrap_or("");
-        for (i, cell) in row.split("<c ").skip(1).enumerate() {
+    for row in after_each(xml, &f.row) {
+        let row = f.row_end.find(row.as_bytes()).map_or(row, |e| &row[..e]);
+        for (i, cell) in after_each(row, &f.cell).enumerate() {
             if i > 0 {
                 out.push('\t');
             }
-            let head = cell.split('>').next().unwrap_or("");
-            let shared_ref = head.contains("t=\"s\"");
-            if let Some(v) = between(cell, "<v>", "</v>") {
+            let head = cell.find('>').map_or(cell, |e| &cell[..e]);
+            let shared_ref = f.shared.find(head.as_bytes()).is_some();
+            if let Some(v) = between(cell, &f.v, &f.v_end) {
                 if shared_ref {
                     if let Some(s) = v.parse::<usize>().ok().and_then(|i| shared.get(i)) {
                         push_cell(&mut out, s);
@@ -422,7 +437,7 @@ fn sheet_rows(xml: &str, shared: &[String]) -> String {
                 } else {
                     push_cell(&mut out, v);
                 }
-            } else if let Some(t) = between(cell, "<t", "</t>")
+            } else if let Some(t) = between(cell, &f.t, &f.t_end)
                 && let Some((_, t)) = t.split_once('>')
             {
                 push_cell(&mut out, t);
@@ -433,9 +448,34 @@ fn sheet_rows(xml: &str, shared: &[String]) -> String {
     out
 }
 
-fn between<'a>(s: &'a str, a: &str, b: &str) -> Option<&'a str> {
-    let start = s.find(a)? + a.len();
-    let end = s[start..].find(b)? + start;
+/// The substring searchers of [`sheet_rows`].
+struct Finders {
+    row: Finder<'static>,
+    row_end: Finder<'static>,
+    cell: Finder<'static>,
+    shared: Finder<'static>,
+    v: Finder<'static>,
+    v_end: Finder<'static>,
+    t: Finder<'static>,
+    t_end: Finder<'static>,
+}
+
+/// What follows each occurrence of the needle, up to the next one (as
+/// `s.split(needle).skip(1)`).
+fn after_each<'a>(s: &'a str, f: &'a Finder<'static>) -> impl Iterator<Item = &'a str> + 'a {
+    let n = f.needle().len();
+    let mut at = f.find(s.as_bytes());
+    std::iter::from_fn(move || {
+        let start = at? + n;
+        let next = f.find(&s.as_bytes()[start..]).map(|e| start + e);
+        at = next;
+        Some(&s[start..next.unwrap_or(s.len())])
+    })
+}
+
+fn between<'a>(s: &'a str, a: &Finder<'_>, b: &Finder<'_>) -> Option<&'a str> {
+    let start = a.find(s.as_bytes())? + a.needle().len();
+    let end = b.find(&s.as_bytes()[start..])? + start;
     Some(&s[start..end])
 }
 
