@@ -175,34 +175,38 @@ impl Engine {
         let Some(table) = extract::table::Table::read(&text[range.clone()]) else {
             return;
         };
-        let mut columns: Vec<(Vec<context::Class>, (u32, u32))> = Vec::new();
+        // Per column, each class its label gives and the words that give it
+        // (their place in the header row, so an explanation quotes the
+        // context word, never the rest of the header cell).
+        let mut columns: Vec<Vec<(context::Class, (u32, u32))>> = Vec::new();
         let mut words = Vec::new();
         for (col, r) in table.headers.iter().enumerate() {
+            // `label` only turns `_` and `-` into spaces: offsets hold.
             let label = table.label(col);
             words.clear();
             self.context.hits_in(&label, 0..label.len(), &mut words);
-            let mut classes: Vec<context::Class> = Vec::new();
+            let mut classes: Vec<(context::Class, (u32, u32))> = Vec::new();
             for h in &words {
                 if !matches!(h.class, context::Class::CustomKeyword(_))
-                    && !classes.contains(&h.class)
+                    && !classes.iter().any(|(c, _)| *c == h.class)
                 {
-                    classes.push(h.class);
+                    let at = range.start + r.start;
+                    classes.push((h.class, ((at + h.start) as u32, (at + h.end) as u32)));
                 }
             }
-            let at = (range.start + r.start) as u32..(range.start + r.end) as u32;
-            columns.push((classes, (at.start, at.end)));
+            columns.push(classes);
         }
-        if columns.iter().all(|(c, _)| c.is_empty()) {
+        if columns.iter().all(Vec::is_empty) {
             return;
         }
         table.cells(|col, at| {
-            if let Some((classes, label)) = columns.get(col) {
+            if let Some(classes) = columns.get(col) {
                 let at = range.start + at;
-                out.extend(classes.iter().map(|&class| context::Hit {
+                out.extend(classes.iter().map(|&(class, word)| context::Hit {
                     start: at,
                     end: at,
                     class,
-                    label: Some(*label),
+                    label: Some(word),
                 }));
             }
         });

@@ -356,17 +356,16 @@ fn weigh<'t>(
         why.label = Some(w);
     }
     // An appointment of a named kind of visit is a patient's.
-    let (vlo, vhi) = (start.min(name.start), end.max(name.end));
+    let (lo, hi) = (start.min(name.start), end.max(name.end));
     if role.weight < 0.35
         && role.weight > 0.0
-        && let Some(h) = care_word(t, Class::Visit, vlo.saturating_sub(80).max(t.lo), vhi + 80)
+        && let Some(h) = care_word(t, Class::Visit, lo.saturating_sub(80).max(t.lo), hi + 80)
         && role.word != Some(h.word(t.text))
     {
         confidence += 0.2;
         why.visit = Some(h.word(t.text));
     }
     // Office life and commerce near the name or the date.
-    let (lo, hi) = (start.min(name.start), end.max(name.end));
     if let Some(w) = t.around(Class::Event, lo, hi, EVENT_WINDOW, EVENT_WINDOW) {
         confidence -= 0.35;
         why.event = Some(w);
