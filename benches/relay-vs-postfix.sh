@@ -137,10 +137,10 @@ run() { # name port waiting-fn messages size sessions -> "msgs/s p50 p99"
   echo "$(echo "$4 / ($t1 - $t0)" | bc -l) $(json "$out" p50_ms) $(json "$out" p99_ms)"
 }
 
+cell=0   # each server run gets its own data directory
 if [[ " $TOOLS " == *" load "* ]]; then
 echo "load: relay-load (corpus messages; 100 KiB ones with a base64 text attachment)"
 printf '%-8s %5s %6s  %12s %12s %8s  %17s %17s  %9s\n' size sess msgs "phigate/s" "Postfix/s" ratio "phigate p50/p99" "Postfix p50/p99" "peak RSS"
-cell=0
 for size in $SIZES; do
   if [ -n "${MESSAGES:-}" ]; then n=$MESSAGES; elif [ "$size" -le 8192 ]; then n=3000; else n=600; fi
   for sessions in $SESSIONS_LIST; do

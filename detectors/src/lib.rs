@@ -156,22 +156,19 @@ impl Engine {
     /// before a candidate and [`CONTEXT_AFTER`] after (a name up to 110
     /// bytes before a date, then office words up to 80 before the name).
     /// So only the stretches around digits are searched.
-    fn context_near_digits(&self, text: &str) -> Vec<context::Hit> {
+    fn context_near_digits(&self, text: &str, hits: &mut context::Hits) {
         const CONTEXT_BEFORE: usize = 256;
         const CONTEXT_AFTER: usize = 192;
-        let mut hits = Vec::new();
         for span in stretch::around_digits(text, CONTEXT_BEFORE, CONTEXT_AFTER) {
-            self.context.hits_in(text, span, &mut hits);
+            self.context.hits_in(text, span, hits);
         }
-        // In no order: `Hits::new` sorts them by class.
-        hits
     }
 
     /// A table's column labels as context of each of its cells: the
     /// classes of a label's context words, as hits at the start of every
     /// cell in its column (a custom keyword in a label is found once, in
     /// the header row itself).
-    fn column_hits(&self, text: &str, range: std::ops::Range<usize>, out: &mut Vec<context::Hit>) {
+    fn column_hits(&self, text: &str, range: std::ops::Range<usize>, out: &mut context::Hits) {
         let Some(table) = extract::table::Table::read(&text[range.clone()]) else {
             return;
         };
@@ -376,16 +373,17 @@ impl Engine {
         // without one, only custom rules and formats can find anything.
         let digits = text.bytes().any(|b| b.is_ascii_digit());
         if digits || !self.rules.is_empty() {
-            let mut found = if self.rules.is_empty() && !self.context_everywhere {
-                self.context_near_digits(text)
+            let mut hits = context::Hits::default();
+            if self.rules.is_empty() && !self.context_everywhere {
+                self.context_near_digits(text, &mut hits);
             } else {
                 // Custom rules' keywords count anywhere.
-                self.context.hits(text)
-            };
-            for seg in segs.iter().filter(|s| s.table) {
-                self.column_hits(text, seg.range.clone(), &mut found);
+                self.context.hits_in(text, 0..text.len(), &mut hits);
             }
-            let hits = context::Hits::new(found);
+            for seg in segs.iter().filter(|s| s.table) {
+                self.column_hits(text, seg.range.clone(), &mut hits);
+            }
+            hits.finish();
             let mut t = Text {
                 text,
                 hits: &hits,

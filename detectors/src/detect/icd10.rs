@@ -5,6 +5,8 @@
 
 use std::sync::OnceLock;
 
+use rustc_hash::FxHashSet;
+
 use super::{Match, Text, clamp};
 use crate::context::Class;
 use crate::finding::Category;
@@ -12,24 +14,24 @@ use crate::finding::Category;
 static CODES: &str = include_str!("../../data/icd10cm-codes.txt");
 static RETIRED: &str = include_str!("../../data/icd10cm-codes-retired.txt");
 
-/// The code set as a sorted table of packed codes, built once.
-fn table() -> &'static [u64] {
-    static TABLE: OnceLock<Vec<u64>> = OnceLock::new();
+/// The code set as a hash set of packed codes, built once. (A binary
+/// search over the 74,000 codes was a twentieth of the time on a table
+/// full of code-shaped part numbers: seventeen dependent cache misses a
+/// lookup, where a hash is one or two.)
+fn table() -> &'static FxHashSet<u64> {
+    static TABLE: OnceLock<FxHashSet<u64>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut v: Vec<u64> = CODES
+        CODES
             .lines()
             .chain(RETIRED.lines())
             .filter_map(|l| pack(l.as_bytes()))
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+            .collect()
     })
 }
 
 /// A code of up to eight upper-case letters and digits as one number
 /// (six bits a character, its length in the low bits), so that a lookup
-/// is a binary search over integers.
+/// is one integer hash.
 fn pack(code: &[u8]) -> Option<u64> {
     if code.is_empty() || code.len() > 8 {
         return None;
@@ -71,7 +73,7 @@ pub fn is_code(code: &str) -> bool {
     if dot.is_some_and(|d| d != 3) {
         return false;
     }
-    pack(&plain[..n]).is_some_and(|v| table().binary_search(&v).is_ok())
+    pack(&plain[..n]).is_some_and(|v| table().contains(&v))
 }
 
 /// Scores an ICD-shaped candidate.
