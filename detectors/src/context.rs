@@ -144,7 +144,7 @@ const BUILTIN: &[(Class, &str)] = &[
          prescription|prescribed|refill|rx|dose|dosage|insulin|antibiotic|antibiotics|penicillin|a1c|hba1c|cbc|\
          glucose|potassium|cholesterol|blood work|bloodwork|lab|labs|drawn|specimen|pathology|biopsy|benign|\
          malignant|imaging|mri|ultrasound|mammogram|x-ray|xray|ekg|ecg|stitches|sutures|vaccinated|immunized|\
-         vaccination|prior auth|prior authorization",
+         vaccination|prior auth|prior authorization|diagnosed|strep|strep throat",
     ),
     (
         Class::Event,

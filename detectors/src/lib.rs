@@ -499,6 +499,11 @@ mod tests {
             "Tomas Ruiz's mom called - he was vomiting all night, last dose given 4/10/2026.",
             "Lucy Nakamura was vaccinated on 3/1/2026, lot number 4471A.",
             "Can someone call back Ms. Hoang (Linh Hoang) re her 4/22/2026 colposcopy?",
+            // A name and its date as one, with care around them.
+            "RE: prior auth - Roberto Salazar 08/30/1958, MRI lumbar spine denied, appeal attached.",
+            "Amara Nwosu (04/11/1979) - biopsy came back benign, ok to release.",
+            // A full name as the subject of what happened.
+            "Hi team, Chloe Martin was diagnosed with strep on 02/02/2026; school note needed.",
         ];
         let clean = [
             "Karen Lopez is out with the flu until 4/30/2026; Tom will cover the front desk.",
@@ -512,6 +517,15 @@ mod tests {
             "On 5/1/2026 Jill Adams from Siemens will show us the new ultrasound software.",
             "Inventory count 3/31/2026 by Greg Lane: 40 flu vaccine doses, 12 allergy test kits.",
             "Lease signed 4/1/2026 by Mark Ruiz for the new pediatric wellness center.",
+            "Peter Hall was named lab manager on 2/20/2026 after the analyzer upgrade.",
+            "Board minutes - Susan Ortiz 3/4/2026: approved the new MRI machine lease.",
+            "Training: Emily Stone, 03/11/2026, completed the lab safety training module.",
+            "Nadia Karimi was interviewed on 3/9/2026 for the medical assistant position.",
+            "Jane Doe, 04/01/2026, flu shot clinic volunteer sign-up sheet attached.",
+            "Sarah Connor had the lab coats picked up for laundering on 3/3/2026.",
+            "Janet Ruiz was thrilled with the new EKG cart that arrived 1/20/2026.",
+            "Daniel Kim (01/05/2026) signed the prescription pad inventory log.",
+            "Lisa Ray has been lab certified since 3/1/2020.",
         ];
         let scan =
             |body: &str| engine().scan(format!("Subject: note\r\n\r\n{body}\r\n").as_bytes());

@@ -8,6 +8,10 @@
 //!   on", "date of service", "admitted") says much; an appointment or a
 //!   visit says less, unless the kind of visit is named ("follow-up",
 //!   "new patient", "post-op");
+//! - care words (symptoms, tests, procedures) around the date, where the
+//!   text speaks of a person: a pronoun, a name's "'s", a full name that is
+//!   the subject of what happened ("Chloe Martin was diagnosed"), or a name
+//!   written as one with a date years past ("Ann Lee, 3/4/1965, ...");
 //! - the person's role: a patient label ("Patient:", "Pt") before the name,
 //!   or a health-plan role ("member", "insured", "guarantor");
 //! - how much the words look like a person's name (lists, title, shape);
@@ -32,7 +36,7 @@ const EVENT_WINDOW: usize = 80;
 /// Scores a date candidate against the names around it.
 pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Match> {
     let date = dates::parse(kind, &t.text[start..end])?;
-    let role = date_role(t, start, end);
+    let role = date_role(t, &date, start, end);
     let patient_near = t
         .context(Class::Patient, start, end, NAME_BEFORE + 24, NAME_AFTER)
         .is_some()
@@ -65,6 +69,15 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
                 n.start - end
             }
         })?;
+    if role.adjacent
+        && !(name.end <= start
+            && start - name.end <= 3
+            && t.text[name.end..start]
+                .bytes()
+                .all(|b| b" ,(-".contains(&b)))
+    {
+        return None;
+    }
     let (confidence, why) = weigh(t, &role, &name, start, end);
     let confidence = clamp(confidence);
     if confidence < t.floor {
@@ -96,13 +109,17 @@ struct Role<'t> {
     weight: f32,
     kind: &'static str,
     word: Option<&'t str>,
+    /// The role holds only for a name written right before the date (an
+    /// apposition: "Ann Lee, 3/4/1965, came in with a rash").
+    adjacent: bool,
 }
 
-fn date_role<'t>(t: &Text<'t>, start: usize, end: usize) -> Role<'t> {
+fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t> {
     let role = |weight, kind, w: &'t str| Role {
         weight,
         kind,
         word: Some(w),
+        adjacent: false,
     };
     if let Some(w) = t.context(Class::Birth, start, end, 48, 8) {
         return role(0.6, "dob", w);
@@ -167,16 +184,91 @@ fn date_role<'t>(t: &Text<'t>, start: usize, end: usize) -> Role<'t> {
         .or_else(|| care_word(t, Class::ServiceWeak, end, line_end))
         .map(|h| ("dos", h))
         .or_else(|| care_word(t, Class::Clinical, lo, hi).map(|h| ("clinical", h)));
-    if let Some((kind, h)) = care
-        && personal()
+    if let Some((kind, h)) = care {
+        if personal() {
+            return role(0.25, kind, h.word(t.text));
+        }
+        // A name and a date of birth written as one ("Ann Lee, 3/4/1965,"
+        // or "Ann Lee 03/04/1965 - MRI denied") with care around them: the
+        // way a chart or a referral names its patient. Only for that name,
+        // and only for a date years past (a recent one is as likely the
+        // day of a delivery or a meeting).
+        if years_past(date) >= 2
+            && follows_a_word(&t.text[floor_boundary(t.text, start.saturating_sub(4))..start])
+        {
+            return Role {
+                adjacent: true,
+                ..role(0.25, kind, h.word(t.text))
+            };
+        }
+    }
+    // A full name that is the subject of care told in the past ("Chloe
+    // Martin was diagnosed with strep on", "Ann Lee had surgery"): the
+    // care word right after the verb, not a thing ("had the lab coats").
+    let clinical = t.hits.of(Class::Clinical);
+    if let Some(h) = clinical[clinical.partition_point(|h| h.end < lo)..]
+        .iter()
+        .take_while(|h| h.end <= start)
+        .find(|h| {
+            h.label.is_none()
+                && names_a_subject(&t.text[floor_boundary(t.text, lo)..h.start])
+                && !names_a_thing(t.text, h.end, t.hi)
+        })
     {
-        return role(0.25, kind, h.word(t.text));
+        return role(0.25, "clinical", h.word(t.text));
     }
     Role {
         weight: 0.0,
         kind: "date",
         word: None,
+        adjacent: false,
     }
+}
+
+/// Whether `before` (the few bytes before a date) ends in a letter and at
+/// most a comma, an opening parenthesis, a dash or blanks on its line.
+fn follows_a_word(before: &str) -> bool {
+    let gap = before.trim_end_matches([' ', ',', '(', '-']);
+    before.len() - gap.len() <= 3 && gap.chars().last().is_some_and(char::is_alphabetic)
+}
+
+/// Whether `text` ends in a full name (two capitalised words) and a verb
+/// in the past ("Chloe Martin was ", "Ann Lee has been "). Plans and
+/// schedules ("will review", "is out") are as often office life.
+fn names_a_subject(text: &str) -> bool {
+    const VERBS: [&str; 3] = [" was ", " has been ", " had "];
+    VERBS.iter().any(|v| {
+        text.ends_with(v) && {
+            let at = text.len() - v.len();
+            let mut words = text[..at].rsplit(' ');
+            let capital = |w: Option<&str>| {
+                w.is_some_and(|w| {
+                    let mut c = w.chars();
+                    c.next().is_some_and(char::is_uppercase)
+                        && c.next().is_some_and(char::is_lowercase)
+                        && w.chars()
+                            .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+                })
+            };
+            capital(words.next()) && capital(words.next())
+        }
+    })
+}
+
+/// How many whole years before this year `date` is (0 for this year or a
+/// later one; a two-digit year is taken as the nearest past century).
+fn years_past(date: &Date) -> u32 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // Whole years since 1970 (the average Gregorian year).
+    let this_year = 1970 + (now / 31_556_952) as u32;
+    let year = match u32::from(date.year) {
+        y if y >= 100 => y,
+        y if 2000 + y <= this_year => 2000 + y,
+        y => 1900 + y,
+    };
+    this_year.saturating_sub(year)
 }
 
 /// The first word of `class` that ends in `lo..=hi` and is about care,
@@ -206,6 +298,7 @@ fn names_a_thing(text: &str, at: usize, hi: usize) -> bool {
         "clinics",
         "certificate",
         "certification",
+        "certified",
         "policy",
         "policies",
         "management",
@@ -261,6 +354,11 @@ fn names_a_thing(text: &str, at: usize, hi: usize) -> bool {
         "event",
         "campaign",
         "mandate",
+        "manager",
+        "director",
+        "supervisor",
+        "coordinator",
+        "technician",
     ];
     let rest = text[at..hi].trim_start_matches([' ', '\t', '-']);
     let word_end = rest
