@@ -488,6 +488,42 @@ mod tests {
     /// text speaks of a person. Office mail with the same words about
     /// machines, rooms, programs and staff stays clean.
     #[test]
+    fn a_days_schedule_names_its_patients_and_an_agenda_does_not() {
+        let phi = [
+            "Schedule for Monday 03/09/2026\n8:30  Hannah Lindqvist  - annual physical\n\
+             9:00  Oluwaseun Adeyemi - f/u diabetes\n9:30  Grace Kim - new patient",
+            "Dr. Ortiz clinic, Tue 4/14/2026\n\n 9:00 AM | Lee, Ann | follow-up\n\
+             9:20 AM | Moreno, Luis | post-op check\n 9:40 AM | Patel, Ravi | physical",
+            "Tomorrow's add-ons (4/2/2026):\n10:15 Keisha Brown, well child\n10:45 Marcus Hill, injection",
+        ];
+        let clean = [
+            "Agenda - staff meeting 3/9/2026\n9:00 Welcome - Susan Ortiz\n\
+             9:30 Flu vaccine update - Dr. Kim\n10:00 Budget review - Mark Feld",
+            "Conference day 2, 4/15/2026\n9:00 Karen Hill - Telehealth in rural practices\n\
+             10:00 Mark Davis - Ultrasound machine procurement\n11:00 Lunch",
+            "Shift plan 3/16/2026\n7:00 Emily Stone - front desk\n8:00 Jose Ruiz - phones",
+            "Webinar series (5/6/2026)\n12:00 Anna Bell - Telehealth billing basics\n\
+             1:00 Tom Baker - Consult codes explained",
+            // One slot is not a schedule.
+            "Reminder 3/3/2026\n9:00 Jane Doe - physical therapy equipment demo",
+        ];
+        let scan = |body: &str| engine().scan(format!("Subject: day\r\n\r\n{body}\r\n").as_bytes());
+        for body in phi {
+            let r = scan(body);
+            assert!(r.phi, "missed: {body}");
+            assert!(r.findings.iter().any(|f| f.rule == "name_date.schedule"));
+        }
+        for body in clean {
+            let r = scan(body);
+            assert!(
+                !r.phi,
+                "false alarm: {body}: {:?}",
+                r.findings.first().map(|f| &f.why)
+            );
+        }
+    }
+
+    #[test]
     fn care_in_prose_is_a_patients_date_and_office_mail_is_not() {
         let phi = [
             "Jean-Luc Moreau's physical is on Tuesday, June 2, 2026 at 10:30.",

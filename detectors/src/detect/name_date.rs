@@ -43,17 +43,43 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
         || t.context(Class::Person, start, end, NAME_BEFORE + 24, NAME_AFTER)
             .is_some();
     // Without a role for the date or a patient near it, no name can lift
-    // the score to a threshold: skip the name search (most dates end here).
-    if role.weight == 0.0 && !patient_near || mail_header_line(t.text, start) {
+    // the score to a threshold: skip the name search (most dates end
+    // here). With no name near, a day's schedule may follow the date.
+    let near = if role.weight == 0.0 && !patient_near {
+        None
+    } else {
+        closest_name(t, start, end)
+    };
+    let Some(name) = near else {
+        let (name, role) = schedule_entry(t, end)?;
+        if mail_header_line(t.text, start) {
+            return None;
+        }
+        return found(t, &date, &role, &name, start, end);
+    };
+    if mail_header_line(t.text, start) {
         return None;
     }
+    if role.adjacent
+        && !(name.end <= start
+            && start - name.end <= 3
+            && t.text[name.end..start]
+                .bytes()
+                .all(|b| b" ,(-".contains(&b)))
+    {
+        return None;
+    }
+    found(t, &date, &role, &name, start, end)
+}
+
+/// The closest name on either side of the date that is not a provider's.
+/// A name after the date must be on its line, or labelled ("Patient:") on
+/// a following one: unlabelled lines after a date are as likely a
+/// signature as anything about the date.
+fn closest_name(t: &Text<'_>, start: usize, end: usize) -> Option<Name> {
     let lo = floor_boundary(t.text, start.saturating_sub(NAME_BEFORE).max(t.lo));
     let hi = ceil_boundary(t.text, (end + NAME_AFTER).min(t.hi));
-    // The closest name on either side that is not a provider's. A name
-    // after the date must be on its line, or labelled ("Patient:") on a
-    // following one: unlabelled lines after a date are as likely a
-    // signature as anything about the date.
-    let name = names::find(t.text, lo, hi)
+    names::find(t.text, lo, hi)
         .into_iter()
         .filter(|n| !n.provider)
         .filter(|n| {
@@ -68,22 +94,25 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
             } else {
                 n.start - end
             }
-        })?;
-    if role.adjacent
-        && !(name.end <= start
-            && start - name.end <= 3
-            && t.text[name.end..start]
-                .bytes()
-                .all(|b| b" ,(-".contains(&b)))
-    {
-        return None;
-    }
-    let (confidence, why) = weigh(t, &role, &name, start, end);
+        })
+}
+
+/// The finding for `name` with the date at `start..end`, if its score can
+/// count.
+fn found(
+    t: &Text<'_>,
+    date: &Date,
+    role: &Role<'_>,
+    name: &Name,
+    start: usize,
+    end: usize,
+) -> Option<Match> {
+    let (confidence, why) = weigh(t, role, name, start, end);
     let confidence = clamp(confidence);
     if confidence < t.floor {
         return None;
     }
-    let why = why.render(&name, &role);
+    let why = why.render(name, role);
     let (s, e) = (name.start.min(start), name.end.max(end));
     let name_text = &t.text[name.start..name.end];
     Some(Match {
@@ -99,7 +128,7 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
             date.month,
             date.day
         ),
-        preview: format!("{} + {}", mask_initials(name_text), masked_date(&date)),
+        preview: format!("{} + {}", mask_initials(name_text), masked_date(date)),
         why,
     })
 }
@@ -223,6 +252,96 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         word: None,
         adjacent: false,
     }
+}
+
+/// A day's schedule under its date: the lines after the date's line that
+/// begin with a time, then a name, then a named kind of visit ("8:30  Ann
+/// Lee - annual physical", "9:00 AM | Lee, Ann | f/u diabetes"). Two such
+/// lines or more (an agenda has a line or two with a speaker and seldom a
+/// kind of visit on each) make the date theirs; the first is returned,
+/// with the role of the date.
+fn schedule_entry<'t>(t: &Text<'t>, end: usize) -> Option<(Name, Role<'t>)> {
+    const LINES: usize = 12;
+    const REACH: usize = 1200;
+    let b = t.text.as_bytes();
+    let stop = ceil_boundary(t.text, (end + REACH).min(t.hi));
+    // The date heads the schedule: little follows it on its line, and no
+    // field separators (a table row's date is not a heading).
+    let rest = memchr::memchr(b'\n', &b[end..stop])?;
+    if rest > 40 || b[end..end + rest].iter().any(|c| b",;\t|".contains(c)) {
+        return None;
+    }
+    let mut at = end + rest + 1;
+    let mut first: Option<(Name, Role<'t>)> = None;
+    let mut entries = 0;
+    for _ in 0..LINES {
+        if at >= stop {
+            break;
+        }
+        let line_end = memchr::memchr(b'\n', &b[at..stop]).map_or(stop, |i| at + i);
+        let line = &t.text[at..line_end];
+        let slot = clock_time(line);
+        // A schedule begins under its date: one look per date elsewhere.
+        if slot.is_none() && entries == 0 && !line.trim().is_empty() {
+            return None;
+        }
+        if let Some(after) = slot.map(|n| at + n)
+            && let Some(name) = names::find(t.text, after, line_end)
+                .into_iter()
+                .find(|n| !n.provider && n.start <= after + 3)
+            && let Some(visit) = care_word(t, Class::Visit, name.end, line_end)
+        {
+            entries += 1;
+            if first.is_none() {
+                let role = Role {
+                    weight: 0.35,
+                    kind: "schedule",
+                    word: Some(visit.word(t.text)),
+                    adjacent: false,
+                };
+                first = Some((name, role));
+            }
+        }
+        at = line_end + 1;
+    }
+    first.filter(|_| entries >= 2)
+}
+
+/// If `line` begins with a clock time ("8:30", "09:15 AM", "2:45p.m."),
+/// the offset after it and the blanks or separators that follow.
+fn clock_time(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    let mut i = b
+        .iter()
+        .take_while(|c| matches!(c, b' ' | b'\t' | b'*' | b'-'))
+        .count();
+    let digits = |i: usize| b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let h = digits(i);
+    if !(1..=2).contains(&h) || b.get(i + h) != Some(&b':') || digits(i + h + 1) != 2 {
+        return None;
+    }
+    i += h + 3;
+    let rest = line[i..].trim_start_matches(' ');
+    let meridiem = ["am", "pm", "a.m.", "p.m.", "a", "p"]
+        .iter()
+        .find(|m| {
+            rest.len() >= m.len()
+                && rest.as_bytes()[..m.len()].eq_ignore_ascii_case(m.as_bytes())
+                && !rest
+                    .as_bytes()
+                    .get(m.len())
+                    .is_some_and(u8::is_ascii_alphabetic)
+        })
+        .map_or(0, |m| m.len());
+    if meridiem > 0 {
+        i = line.len() - rest.len() + meridiem;
+    }
+    let sep = line[i..]
+        .bytes()
+        .take_while(|c| matches!(c, b' ' | b'\t' | b'-' | b'|' | b',' | b':'))
+        .count();
+    // A time then a word with no separator is not a slot ("8:30am-ish").
+    (sep > 0).then_some(i + sep)
 }
 
 /// Whether `before` (the few bytes before a date) ends in a letter and at
