@@ -592,32 +592,53 @@ fn weigh<'t>(
 
 /// Whether the date sits on a line that is about the mail itself: a
 /// reply attribution ("On Tue, Mar 3, 2026 ... wrote:") or a header line
-/// of a quoted or forwarded message ("Sent:", "Date:").
+/// of a quoted or forwarded message ("Sent:", "Date:"). A "Date:" line is
+/// a header only beside another header line ("From:", "To:", "Subject:"):
+/// a form's "Date:" field heads a visit note as often.
 fn mail_header_line(text: &str, at: usize) -> bool {
     let b = text.as_bytes();
     let line_start = memchr::memrchr(b'\n', &b[..at]).map_or(0, |i| i + 1);
     let line_end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i);
-    let line = text[line_start..line_end].trim_start_matches(['>', ' ', '\t']);
-    let starts = |p: &str| {
-        line.len() >= p.len() && line.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+    let line = |s: usize, e: usize| text[s..e].trim_start_matches(['>', ' ', '\t']);
+    let starts = |l: &str, p: &str| {
+        l.len() >= p.len() && l.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
     };
+    let this = line(line_start, line_end);
     let has = |p: &str| {
-        line.as_bytes()
+        this.as_bytes()
             .windows(p.len())
             .any(|w| w.eq_ignore_ascii_case(p.as_bytes()))
     };
-    (starts("on ") && has("wrote"))
-        || has(" wrote on ")
-        || [
-            "sent:",
-            "date:",
-            "received:",
-            "datum:",
-            "envoyé :",
-            "enviado:",
+    if (starts(this, "on ") && has("wrote")) || has(" wrote on ") {
+        return true;
+    }
+    if ["sent:", "received:", "envoyé :", "enviado:"]
+        .iter()
+        .any(|h| starts(this, h))
+    {
+        return true;
+    }
+    if !["date:", "datum:"].iter().any(|h| starts(this, h)) {
+        return false;
+    }
+    // The lines just before and after.
+    let before = line_start.checked_sub(1).map(|end| {
+        let start = memchr::memrchr(b'\n', &b[..end]).map_or(0, |i| i + 1);
+        line(start, end)
+    });
+    let after = (line_end < b.len()).then(|| {
+        let start = line_end + 1;
+        let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |i| start + i);
+        line(start, end)
+    });
+    [before, after].into_iter().flatten().any(|l| {
+        [
+            "from:", "to:", "subject:", "cc:", "sent:", "von:", "an:", "betreff:", "de :",
+            "objet :",
         ]
         .iter()
-        .any(|h| starts(h))
+        .any(|h| starts(l.trim_end_matches('\r'), h))
+    })
 }
 
 fn masked_date(d: &Date) -> &'static str {
@@ -730,6 +751,16 @@ mod tests {
         (
             "-----Original Message-----\nFrom: Jane Doe\nSent: Tuesday, March 3, 2026 9:14 AM\nSubject: appointment slots",
             false,
+        ),
+        (
+            "---------- Forwarded message ---------\nFrom: Jane Doe <jane@x.example>\n\
+             Date: 03/04/2026\nSubject: follow-up appointment\nTo: desk@clinic.example",
+            false,
+        ),
+        // A form's "Date:" field is not a forwarded header.
+        (
+            "Visit note\nDate: 03/04/2026\nPatient: Ferhat Yilmaz\nReason: follow-up for hypertension",
+            true,
         ),
         (
             "Happy birthday to Maria Lopez! Cake on March 3, 2026 in the break room.",
