@@ -885,6 +885,21 @@ mod tests {
         assert!(names("the may review").is_empty());
     }
 
+    /// Given names the US lists miss, from communities a practice serves
+    /// (Turkish, Yoruba, Zulu, Indonesian, Swahili, South Asian), with
+    /// their diacritics; common English words stay out.
+    #[test]
+    fn given_names_beyond_the_us_lists() {
+        for name in [
+            "Uğur", "Abiodun", "Amahle", "Bhekani", "Dewi", "Aadil", "Almudena",
+        ] {
+            assert!(is_first(name), "{name}");
+        }
+        for word in ["Over", "Side", "Yoga", "Nail"] {
+            assert!(!is_first(word), "{word}");
+        }
+    }
+
     /// Found on a Turkish name: the credential look-ahead cut a character.
     #[test]
     fn multibyte_text_after_a_name_is_safe() {
