@@ -507,12 +507,16 @@ mod tests {
             // One slot is not a schedule.
             "Reminder 3/3/2026\n9:00 Jane Doe - physical therapy equipment demo",
         ];
-        let scan = |body: &str| engine().scan(format!("Subject: day\r\n\r\n{body}\r\n").as_bytes());
-        for body in phi {
-            let r = scan(body);
-            assert!(r.phi, "missed: {body}");
+        for r in assert_found_and_clean(&phi, &clean) {
             assert!(r.findings.iter().any(|f| f.rule == "name_date.schedule"));
         }
+    }
+
+    /// Scans each body as a message: every one of `phi` must be PHI, none
+    /// of `clean`. Returns the reports of `phi`.
+    fn assert_found_and_clean(phi: &[&str], clean: &[&str]) -> Vec<Report> {
+        let scan =
+            |body: &str| engine().scan(format!("Subject: note\r\n\r\n{body}\r\n").as_bytes());
         for body in clean {
             let r = scan(body);
             assert!(
@@ -521,6 +525,13 @@ mod tests {
                 r.findings.first().map(|f| &f.why)
             );
         }
+        phi.iter()
+            .map(|body| {
+                let r = scan(body);
+                assert!(r.phi, "missed: {body}");
+                r
+            })
+            .collect()
     }
 
     #[test]
@@ -563,19 +574,7 @@ mod tests {
             "Daniel Kim (01/05/2026) signed the prescription pad inventory log.",
             "Lisa Ray has been lab certified since 3/1/2020.",
         ];
-        let scan =
-            |body: &str| engine().scan(format!("Subject: note\r\n\r\n{body}\r\n").as_bytes());
-        for body in phi {
-            assert!(scan(body).phi, "missed: {body}");
-        }
-        for body in clean {
-            let r = scan(body);
-            assert!(
-                !r.phi,
-                "false alarm: {body}: {:?}",
-                r.findings.first().map(|f| &f.why)
-            );
-        }
+        assert_found_and_clean(&phi, &clean);
     }
 
     /// A table's header labels every row, however far below it: each
