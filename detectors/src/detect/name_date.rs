@@ -240,7 +240,8 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         .take_while(|h| h.end <= start)
         .find(|h| {
             h.label.is_none()
-                && names_a_subject(&t.text[floor_boundary(t.text, lo)..h.start])
+                // (A word can begin before the window it ends in.)
+                && names_a_subject(&t.text[floor_boundary(t.text, lo).min(h.start)..h.start])
                 && !names_a_thing(t.text, h.end, t.hi)
         })
     {
@@ -790,6 +791,16 @@ mod tests {
                 "{text}: {:#?}",
                 r.findings
             );
+        }
+    }
+
+    /// Found by fuzzing: a care word that begins before the window it
+    /// ends in.
+    #[test]
+    fn a_care_word_across_the_window_edge_is_safe() {
+        for pad in 60..100 {
+            let text = format!("Ann Lee headache{} 03/04/2026", " ".repeat(pad));
+            let _ = scan_text(&text);
         }
     }
 
