@@ -207,7 +207,9 @@ pub struct Hits {
 }
 
 impl Hits {
-    /// Groups `hits` by class, each group in order of start.
+    /// Groups `hits` by class, each group in order of start (the engine
+    /// collects them with [`Extend`] as they are found).
+    #[cfg(test)]
     pub fn new(hits: Vec<Hit>) -> Hits {
         let mut grouped = Hits::default();
         grouped.extend(hits);

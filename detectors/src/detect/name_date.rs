@@ -60,13 +60,7 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
     if mail_header_line(t.text, start) {
         return None;
     }
-    if role.adjacent
-        && !(name.end <= start
-            && start - name.end <= 3
-            && t.text[name.end..start]
-                .bytes()
-                .all(|b| b" ,(-".contains(&b)))
-    {
+    if role.adjacent && !(name.end <= start && apposed(&t.text[name.end..start])) {
         return None;
     }
     found(t, &date, &role, &name, start, end)
@@ -345,11 +339,20 @@ fn clock_time(line: &str) -> Option<usize> {
     (sep > 0).then_some(i + sep)
 }
 
-/// Whether `before` (the few bytes before a date) ends in a letter and at
-/// most a comma, an opening parenthesis, a dash or blanks on its line.
+/// What may stand between a name and a date written as one.
+const APPOSITION: [char; 4] = [' ', ',', '(', '-'];
+
+/// Whether `gap` joins a name and a date as one: at most three blanks,
+/// commas, opening parentheses or dashes.
+fn apposed(gap: &str) -> bool {
+    gap.len() <= 3 && gap.chars().all(|c| APPOSITION.contains(&c))
+}
+
+/// Whether `before` (the few bytes before a date) ends in a letter and
+/// then a gap that joins it to the date.
 fn follows_a_word(before: &str) -> bool {
-    let gap = before.trim_end_matches([' ', ',', '(', '-']);
-    before.len() - gap.len() <= 3 && gap.chars().last().is_some_and(char::is_alphabetic)
+    let word = before.trim_end_matches(APPOSITION);
+    apposed(&before[word.len()..]) && word.chars().last().is_some_and(char::is_alphabetic)
 }
 
 /// Whether `text` ends in a full name (two capitalised words) and a verb
