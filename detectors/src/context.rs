@@ -92,16 +92,19 @@ const BUILTIN: &[(Class, &str)] = &[
          chief complaint|billing code|claim|claims|clinical|differential|disorder|treated for|presents with|\
          suffers from|rule out|r/o",
     ),
-    // Not "birthday": a colleague's birthday is not a patient's date of birth.
+    // Not "birthday": a colleague's birthday is not a patient's date of
+    // birth. A writer giving their own is ("my birthday is 3/14/1985").
     (
         Class::Birth,
-        "dob|d.o.b|d.o.b.|date of birth|birth date|birthdate|born|born on|yob",
+        "dob|d.o.b|d.o.b.|date of birth|birth date|birthdate|born|born on|yob|my birthday is|my birthday:|\
+         my bday is",
     ),
     (
         Class::Service,
         "dos|d.o.s|date of service|service date|date of visit|visit date|seen on|seen|office visit|clinic visit|\
          admitted|admission|admit date|discharged|discharge|discharge date|encounter|encounter date|procedure date|\
-         treated on|date of injury|doi|presented|hospitalized|hospitalised|ed visit|er visit|examined",
+         treated on|date of injury|doi|presented with|presented on|presented to the ed|presented to the er|\
+         presented to clinic|presented to the clinic|presented to urgent care|hospitalized|hospitalised|ed visit|er visit|examined",
     ),
     (
         Class::ServiceWeak,
@@ -156,7 +159,8 @@ const BUILTIN: &[(Class, &str)] = &[
          congratulations|congrats|farewell|last day|speaker|presented by|hosted by|cake|potluck|parking|repaved|\
          toner|copier|printer|supplies|out with|out sick|called in sick|call out|sick leave|sick day|fmla|\
          leave of absence|cme|ceu|continuing education|inspection|contract|contractor|maintenance|repair|repairs|\
-         installation|employees|attestation|technician|engineer|installer|serviced by|calibration",
+         installation|employees|attestation|technician|engineer|installer|serviced by|calibration|service the|\
+         servicing|will be out|be out of|out of the office|donated|donation|donating",
     ),
     (
         Class::Mrn,

@@ -470,7 +470,6 @@ fn names_a_thing(text: &str, at: usize, hi: usize) -> bool {
         "summary",
         "report",
         "reports",
-        "results",
         "fridge",
         "refrigerator",
         "drive",
@@ -523,6 +522,7 @@ fn speaks_of_a_person(text: &str, lo: usize, hi: usize) -> bool {
 struct Why<'t> {
     label: Option<&'t str>,
     visit: Option<&'t str>,
+    care: Option<&'t str>,
     event: Option<&'t str>,
 }
 
@@ -541,6 +541,9 @@ impl Why<'_> {
         }
         if let Some(w) = self.visit {
             why.push_str(&format!("; visit \"{}\"", w.to_ascii_lowercase()));
+        }
+        if let Some(w) = self.care {
+            why.push_str(&format!("; care \"{}\"", w.to_ascii_lowercase()));
         }
         if let Some(w) = self.event {
             why.push_str(&format!("; but \"{}\" nearby", w.to_ascii_lowercase()));
@@ -586,12 +589,53 @@ fn weigh<'t>(
         confidence += 0.2;
         why.visit = Some(h.word(t.text));
     }
-    // Office life and commerce near the name or the date.
-    if let Some(w) = t.around(Class::Event, lo, hi, EVENT_WINDOW, EVENT_WINDOW) {
-        confidence -= 0.35;
+    // A name written as one with a date years past, care named around
+    // them twice over ("Ann Lee, 1975-06-12, came in with a rash"): a
+    // second care word the role did not use.
+    if role.adjacent
+        && why.visit.is_none()
+        && let Some(h) = care_word(t, Class::Clinical, lo.saturating_sub(80).max(t.lo), hi + 80)
+        && role.word != Some(h.word(t.text))
+    {
+        confidence += 0.1;
+        why.care = Some(h.word(t.text));
+    }
+    // Office life and commerce near the name or the date. A birth date
+    // beside a birthday is a celebration's, not a record's.
+    if let Some(w) = office_life(t, lo, hi, role.word) {
+        let celebration = role.kind == "dob"
+            && w.get(..8)
+                .is_some_and(|b| b.eq_ignore_ascii_case("birthday"));
+        confidence -= if celebration { 0.5 } else { 0.35 };
         why.event = Some(w);
     }
     (confidence, why)
+}
+
+/// A word of office life and commerce within `EVENT_WINDOW` of
+/// `lo..hi`, other than one inside the word that gave the date its role
+/// (the "birthday" of "my birthday is").
+fn office_life<'t>(t: &Text<'t>, lo: usize, hi: usize, role_word: Option<&str>) -> Option<&'t str> {
+    let (lo, hi) = (
+        lo.saturating_sub(EVENT_WINDOW).max(t.lo),
+        (hi + EVENT_WINDOW).min(t.hi),
+    );
+    // Where the role's word lies in the text (it is a slice of it).
+    let inside = role_word.map(|w| {
+        let at = (w.as_ptr() as usize).wrapping_sub(t.text.as_ptr() as usize);
+        at..at + w.len()
+    });
+    let hits = t.hits.of(Class::Event);
+    hits[hits.partition_point(|h| h.end < lo)..]
+        .iter()
+        .take_while(|h| h.start <= hi)
+        .find(|h| {
+            h.end >= lo
+                && !inside
+                    .as_ref()
+                    .is_some_and(|r| r.start <= h.start && h.end <= r.end)
+        })
+        .map(|h| h.word(t.text))
 }
 
 /// Whether the date sits on a line that is about the mail itself: a
@@ -776,6 +820,43 @@ mod tests {
         ),
         (
             "Dr. Anna Patel is out on March 3, 2026; please move her appointments.",
+            false,
+        ),
+        // A name written as one with an old date, and care named twice.
+        (
+            "Selin Aksoy, 1975-06-12, came in with a rash on both arms.",
+            true,
+        ),
+        // A writer's own date of birth, and a colleague's birthday.
+        (
+            "Hi, this is Noor Rahimi, my birthday is 3/14/1985. I need to move my pap smear.",
+            true,
+        ),
+        (
+            "Her birthday is 3/14/1985, so we have cake for Noor Rahimi at 3 after the flu clinic.",
+            false,
+        ),
+        // A kind of visit's results are someone's.
+        (
+            "RE: Maren Holt 8/19/1972 - mammogram results normal, letter mailed.",
+            true,
+        ),
+        // Office life: a birthday's "born", staff out for their own
+        // appointment, a talk presented, equipment serviced.
+        (
+            "Happy birthday to Luis Pereira, born 6/12/1990? Cake at 3!",
+            false,
+        ),
+        (
+            "Team, Rosa Delgado will be out 12/14/2026 for a dental appointment.",
+            false,
+        ),
+        (
+            "Wei Zhang presented the new EHR templates on 11/30/2026; slides attached.",
+            false,
+        ),
+        (
+            "Igor Sokolov (Philips) will service the ultrasound on 11/19/2026 from 8 to noon.",
             false,
         ),
         (
