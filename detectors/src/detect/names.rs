@@ -534,12 +534,16 @@ fn tokens(text: &str, lo: usize, hi: usize) -> Vec<Token<'_>> {
                 j += 1;
             }
             let comma = text[j..].starts_with(',');
+            let mut kind = Kind::of(word);
+            if kind.name.is_none() && month_named(text, start, j, word) {
+                kind.name = Some(Case::Cap);
+            }
             out.push(Token {
                 start,
                 end: j.min(text.len()),
                 word,
                 comma,
-                kind: Kind::of(word),
+                kind,
             });
             i = j.max(end).max(i + 1);
         } else {
@@ -547,6 +551,23 @@ fn tokens(text: &str, lo: usize, hi: usize) -> Vec<Token<'_>> {
         }
     }
     out
+}
+
+/// Whether a month's name at `start..end` is a given name (April, June,
+/// May, Jan, Marc): written as a name, in the lists, and not where a date
+/// has its month, next to a number ("June 11", "3 May 1978", "Jan. 3rd").
+fn month_named(text: &str, start: usize, end: usize, word: &str) -> bool {
+    if !super::dates::is_month(word) || case_of(word) != Some(Case::Cap) || !is_first(word) {
+        return false;
+    }
+    let after = text[end..].trim_start_matches([' ', '.', ',', '\t']);
+    let before = text[..start].trim_end_matches([' ', ',', '\t']);
+    let numeric = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+    let ordinal = ["st", "nd", "rd", "th", " of", " the"]
+        .iter()
+        .any(|o| before.ends_with(o) && numeric(before[..before.len() - o.len()].chars().last()))
+        || before.ends_with(" of the");
+    !numeric(after.chars().next()) && !numeric(before.chars().last()) && !ordinal
 }
 
 trait Mark {
@@ -897,6 +918,24 @@ mod tests {
         }
         for word in ["Over", "Side", "Yoga", "Nail"] {
             assert!(!is_first(word), "{word}");
+        }
+    }
+
+    /// Given names that are also months are names away from a number,
+    /// and the month of a date next to one.
+    #[test]
+    fn months_as_given_names() {
+        assert_eq!(one("Patient: Kowalski, Jan DOB"), "Kowalski, Jan");
+        assert_eq!(one("Pt April Nguyen, DOB"), "April Nguyen");
+        assert_eq!(one("for Marc Dupont today"), "Marc Dupont");
+        assert_eq!(one("Carter, June  DOB"), "Carter, June");
+        for date in [
+            "seen June 11 by Ann Lee",
+            "born 3 May 1978 to Ann Lee",
+            "the 14th of May 1978, Ann Lee",
+            "Jan. 3rd, Ann Lee",
+        ] {
+            assert_eq!(one(date), "Ann Lee", "{date}");
         }
     }
 
