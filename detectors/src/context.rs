@@ -108,7 +108,7 @@ const BUILTIN: &[(Class, &str)] = &[
     ),
     (
         Class::ServiceWeak,
-        "visit|visits|visited|appointment|appointments|appt|appts|procedure|surgery|consult|consultation|checkup|\
+        "visit|visits|visited|appointment|appointments|appt|appts|procedure|procedures|surgery|consult|consultation|checkup|\
          check-up|exam|test results|lab results|scan|scheduled|sleep study|dialysis|calendar event|seen|sees|come in|came in|\
          we saw|i saw|saw her|saw him",
     ),
@@ -132,7 +132,10 @@ const BUILTIN: &[(Class, &str)] = &[
          catheterization|cardioversion|pap smear|pap|iud|iud insertion|dexa|bone density|spirometry|holter|\
          sleep study|dialysis|chemo|chemotherapy|radiation therapy|cast removal|suture removal|wound check|\
          prenatal visit|postpartum|newborn visit|well-child|well baby|hearing test|vision screening|allergy test|\
-         nerve conduction|eeg|emg|pet scan|ct|cat scan",
+         nerve conduction|eeg|emg|pet scan|ct|cat scan|cholecystectomy|lap chole|appendectomy|tonsillectomy|\
+         hysterectomy|hernia repair|knee replacement|hip replacement|tka|tha|cataract surgery|cataract|\
+         carpal tunnel release|mastectomy|lumpectomy|c-section|cesarean|vasectomy|circumcision|debridement|\
+         epidural|nerve block|joint injection|egd|arthroplasty|excision|i&d|incision and drainage",
     ),
     // Words a practice writes about a person's care and nothing else;
     // not words that are as common in office mail ("test", "positive",

@@ -495,6 +495,10 @@ mod tests {
             "Dr. Ortiz clinic, Tue 4/14/2026\n\n 9:00 AM | Lee, Ann | follow-up\n\
              9:20 AM | Moreno, Luis | post-op check\n 9:40 AM | Patel, Ravi | physical",
             "Tomorrow's add-ons (4/2/2026):\n10:15 Keisha Brown, well child\n10:45 Marcus Hill, injection",
+            // A list under a heading that names care.
+            "Surgery list for 12/03/2026:\n1. Baptiste, Rene - lap chole\n2. Lindqvist, Karin - knee arthroscopy\n\
+             3. Oyelaran, Tunde - hernia repair",
+            "Procedures Thursday 5/7/2026\n- Mia Torres: colonoscopy\n- Omar Haddad: EGD",
         ];
         let clean = [
             "Agenda - staff meeting 3/9/2026\n9:00 Welcome - Susan Ortiz\n\
@@ -504,6 +508,10 @@ mod tests {
             "Shift plan 3/16/2026\n7:00 Emily Stone - front desk\n8:00 Jose Ruiz - phones",
             "Webinar series (5/6/2026)\n12:00 Anna Bell - Telehealth billing basics\n\
              1:00 Tom Baker - Consult codes explained",
+            // A list under a heading that does not name care.
+            "Agenda 12/03/2026:\n1. Ann Lee - follow-up on the budget\n2. Bob Ray - follow-up on hiring",
+            "Coverage list 12/24/2026\n- Emily Stone: physical therapist\n- Jose Ruiz: x-ray tech",
+            "Flu clinic volunteers 10/3/2026:\n1. Ann Lee - injection station\n2. Bob Ray - check-in",
             // One slot is not a schedule.
             "Reminder 3/3/2026\n9:00 Jane Doe - physical therapy equipment demo",
         ];

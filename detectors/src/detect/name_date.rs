@@ -51,7 +51,7 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
         closest_name(t, start, end)
     };
     let Some(name) = near else {
-        let (name, role) = schedule_entry(t, end)?;
+        let (name, role) = schedule_entry(t, start, end)?;
         if mail_header_line(t.text, start) {
             return None;
         }
@@ -254,8 +254,9 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
 /// Lee - annual physical", "9:00 AM | Lee, Ann | f/u diabetes"). Two such
 /// lines or more (an agenda has a line or two with a speaker and seldom a
 /// kind of visit on each) make the date theirs; the first is returned,
-/// with the role of the date.
-fn schedule_entry<'t>(t: &Text<'t>, end: usize) -> Option<(Name, Role<'t>)> {
+/// with the role of the date. Under a heading that names care ("Surgery
+/// list 12/03/2026:") a numbered or bulleted list is as good as times.
+fn schedule_entry<'t>(t: &Text<'t>, start: usize, end: usize) -> Option<(Name, Role<'t>)> {
     const LINES: usize = 12;
     const REACH: usize = 1200;
     let b = t.text.as_bytes();
@@ -267,6 +268,10 @@ fn schedule_entry<'t>(t: &Text<'t>, end: usize) -> Option<(Name, Role<'t>)> {
         return None;
     }
     let mut at = end + rest + 1;
+    let heading = memchr::memrchr(b'\n', &b[t.lo..start]).map_or(t.lo, |i| t.lo + i + 1);
+    let lists_care = [Class::ServiceWeak, Class::Visit, Class::Clinical]
+        .into_iter()
+        .any(|c| care_word(t, c, heading, end + rest).is_some());
     let mut first: Option<(Name, Role<'t>)> = None;
     let mut entries = 0;
     for _ in 0..LINES {
@@ -275,7 +280,7 @@ fn schedule_entry<'t>(t: &Text<'t>, end: usize) -> Option<(Name, Role<'t>)> {
         }
         let line_end = memchr::memchr(b'\n', &b[at..stop]).map_or(stop, |i| at + i);
         let line = &t.text[at..line_end];
-        let slot = clock_time(line);
+        let slot = clock_time(line).or_else(|| list_item(line).filter(|_| lists_care));
         // A schedule begins under its date: one look per date elsewhere.
         if slot.is_none() && entries == 0 && !line.trim().is_empty() {
             return None;
@@ -337,6 +342,29 @@ fn clock_time(line: &str) -> Option<usize> {
         .count();
     // A time then a word with no separator is not a slot ("8:30am-ish").
     (sep > 0).then_some(i + sep)
+}
+
+/// If `line` begins with a list item's number or bullet ("1.", "2)",
+/// "-", "*", "•"), the offset after it and the blanks that follow.
+fn list_item(line: &str) -> Option<usize> {
+    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let rest = &line[indent..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let marker =
+        if (1..=2).contains(&digits) && matches!(rest.as_bytes().get(digits), Some(b'.' | b')')) {
+            digits + 1
+        } else if rest.starts_with(['-', '*']) {
+            1
+        } else if rest.starts_with('•') {
+            '•'.len_utf8()
+        } else {
+            return None;
+        };
+    let blanks = rest[marker..]
+        .bytes()
+        .take_while(|c| matches!(c, b' ' | b'\t'))
+        .count();
+    (blanks > 0).then_some(indent + marker + blanks)
 }
 
 /// What may stand between a name and a date written as one.
@@ -481,6 +509,12 @@ fn names_a_thing(text: &str, at: usize, hi: usize) -> bool {
         "supervisor",
         "coordinator",
         "technician",
+        "tech",
+        "techs",
+        "therapist",
+        "therapists",
+        "assistant",
+        "aide",
     ];
     let rest = text[at..hi].trim_start_matches([' ', '\t', '-']);
     let word_end = rest
@@ -614,7 +648,8 @@ fn weigh<'t>(
 
 /// A word of office life and commerce within `EVENT_WINDOW` of
 /// `lo..hi`, other than one inside the word that gave the date its role
-/// (the "birthday" of "my birthday is").
+/// (the "birthday" of "my birthday is") or inside a kind of visit (the
+/// "repair" of "hernia repair").
 fn office_life<'t>(t: &Text<'t>, lo: usize, hi: usize, role_word: Option<&str>) -> Option<&'t str> {
     let (lo, hi) = (
         lo.saturating_sub(EVENT_WINDOW).max(t.lo),
@@ -634,8 +669,18 @@ fn office_life<'t>(t: &Text<'t>, lo: usize, hi: usize, role_word: Option<&str>) 
                 && !inside
                     .as_ref()
                     .is_some_and(|r| r.start <= h.start && h.end <= r.end)
+                && !part_of_a_visit(t, h)
         })
         .map(|h| h.word(t.text))
+}
+
+/// Whether `h` lies inside a kind of visit's words.
+fn part_of_a_visit(t: &Text<'_>, h: &Hit) -> bool {
+    let visits = t.hits.of(Class::Visit);
+    visits[visits.partition_point(|v| v.end < h.end)..]
+        .iter()
+        .take_while(|v| v.end <= h.end + 40)
+        .any(|v| v.start <= h.start && h.end <= v.end)
 }
 
 /// Whether the date sits on a line that is about the mail itself: a
