@@ -97,7 +97,8 @@ const BUILTIN: &[(Class, &str)] = &[
     (
         Class::Birth,
         "dob|d.o.b|d.o.b.|date of birth|birth date|birthdate|born|born on|yob|my birthday is|my birthday:|\
-         my bday is",
+         my bday is|fecha de nacimiento|fecha de nac|f. de nac.|data de nascimento|date de naissance|\
+         geburtsdatum",
     ),
     (
         Class::Service,
@@ -114,7 +115,7 @@ const BUILTIN: &[(Class, &str)] = &[
     ),
     (
         Class::Patient,
-        "patient|patients|patient name|patient's|pt|pt.|pt:|pt name|pt's|re: patient|our patient|mutual patient",
+        "patient|patients|patient name|patient's|paciente|pt|pt.|pt:|pt name|pt's|re: patient|our patient|mutual patient",
     ),
     (
         Class::Person,

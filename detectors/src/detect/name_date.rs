@@ -881,6 +881,16 @@ mod tests {
             "Her birthday is 3/14/1985, so we have cake for Noor Rahimi at 3 after the flu clinic.",
             false,
         ),
+        // A date of birth in the languages practice mail also comes in.
+        (
+            "Le escribo por mi padre, Ximena Robles Ortiz, fecha de nacimiento 12/05/1944.",
+            true,
+        ),
+        ("Patientin: Greta Vogel, Geburtsdatum 03.04.1951", true),
+        (
+            "La reunión con Ximena Robles Ortiz es el 12/05/2026 a las 10.",
+            false,
+        ),
         // A kind of visit's results are someone's.
         (
             "RE: Maren Holt 8/19/1972 - mammogram results normal, letter mailed.",
