@@ -891,6 +891,9 @@ mod tests {
             "La reunión con Ximena Robles Ortiz es el 12/05/2026 a las 10.",
             false,
         ),
+        // A given name as its initial.
+        ("J. Okafor, DOB 4/3/1962, called about his MRI.", true),
+        ("Approved by J. Okafor on 4/3/2026.", false),
         // A kind of visit's results are someone's.
         (
             "RE: Maren Holt 8/19/1972 - mammogram results normal, letter mailed.",

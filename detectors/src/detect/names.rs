@@ -690,6 +690,10 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     let mut after: Vec<usize> = Vec::new();
     let mut reversed = false;
     let mut suffix = false;
+    // A given name written as its initial: before the surname ("J.
+    // Smith") or after it ("Smith, J."), the end of the latter.
+    let mut lead_initial = false;
+    let mut tail_initial = None;
     let mut last_end = toks.get(begin)?.start;
     while j < toks.len() && before.len() + after.len() < 5 {
         let t = toks[j];
@@ -713,6 +717,11 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
             suffix = true;
         } else if is_initial(&t) && !(before.is_empty() && after.is_empty()) {
             // An initial in the middle (or after "Last, First").
+            if reversed && after.is_empty() && dotted(&t) {
+                tail_initial = Some(t.end);
+            }
+        } else if j == begin && is_initial(&t) && dotted(&t) {
+            lead_initial = true;
         } else if t.kind.particle && case != Some(Case::Lower) {
             // Particles ("de la") must be followed by a name word.
             let next_ok = toks[j + 1..]
@@ -749,8 +758,16 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
         reversed = false;
     }
     let full = before.len() + after.len();
-    if full == 0 || (full < 2 && !title && !provider_title) {
+    // An initial and a listed surname, written as a name.
+    let initialled = full == 1
+        && case == Some(Case::Cap)
+        && (lead_initial || tail_initial.is_some())
+        && is_last(toks[before[0]].word);
+    if full == 0 || (full < 2 && !title && !provider_title && !initialled) {
         return None;
+    }
+    if initialled && let Some(end) = tail_initial {
+        last_end = end;
     }
     let (first_i, last_i) = if reversed {
         (after[0], *before.last()?)
@@ -783,6 +800,9 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
         score += 0.1;
         why.push("suffix");
     }
+    if initialled {
+        why.push("initial");
+    }
     if lower {
         why.push("lower case");
     }
@@ -807,6 +827,12 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
         },
         j.max(i + 1),
     ))
+}
+
+/// Whether an initial is written with its dot ("J."): a lone capital
+/// letter is as often a list mark, a grade or a pronoun.
+fn dotted(t: &Token<'_>) -> bool {
+    t.end > t.start + t.word.len()
 }
 
 fn suffix_at(toks: &[Token<'_>], k: usize) -> bool {
@@ -937,6 +963,16 @@ mod tests {
         ] {
             assert_eq!(one(date), "Ann Lee", "{date}");
         }
+    }
+
+    /// A given name as its initial, beside a listed surname.
+    #[test]
+    fn an_initial_and_a_surname() {
+        assert_eq!(one("J. Smith, DOB 4/3/1962"), "J. Smith");
+        assert_eq!(one("Patient: Lee, A. DOB"), "Lee, A.");
+        // Without the dot, or beside an unlisted word, it is not one.
+        assert!(names("Plan B Smith").is_empty());
+        assert!(names("See A. Zqxwv today").is_empty());
     }
 
     /// Found on a Turkish name: the credential look-ahead cut a character.
