@@ -11,7 +11,7 @@ pub mod names;
 pub mod ssn;
 pub mod structured;
 
-use crate::context::{Class, Hits};
+use crate::context::{Class, Hit, Hits};
 use crate::finding::Category;
 
 /// A scored match in a normalised text.
@@ -104,6 +104,19 @@ impl<'a> Text<'a> {
         before: usize,
         after: usize,
     ) -> Option<&'a str> {
+        self.around_where(class, start, end, before, after, |_| true)
+    }
+
+    /// As [`Text::around`], for the first word that `keep` accepts.
+    pub fn around_where(
+        &self,
+        class: Class,
+        start: usize,
+        end: usize,
+        before: usize,
+        after: usize,
+        keep: impl Fn(&Hit) -> bool,
+    ) -> Option<&'a str> {
         let lo = start.saturating_sub(before).max(self.lo);
         let hi = (end + after).min(self.hi);
         let hits = self.hits.of(class);
@@ -111,7 +124,7 @@ impl<'a> Text<'a> {
         hits[first..]
             .iter()
             .take_while(|h| h.start <= hi)
-            .find(|h| h.end >= lo)
+            .find(|h| h.end >= lo && keep(h))
             .map(|h| h.word(self.text))
     }
 

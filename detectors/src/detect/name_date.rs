@@ -268,10 +268,17 @@ fn schedule_entry<'t>(t: &Text<'t>, start: usize, end: usize) -> Option<(Name, R
         return None;
     }
     let mut at = end + rest + 1;
-    let heading = memchr::memrchr(b'\n', &b[t.lo..start]).map_or(t.lo, |i| t.lo + i + 1);
-    let lists_care = [Class::ServiceWeak, Class::Visit, Class::Clinical]
-        .into_iter()
-        .any(|c| care_word(t, c, heading, end + rest).is_some());
+    // Whether the date's line names care, looked up at the first list
+    // item (most dates have none under them).
+    let mut lists_care = None;
+    let mut heading_names_care = || {
+        *lists_care.get_or_insert_with(|| {
+            let heading = memchr::memrchr(b'\n', &b[t.lo..start]).map_or(t.lo, |i| t.lo + i + 1);
+            [Class::ServiceWeak, Class::Visit, Class::Clinical]
+                .into_iter()
+                .any(|c| care_word(t, c, heading, end + rest).is_some())
+        })
+    };
     let mut first: Option<(Name, Role<'t>)> = None;
     let mut entries = 0;
     for _ in 0..LINES {
@@ -280,7 +287,7 @@ fn schedule_entry<'t>(t: &Text<'t>, start: usize, end: usize) -> Option<(Name, R
         }
         let line_end = memchr::memchr(b'\n', &b[at..stop]).map_or(stop, |i| at + i);
         let line = &t.text[at..line_end];
-        let slot = clock_time(line).or_else(|| list_item(line).filter(|_| lists_care));
+        let slot = clock_time(line).or_else(|| list_item(line).filter(|_| heading_names_care()));
         // A schedule begins under its date: one look per date elsewhere.
         if slot.is_none() && entries == 0 && !line.trim().is_empty() {
             return None;
@@ -651,27 +658,20 @@ fn weigh<'t>(
 /// (the "birthday" of "my birthday is") or inside a kind of visit (the
 /// "repair" of "hernia repair").
 fn office_life<'t>(t: &Text<'t>, lo: usize, hi: usize, role_word: Option<&str>) -> Option<&'t str> {
-    let (lo, hi) = (
-        lo.saturating_sub(EVENT_WINDOW).max(t.lo),
-        (hi + EVENT_WINDOW).min(t.hi),
-    );
-    // Where the role's word lies in the text (it is a slice of it).
-    let inside = role_word.map(|w| {
-        let at = (w.as_ptr() as usize).wrapping_sub(t.text.as_ptr() as usize);
-        at..at + w.len()
-    });
-    let hits = t.hits.of(Class::Event);
-    hits[hits.partition_point(|h| h.end < lo)..]
-        .iter()
-        .take_while(|h| h.start <= hi)
-        .find(|h| {
-            h.end >= lo
-                && !inside
-                    .as_ref()
-                    .is_some_and(|r| r.start <= h.start && h.end <= r.end)
-                && !part_of_a_visit(t, h)
-        })
-        .map(|h| h.word(t.text))
+    let inside = role_word.and_then(|w| span_in(t.text, w));
+    t.around_where(Class::Event, lo, hi, EVENT_WINDOW, EVENT_WINDOW, |h| {
+        !inside
+            .as_ref()
+            .is_some_and(|r| r.start <= h.start && h.end <= r.end)
+            && !part_of_a_visit(t, h)
+    })
+}
+
+/// Where `word`, a slice of `text` (as the context words are), lies in
+/// it; `None` for any other string.
+fn span_in(text: &str, word: &str) -> Option<std::ops::Range<usize>> {
+    let at = (word.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    (at + word.len() <= text.len()).then_some(at..at + word.len())
 }
 
 /// Whether `h` lies inside a kind of visit's words.

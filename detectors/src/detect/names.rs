@@ -561,13 +561,15 @@ fn month_named(text: &str, start: usize, end: usize, word: &str) -> bool {
         return false;
     }
     let after = text[end..].trim_start_matches([' ', '.', ',', '\t']);
+    // Before it, a day: "3 May", "14th May", "the 14th of May".
     let before = text[..start].trim_end_matches([' ', ',', '\t']);
-    let numeric = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
-    let ordinal = ["st", "nd", "rd", "th", " of", " the"]
+    let before = before.strip_suffix(" of").unwrap_or(before).trim_end();
+    let day = ["st", "nd", "rd", "th"]
         .iter()
-        .any(|o| before.ends_with(o) && numeric(before[..before.len() - o.len()].chars().last()))
-        || before.ends_with(" of the");
-    !numeric(after.chars().next()) && !numeric(before.chars().last()) && !ordinal
+        .find_map(|o| before.strip_suffix(o))
+        .unwrap_or(before);
+    let numeric = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+    !numeric(after.chars().next()) && !numeric(day.chars().last())
 }
 
 trait Mark {
@@ -960,6 +962,7 @@ mod tests {
             "born 3 May 1978 to Ann Lee",
             "the 14th of May 1978, Ann Lee",
             "Jan. 3rd, Ann Lee",
+            "the 14th of May, Ann Lee",
         ] {
             assert_eq!(one(date), "Ann Lee", "{date}");
         }
