@@ -434,6 +434,9 @@ fn years_past(date: &Date) -> u32 {
 /// or office life ("ultrasound machine", "lab certificate", "pain
 /// management", "flu season") names that thing.
 fn care_word<'h>(t: &Text<'h>, class: Class, lo: usize, hi: usize) -> Option<&'h Hit> {
+    // The window stays in the current text: another text's words are not
+    // about this one's name and date.
+    let (lo, hi) = (lo.max(t.lo), hi.min(t.hi));
     let hits = t.hits.of(class);
     let first = hits.partition_point(|h| h.end < lo);
     hits[first..]
