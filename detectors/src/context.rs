@@ -136,7 +136,9 @@ const BUILTIN: &[(Class, &str)] = &[
          nerve conduction|eeg|emg|pet scan|ct|cat scan|cholecystectomy|lap chole|appendectomy|tonsillectomy|\
          hysterectomy|hernia repair|knee replacement|hip replacement|tka|tha|cataract surgery|cataract|\
          carpal tunnel release|mastectomy|lumpectomy|c-section|cesarean|vasectomy|circumcision|debridement|\
-         epidural|nerve block|joint injection|egd|arthroplasty|excision|i&d|incision and drainage",
+         epidural|nerve block|joint injection|egd|arthroplasty|excision|i&d|incision and drainage|\
+         mmr|tdap|dtap|hpv vaccine|hep b vaccine|hepatitis b vaccine|varicella vaccine|pneumococcal vaccine|\
+         prevnar|pneumovax|shingrix|flu shot|flu vaccine|covid vaccine|covid booster|rsv vaccine|tb test",
     ),
     // Words a practice writes about a person's care and nothing else;
     // not words that are as common in office mail ("test", "positive",

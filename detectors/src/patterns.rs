@@ -24,7 +24,7 @@ pub enum Kind {
     DateCompact,
     /// March 4, 1965; Mar. 4th 1965
     DateMonthFirst,
-    /// 4 March 1965; 4-Mar-65; 4th of March, 1965
+    /// 4 March 1965; 4-Mar-65; 4th of March, 1965; 1965-Mar-04
     DateDayFirst,
     /// 04MAR1965, 4MAR65 (clinical systems)
     DateCompactMonth,
@@ -68,8 +68,9 @@ fn sources() -> Vec<String> {
         format!(
             r"{b}(?i-u:{MONTHS})[ \t\r\n-]{{1,3}}[0-9]{{1,2}}(?i-u:st|nd|rd|th)?,?[ \t\r\n-]{{1,3}}(?:[0-9]{{4}}|'?[0-9]{{2}}){b}"
         ),
+        // Also year first, as some systems print it ("1962-Apr-03").
         format!(
-            r"{b}[0-9]{{1,2}}(?i-u:st|nd|rd|th)?(?:{w}{{1,8}}(?i-u:of))?[ \t\r\n-]{{1,3}}(?i-u:{MONTHS}),?[ \t\r\n-]{{1,3}}(?:[0-9]{{4}}|'?[0-9]{{2}}){b}"
+            r"{b}(?:[0-9]{{1,2}}(?i-u:st|nd|rd|th)?(?:{w}{{1,8}}(?i-u:of))?[ \t\r\n-]{{1,3}}(?i-u:{MONTHS}),?[ \t\r\n-]{{1,3}}(?:[0-9]{{4}}|'?[0-9]{{2}})|(?:1[89]|20)[0-9]{{2}}[ /-](?i-u:{MONTHS})[ /-][0-9]{{1,2}}){b}"
         ),
         format!(
             r"{b}[0-9]{{1,2}}(?i-u:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[0-9]{{4}}|[0-9]{{2}}){b}"

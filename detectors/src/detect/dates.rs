@@ -125,6 +125,8 @@ pub fn parse(kind: Kind, s: &str) -> Option<Date> {
         Kind::DateDayFirst => {
             let m = month_number(word()?)?;
             let [day, year] = *nums else { return None };
+            // Year first ("1965-Mar-04"): a four-digit number comes first.
+            let (day, year) = if day > 31 { (year, day) } else { (day, year) };
             make(year, m, day as u8)
         }
         Kind::DateCompactMonth => {
@@ -163,6 +165,9 @@ mod tests {
         assert_eq!(parse(DateMonthFirst, "Sept. 3rd 2024"), d(2024, 9, 3));
         assert_eq!(parse(DateDayFirst, "4th of March, 1965"), d(1965, 3, 4));
         assert_eq!(parse(DateDayFirst, "04-MAR-65"), d(65, 3, 4));
+        assert_eq!(parse(DateDayFirst, "1965-Mar-04"), d(1965, 3, 4));
+        assert_eq!(parse(DateDayFirst, "1965 MARCH 4"), d(1965, 3, 4));
+        assert_eq!(parse(DateDayFirst, "1965-Mar-65"), None);
         assert_eq!(parse(DateMonthFirst, "Mayday 4, 1965"), None);
         assert_eq!(parse(DateMonthFirst, "Mar-04-1965"), d(1965, 3, 4));
         assert_eq!(parse(DateCompactMonth, "04MAR1965"), d(1965, 3, 4));

@@ -890,6 +890,20 @@ mod tests {
             true,
         ),
         ("Patientin: Greta Vogel, Geburtsdatum 03.04.1951", true),
+        // A form's name fields, a newborn's chart name, a vaccine given.
+        (
+            "First name: Thandiwe\nLast name: Mokoena\nDate of birth: 1988-07-21",
+            true,
+        ),
+        (
+            "Baby Girl Okafor, born 11/30/2026 at 3:14 am, 7 lb 2 oz",
+            true,
+        ),
+        ("Imm record - Sofia Rossi (2019-03-15): MMR #2 given", true),
+        ("Employee last name: Mokoena\nStart date: 01/05/2027", false),
+        // A date written year first with its month's name.
+        ("Pt: Rosa Ibarra  DOB 1962-Apr-03", true),
+        ("Invoice 1962 for Rosa Ibarra, due 2026-Dec-03", false),
         (
             "La reunión con Ximena Robles Ortiz es el 12/05/2026 a las 10.",
             false,

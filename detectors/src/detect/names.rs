@@ -682,9 +682,16 @@ pub fn find(text: &str, lo: usize, hi: usize) -> Vec<Name> {
 
 /// A name starting at token `i`, and the token after it.
 fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
-    let title = toks[i].kind.title;
+    let newborn = newborn_title(text, toks, i);
+    let title = toks[i].kind.title || newborn;
     let provider_title = toks[i].kind.provider_title;
-    let begin = if title || provider_title { i + 1 } else { i };
+    let begin = if newborn {
+        i + 2
+    } else if title || provider_title {
+        i + 1
+    } else {
+        i
+    };
     let mut j = begin;
     let mut case = None;
     // Full words before and after a comma ("Last, First").
@@ -765,7 +772,10 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
         && case == Some(Case::Cap)
         && (lead_initial || tail_initial.is_some())
         && is_last(toks[before[0]].word);
-    if full == 0 || (full < 2 && !title && !provider_title && !initialled) {
+    // One name word as the value of a form's name field ("Last name:
+    // Mokoena"): the form says what it is.
+    let field = full == 1 && !reversed && name_field(text, toks[begin].start);
+    if full == 0 || (full < 2 && !title && !provider_title && !initialled && !field) {
         return None;
     }
     if initialled && let Some(end) = tail_initial {
@@ -805,6 +815,10 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     if initialled {
         why.push("initial");
     }
+    if field && !title {
+        score += 0.4;
+        why.push("name field");
+    }
     if lower {
         why.push("lower case");
     }
@@ -829,6 +843,54 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
         },
         j.max(i + 1),
     ))
+}
+
+/// Whether tokens `i` and `i + 1` are the two-word title of a newborn's
+/// chart name, given before the family name ("Baby Boy Okafor", "BABY
+/// GIRL LEE").
+fn newborn_title(text: &str, toks: &[Token<'_>], i: usize) -> bool {
+    let (Some(baby), Some(sex)) = (toks.get(i), toks.get(i + 1)) else {
+        return false;
+    };
+    baby.word.eq_ignore_ascii_case("baby")
+        && case_of(baby.word).is_some_and(|c| c != Case::Lower)
+        && ["boy", "girl"]
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(sex.word))
+        && matches!(&text[baby.end..sex.start], " " | "\t")
+        && toks.len() > i + 2
+}
+
+/// Whether the word at `start` is the value of a form's name field: on
+/// its line after "First name:", "Last name:", "Surname:" and the like,
+/// with at most a patient word before the label.
+fn name_field(text: &str, start: usize) -> bool {
+    const FIELDS: &[&str] = &[
+        "first name",
+        "last name",
+        "given name",
+        "family name",
+        "surname",
+        "middle name",
+        "legal name",
+        "preferred name",
+    ];
+    let line = &text[text[..start].rfind('\n').map_or(0, |i| i + 1)..start];
+    // The last field of the line ("First name: Ann   Last name:").
+    let line = line.rsplit(['\t', '|']).next().unwrap_or(line);
+    let line = line
+        .rsplit("  ")
+        .find(|f| !f.trim().is_empty())
+        .unwrap_or(line);
+    let Some(label) = line.trim_end().strip_suffix(':') else {
+        return false;
+    };
+    let label = label.trim().to_ascii_lowercase();
+    let label = ["patient's ", "patient ", "pt "]
+        .iter()
+        .find_map(|p| label.strip_prefix(p))
+        .unwrap_or(&label);
+    FIELDS.contains(&label)
 }
 
 /// Whether an initial is written with its dot ("J."): a lone capital
@@ -966,6 +1028,23 @@ mod tests {
         ] {
             assert_eq!(one(date), "Ann Lee", "{date}");
         }
+    }
+
+    /// A form's name field and a newborn's chart name are names of one
+    /// family name.
+    #[test]
+    fn a_name_field_and_a_newborn() {
+        assert_eq!(one("Last name: Mokoena\nDOB"), "Mokoena");
+        let both = names("First name: Ann | Last name: Zqxwv | DOB");
+        assert_eq!(both.len(), 2, "{both:?}");
+        assert_eq!(both[1].0, "Zqxwv");
+        assert_eq!(one("PATIENT SURNAME: OKAFOR"), "OKAFOR");
+        assert_eq!(one("Baby Boy Okafor, born"), "Baby Boy Okafor");
+        assert_eq!(one("BABY GIRL LEE, born"), "BABY GIRL LEE");
+        // Not a name field, or no name word in it.
+        assert!(names("Company name: Okafor").is_empty());
+        assert!(names("Last name: see below").is_empty());
+        assert!(names("Baby Boy shower gifts").is_empty());
     }
 
     /// A given name as its initial, beside a listed surname.
