@@ -153,7 +153,11 @@ const BUILTIN: &[(Class, &str)] = &[
          prescription|prescribed|refill|rx|dose|dosage|insulin|antibiotic|antibiotics|penicillin|a1c|hba1c|cbc|\
          glucose|potassium|cholesterol|blood work|bloodwork|lab|labs|drawn|specimen|pathology|biopsy|benign|\
          malignant|imaging|mri|ultrasound|mammogram|x-ray|xray|ekg|ecg|stitches|sutures|vaccinated|immunized|\
-         vaccination|prior auth|prior authorization|diagnosed|strep|strep throat",
+         vaccination|prior auth|prior authorization|diagnosed|strep|strep throat|inr|\
+         warfarin|coumadin|eliquis|apixaban|xarelto|rivaroxaban|metformin|lisinopril|losartan|amlodipine|\
+         atorvastatin|simvastatin|levothyroxine|synthroid|prednisone|amoxicillin|azithromycin|doxycycline|\
+         cephalexin|gabapentin|hydrocodone|oxycodone|tramadol|sertraline|escitalopram|fluoxetine|bupropion|\
+         trazodone|albuterol|inhaler|omeprazole|pantoprazole|furosemide|semaglutide|ozempic|methotrexate",
     ),
     (
         Class::Event,

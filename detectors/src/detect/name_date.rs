@@ -216,7 +216,9 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         // way a chart or a referral names its patient. Only for that name,
         // and only for a date years past (a recent one is as likely the
         // day of a delivery or a meeting).
-        if years_past(date) >= 2
+        // A named kind of visit vouches for a recent date too ("Transport
+        // for Ann Lee 12/07/2026 to dialysis").
+        if (years_past(date) >= 2 || h.class == Class::Visit)
             && follows_a_word(&t.text[floor_boundary(t.text, start.saturating_sub(4))..start])
         {
             return Role {
@@ -546,15 +548,16 @@ fn names_possessive(text: &str) -> bool {
     })
 }
 
-/// Whether `text[lo..hi]` speaks of a person in the third person (he,
-/// she, his, her, him): clinical words there are about someone's body,
-/// not a machine's or a program's.
+/// Whether `text[lo..hi]` speaks of a person, in the third person (he,
+/// she, his, her, him) or as the writer (my, me: "I had my colonoscopy
+/// on"): clinical words there are about someone's body, not a machine's
+/// or a program's.
 fn speaks_of_a_person(text: &str, lo: usize, hi: usize) -> bool {
     let (lo, hi) = (floor_boundary(text, lo), ceil_boundary(text, hi));
     text[lo..hi]
         .split(|c: char| !c.is_ascii_alphabetic())
         .any(|w| {
-            ["he", "she", "his", "her", "him", "hers"]
+            ["he", "she", "his", "her", "him", "hers", "my", "me"]
                 .iter()
                 .any(|p| p.eq_ignore_ascii_case(w))
         })
@@ -901,6 +904,28 @@ mod tests {
         ),
         ("Imm record - Sofia Rossi (2019-03-15): MMR #2 given", true),
         ("Employee last name: Mokoena\nStart date: 01/05/2027", false),
+        // The writer's own care; a named visit on a recent date written
+        // as one with the name; a drug and a lab value.
+        (
+            "This is Tom Whitaker. I had my colonoscopy on 11/02/2026 and still have cramping.",
+            true,
+        ),
+        (
+            "Transport for Eleanor Whitcombe 12/07/2026 to dialysis, pickup 6:15 am.",
+            true,
+        ),
+        (
+            "Urgent: Wen Li, 04/05/1949, INR 4.8 today. Hold warfarin.",
+            true,
+        ),
+        (
+            "This is Tom Whitaker from Olympus. The colonoscope we repaired on 11/02/2026 ships today.",
+            false,
+        ),
+        (
+            "Shuttle for Eleanor Whitcombe 12/07/2026 to the airport, pickup 6:15 am.",
+            false,
+        ),
         // A date written year first with its month's name.
         ("Pt: Rosa Ibarra  DOB 1962-Apr-03", true),
         ("Invoice 1962 for Rosa Ibarra, due 2026-Dec-03", false),
