@@ -163,8 +163,9 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     }
     if let Some(w) = t.context(Class::ServiceWeak, start, end, 50, 0) {
         // A calendar event is an appointment only when it says what kind
-        // (or whose): on its own it is as likely a meeting.
-        let weight = if w.eq_ignore_ascii_case("calendar event") {
+        // (or whose): on its own it is as likely a meeting. So is a visit
+        // someone makes ("will visit", "visited on"): a rep's, an owner's.
+        let weight = if w.eq_ignore_ascii_case("calendar event") || visit_as_a_verb(t.text, w) {
             0.15
         } else {
             0.25
@@ -314,6 +315,31 @@ fn schedule_entry<'t>(t: &Text<'t>, start: usize, end: usize) -> Option<(Name, R
         at = line_end + 1;
     }
     first.filter(|_| entries >= 2)
+}
+
+/// Whether `word`, a slice of `text`, is the verb "visit": "visited", or
+/// "visit" after a word that makes it one ("will visit", "to visit").
+/// The noun ("her visit on", "office visit") is a patient's.
+fn visit_as_a_verb(text: &str, word: &str) -> bool {
+    if word.eq_ignore_ascii_case("visited") {
+        return true;
+    }
+    if !word.eq_ignore_ascii_case("visit") {
+        return false;
+    }
+    let Some(at) = span_in(text, word) else {
+        return false;
+    };
+    let before = text[..at.start].trim_end();
+    let prev = before
+        .rsplit(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("");
+    [
+        "will", "to", "can", "could", "would", "may", "might", "should", "please", "and",
+    ]
+    .iter()
+    .any(|v| v.eq_ignore_ascii_case(prev))
 }
 
 /// If `line` begins with a clock time ("8:30", "09:15 AM", "2:45p.m."),
@@ -468,6 +494,8 @@ fn names_a_thing(text: &str, at: usize, hi: usize) -> bool {
         "season",
         "supply",
         "supplies",
+        "program",
+        "programs",
         "contract",
         "schedule",
         "education",
@@ -925,6 +953,19 @@ mod tests {
         (
             "Shuttle for Eleanor Whitcombe 12/07/2026 to the airport, pickup 6:15 am.",
             false,
+        ),
+        // A visit someone makes is not care; the noun is.
+        (
+            "Hi team, Gloria Fuentes from Walgreens will visit 5/5/2026 to discuss the vaccine program.",
+            false,
+        ),
+        (
+            "Evander Holloway, 81, the building's owner, visited on 11/28/2026 to look at the roof.",
+            false,
+        ),
+        (
+            "Gloria Fuentes has a visit 5/5/2026 at 3 with Dr. Lin.",
+            true,
         ),
         // A date written year first with its month's name.
         ("Pt: Rosa Ibarra  DOB 1962-Apr-03", true),
