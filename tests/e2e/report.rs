@@ -128,12 +128,17 @@ async fn the_report_counts_what_was_sent_and_shows_a_broken_log() {
 
     // The same report as a PDF, printed by a headless Chromium: its text
     // has the figures and the signature, and still nothing of a message.
+    // The signature is the one of the HTML this run printed: each run
+    // stamps its own time, so a run in another second signs other bytes.
     let pdf = dir.path().join("report.pdf");
+    let printed = dir.path().join("printed.html");
     phigate_tests::require_tool("chromium");
     let r = Command::new(binary())
         .args(["report", "--config"])
         .arg(&gw.config)
-        .args(["--month", &month, "--pdf"])
+        .args(["--month", &month, "--out"])
+        .arg(&printed)
+        .arg("--pdf")
         .arg(&pdf)
         .env(
             "PATH",
@@ -150,6 +155,7 @@ async fn the_report_counts_what_was_sent_and_shows_a_broken_log() {
         .unwrap();
     assert!(text.status.success(), "{text:?}");
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    let sha = figure(&std::fs::read_to_string(&printed).unwrap(), "sha256").unwrap();
     assert!(text.contains(&sha[..16]), "signature in the PDF:\n{text}");
     assert!(
         text.contains("no-phi-to-marketing"),
