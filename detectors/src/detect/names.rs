@@ -875,7 +875,17 @@ fn name_field(text: &str, start: usize) -> bool {
         "legal name",
         "preferred name",
     ];
-    let line = &text[text[..start].rfind('\n').map_or(0, |i| i + 1)..start];
+    // A label is short: look back no further than this, so a long line
+    // is not read again for every word on it.
+    const REACH: usize = 40;
+    let from = text.floor_char_boundary(start.saturating_sub(REACH));
+    let before = &text[from..start];
+    let line = match before.rfind('\n') {
+        Some(i) => &before[i + 1..],
+        // Cut inside a line: drop the word the cut may have split.
+        None if from > 0 => before.split_once(' ').map_or("", |(_, rest)| rest),
+        None => before,
+    };
     // The last field of the line ("First name: Ann   Last name:").
     let line = line.rsplit(['\t', '|']).next().unwrap_or(line);
     let line = line
@@ -885,12 +895,17 @@ fn name_field(text: &str, start: usize) -> bool {
     let Some(label) = line.trim_end().strip_suffix(':') else {
         return false;
     };
-    let label = label.trim().to_ascii_lowercase();
+    let label = label.trim();
     let label = ["patient's ", "patient ", "pt "]
         .iter()
-        .find_map(|p| label.strip_prefix(p))
-        .unwrap_or(&label);
-    FIELDS.contains(&label)
+        .find_map(|p| {
+            label
+                .get(..p.len())
+                .filter(|head| head.eq_ignore_ascii_case(p))
+                .map(|_| &label[p.len()..])
+        })
+        .unwrap_or(label);
+    FIELDS.iter().any(|f| f.eq_ignore_ascii_case(label))
 }
 
 /// Whether an initial is written with its dot ("J."): a lone capital
