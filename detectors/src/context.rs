@@ -128,7 +128,7 @@ const BUILTIN: &[(Class, &str)] = &[
         "new patient|established patient|follow-up|follow up|f/u|post-op|postop|post op|pre-op|preop|annual physical|\
          physical|wellness|well child|well visit|exam room|check-up|checkup|consult|telehealth|injection|infusion|\
          vaccine|immunization|lab draw|blood draw|x-ray|xray|mri|ct scan|ultrasound|biopsy|prenatal|recheck|\
-         sick visit|therapy session|counseling session|dental cleaning|colonoscopy|mammogram|ekg|echo|stress test|\
+         sick visit|therapy session|counseling session|physical therapy|occupational therapy|speech therapy|dental cleaning|colonoscopy|mammogram|ekg|echo|stress test|\
          endoscopy|colposcopy|cystoscopy|bronchoscopy|sigmoidoscopy|arthroscopy|laparoscopy|angiogram|\
          catheterization|cardioversion|pap smear|pap|iud|iud insertion|dexa|bone density|spirometry|holter|\
          sleep study|dialysis|chemo|chemotherapy|radiation therapy|cast removal|suture removal|wound check|\

@@ -76,6 +76,7 @@ fn closest_name(t: &Text<'_>, start: usize, end: usize) -> Option<Name> {
     names::find(t.text, lo, hi)
         .into_iter()
         .filter(|n| !n.provider)
+        .filter(|n| !n.greeting || (n.end <= start && speaks_to_the_reader(&t.text[n.end..start])))
         .filter(|n| {
             n.end <= start
                 || (n.start >= end
@@ -577,18 +578,29 @@ fn names_possessive(text: &str) -> bool {
 }
 
 /// Whether `text[lo..hi]` speaks of a person, in the third person (he,
-/// she, his, her, him) or as the writer (my, me: "I had my colonoscopy
-/// on"): clinical words there are about someone's body, not a machine's
-/// or a program's.
+/// she, his, her, him; Mr., Mrs., Ms.) or as the writer (my, me: "I had
+/// my colonoscopy on"): clinical words there are about someone's body,
+/// not a machine's or a program's.
 fn speaks_of_a_person(text: &str, lo: usize, hi: usize) -> bool {
     let (lo, hi) = (floor_boundary(text, lo), ceil_boundary(text, hi));
-    text[lo..hi]
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .any(|w| {
-            ["he", "she", "his", "her", "him", "hers", "my", "me"]
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(w))
-        })
+    any_word(
+        &text[lo..hi],
+        &[
+            "he", "she", "his", "her", "him", "hers", "my", "me", "mr", "mrs", "ms",
+        ],
+    )
+}
+
+/// Whether `text` speaks to its reader ("your appointment", "you are
+/// due"): what a greeting's given name needs to say whose a date is.
+fn speaks_to_the_reader(text: &str) -> bool {
+    any_word(text, &["you", "your"])
+}
+
+/// Whether a whole word of `text` is one of `words` (lower case, ASCII).
+fn any_word(text: &str, words: &[&str]) -> bool {
+    text.split(|c: char| !c.is_ascii_alphabetic())
+        .any(|w| words.iter().any(|p| p.eq_ignore_ascii_case(w)))
 }
 
 /// What weighed in a score: the words found, explained only for a score
@@ -1002,6 +1014,39 @@ mod tests {
         ),
         (
             "Webinar: coding updates with Jane Doe on March 3, 2026, register by Friday",
+            false,
+        ),
+        // Mail to the patient, who is named only by the greeting: the
+        // date is the reader's where the text speaks to the reader.
+        (
+            "Hi Maria,\n\nThis is a reminder of your appointment on Thursday, December 10, 2026.",
+            true,
+        ),
+        (
+            "Hi Tomasz,\n\nYour A1c from 11/24/2026 came back at 8.2.",
+            true,
+        ),
+        // The greeting's twins: no care, care not the reader's, no greeting.
+        (
+            "Hi Maria,\n\nThis is a reminder of our staff meeting on Thursday, December 10, 2026.",
+            false,
+        ),
+        (
+            "Hi Tomasz,\n\nYour badge from 11/24/2026 was deactivated when the system updated.",
+            false,
+        ),
+        (
+            "Hi Maria,\n\nThe lab results from 11/24/2026 for the water test came back clean.",
+            false,
+        ),
+        ("The visit, Maria, your appointment on 12/10/2026.", false),
+        // A courtesy title speaks of a person as "her" does.
+        (
+            "Mrs. Ingrid Halvorsen has attended 6 of 8 physical therapy sessions since October 2, 2026.",
+            true,
+        ),
+        (
+            "Physical therapist Ingrid Halvorsen will talk about knee pain on October 2, 2026 at the library seminar.",
             false,
         ),
     ];

@@ -463,6 +463,10 @@ pub struct Name {
     pub why: String,
     /// A provider's name (after "Dr.", before a credential).
     pub provider: bool,
+    /// A given name alone after a greeting that opens a line ("Hi Maria,"):
+    /// the reader's. It says whose a date is only where the text speaks
+    /// to the reader ("your appointment on").
+    pub greeting: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -685,9 +689,10 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     let newborn = newborn_title(text, toks, i);
     let title = toks[i].kind.title || newborn;
     let provider_title = toks[i].kind.provider_title;
+    let greeting = !title && !provider_title && greeting_at(text, toks, i);
     let begin = if newborn {
         i + 2
-    } else if title || provider_title {
+    } else if title || provider_title || greeting {
         i + 1
     } else {
         i
@@ -775,7 +780,21 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     // One name word as the value of a form's name field ("Last name:
     // Mokoena"): the form says what it is.
     let field = full == 1 && !reversed && name_field(text, toks[begin].start);
-    if full == 0 || (full < 2 && !title && !provider_title && !initialled && !field) {
+    // The reader's given name after a greeting: one listed given name,
+    // then the greeting's comma, colon or bang, or the end of its line.
+    let greeting = greeting
+        && full == 1
+        && !reversed
+        && !suffix
+        && case == Some(Case::Cap)
+        && is_first(toks[before[0]].word)
+        && text[last_end..]
+            .trim_start_matches([' ', '\t'])
+            .starts_with([',', '!', ':', '\r', '\n']);
+    if full == 0 || (full < 2 && !title && !provider_title && !initialled && !field && !greeting) {
+        return None;
+    }
+    if full == 1 && greeting_at(text, toks, i) && !greeting {
         return None;
     }
     if initialled && let Some(end) = tail_initial {
@@ -819,6 +838,10 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
         score += 0.4;
         why.push("name field");
     }
+    if greeting {
+        score += 0.35 + 0.3;
+        why.push("given name in list, after a greeting");
+    }
     if lower {
         why.push("lower case");
     }
@@ -840,9 +863,31 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
                 why.join(", ")
             },
             provider,
+            greeting,
         },
         j.max(i + 1),
     ))
+}
+
+/// Whether token `i` is a greeting that opens its line ("Hi", "Dear",
+/// "Hello", "Hey", written with a capital) followed on the line by a word.
+fn greeting_at(text: &str, toks: &[Token<'_>], i: usize) -> bool {
+    const GREETINGS: &[&str] = &["hi", "hello", "hey", "dear"];
+    let (Some(g), Some(next)) = (toks.get(i), toks.get(i + 1)) else {
+        return false;
+    };
+    // Only indentation may come before it on its line (looked for
+    // close by: a long line is not read again for every word on it).
+    let from = text.floor_char_boundary(g.start.saturating_sub(16));
+    let before = &text[from..g.start];
+    let opens_line = match before.rfind('\n') {
+        Some(n) => before[n + 1..].trim().is_empty(),
+        None => from == 0 && before.trim().is_empty(),
+    };
+    case_of(g.word) == Some(Case::Cap)
+        && lower_in(GREETINGS, g.word)
+        && opens_line
+        && matches!(&text[g.end..next.start], " " | "\t")
 }
 
 /// Whether tokens `i` and `i + 1` are the two-word title of a newborn's
@@ -1060,6 +1105,33 @@ mod tests {
         assert!(names("Company name: Okafor").is_empty());
         assert!(names("Last name: see below").is_empty());
         assert!(names("Baby Boy shower gifts").is_empty());
+    }
+
+    /// A listed given name alone after a greeting that opens a line is
+    /// the reader's name; anything else after a greeting is not a name.
+    #[test]
+    fn a_greeting_names_the_reader() {
+        let n = find("Hi Maria,\n\nyour", 0, 16);
+        assert_eq!(n.len(), 1);
+        assert!(n[0].greeting && n[0].score > 0.7, "{n:?}");
+        assert_eq!(one("Dear Tomasz:\n"), "Tomasz");
+        assert_eq!(one("  Hello Aiko!"), "Aiko");
+        // A full name after a greeting is a name as anywhere.
+        let n = find("Dear Maria Santangelo,", 0, 22);
+        assert_eq!(n.len(), 1);
+        assert!(!n[0].greeting);
+        for text in [
+            "Hi Team,",
+            "Hi Maria Santangelo",
+            "Hello Maria and",
+            "The Hi Maria,",
+            "hi Maria,",
+        ] {
+            assert!(
+                find(text, 0, text.len()).iter().all(|n| !n.greeting),
+                "{text}"
+            );
+        }
     }
 
     /// A given name as its initial, beside a listed surname.
