@@ -146,7 +146,8 @@ const BUILTIN: &[(Class, &str)] = &[
     (
         Class::Clinical,
         "chest pain|abdominal pain|back pain|pain|fever|cough|coughing|vomiting|nausea|diarrhea|dizziness|dizzy|\
-         rash|bleeding|swelling|shortness of breath|headache|migraine|seizure|fracture|fractured|sprain|wound|\
+         rash|bleeding|swelling|shortness of breath|headache|migraine|seizure|fracture|fractured|fractures|\
+         sprain|sprained|dislocated|wound|\
          infection|infected|flu|influenza|covid|pneumonia|uti|cyst|lesion|tumor|cancer|diabetes|diabetic|\
          hypertension|asthma|copd|depression|dementia|stroke|concussion|pregnant|pregnancy|miscarriage|allergic|\
          allergy|allergies|injury|injured|fell|had a fall|symptom|symptoms|medication|medications|meds|\

@@ -245,6 +245,23 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     {
         return role(0.25, "clinical", h.word(t.text));
     }
+    // Care written for someone named before the date ("Pathology for
+    // Ann Lee 11/18/2026", "MRI results for ANN LEE, 3/4/1961"): the care
+    // is the name's.
+    for (class, kind) in [(Class::Clinical, "clinical"), (Class::Visit, "dos")] {
+        let hits = t.hits.of(class);
+        if let Some(h) = hits[hits.partition_point(|h| h.end < lo)..]
+            .iter()
+            .take_while(|h| h.end <= start)
+            .find(|h| {
+                h.start >= lo
+                    && care_for_a_name(&t.text[h.end..start])
+                    && !names_a_thing(t.text, h.end, t.hi)
+            })
+        {
+            return role(0.25, kind, h.word(t.text));
+        }
+    }
     Role {
         weight: 0.0,
         kind: "date",
@@ -442,6 +459,32 @@ fn names_a_subject(text: &str) -> bool {
     })
 }
 
+/// Whether `gap`, the text between a care word and a date, is "for" and
+/// a name in the same sentence ("[results] for Ann Lee, "): the care is
+/// written for that person.
+fn care_for_a_name(gap: &str) -> bool {
+    let gap = gap.trim_start_matches(' ');
+    let gap = ["results ", "report ", "records ", "notes ", "order "]
+        .iter()
+        .find_map(|w| {
+            gap.get(..w.len())
+                .filter(|head| head.eq_ignore_ascii_case(w))
+                .map(|_| &gap[w.len()..])
+        })
+        .unwrap_or(gap);
+    let Some(rest) = gap
+        .get(..4)
+        .filter(|head| head.eq_ignore_ascii_case("for "))
+        .map(|_| &gap[4..])
+    else {
+        return false;
+    };
+    rest.len() <= 60
+        && rest.chars().next().is_some_and(char::is_uppercase)
+        && !rest.contains(['\n', ';', '?', '!'])
+        && !rest.contains(". ")
+}
+
 /// How many whole years before this year `date` is (0 for this year or a
 /// later one; a two-digit year is taken as the nearest past century).
 fn years_past(date: &Date) -> u32 {
@@ -500,8 +543,6 @@ fn names_a_thing(text: &str, at: usize, hi: usize) -> bool {
         "contract",
         "schedule",
         "education",
-        "program",
-        "programs",
         "guideline",
         "guidelines",
         "equipment",
@@ -1049,6 +1090,21 @@ mod tests {
             "Physical therapist Ingrid Halvorsen will talk about knee pain on October 2, 2026 at the library seminar.",
             false,
         ),
+        // Care written for a named person, before the date; the same
+        // words for a thing or with nothing of care.
+        ("Pathology for Beatriz Whitcombe 11/18/2026", true),
+        ("MRI results for KENNETH ABARA, 3/4/1961, attached", true),
+        ("Slides for Beatriz Whitcombe 11/18/2026", false),
+        (
+            "Pathology department for Beatriz Whitcombe 11/18/2026",
+            false,
+        ),
+        (
+            "Pathology is short-staffed. For Beatriz Whitcombe 11/18/2026",
+            false,
+        ),
+        // A verb of injury in the past, told of a person.
+        ("Ava Thompson sprained her ankle on 12/1/2026.", true),
     ];
 
     #[test]

@@ -1069,6 +1069,10 @@ mod tests {
         for word in ["Over", "Side", "Yoga", "Nail"] {
             assert!(!is_first(word), "{word}");
         }
+        // Surnames too (Zulu, Kalenjin, Yoruba, Turkish, Italian).
+        for name in ["Khumalo", "Kiplagat", "Kosoko", "Karadeniz", "Abbagnale"] {
+            assert!(is_last(name), "{name}");
+        }
     }
 
     /// Given names that are also months are names away from a number,
