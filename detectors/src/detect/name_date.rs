@@ -515,7 +515,27 @@ fn care_word<'h>(t: &Text<'h>, class: Class, lo: usize, hi: usize) -> Option<&'h
         .iter()
         .take_while(|h| h.start <= hi)
         .filter(|h| h.end >= lo && h.end <= hi)
-        .find(|h| h.label.is_some() || !names_a_thing(t.text, h.end, t.hi))
+        .find(|h| h.label.is_some() || !names_a_thing(t.text, phrase_end(t, h), t.hi))
+}
+
+/// Where the longest care phrase that starts with `h` ends: "flu" is a
+/// word of "flu shot", and "flu shot clinic" names a thing.
+fn phrase_end(t: &Text<'_>, h: &Hit) -> usize {
+    [
+        Class::Clinical,
+        Class::Visit,
+        Class::ServiceWeak,
+        Class::Service,
+    ]
+    .into_iter()
+    .flat_map(|c| {
+        let hits = t.hits.of(c);
+        hits[hits.partition_point(|o| o.start < h.start)..]
+            .iter()
+            .take_while(|o| o.start == h.start)
+            .map(|o| o.end)
+    })
+    .fold(h.end, usize::max)
 }
 
 /// Whether the word after `at` is a noun that makes the words before it
@@ -619,15 +639,16 @@ fn names_possessive(text: &str) -> bool {
 }
 
 /// Whether `text[lo..hi]` speaks of a person, in the third person (he,
-/// she, his, her, him; Mr., Mrs., Ms.) or as the writer (my, me: "I had
-/// my colonoscopy on"): clinical words there are about someone's body,
-/// not a machine's or a program's.
+/// she, his, her, him; Mr., Mrs., Ms.), as the writer (my, me: "I had my
+/// colonoscopy on") or to the reader ("your knee replacement is on"):
+/// clinical words there are about someone's body, not a machine's or a
+/// program's.
 fn speaks_of_a_person(text: &str, lo: usize, hi: usize) -> bool {
     let (lo, hi) = (floor_boundary(text, lo), ceil_boundary(text, hi));
     any_word(
         &text[lo..hi],
         &[
-            "he", "she", "his", "her", "him", "hers", "my", "me", "mr", "mrs", "ms",
+            "he", "she", "his", "her", "him", "hers", "my", "me", "mr", "mrs", "ms", "you", "your",
         ],
     )
 }
@@ -1105,6 +1126,29 @@ mod tests {
         ),
         // A verb of injury in the past, told of a person.
         ("Ava Thompson sprained her ankle on 12/1/2026.", true),
+        // Care told to the reader ("your") is a person's, as "her" is.
+        (
+            "Hello Fernanda,\n\nYour pap smear from 11/10/2026 was normal.",
+            true,
+        ),
+        (
+            "Good morning Ngozi,\n\nYour ultrasound on 12/08/2026 is confirmed.",
+            true,
+        ),
+        (
+            "Hi Rajesh,\n\nDr. Ambrose sent your lisinopril refill to Walgreens today, 12/02/2026.",
+            true,
+        ),
+        // ...but a care phrase that names a thing is a thing's, however
+        // its first word reads alone ("flu" of "flu shot clinic").
+        (
+            "Hi Maria,\n\nYour flu shot clinic flyer is ready to print; the clinic is on 10/3/2026 in the lobby.",
+            false,
+        ),
+        (
+            "Hi Fernanda,\n\nYour CPR certification expires 12/31/2026. Please sign up for the renewal class.",
+            false,
+        ),
     ];
 
     #[test]

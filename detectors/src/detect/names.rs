@@ -689,10 +689,16 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     let newborn = newborn_title(text, toks, i);
     let title = toks[i].kind.title || newborn;
     let provider_title = toks[i].kind.provider_title;
-    let greeting = !title && !provider_title && greeting_at(text, toks, i);
+    let greeting = if title || provider_title {
+        0
+    } else {
+        greeting_at(text, toks, i)
+    };
     let begin = if newborn {
         i + 2
-    } else if title || provider_title || greeting {
+    } else if greeting > 0 {
+        i + greeting
+    } else if title || provider_title {
         i + 1
     } else {
         i
@@ -782,7 +788,7 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     let field = full == 1 && !reversed && name_field(text, toks[begin].start);
     // The reader's given name after a greeting: one listed given name,
     // then the greeting's comma, colon or bang, or the end of its line.
-    let greeting = greeting
+    let greeting = greeting > 0
         && full == 1
         && !reversed
         && !suffix
@@ -794,7 +800,7 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     if full == 0 || (full < 2 && !title && !provider_title && !initialled && !field && !greeting) {
         return None;
     }
-    if full == 1 && greeting_at(text, toks, i) && !greeting {
+    if full == 1 && greeting_at(text, toks, i) > 0 && !greeting {
         return None;
     }
     if initialled && let Some(end) = tail_initial {
@@ -869,12 +875,31 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     ))
 }
 
-/// Whether token `i` is a greeting that opens its line ("Hi", "Dear",
-/// "Hello", "Hey", written with a capital) followed on the line by a word.
-fn greeting_at(text: &str, toks: &[Token<'_>], i: usize) -> bool {
+/// How many tokens from `i` are a greeting that opens its line ("Hi",
+/// "Dear", "Hello", "Hey", "Good morning", written with a capital) with a
+/// word after it on the line; 0 if none.
+fn greeting_at(text: &str, toks: &[Token<'_>], i: usize) -> usize {
     const GREETINGS: &[&str] = &["hi", "hello", "hey", "dear"];
-    let (Some(g), Some(next)) = (toks.get(i), toks.get(i + 1)) else {
-        return false;
+    const TIMES: &[&str] = &["morning", "afternoon", "evening"];
+    let Some(g) = toks.get(i) else {
+        return 0;
+    };
+    if case_of(g.word) != Some(Case::Cap) {
+        return 0;
+    }
+    let len = if lower_in(GREETINGS, g.word) {
+        1
+    } else if g.word.eq_ignore_ascii_case("good")
+        && toks
+            .get(i + 1)
+            .is_some_and(|t| lower_in(TIMES, t.word) && matches!(&text[g.end..t.start], " " | "\t"))
+    {
+        2
+    } else {
+        return 0;
+    };
+    let (Some(last), Some(next)) = (toks.get(i + len - 1), toks.get(i + len)) else {
+        return 0;
     };
     // Only indentation may come before it on its line (looked for
     // close by: a long line is not read again for every word on it).
@@ -884,10 +909,11 @@ fn greeting_at(text: &str, toks: &[Token<'_>], i: usize) -> bool {
         Some(n) => before[n + 1..].trim().is_empty(),
         None => from == 0 && before.trim().is_empty(),
     };
-    case_of(g.word) == Some(Case::Cap)
-        && lower_in(GREETINGS, g.word)
-        && opens_line
-        && matches!(&text[g.end..next.start], " " | "\t")
+    if opens_line && matches!(&text[last.end..next.start], " " | "\t") {
+        len
+    } else {
+        0
+    }
 }
 
 /// Whether tokens `i` and `i + 1` are the two-word title of a newborn's
@@ -1120,6 +1146,7 @@ mod tests {
         assert!(n[0].greeting && n[0].score > 0.7, "{n:?}");
         assert_eq!(one("Dear Tomasz:\n"), "Tomasz");
         assert_eq!(one("  Hello Aiko!"), "Aiko");
+        assert_eq!(one("Good morning Ngozi,\n"), "Ngozi");
         // A full name after a greeting is a name as anywhere.
         let n = find("Dear Maria Santangelo,", 0, 22);
         assert_eq!(n.len(), 1);
