@@ -207,7 +207,9 @@ const BUILTIN: &[(Class, &str)] = &[
         "invoice|invoice #|inv|order|order #|order number|po|po #|purchase order|ref|ref #|reference|tracking|\
          tracking #|ticket|case #|confirmation|part|part no|part no.|part #|sku|item|model|serial|serial #|qty|\
          quantity|phone|fax|tel|cell|mobile|ext|zip|isbn|version|build|error|err|code e|routing|bank|ach|wire|\
-         checking|savings|payroll|vendor|supplier|utility|credit card|card ending",
+         checking|savings|payroll|vendor|supplier|utility|credit card|card ending|\
+         password|passcode|passphrase|wi-fi password|wifi password|product key|license key|\
+         activation code|promo code|coupon|coupon code|voucher|gift card|confirmation code|booking code",
     ),
 ];
 

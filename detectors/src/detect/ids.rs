@@ -285,6 +285,14 @@ mod tests {
         ),
         ("Member ID: XJH448812901", "member_id", true),
         ("Policy number 99-44123", "member_id", true),
+        // A credential or a code of commerce in an MBI's format is not one.
+        ("Her Medicare number is 1EG4TE5MK73.", "mbi", true),
+        (
+            "The Wi-Fi password is 1EG4TE5MK73 until Friday.",
+            "mbi",
+            false,
+        ),
+        ("Product key: 1EG4-TE5-MK73", "mbi", false),
     ];
 
     #[test]
