@@ -37,8 +37,12 @@ pub fn records(text: &str) -> Vec<super::Record> {
         let Some((rec, seps)) = current.as_mut() else {
             continue;
         };
-        let name = seg.get(..3).unwrap_or("");
-        if seg.len() < 4 || !seg[3..].starts_with(seps.field) {
+        // A segment is a three-byte name and the field separator; a line
+        // whose third byte is inside a character is none.
+        let (Some(name), Some(rest)) = (seg.get(..3), seg.get(3..)) else {
+            continue;
+        };
+        if !rest.starts_with(seps.field) {
             continue;
         }
         segment(rec, *seps, name, seg, at);
@@ -231,6 +235,17 @@ mod tests {
         assert_eq!(f(Kind::Diagnosis), vec!["E119"]);
         let pid7 = r[0].fields.iter().find(|x| x.name == "PID-7").unwrap();
         assert_eq!(&msg[pid7.span.0..pid7.span.1], "19650304");
+    }
+
+    /// Found by fuzzing: after an MSH, a line whose third byte is inside
+    /// a multi-byte character was sliced there.
+    #[test]
+    fn a_line_cut_inside_a_character_is_no_segment() {
+        for line in ["óõœÍGF", "abé|x", "ab\u{fffd}", "PIDé"] {
+            let text = format!("MSH|^~\\&|A|B\r{line}\rPID|1||555||ROE^RICHARD||19700101\r");
+            let r = records(&text);
+            assert_eq!(r.len(), 1, "{line}");
+        }
     }
 
     #[test]
