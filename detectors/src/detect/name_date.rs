@@ -256,7 +256,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
             .find(|h| {
                 h.start >= lo
                     && care_for_a_name(&t.text[h.end..start])
-                    && !names_a_thing(t.text, h.end, t.hi)
+                    && !names_a_thing(t.text, phrase_end(t, h), t.hi)
             })
         {
             return role(0.25, kind, h.word(t.text));
@@ -659,10 +659,17 @@ fn speaks_to_the_reader(text: &str) -> bool {
     any_word(text, &["you", "your"])
 }
 
-/// Whether a whole word of `text` is one of `words` (lower case, ASCII).
+/// Whether a whole word of `text` is one of `words` (lower case, ASCII);
+/// the "you" of "thank you" is politeness, not the reader's care.
 fn any_word(text: &str, words: &[&str]) -> bool {
+    let mut previous = "";
     text.split(|c: char| !c.is_ascii_alphabetic())
-        .any(|w| words.iter().any(|p| p.eq_ignore_ascii_case(w)))
+        .filter(|w| !w.is_empty())
+        .any(|w| {
+            let thanks = previous.eq_ignore_ascii_case("thank") && w.eq_ignore_ascii_case("you");
+            previous = w;
+            !thanks && words.iter().any(|p| p.eq_ignore_ascii_case(w))
+        })
 }
 
 /// What weighed in a score: the words found, explained only for a score
@@ -1147,6 +1154,10 @@ mod tests {
         ),
         (
             "Hi Fernanda,\n\nYour CPR certification expires 12/31/2026. Please sign up for the renewal class.",
+            false,
+        ),
+        (
+            "Thank you, Ngozi Okafor, for covering prenatal intake calls at the desk on 12/08/2026.",
             false,
         ),
     ];

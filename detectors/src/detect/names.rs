@@ -689,15 +689,15 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     let newborn = newborn_title(text, toks, i);
     let title = toks[i].kind.title || newborn;
     let provider_title = toks[i].kind.provider_title;
-    let greeting = if title || provider_title {
+    let greets = if title || provider_title {
         0
     } else {
         greeting_at(text, toks, i)
     };
     let begin = if newborn {
         i + 2
-    } else if greeting > 0 {
-        i + greeting
+    } else if greets > 0 {
+        i + greets
     } else if title || provider_title {
         i + 1
     } else {
@@ -788,7 +788,7 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     let field = full == 1 && !reversed && name_field(text, toks[begin].start);
     // The reader's given name after a greeting: one listed given name,
     // then the greeting's comma, colon or bang, or the end of its line.
-    let greeting = greeting > 0
+    let greeting = greets > 0
         && full == 1
         && !reversed
         && !suffix
@@ -798,9 +798,6 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
             .trim_start_matches([' ', '\t'])
             .starts_with([',', '!', ':', '\r', '\n']);
     if full == 0 || (full < 2 && !title && !provider_title && !initialled && !field && !greeting) {
-        return None;
-    }
-    if full == 1 && greeting_at(text, toks, i) > 0 && !greeting {
         return None;
     }
     if initialled && let Some(end) = tail_initial {
@@ -815,7 +812,8 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     };
     let lower = case == Some(Case::Lower);
     let first_listed = full >= 2 && is_first(toks[first_i].word);
-    let last_listed = is_last(toks[last_i].word);
+    // (A greeting's one word is a given name, not a family name.)
+    let last_listed = !greeting && is_last(toks[last_i].word);
     if lower && !(first_listed && last_listed) {
         return None;
     }
@@ -1147,6 +1145,7 @@ mod tests {
         assert_eq!(one("Dear Tomasz:\n"), "Tomasz");
         assert_eq!(one("  Hello Aiko!"), "Aiko");
         assert_eq!(one("Good morning Ngozi,\n"), "Ngozi");
+        assert_eq!(one("Dear J. Smith,\n"), "J. Smith");
         // A full name after a greeting is a name as anywhere.
         let n = find("Dear Maria Santangelo,", 0, 22);
         assert_eq!(n.len(), 1);
