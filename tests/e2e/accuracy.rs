@@ -182,5 +182,8 @@ fn the_blind_half_is_scored() {
 #[test]
 fn the_outside_half_is_scored() {
     let m = score(&corpus("gen/outside"));
-    assert!(m.tp + m.fn_ + m.fp + m.tn >= 300, "the outside half is there");
+    assert!(
+        m.tp + m.fn_ + m.fp + m.tn >= 300,
+        "the outside half is there"
+    );
 }

@@ -136,6 +136,10 @@ struct Role<'t> {
     /// The role holds only for a name written right before the date (an
     /// apposition: "Ann Lee, 3/4/1965, came in with a rash").
     adjacent: bool,
+    /// The care is written for a name ("results for Ann Lee", "the visit
+    /// note from 11/21/2024 for Ann Lee"): that name is the patient, as
+    /// under a label.
+    for_name: bool,
 }
 
 fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t> {
@@ -144,6 +148,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         kind,
         word: Some(w),
         adjacent: false,
+        for_name: false,
     };
     if let Some(w) = t.context(Class::Birth, start, end, 48, 8) {
         return role(0.6, "dob", w);
@@ -209,6 +214,32 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         .or_else(|| care_word(t, Class::ServiceWeak, end, line_end))
         .map(|h| ("dos", h))
         .or_else(|| care_word(t, Class::Clinical, lo, hi).map(|h| ("clinical", h)));
+    // The care written for a name after the date ("pull the colonoscopy
+    // report from 11/21/2024 for Ann Lee"): care in the sentence before
+    // the date, "for" and a name right after it.
+    let after = &t.text[end..sentence_end.max(end)];
+    let after = after.find('\n').map_or(after, |e| &after[..e]);
+    if care_for_a_name(after) {
+        let from = start.saturating_sub(50).max(t.lo);
+        for (class, kind) in [(Class::Visit, "dos"), (Class::Clinical, "clinical")] {
+            let hits = t.hits.of(class);
+            if let Some(h) = hits[hits.partition_point(|h| h.end < from)..]
+                .iter()
+                .take_while(|h| h.end <= start)
+                .find(|h| {
+                    let gap = &t.text[h.end..start];
+                    !gap.contains(['\n', '.', ';', '?', '!'])
+                        && (written_up(gap.trim_start_matches(' ')).is_some()
+                            || !names_a_thing(t.text, phrase_end(t, h), t.hi))
+                })
+            {
+                return Role {
+                    for_name: true,
+                    ..role(0.25, kind, h.word(t.text))
+                };
+            }
+        }
+    }
     if let Some((kind, h)) = care {
         if personal() {
             return role(0.25, kind, h.word(t.text));
@@ -225,6 +256,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         {
             return Role {
                 adjacent: true,
+                for_name: h.end <= start && care_for_a_name(&t.text[h.end..start]),
                 ..role(0.25, kind, h.word(t.text))
             };
         }
@@ -256,10 +288,16 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
             .find(|h| {
                 h.start >= lo
                     && care_for_a_name(&t.text[h.end..start])
-                    && !names_a_thing(t.text, phrase_end(t, h), t.hi)
+                    // ("MRI report for": the report is the care's, not
+                    // a thing of the office.)
+                    && (written_up(t.text[h.end..start].trim_start_matches(' ')).is_some()
+                        || !names_a_thing(t.text, phrase_end(t, h), t.hi))
             })
         {
-            return role(0.25, kind, h.word(t.text));
+            return Role {
+                for_name: true,
+                ..role(0.25, kind, h.word(t.text))
+            };
         }
     }
     Role {
@@ -267,6 +305,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         kind: "date",
         word: None,
         adjacent: false,
+        for_name: false,
     }
 }
 
@@ -326,6 +365,7 @@ fn schedule_entry<'t>(t: &Text<'t>, start: usize, end: usize) -> Option<(Name, R
                     kind: "schedule",
                     word: Some(visit.word(t.text)),
                     adjacent: false,
+                    for_name: false,
                 };
                 first = Some((name, role));
             }
@@ -464,14 +504,7 @@ fn names_a_subject(text: &str) -> bool {
 /// written for that person.
 fn care_for_a_name(gap: &str) -> bool {
     let gap = gap.trim_start_matches(' ');
-    let gap = ["results ", "report ", "records ", "notes ", "order "]
-        .iter()
-        .find_map(|w| {
-            gap.get(..w.len())
-                .filter(|head| head.eq_ignore_ascii_case(w))
-                .map(|_| &gap[w.len()..])
-        })
-        .unwrap_or(gap);
+    let gap = written_up(gap).unwrap_or(gap);
     let Some(rest) = gap
         .get(..4)
         .filter(|head| head.eq_ignore_ascii_case("for "))
@@ -479,10 +512,34 @@ fn care_for_a_name(gap: &str) -> bool {
     else {
         return false;
     };
-    rest.len() <= 60
-        && rest.chars().next().is_some_and(char::is_uppercase)
+    let first = rest.split([' ', ',']).next().unwrap_or("");
+    // A name with a capital, or a listed given name in lower case
+    // ("for folake adebayo").
+    (rest.chars().next().is_some_and(char::is_uppercase)
+        || (first.chars().all(char::is_lowercase) && names::is_first(first)))
+        && rest.len() <= 60
         && !rest.contains(['\n', ';', '?', '!'])
         && !rest.contains(". ")
+}
+
+/// What follows the paperwork of care at the start of `gap` ("results
+/// for", "report for"): the care word and its write-up are one thing.
+fn written_up(gap: &str) -> Option<&str> {
+    ["results ", "report ", "records ", "notes ", "order "]
+        .iter()
+        .find_map(|w| {
+            gap.get(..w.len())
+                .filter(|head| head.eq_ignore_ascii_case(w))
+                .map(|_| &gap[w.len()..])
+        })
+}
+
+/// The "for" right before a name at `start` ("results for Ann Lee").
+fn for_before(text: &str, start: usize) -> Option<&str> {
+    let at = start.checked_sub(4)?;
+    text.get(at..start)
+        .filter(|w| w.eq_ignore_ascii_case("for "))
+        .map(|w| &w[..3])
 }
 
 /// How many whole years before this year `date` is (0 for this year or a
@@ -725,6 +782,14 @@ fn weigh<'t>(
             confidence += 0.4 * (0.6 - name.score);
         }
         confidence += if role.weight < 0.35 { 0.35 } else { 0.1 };
+        why.label = Some(w);
+    } else if role.for_name
+        && name.score >= 0.35
+        && let Some(w) = for_before(t.text, name.start)
+    {
+        // The care was written for this name: it is the patient's, as a
+        // label would say, if a list knows a part of it.
+        confidence += 0.4 * (0.6 - name.score).max(0.0) + 0.1;
         why.label = Some(w);
     } else if let Some(w) = t.context(Class::Person, name.start, name.end, 24, 0) {
         confidence += if role.weight < 0.35 { 0.25 } else { 0.1 };
@@ -1160,6 +1225,36 @@ mod tests {
             "Thank you, Ngozi Okafor, for covering prenatal intake calls at the desk on 12/08/2026.",
             false,
         ),
+        // A lower-case name under a label or after "for": one listed part
+        // is enough there, and a lower-case middle initial is an initial.
+        ("Patient: daniela r. qorvath, seen 11/02/2026", true),
+        (
+            "Please send the MRI report for tomasz qelwinski 10/30/2026",
+            true,
+        ),
+        (
+            "Lunch order for maria and the front desk on 11/02/2026",
+            false,
+        ),
+        ("we will page qorvath for the 11/02/2026 staff lunch", false),
+        // A surname with its particle after a listed given name.
+        ("Siobhan Mac Giollarnáth had an MRI on 11/04/2026.", true),
+        ("Bridget Ó Raghallaigh had an x-ray 11/04/2026.", true),
+        (
+            "Mac Giollarnáth Catering had the lunch order on 11/04/2026.",
+            false,
+        ),
+        // Care written for a name after the date.
+        (
+            "Could you pull the colonoscopy report from 10/14/2025 for Dariusz Qelwinski?",
+            true,
+        ),
+        ("Flu shots for Staff Meeting 10/3/2026", false),
+        (
+            "The ultrasound machine from 10/14/2025 for Dariusz's office is back.",
+            false,
+        ),
+        ("Pathology for Beatriz Oyelaran 11/18/2026", true),
     ];
 
     #[test]

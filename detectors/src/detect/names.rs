@@ -450,6 +450,21 @@ const PARTICLES: &[&str] = &[
     "von", "ter", "ten", "bin", "ibn", "bint", "al", "el", "y", "'t", "zu", "af", "op",
 ];
 
+/// Particles that begin a surname written with a capital too: the Irish
+/// and Scottish "Mac", "Ó", "Ní", "Nic", "Uí", "Mhic" and the Arabic
+/// "Abu" ("Celina Mac Conámha", "Áine Ní Bhriain").
+const CAPITAL_PARTICLES: &[&str] = &[
+    "mac", "mc", "ó", "o", "ní", "nic", "ua", "uí", "mhic", "abu",
+];
+
+/// Whether `word` is a particle of a compound surname, in either case.
+fn particle_word(word: &str) -> bool {
+    lower_in(PARTICLES, word)
+        || CAPITAL_PARTICLES
+            .iter()
+            .any(|p| p.chars().eq(word.chars().flat_map(char::to_lowercase)))
+}
+
 /// A name found in a text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Name {
@@ -715,6 +730,7 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     let mut lead_initial = false;
     let mut tail_initial = None;
     let mut last_end = toks.get(begin)?.start;
+    let mut vouched = None;
     while j < toks.len() && before.len() + after.len() < 5 {
         let t = toks[j];
         if j > begin {
@@ -742,6 +758,9 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
             }
         } else if j == begin && is_initial(&t) && dotted(&t) {
             lead_initial = true;
+        } else if case == Some(Case::Lower) && !before.is_empty() && !reversed && lower_initial(&t)
+        {
+            // A middle initial written in lower case ("jason n. boatemaa").
         } else if t.kind.particle && case != Some(Case::Lower) {
             // Particles ("de la") must be followed by a name word.
             let next_ok = toks[j + 1..]
@@ -751,7 +770,18 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
             if !next_ok {
                 break;
             }
-        } else if let Some(c) = name_word(&t, case) {
+        } else if let Some(c) = name_word(&t, case).or_else(|| {
+            // An unlisted word of a lower-case name its label vouches for
+            // ("Patient: jason boatemaa").
+            (case == Some(Case::Lower)
+                && !reversed
+                && t.word.chars().nth(1).is_some()
+                && case_of(t.word) == Some(Case::Lower)
+                && !not_name(t.word)
+                && !LOWER_STOP.iter().any(|x| x.eq_ignore_ascii_case(t.word))
+                && *vouched.get_or_insert_with(|| vouched_lower(text, toks[begin].start)))
+            .then_some(Case::Lower)
+        }) {
             case = Some(c);
             if reversed {
                 after.push(j);
@@ -814,9 +844,20 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     let first_listed = full >= 2 && is_first(toks[first_i].word);
     // (A greeting's one word is a given name, not a family name.)
     let last_listed = !greeting && is_last(toks[last_i].word);
-    if lower && !(first_listed && last_listed) {
+    if lower
+        && !(first_listed && last_listed)
+        && !((first_listed || last_listed) && vouched_lower(text, toks[begin].start))
+    {
         return None;
     }
+    // A surname written with its particle after a listed given name
+    // ("Celina Mac Conámha", "Veronica B. Ó Duithche", "Ana de Oliveira"):
+    // the shape of a family name, whether or not a list has it.
+    let particled = !last_listed
+        && !reversed
+        && first_listed
+        && last_i > first_i + 1
+        && particle_word(toks[last_i - 1].word);
     let mut score: f32 = if lower { 0.05 } else { 0.15 };
     let mut why = Vec::new();
     if first_listed {
@@ -826,6 +867,9 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     if last_listed {
         score += 0.3;
         why.push("surname in list");
+    } else if particled {
+        score += 0.3;
+        why.push("surname with a particle");
     }
     if title {
         score += 0.4;
@@ -975,6 +1019,44 @@ fn name_field(text: &str, start: usize) -> bool {
         })
         .unwrap_or(label);
     FIELDS.iter().any(|f| f.eq_ignore_ascii_case(label))
+}
+
+/// A lone lower-case letter with its dot ("n."): a middle initial only
+/// inside a lower-case name.
+fn lower_initial(t: &Token<'_>) -> bool {
+    let mut chars = t.word.chars();
+    chars.next().is_some_and(char::is_lowercase) && chars.next().is_none() && dotted(t)
+}
+
+/// Whether the lower-case name at `start` is vouched for by what comes
+/// before it on its line: a patient's or a name's label ("Patient:",
+/// "Name:", "Pt:") or "for" ("results for john boatemaa"). Lower case is
+/// how hurried mail writes names, and the lists cannot have every
+/// surname; without a label a lower-case name needs both parts listed.
+fn vouched_lower(text: &str, start: usize) -> bool {
+    const LABELS: &[&str] = &[
+        "patient:",
+        "pt:",
+        "name:",
+        "patient name:",
+        "pt name:",
+        "client:",
+        "resident:",
+        "member:",
+        "for",
+    ];
+    let from = text.floor_char_boundary(start.saturating_sub(24));
+    let before = text[from..start].trim_end_matches([' ', '\t']);
+    let line = before.rsplit('\n').next().unwrap_or(before);
+    LABELS.iter().any(|l| {
+        line.len() >= l.len()
+            && line.is_char_boundary(line.len() - l.len())
+            && line[line.len() - l.len()..].eq_ignore_ascii_case(l)
+            && line[..line.len() - l.len()]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+    })
 }
 
 /// Whether an initial is written with its dot ("J."): a lone capital
@@ -1133,6 +1215,49 @@ mod tests {
         assert!(names("Company name: Okafor").is_empty());
         assert!(names("Last name: see below").is_empty());
         assert!(names("Baby Boy shower gifts").is_empty());
+    }
+
+    /// Lower case: a label or "for" vouches for a name with one listed
+    /// part; a lower-case middle initial is an initial there.
+    #[test]
+    fn a_lower_case_name_under_a_label() {
+        assert_eq!(
+            one("Patient: daniela r. qorvath, seen"),
+            "daniela r. qorvath"
+        );
+        assert_eq!(
+            one("results for tomasz qelwinski 10/30"),
+            "tomasz qelwinski"
+        );
+        assert_eq!(one("PT NAME: daniela qorvath"), "daniela qorvath");
+        // Unlabelled, both parts must be listed; a label does not make
+        // words or stop words names.
+        assert!(names("then daniela qorvath came").is_empty());
+        assert!(names("Patient: daniela will call").is_empty());
+        assert!(names("forum: daniela qorvath").is_empty());
+    }
+
+    /// A surname written with its particle after a listed given name has
+    /// the shape of a family name.
+    #[test]
+    fn a_surname_with_its_particle() {
+        for text in [
+            "Siobhan Mac Giollarnáth",
+            "Bridget Ó Raghallaigh",
+            "Veronica B. Ó Duithche",
+            "Maria de Qorvath",
+            "Aoife Ní Bhraonáin",
+        ] {
+            let n = find(text, 0, text.len());
+            assert_eq!(n.len(), 1, "{text}");
+            assert!(n[0].why.contains("particle"), "{text}: {n:?}");
+            assert!(n[0].score >= 0.75, "{text}: {n:?}");
+        }
+        // Not after an unlisted first word, nor with nothing between.
+        let n = find("Hotel Del Qorvath", 0, 17);
+        assert!(n.iter().all(|n| !n.why.contains("particle")), "{n:?}");
+        let n = find("Siobhan Giollarnáth", 0, 20);
+        assert!(n.iter().all(|n| !n.why.contains("particle")), "{n:?}");
     }
 
     /// A listed given name alone after a greeting that opens a line is
