@@ -158,7 +158,10 @@ const BUILTIN: &[(Class, &str)] = &[
          warfarin|coumadin|eliquis|apixaban|xarelto|rivaroxaban|metformin|lisinopril|losartan|amlodipine|\
          atorvastatin|simvastatin|levothyroxine|synthroid|prednisone|amoxicillin|azithromycin|doxycycline|\
          cephalexin|gabapentin|hydrocodone|oxycodone|tramadol|sertraline|escitalopram|fluoxetine|bupropion|\
-         trazodone|albuterol|inhaler|omeprazole|pantoprazole|furosemide|semaglutide|ozempic|methotrexate",
+         trazodone|albuterol|inhaler|omeprazole|pantoprazole|furosemide|semaglutide|ozempic|methotrexate|\
+         tsh|free t4|cmp|bmp|lipid panel|psa|urinalysis|creatinine|egfr|hemoglobin|hgb|platelets|platelet count|\
+         wbc|ferritin|troponin|d-dimer|bnp|hcg|lfts|liver panel|thyroid panel|urine culture|blood culture|\
+         throat culture|vitamin d level|b12 level|iron panel|metabolic panel|blood count",
     ),
     (
         Class::Event,

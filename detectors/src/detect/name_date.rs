@@ -534,6 +534,26 @@ fn written_up(gap: &str) -> Option<&str> {
         })
 }
 
+/// The care word right after a name written as its owner ("Ann Lee's
+/// biopsy", "Mr. Quist's INR"), unless the care names a thing ("Ann's
+/// x-ray machine").
+fn possessive_care<'t>(t: &Text<'t>, name: &Name) -> Option<&'t str> {
+    let owner = t.text[..name.end].ends_with("'s") || t.text[..name.end].ends_with("’s");
+    if !owner || !t.text[name.end..].starts_with(' ') {
+        return None;
+    }
+    let at = name.end + 1;
+    [Class::Clinical, Class::Visit]
+        .into_iter()
+        .find_map(|class| {
+            let hits = t.hits.of(class);
+            hits[hits.partition_point(|h| h.start < at)..]
+                .first()
+                .filter(|h| h.start == at && !names_a_thing(t.text, phrase_end(t, h), t.hi))
+                .map(|h| h.word(t.text))
+        })
+}
+
 /// The "for" right before a name at `start` ("results for Ann Lee").
 fn for_before(text: &str, start: usize) -> Option<&str> {
     let at = start.checked_sub(4)?;
@@ -790,6 +810,11 @@ fn weigh<'t>(
         // The care was written for this name: it is the patient's, as a
         // label would say, if a list knows a part of it.
         confidence += 0.4 * (0.6 - name.score).max(0.0) + 0.1;
+        why.label = Some(w);
+    } else if let Some(w) = possessive_care(t, name) {
+        // The name owns the care ("Mr. Quist's INR was 4.2"): its
+        // person is the patient.
+        confidence += 0.1;
         why.label = Some(w);
     } else if let Some(w) = t.context(Class::Person, name.start, name.end, 24, 0) {
         confidence += if role.weight < 0.35 { 0.25 } else { 0.1 };
@@ -1255,6 +1280,18 @@ mod tests {
             false,
         ),
         ("Pathology for Beatriz Oyelaran 11/18/2026", true),
+        // A name that owns the care; a possessive ends the name.
+        ("Mr. Abernathy-Quist's INR was 4.2 on 11/30/2026.", true),
+        (
+            "Mr. Abernathy-Quist's truck will block the lot on 11/30/2026.",
+            false,
+        ),
+        // Lab tests are care.
+        ("Hana Gutierrez's TSH came back at 8.9 on 11/28/2026.", true),
+        (
+            "Hana Gutierrez's TSH analyzer is due for calibration on 11/28/2026.",
+            false,
+        ),
     ];
 
     #[test]

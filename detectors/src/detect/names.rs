@@ -793,6 +793,11 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
         }
         last_end = t.end;
         j += 1;
+        // A possessive ends the name: what follows is the person's
+        // ("Mr. Quist's INR"), not more of the name.
+        if t.word.ends_with("'s") || t.word.ends_with("’s") {
+            break;
+        }
     }
     // Trailing initials and particles are not part of the name.
     // ("Last, First M." keeps its middle initial.)
