@@ -12,6 +12,11 @@ has several phrasings, and even-numbered phrasings go to `tune/`, odd ones to
 and hand-written transliterations). `blind/` is scored, never read from while
 the detectors are being worked on.
 
+`outside/` was added once the blind half's failures had been read: blind
+phrasings, names from mimesis's per-locale lists and hand-written lists,
+sources the product does not vendor (it vendors Faker's names, so Faker-named
+halves no longer measure unseen names). It is scored and printed only.
+
     pip install faker==33.1.0 mimesis==22.2.0
     python3 tests/corpus/gen.py            # writes tests/corpus/gen/{tune,blind,outside}
     python3 tests/corpus/gen.py outside    # one half only
