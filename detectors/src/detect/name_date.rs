@@ -219,26 +219,15 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     // the date, "for" and a name right after it.
     let after = &t.text[end..sentence_end.max(end)];
     let after = after.find('\n').map_or(after, |e| &after[..e]);
-    if care_for_a_name(after) {
-        let from = start.saturating_sub(50).max(t.lo);
-        for (class, kind) in [(Class::Visit, "dos"), (Class::Clinical, "clinical")] {
-            let hits = t.hits.of(class);
-            if let Some(h) = hits[hits.partition_point(|h| h.end < from)..]
-                .iter()
-                .take_while(|h| h.end <= start)
-                .find(|h| {
-                    let gap = &t.text[h.end..start];
-                    !gap.contains(['\n', '.', ';', '?', '!'])
-                        && (written_up(gap.trim_start_matches(' ')).is_some()
-                            || !names_a_thing(t.text, phrase_end(t, h), t.hi))
-                })
-            {
-                return Role {
-                    for_name: true,
-                    ..role(0.25, kind, h.word(t.text))
-                };
-            }
-        }
+    if care_for_a_name(after)
+        && let Some((kind, h)) = care_before(t, start.saturating_sub(50), start, |gap| {
+            !gap.contains(['\n', '.', ';', '?', '!'])
+        })
+    {
+        return Role {
+            for_name: true,
+            ..role(0.25, kind, h.word(t.text))
+        };
     }
     if let Some((kind, h)) = care {
         if personal() {
@@ -280,25 +269,11 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     // Care written for someone named before the date ("Pathology for
     // Ann Lee 11/18/2026", "MRI results for ANN LEE, 3/4/1961"): the care
     // is the name's.
-    for (class, kind) in [(Class::Clinical, "clinical"), (Class::Visit, "dos")] {
-        let hits = t.hits.of(class);
-        if let Some(h) = hits[hits.partition_point(|h| h.end < lo)..]
-            .iter()
-            .take_while(|h| h.end <= start)
-            .find(|h| {
-                h.start >= lo
-                    && care_for_a_name(&t.text[h.end..start])
-                    // ("MRI report for": the report is the care's, not
-                    // a thing of the office.)
-                    && (written_up(t.text[h.end..start].trim_start_matches(' ')).is_some()
-                        || !names_a_thing(t.text, phrase_end(t, h), t.hi))
-            })
-        {
-            return Role {
-                for_name: true,
-                ..role(0.25, kind, h.word(t.text))
-            };
-        }
+    if let Some((kind, h)) = care_before(t, lo, start, care_for_a_name) {
+        return Role {
+            for_name: true,
+            ..role(0.25, kind, h.word(t.text))
+        };
     }
     Role {
         weight: 0.0,
@@ -520,6 +495,35 @@ fn care_for_a_name(gap: &str) -> bool {
         && rest.len() <= 60
         && !rest.contains(['\n', ';', '?', '!'])
         && !rest.contains(". ")
+}
+
+/// A clinical word or a named kind of visit in `lo..start`, before a
+/// date at `start`, whose gap to the date passes `gap_ok`, with the role
+/// kind it gives; not one that names a thing ("MRI suite"), though its
+/// write-up is the care's ("MRI report for").
+fn care_before<'h>(
+    t: &Text<'h>,
+    lo: usize,
+    start: usize,
+    gap_ok: impl Fn(&str) -> bool,
+) -> Option<(&'static str, &'h Hit)> {
+    let lo = lo.max(t.lo);
+    [(Class::Clinical, "clinical"), (Class::Visit, "dos")]
+        .into_iter()
+        .find_map(|(class, kind)| {
+            let hits = t.hits.of(class);
+            hits[hits.partition_point(|h| h.end < lo)..]
+                .iter()
+                .take_while(|h| h.end <= start)
+                .find(|h| {
+                    let gap = &t.text[h.end..start];
+                    h.start >= lo
+                        && gap_ok(gap)
+                        && (written_up(gap.trim_start_matches(' ')).is_some()
+                            || !names_a_thing(t.text, phrase_end(t, h), t.hi))
+                })
+                .map(|h| (kind, h))
+        })
 }
 
 /// What follows the paperwork of care at the start of `gap` ("results
