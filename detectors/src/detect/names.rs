@@ -851,7 +851,8 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     let last_listed = !greeting && is_last(toks[last_i].word);
     if lower
         && !(first_listed && last_listed)
-        && !((first_listed || last_listed) && vouched_lower(text, toks[begin].start))
+        && !((first_listed || last_listed)
+            && vouched.unwrap_or_else(|| vouched_lower(text, toks[begin].start)))
     {
         return None;
     }
@@ -1240,6 +1241,8 @@ mod tests {
         assert!(names("then daniela qorvath came").is_empty());
         assert!(names("Patient: daniela will call").is_empty());
         assert!(names("forum: daniela qorvath").is_empty());
+        // "for" must be a word of its own.
+        assert!(names("therefor daniela qorvath").is_empty());
     }
 
     /// A surname written with its particle after a listed given name has
