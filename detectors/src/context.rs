@@ -161,7 +161,14 @@ const BUILTIN: &[(Class, &str)] = &[
          trazodone|albuterol|inhaler|omeprazole|pantoprazole|furosemide|semaglutide|ozempic|methotrexate|\
          tsh|free t4|cmp|bmp|lipid panel|psa|urinalysis|creatinine|egfr|hemoglobin|hgb|platelets|platelet count|\
          wbc|ferritin|troponin|d-dimer|bnp|hcg|lfts|liver panel|thyroid panel|urine culture|blood culture|\
-         throat culture|vitamin d level|b12 level|iron panel|metabolic panel|blood count",
+         throat culture|vitamin d level|b12 level|iron panel|metabolic panel|blood count|\
+         anxiety|panic attack|panic attacks|ptsd|adhd|bipolar|schizophrenia|psychosis|insomnia|suicidal|\
+         suicidal ideation|self-harm|phq-9|phq9|gad-7|gad7|therapy note|psychotherapy|\
+         knee|knees|shoulder|ankle|wrist|elbow|lumbar|cervical|spinal|rotator cuff|meniscus|meniscal|acl|\
+         tendon|ligament|tendonitis|tendinitis|bursitis|arthritis|osteoarthritis|sciatica|range of motion|\
+         crown prep|root canal|tooth extraction|dental extraction|cavity|cavities|periodontal|wisdom teeth|\
+         premedicate|pre-med|pa approved|pa approval|pa denied|pa request|pa submitted|pa pending|pa required|\
+         mg|mcg|mg/dl|mmol/l|meq|tid|t.i.d.|b.i.d.|qid|q.i.d.|qhs|prn|q4h|q6h|q8h|q12h|qod|q2wk|q2w|q4w",
     ),
     (
         Class::Event,
@@ -295,7 +302,20 @@ pub struct Context {
     classes: Vec<Vec<Class>>,
     /// Pattern index -> whether it ends in a word character (needs a boundary after).
     word_end: Vec<bool>,
+    /// Pattern index -> whether it is a unit of a dose or a lab value,
+    /// which counts only after its number ("40mg", "40 mg"; not "MG").
+    unit: Vec<bool>,
+    /// Pattern index -> whether a hyphen after it makes another word
+    /// ("knee-high", "shoulder-length").
+    stem: Vec<bool>,
 }
+
+/// Units of a dose or a lab value: care only after a number, with or
+/// without a space.
+const UNITS: &[&str] = &["mg", "mcg", "mg/dl", "mmol/l", "meq"];
+
+/// Parts of the body: with a hyphen after them they describe a thing.
+const STEMS: &[&str] = &["knee", "knees", "shoulder", "ankle", "wrist", "elbow"];
 
 impl Context {
     /// Builds the automaton from the built-in words plus custom ones
@@ -331,6 +351,8 @@ impl Context {
             .iter()
             .map(|w| w.chars().last().is_some_and(|c| c.is_alphanumeric()))
             .collect();
+        let unit = words.iter().map(|w| UNITS.contains(&w.as_str())).collect();
+        let stem = words.iter().map(|w| STEMS.contains(&w.as_str())).collect();
         // Standard semantics so that every overlapping match is reported:
         // "diagnosis codes" must still yield "diagnosis" when the longer
         // "diagnosis code" fails the whole-word check. (A leftmost-longest
@@ -345,6 +367,8 @@ impl Context {
             ac,
             classes,
             word_end,
+            unit,
+            stem,
         })
     }
 
@@ -363,21 +387,35 @@ impl Context {
         let input = aho_corasick::Input::new(text).span(span);
         for m in self.ac.find_overlapping_iter(input) {
             let (s, e) = (m.start(), m.end());
-            let before_ok = s == 0 || !is_word(b[s - 1]);
-            let after_ok = !self.word_end[m.pattern().as_usize()] || e == b.len() || !is_word(b[e]);
+            let p = m.pattern().as_usize();
+            let before_ok = if self.unit[p] {
+                after_a_number(&b[..s])
+            } else {
+                s == 0 || !is_word(b[s - 1])
+            };
+            let next = b.get(e).copied();
+            let after_ok = match next {
+                Some(b'-') if self.stem[p] => false,
+                Some(c) => !self.word_end[p] || !is_word(c),
+                None => true,
+            };
             if before_ok && after_ok {
-                out.extend(
-                    self.classes[m.pattern().as_usize()]
-                        .iter()
-                        .map(|&class| Hit {
-                            start: s,
-                            end: e,
-                            class,
-                            label: None,
-                        }),
-                );
+                out.extend(self.classes[p].iter().map(|&class| Hit {
+                    start: s,
+                    end: e,
+                    class,
+                    label: None,
+                }));
             }
         }
+    }
+}
+
+/// Whether `before` ends in a digit, perhaps then one space.
+fn after_a_number(before: &[u8]) -> bool {
+    match before {
+        [.., d, b' '] | [.., d] => d.is_ascii_digit(),
+        [] => false,
     }
 }
 
@@ -473,6 +511,24 @@ mod tests {
             }
             assert!(grouped.of(Class::Dea).is_empty());
         }
+    }
+
+    #[test]
+    fn a_unit_counts_only_after_its_number() {
+        let c = Context::new(&[]).unwrap();
+        let units = |text: &str| -> Vec<String> {
+            c.hits(text)
+                .iter()
+                .filter(|h| h.class == Class::Clinical)
+                .map(|h| text[h.start..h.end].to_string())
+                .collect()
+        };
+        assert_eq!(units("sertraline 50mg"), ["sertraline", "mg"]);
+        assert_eq!(units("take 40 mg daily"), ["mg"]);
+        assert!(units("his MG convertible").is_empty());
+        assert!(units("Dx MG-7").is_empty());
+        assert_eq!(units("left knee"), ["knee"]);
+        assert!(units("knee-high boots").is_empty());
     }
 
     #[test]

@@ -140,6 +140,9 @@ struct Role<'t> {
     /// note from 11/21/2024 for Ann Lee"): that name is the patient, as
     /// under a label.
     for_name: bool,
+    /// Where the name the care is told of ends, for care told of a name
+    /// ("Ann Lee had surgery on"): that name is the patient's.
+    subject: Option<usize>,
 }
 
 fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t> {
@@ -149,6 +152,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         word: Some(w),
         adjacent: false,
         for_name: false,
+        subject: None,
     };
     if let Some(w) = t.context(Class::Birth, start, end, 48, 8) {
         return role(0.6, "dob", w);
@@ -187,15 +191,41 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
             || names_possessive(&t.text[floor_boundary(t.text, lo)..start])
             || t.around(Class::Patient, start, end, 80, 80).is_some()
     };
+    // A full name that is the subject of care told in the past ("Chloe
+    // Martin was diagnosed with strep on", "Ann Lee had surgery") or
+    // given to the person ("Ann Lee has her MRI"): the care word right
+    // after the verb, not a thing ("had the lab coats"). The care is that
+    // name's, as under a label.
+    let clinical = t.hits.of(Class::Clinical);
+    if let Some((h, at)) = clinical[clinical.partition_point(|h| h.end < lo)..]
+        .iter()
+        .take_while(|h| h.end <= start)
+        .filter(|h| h.label.is_none() && !names_a_thing(t.text, h.end, t.hi))
+        .find_map(|h| {
+            // (A word can begin before the window it ends in.)
+            let from = floor_boundary(t.text, lo).min(h.start);
+            names_a_subject(&t.text[from..h.start]).map(|at| (h, from + at))
+        })
+    {
+        return Role {
+            subject: Some(at),
+            ..role(0.25, "clinical", h.word(t.text))
+        };
+    }
     // Clinical words right before the date: part of someone's care
-    // ("drawn 4/1/26", "vaccinated on 3/1/2026", "chest pain since").
+    // ("drawn 4/1/26", "vaccinated on 3/1/2026", "chest pain since"),
+    // perhaps written for a name before them ("PA approved for Ann Lee:
+    // Humira 40 mg q2wk, effective 11/15/2026").
     if let Some(h) = care_word(
         t,
         Class::Clinical,
         start.saturating_sub(16).max(t.lo),
         start,
     ) {
-        return role(0.25, "clinical", h.word(t.text));
+        return Role {
+            for_name: care_before(t, lo, start, care_for_a_name).is_some(),
+            ..role(0.25, "clinical", h.word(t.text))
+        };
     }
     // A named kind of visit before the date ("her ultrasound from 2/24")
     // or after it in its sentence, which a line break does not end
@@ -250,22 +280,6 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
             };
         }
     }
-    // A full name that is the subject of care told in the past ("Chloe
-    // Martin was diagnosed with strep on", "Ann Lee had surgery"): the
-    // care word right after the verb, not a thing ("had the lab coats").
-    let clinical = t.hits.of(Class::Clinical);
-    if let Some(h) = clinical[clinical.partition_point(|h| h.end < lo)..]
-        .iter()
-        .take_while(|h| h.end <= start)
-        .find(|h| {
-            h.label.is_none()
-                // (A word can begin before the window it ends in.)
-                && names_a_subject(&t.text[floor_boundary(t.text, lo).min(h.start)..h.start])
-                && !names_a_thing(t.text, h.end, t.hi)
-        })
-    {
-        return role(0.25, "clinical", h.word(t.text));
-    }
     // Care written for someone named before the date ("Pathology for
     // Ann Lee 11/18/2026", "MRI results for ANN LEE, 3/4/1961"): the care
     // is the name's.
@@ -281,6 +295,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         word: None,
         adjacent: false,
         for_name: false,
+        subject: None,
     }
 }
 
@@ -341,6 +356,7 @@ fn schedule_entry<'t>(t: &Text<'t>, start: usize, end: usize) -> Option<(Name, R
                     word: Some(visit.word(t.text)),
                     adjacent: false,
                     for_name: false,
+                    subject: None,
                 };
                 first = Some((name, role));
             }
@@ -451,14 +467,29 @@ fn follows_a_word(before: &str) -> bool {
     apposed(&before[word.len()..]) && word.chars().last().is_some_and(char::is_alphabetic)
 }
 
-/// Whether `text` ends in a full name (two capitalised words) and a verb
-/// in the past ("Chloe Martin was ", "Ann Lee has been "). Plans and
-/// schedules ("will review", "is out") are as often office life.
-fn names_a_subject(text: &str) -> bool {
-    const VERBS: [&str; 3] = [" was ", " has been ", " had "];
-    VERBS.iter().any(|v| {
-        text.ends_with(v) && {
-            let at = text.len() - v.len();
+/// Where the full name (two capitalised words) ends, if `text` ends in
+/// one and then a verb in the past ("Chloe Martin was ", "Ann Lee has been
+/// "), or one that gives the person the care ("Ann Lee has her ", "Ann Lee
+/// underwent "). Plans and schedules on their own ("will review", "is
+/// out") are as often office life.
+fn names_a_subject(text: &str) -> Option<usize> {
+    const VERBS: [&str; 12] = [
+        " was ",
+        " has been ",
+        " had ",
+        " had her ",
+        " had his ",
+        " had a ",
+        " had an ",
+        " has her ",
+        " has his ",
+        " underwent ",
+        " is having ",
+        " was having ",
+    ];
+    VERBS.iter().find_map(|v| {
+        let at = text.len().checked_sub(v.len())?;
+        (text.ends_with(v) && {
             let mut words = text[..at].rsplit(' ');
             let capital = |w: Option<&str>| {
                 w.is_some_and(|w| {
@@ -470,7 +501,8 @@ fn names_a_subject(text: &str) -> bool {
                 })
             };
             capital(words.next()) && capital(words.next())
-        }
+        })
+        .then_some(at)
     })
 }
 
@@ -758,6 +790,9 @@ fn any_word(text: &str, words: &[&str]) -> bool {
 #[derive(Default)]
 struct Why<'t> {
     label: Option<&'t str>,
+    /// Care the name owns or is told of ("Ann Lee's biopsy", "Ann Lee
+    /// had surgery").
+    owns: Option<&'t str>,
     visit: Option<&'t str>,
     care: Option<&'t str>,
     event: Option<&'t str>,
@@ -776,6 +811,9 @@ impl Why<'_> {
         if let Some(w) = self.label {
             why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
         }
+        if let Some(w) = self.owns {
+            why.push_str(&format!("; the name's \"{}\"", w.to_ascii_lowercase()));
+        }
         if let Some(w) = self.visit {
             why.push_str(&format!("; visit \"{}\"", w.to_ascii_lowercase()));
         }
@@ -792,7 +830,7 @@ impl Why<'_> {
 /// The score of `name` with the date at `start..end`, and what weighed.
 fn weigh<'t>(
     t: &Text<'t>,
-    role: &Role<'_>,
+    role: &Role<'t>,
     name: &Name,
     start: usize,
     end: usize,
@@ -815,11 +853,21 @@ fn weigh<'t>(
         // label would say, if a list knows a part of it.
         confidence += 0.4 * (0.6 - name.score).max(0.0) + 0.1;
         why.label = Some(w);
+    } else if let Some(at) = role.subject
+        && name.score >= 0.35
+        && name.end <= at
+        && at - name.end <= 1
+        && let Some(w) = role.word
+    {
+        // The care is told of this name ("Ann Lee had surgery"): its
+        // person is the patient, if a list knows a part of the name.
+        confidence += 0.4 * (0.6 - name.score).max(0.0) + 0.1;
+        why.owns = Some(w);
     } else if let Some(w) = possessive_care(t, name) {
         // The name owns the care ("Mr. Quist's INR was 4.2"): its
         // person is the patient.
         confidence += 0.1;
-        why.label = Some(w);
+        why.owns = Some(w);
     } else if let Some(w) = t.context(Class::Person, name.start, name.end, 24, 0) {
         confidence += if role.weight < 0.35 { 0.25 } else { 0.1 };
         why.label = Some(w);
@@ -1294,6 +1342,52 @@ mod tests {
         ("Hana Gutierrez's TSH came back at 8.9 on 11/28/2026.", true),
         (
             "Hana Gutierrez's TSH analyzer is due for calibration on 11/28/2026.",
+            false,
+        ),
+        // Care given to a name: "has her", "underwent".
+        (
+            "Reminder: Lucinda Ferrante has her root canal Tuesday 12/08/2026 at 10:30.",
+            true,
+        ),
+        (
+            "Reminder: Lucinda Ferrante has her interview Tuesday 12/08/2026 at 10:30.",
+            false,
+        ),
+        ("Martin Lowe underwent a lumbar fusion on 09/14/2026.", true),
+        (
+            "Martin Lowe underwent a background check on 09/14/2026.",
+            false,
+        ),
+        ("Gwen Parrish had a cavity filled on 11/02/2026.", true),
+        (
+            "Gwen Parrish had a great time at the 11/02/2026 offsite.",
+            false,
+        ),
+        // A dose written for a name; a unit only after its number.
+        (
+            "PA approved for Ingrid Tveit: Humira 40mg q2wk, effective 11/15/2026.",
+            true,
+        ),
+        (
+            "PO approved for Ingrid Tveit: 40 toner cartridges, effective 11/15/2026.",
+            false,
+        ),
+        (
+            "Marcus Greene has anxiety and insomnia since 10/02/2026, started sertraline 50 mg.",
+            true,
+        ),
+        (
+            "Marcus Greene has his MG convertible in the shop until 10/02/2026.",
+            false,
+        ),
+        // A part of the body is care; with a hyphen it describes a thing.
+        (
+            "Dagny Holm's knee ROM improved to 110 degrees on 11/30/2026.",
+            true,
+        ),
+        ("Dagny Holm's knee-high boots arrived on 11/30/2026.", false),
+        (
+            "Dana Whitfield ran the data extraction on 11/30/2026 for the audit.",
             false,
         ),
     ];
