@@ -384,12 +384,17 @@ impl Engine {
                 self.column_hits(text, seg.range.clone(), &mut hits);
             }
             hits.finish();
+            let subject = segs
+                .iter()
+                .find(|s| matches!(&s.source, Source::Header(h) if h == "Subject"))
+                .and_then(|s| detect::names::subject_name(text, s.range.clone()));
             let mut t = Text {
                 text,
                 hits: &hits,
                 lo: 0,
                 hi: text.len(),
                 floor: self.floor(),
+                subject: subject.as_ref(),
             };
             let bound = |t: &mut Text<'_>, si: usize| {
                 t.lo = segs[si].range.start;

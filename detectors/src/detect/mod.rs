@@ -76,6 +76,10 @@ pub struct Text<'a> {
     /// detector can stop before building its explanation; 0 when every
     /// score is wanted (`phigate scan` shows those below threshold too).
     pub floor: f32,
+    /// The message's Subject when it is a person's name and nothing else
+    /// ("Re: Ann Lee"): the person a reply's care without a name is
+    /// about ([`names::subject_name`]).
+    pub subject: Option<&'a names::Name>,
 }
 
 impl<'a> Text<'a> {

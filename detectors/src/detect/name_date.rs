@@ -51,6 +51,9 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
         closest_name(t, start, end)
     };
     let Some(name) = near else {
+        if let Some(m) = about_the_subject(t, &date, &role, start, end) {
+            return Some(m);
+        }
         let (name, role) = schedule_entry(t, start, end)?;
         if mail_header_line(t.text, start) {
             return None;
@@ -116,6 +119,64 @@ fn found(
         confidence,
         start: s,
         end: e,
+        value: format!(
+            "{}|{:04}-{:02}-{:02}",
+            name_text.to_lowercase(),
+            date.year,
+            date.month,
+            date.day
+        ),
+        preview: format!("{} + {}", mask_initials(name_text), masked_date(date)),
+        why,
+    })
+}
+
+/// A date of care with no name near it, in a text that speaks of a
+/// person ("Her MRI from Nov 3, 2026 shows a tear"), in a message whose
+/// Subject is a person's name and nothing else ("Re: Ann Lee"): the
+/// thread is about that person, and so is the care.
+fn about_the_subject(
+    t: &Text<'_>,
+    date: &Date,
+    role: &Role<'_>,
+    start: usize,
+    end: usize,
+) -> Option<Match> {
+    let name = t.subject?;
+    if role.weight < 0.25 || (t.lo..t.hi).contains(&name.start) {
+        return None;
+    }
+    let (lo, hi) = (start.saturating_sub(80).max(t.lo), (end + 80).min(t.hi));
+    if !speaks_of_a_person(t.text, lo, hi) || mail_header_line(t.text, start) {
+        return None;
+    }
+    let event = office_life(t, start, end, role.word);
+    let confidence =
+        clamp(role.weight + 0.4 * name.score + 0.1 - if event.is_some() { 0.35 } else { 0.0 });
+    if confidence < t.floor {
+        return None;
+    }
+    let mut why = format!(
+        "name ({}) in the Subject; a date in a text about a person",
+        name.why
+    );
+    if let Some(w) = role.word {
+        why.push_str(&format!(
+            "; {} context \"{}\"",
+            role.kind,
+            w.to_ascii_lowercase()
+        ));
+    }
+    if let Some(w) = event {
+        why.push_str(&format!("; but \"{}\" nearby", w.to_ascii_lowercase()));
+    }
+    let name_text = &t.text[name.start..name.end];
+    Some(Match {
+        category: Category::NameDate,
+        rule: format!("name_date.{}", role.kind),
+        confidence,
+        start,
+        end,
         value: format!(
             "{}|{:04}-{:02}-{:02}",
             name_text.to_lowercase(),
@@ -1403,6 +1464,38 @@ mod tests {
                 r.findings
             );
         }
+    }
+
+    /// A reply about the person its Subject names: the care in it is that
+    /// person's, when it speaks of a person and no other name is near.
+    #[test]
+    fn a_thread_about_a_person_named_in_its_subject() {
+        let scan = |subject: &str, body: &str| {
+            let raw = format!("Subject: {subject}\r\nContent-Type: text/plain\r\n\r\n{body}\r\n");
+            crate::tests::engine()
+                .scan(raw.as_bytes())
+                .categories
+                .iter()
+                .any(|c| c.as_str() == "name_date")
+        };
+        let care = "Her MRI from Nov 3, 2026 shows a small meniscal tear. Ortho consult ordered.";
+        assert!(scan("Re: Lucinda Ferrante", care));
+        assert!(scan("FW: RE: FERRANTE, LUCINDA", care));
+        // Not when the Subject says more than a name, or the body has no
+        // care, or speaks of no person.
+        assert!(!scan("Re: Lucinda Ferrante's desk move", care));
+        assert!(!scan(
+            "Re: Lucinda Ferrante",
+            "Her reference check from Nov 3, 2026 came back fine."
+        ));
+        assert!(!scan(
+            "Re: Lucinda Ferrante",
+            "The MRI from Nov 3, 2026 was recalibrated by the vendor."
+        ));
+        assert!(!scan(
+            "Re: Lucinda Ferrante",
+            "Her MRI training on Nov 3, 2026 is at the vendor's office."
+        ));
     }
 
     /// Found by fuzzing: a care word that begins before the window it

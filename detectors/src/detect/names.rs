@@ -681,6 +681,32 @@ fn name_word(t: &Token<'_>, case: Option<Case>) -> Option<Case> {
     t.kind.name.filter(|c| case.is_none_or(|run| run == *c))
 }
 
+/// The person a Subject names, when the Subject (after its "Re:" and
+/// "Fwd:") is one name and nothing else ("Re: Ann Lee", "FW: LEE, ANN")
+/// that a list knows a part of: a thread about someone, whose replies
+/// speak of "her MRI" without the name.
+pub fn subject_name(text: &str, range: std::ops::Range<usize>) -> Option<Name> {
+    const PREFIXES: &[&str] = &["re:", "fw:", "fwd:", "aw:", "wg:", "tr:", "rv:"];
+    let mut rest = text.get(range.clone())?;
+    loop {
+        rest = rest.trim_start();
+        match PREFIXES.iter().find(|p| {
+            rest.get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        }) {
+            Some(p) => rest = &rest[p.len()..],
+            None => break,
+        }
+    }
+    let rest = rest.trim_end();
+    // (`rest` is a slice of `text`.)
+    let start = rest.as_ptr() as usize - text.as_ptr() as usize;
+    let end = start + rest.len();
+    find(text, start, end)
+        .into_iter()
+        .find(|n| n.start == start && n.end == end && n.score >= 0.35 && !n.provider && !n.greeting)
+}
+
 /// Names in `text[lo..hi]`.
 pub fn find(text: &str, lo: usize, hi: usize) -> Vec<Name> {
     let hi = hi.min(text.len());
