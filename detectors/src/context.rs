@@ -132,7 +132,8 @@ const BUILTIN: &[(Class, &str)] = &[
          endoscopy|colposcopy|cystoscopy|bronchoscopy|sigmoidoscopy|arthroscopy|laparoscopy|angiogram|\
          catheterization|cardioversion|pap smear|pap|iud|iud insertion|dexa|bone density|spirometry|holter|\
          sleep study|dialysis|chemo|chemotherapy|radiation therapy|cast removal|suture removal|wound check|\
-         prenatal visit|postpartum|newborn visit|well-child|well baby|hearing test|vision screening|allergy test|\
+         prenatal visit|postpartum|newborn visit|skilled nursing|skilled nursing visit|nursing visit|\
+         home health visit|wound vac|wound care|well-child|well baby|hearing test|vision screening|allergy test|\
          nerve conduction|eeg|emg|pet scan|ct|cat scan|cholecystectomy|lap chole|appendectomy|tonsillectomy|\
          hysterectomy|hernia repair|knee replacement|hip replacement|tka|tha|cataract surgery|cataract|\
          carpal tunnel release|mastectomy|lumpectomy|c-section|cesarean|vasectomy|circumcision|debridement|\
@@ -181,7 +182,8 @@ const BUILTIN: &[(Class, &str)] = &[
          toner|copier|printer|supplies|out with|out sick|called in sick|call out|sick leave|sick day|fmla|\
          leave of absence|cme|ceu|continuing education|inspection|contract|contractor|maintenance|repair|repairs|\
          installation|employees|attestation|technician|engineer|installer|serviced by|calibration|service the|\
-         servicing|will be out|be out of|out of the office|donated|donation|donating",
+         servicing|will be out|be out of|out of the office|donated|donation|donating|lease|landlord|\
+         walkthrough|walk-through|gala|keynote",
     ),
     (
         Class::Mrn,

@@ -216,7 +216,20 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         subject: None,
     };
     if let Some(w) = t.context(Class::Birth, start, end, 48, 8) {
-        return role(0.6, "dob", w);
+        // A life told as a story ("born March 2, 1960 in Bucharest,
+        // founded ..."): a birthplace after a date years past, with no care
+        // around, is a biography's, not a record's (a chart writes "DOB";
+        // a newborn's date is recent).
+        let story = w.get(..4).is_some_and(|b| b.eq_ignore_ascii_case("born"))
+            && years_past(date) >= 2
+            && birthplace_after(&t.text[end..t.hi])
+            && {
+                let (lo, hi) = (start.saturating_sub(80).max(t.lo), (end + 80).min(t.hi));
+                [Class::Clinical, Class::Visit]
+                    .into_iter()
+                    .all(|c| care_word(t, c, lo, hi).is_none())
+            };
+        return role(if story { 0.1 } else { 0.6 }, "dob", w);
     }
     // Service words count only before the date ("seen on 3/4/2025",
     // "date of service: ..."): after it they start another sentence.
@@ -236,7 +249,11 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         // A calendar event is an appointment only when it says what kind
         // (or whose): on its own it is as likely a meeting. So is a visit
         // someone makes ("will visit", "visited on"): a rep's, an owner's.
-        let weight = if w.eq_ignore_ascii_case("calendar event") || visit_as_a_verb(t.text, w) {
+        // What is scheduled, when it is named and is not care, is not a
+        // visit at all ("scheduled 1/12/2027 for the office move").
+        let weight = if scheduled_for_a_thing(t, w, end) {
+            0.05
+        } else if w.eq_ignore_ascii_case("calendar event") || visit_as_a_verb(t.text, w) {
             0.15
         } else {
             0.25
@@ -428,6 +445,42 @@ fn schedule_entry<'t>(t: &Text<'t>, start: usize, end: usize) -> Option<(Name, R
 }
 
 /// Whether `word`, a slice of `text`, is the verb "visit": "visited", or
+/// Whether "scheduled" is followed, after the date and in its sentence,
+/// by what is scheduled, and that is not care ("scheduled 12/15/2026 for
+/// the walkthrough"; not "... for her DEXA", "... for the colonoscopy").
+fn scheduled_for_a_thing(t: &Text<'_>, word: &str, end: usize) -> bool {
+    if !word.eq_ignore_ascii_case("scheduled") {
+        return false;
+    }
+    let rest = &t.text[end..ceil_boundary(t.text, (end + 60).min(t.hi))];
+    let rest = rest
+        .find(['.', ';', '?', '!', '\n'])
+        .map_or(rest, |e| &rest[..e]);
+    let Some(at) = [" for the ", " for a ", " for an ", " for our "]
+        .iter()
+        .find_map(|p| rest.get(..p.len()).filter(|h| h.eq_ignore_ascii_case(p)))
+    else {
+        return false;
+    };
+    let (lo, hi) = (end + at.len(), end + rest.len());
+    [
+        Class::Visit,
+        Class::Clinical,
+        Class::ServiceWeak,
+        Class::Service,
+    ]
+    .into_iter()
+    .all(|c| care_word(t, c, lo, hi).is_none())
+}
+
+/// Whether `after` (the text after a date of birth) names a place: ", in"
+/// or "in", then a capitalised word.
+fn birthplace_after(after: &str) -> bool {
+    let rest = after.trim_start_matches([',', ' ']);
+    rest.get(..3).is_some_and(|w| w.eq_ignore_ascii_case("in "))
+        && rest[3..].chars().next().is_some_and(char::is_uppercase)
+}
+
 /// "visit" after a word that makes it one ("will visit", "to visit").
 /// The noun ("her visit on", "office visit") is a patient's.
 fn visit_as_a_verb(text: &str, word: &str) -> bool {
@@ -622,13 +675,15 @@ fn care_before<'h>(
 /// What follows the paperwork of care at the start of `gap` ("results
 /// for", "report for"): the care word and its write-up are one thing.
 fn written_up(gap: &str) -> Option<&str> {
-    ["results ", "report ", "records ", "notes ", "order "]
-        .iter()
-        .find_map(|w| {
-            gap.get(..w.len())
-                .filter(|head| head.eq_ignore_ascii_case(w))
-                .map(|_| &gap[w.len()..])
-        })
+    [
+        "results ", "report ", "records ", "notes ", "order ", "form ",
+    ]
+    .iter()
+    .find_map(|w| {
+        gap.get(..w.len())
+            .filter(|head| head.eq_ignore_ascii_case(w))
+            .map(|_| &gap[w.len()..])
+    })
 }
 
 /// The care word right after a name written as its owner ("Ann Lee's
@@ -732,6 +787,8 @@ fn names_a_thing(text: &str, at: usize, hi: usize) -> bool {
         "season",
         "supply",
         "supplies",
+        "supplier",
+        "suppliers",
         "program",
         "programs",
         "contract",
@@ -1450,6 +1507,33 @@ mod tests {
         (
             "Dana Whitfield ran the data extraction on 11/30/2026 for the audit.",
             false,
+        ),
+        // A form is care's paperwork, as a report is.
+        (
+            "School physical form for Marisol Delacroix-Ng signed 10/14/2026, no restrictions.",
+            true,
+        ),
+        (
+            "Parking permit form for Marisol Delacroix-Ng signed 10/14/2026, space 12.",
+            false,
+        ),
+        // What is scheduled, named and not care.
+        (
+            "Ms. Helga Sorensen is scheduled 01/12/2027 for the office move.",
+            false,
+        ),
+        (
+            "Ms. Helga Sorensen is scheduled 01/12/2027 for her mammogram.",
+            true,
+        ),
+        // A biography's birthplace; the same with care is a record.
+        (
+            "Oskar Lindqvist, born June 4, 1958 in Gothenburg, founded the imaging supplier we use.",
+            false,
+        ),
+        (
+            "Oskar Lindqvist, born June 4, 1958 in Gothenburg, was admitted with chest pain.",
+            true,
         ),
     ];
 
