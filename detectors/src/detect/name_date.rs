@@ -111,14 +111,27 @@ fn found(
         return None;
     }
     let why = why.render(name, role);
-    let (s, e) = (name.start.min(start), name.end.max(end));
+    let span = name.start.min(start)..name.end.max(end);
+    Some(a_match(t, date, role, name, confidence, span, why))
+}
+
+/// The finding for `name` and `date`, over `span` of the text.
+fn a_match(
+    t: &Text<'_>,
+    date: &Date,
+    role: &Role<'_>,
+    name: &Name,
+    confidence: f32,
+    span: std::ops::Range<usize>,
+    why: String,
+) -> Match {
     let name_text = &t.text[name.start..name.end];
-    Some(Match {
+    Match {
         category: Category::NameDate,
         rule: format!("name_date.{}", role.kind),
         confidence,
-        start: s,
-        end: e,
+        start: span.start,
+        end: span.end,
         value: format!(
             "{}|{:04}-{:02}-{:02}",
             name_text.to_lowercase(),
@@ -128,7 +141,7 @@ fn found(
         ),
         preview: format!("{} + {}", mask_initials(name_text), masked_date(date)),
         why,
-    })
+    }
 }
 
 /// A date of care with no name near it, in a text that speaks of a
@@ -170,23 +183,8 @@ fn about_the_subject(
     if let Some(w) = event {
         why.push_str(&format!("; but \"{}\" nearby", w.to_ascii_lowercase()));
     }
-    let name_text = &t.text[name.start..name.end];
-    Some(Match {
-        category: Category::NameDate,
-        rule: format!("name_date.{}", role.kind),
-        confidence,
-        start,
-        end,
-        value: format!(
-            "{}|{:04}-{:02}-{:02}",
-            name_text.to_lowercase(),
-            date.year,
-            date.month,
-            date.day
-        ),
-        preview: format!("{} + {}", mask_initials(name_text), masked_date(date)),
-        why,
-    })
+    // Only the date: the name is in another text (the Subject).
+    Some(a_match(t, date, role, name, confidence, start..end, why))
 }
 
 /// What the text says the date is.
