@@ -105,7 +105,8 @@ const BUILTIN: &[(Class, &str)] = &[
         "dos|d.o.s|date of service|service date|date of visit|visit date|seen on|seen|office visit|clinic visit|\
          admitted|admission|admit date|discharged|discharge|discharge date|encounter|encounter date|procedure date|\
          treated on|date of injury|doi|presented with|presented on|presented to the ed|presented to the er|\
-         presented to clinic|presented to the clinic|presented to urgent care|hospitalized|hospitalised|ed visit|er visit|examined",
+         presented to clinic|presented to the clinic|presented to urgent care|hospitalized|hospitalised|\
+         hospitalization|hospitalisation|hospital stay|ed visit|er visit|examined",
     ),
     (
         Class::ServiceWeak,
@@ -133,7 +134,7 @@ const BUILTIN: &[(Class, &str)] = &[
          catheterization|cardioversion|pap smear|pap|iud|iud insertion|dexa|bone density|spirometry|holter|\
          sleep study|dialysis|chemo|chemotherapy|radiation therapy|cast removal|suture removal|wound check|\
          prenatal visit|postpartum|newborn visit|skilled nursing|skilled nursing visit|nursing visit|\
-         home health visit|wound vac|wound care|well-child|well baby|hearing test|vision screening|allergy test|\
+         home health visit|wound vac|wound care|hospice|hospice care|depo|depo-provera|depo shot|well-child|well baby|hearing test|vision screening|allergy test|\
          nerve conduction|eeg|emg|pet scan|ct|cat scan|cholecystectomy|lap chole|appendectomy|tonsillectomy|\
          hysterectomy|hernia repair|knee replacement|hip replacement|tka|tha|cataract surgery|cataract|\
          carpal tunnel release|mastectomy|lumpectomy|c-section|cesarean|vasectomy|circumcision|debridement|\
@@ -168,7 +169,7 @@ const BUILTIN: &[(Class, &str)] = &[
          knee|knees|shoulder|ankle|wrist|elbow|lumbar|cervical|spinal|rotator cuff|meniscus|meniscal|acl|\
          tendon|ligament|tendonitis|tendinitis|bursitis|arthritis|osteoarthritis|sciatica|range of motion|\
          crown prep|root canal|tooth extraction|dental extraction|cavity|cavities|periodontal|wisdom teeth|\
-         premedicate|pre-med|pa approved|pa approval|pa denied|pa request|pa submitted|pa pending|pa required|\
+         premedicate|pre-med|deltoid|cpap|bipap|sleep apnea|osa|pa approved|pa approval|pa denied|pa request|pa submitted|pa pending|pa required|\
          mg|mcg|mg/dl|mmol/l|meq|tid|t.i.d.|b.i.d.|qid|q.i.d.|qhs|prn|q4h|q6h|q8h|q12h|qod|q2wk|q2w|q4w",
     ),
     (

@@ -337,7 +337,12 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     }
     if let Some((kind, h)) = care {
         if personal() {
-            return role(0.25, kind, h.word(t.text));
+            // Perhaps written for a name before the date ("Positive
+            // rapid COVID for Ann Lee, collected 12/02/2026. He was told").
+            return Role {
+                for_name: care_before(t, lo, start, care_for_a_name).is_some(),
+                ..role(0.25, kind, h.word(t.text))
+            };
         }
         // A name and a date of birth written as one ("Ann Lee, 3/4/1965,"
         // or "Ann Lee 03/04/1965 - MRI denied") with care around them: the
@@ -1037,6 +1042,7 @@ fn office_life<'t>(t: &Text<'t>, lo: usize, hi: usize, role_word: Option<&str>) 
             .as_ref()
             .is_some_and(|r| r.start <= h.start && h.end <= r.end)
             && !part_of_a_visit(t, h)
+            && !cares_order(t, h)
     })
 }
 
@@ -1045,6 +1051,28 @@ fn office_life<'t>(t: &Text<'t>, lo: usize, hi: usize, role_word: Option<&str>) 
 fn span_in(text: &str, word: &str) -> Option<std::ops::Range<usize>> {
     let at = (word.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
     (at + word.len() <= text.len()).then_some(at..at + word.len())
+}
+
+/// Whether `h` is an order of care ("CPAP order", "lab order"): the
+/// word "order" right after a care word is the care's paperwork.
+fn cares_order(t: &Text<'_>, h: &Hit) -> bool {
+    let word = h.word(t.text);
+    if !(word.eq_ignore_ascii_case("order") || word.eq_ignore_ascii_case("orders")) {
+        return false;
+    }
+    let Some(before) = h
+        .start
+        .checked_sub(1)
+        .filter(|&b| t.text.as_bytes()[b] == b' ')
+    else {
+        return false;
+    };
+    [Class::Clinical, Class::Visit].into_iter().any(|c| {
+        let hits = t.hits.of(c);
+        hits[hits.partition_point(|x| x.end < before)..]
+            .first()
+            .is_some_and(|x| x.end == before && x.label.is_none())
+    })
 }
 
 /// Whether `h` lies inside a kind of visit's words.
@@ -1532,6 +1560,33 @@ mod tests {
         (
             "Oskar Lindqvist, born June 4, 1958 in Gothenburg, was admitted with chest pain.",
             true,
+        ),
+        // Care written for a name, where the text then speaks of the person.
+        (
+            "Rapid strep for Lucinda Xelhuatl, collected 12/02/2026, came back positive. She was told to stay home.",
+            true,
+        ),
+        (
+            "Name badge for Lucinda Xelhuatl, printed 12/02/2026, came back misspelled. She was told to wait.",
+            false,
+        ),
+        // A stay in hospital is a date of service.
+        (
+            "Records of Harold Quimby's hospitalization 10/03/2026 arrived from Mercy.",
+            true,
+        ),
+        (
+            "Records of Harold Quimby's property survey 10/03/2026 arrived from the county.",
+            false,
+        ),
+        // An order of care is care's paperwork, not commerce.
+        (
+            "Sleep study results for Harold Quimby from 11/21/2026: AHI 28. CPAP order faxed to the DME company.",
+            true,
+        ),
+        (
+            "Survey results for Harold Quimby from 11/21/2026: 28 replies. Paper order faxed to the company.",
+            false,
         ),
     ];
 
