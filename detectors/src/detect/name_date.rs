@@ -213,6 +213,8 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         for_name: false,
         subject: None,
     };
+    // The date's surroundings, within its text.
+    let (lo, hi) = (start.saturating_sub(80).max(t.lo), (end + 80).min(t.hi));
     if let Some(w) = t.context(Class::Birth, start, end, 48, 8) {
         // A life told as a story ("born March 2, 1960 in Bucharest,
         // founded ..."): a birthplace after a date years past, with no care
@@ -221,12 +223,9 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         let story = w.get(..4).is_some_and(|b| b.eq_ignore_ascii_case("born"))
             && years_past(date) >= 2
             && birthplace_after(&t.text[end..t.hi])
-            && {
-                let (lo, hi) = (start.saturating_sub(80).max(t.lo), (end + 80).min(t.hi));
-                [Class::Clinical, Class::Visit]
-                    .into_iter()
-                    .all(|c| care_word(t, c, lo, hi).is_none())
-            };
+            && [Class::Clinical, Class::Visit]
+                .into_iter()
+                .all(|c| care_word(t, c, lo, hi).is_none());
         return role(if story { 0.1 } else { 0.6 }, "dob", w);
     }
     // Service words count only before the date ("seen on 3/4/2025",
@@ -261,7 +260,6 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     // The words below say less about whose the date is: they count where
     // the text speaks of a person (he, she, a name's "'s", a patient
     // word), not of machines, rooms or programs.
-    let (lo, hi) = (start.saturating_sub(80).max(t.lo), (end + 80).min(t.hi));
     let personal = || {
         speaks_of_a_person(t.text, lo, hi)
             || names_possessive(&t.text[floor_boundary(t.text, lo)..start])
@@ -276,11 +274,12 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     if let Some((h, at)) = clinical[clinical.partition_point(|h| h.end < lo)..]
         .iter()
         .take_while(|h| h.end <= start)
-        .filter(|h| h.label.is_none() && !names_a_thing(t.text, h.end, t.hi))
+        .filter(|h| h.label.is_none())
         .find_map(|h| {
             // (A word can begin before the window it ends in.)
             let from = floor_boundary(t.text, lo).min(h.start);
-            names_a_subject(&t.text[from..h.start]).map(|at| (h, from + at))
+            let at = names_a_subject(&t.text[from..h.start])?;
+            (!names_a_thing(t.text, h.end, t.hi)).then_some((h, from + at))
         })
     {
         return Role {
@@ -447,7 +446,6 @@ fn schedule_entry<'t>(t: &Text<'t>, start: usize, end: usize) -> Option<(Name, R
     first.filter(|_| entries >= 2)
 }
 
-/// Whether `word`, a slice of `text`, is the verb "visit": "visited", or
 /// Whether "scheduled" is followed, after the date and in its sentence,
 /// by what is scheduled, and that is not care ("scheduled 12/15/2026 for
 /// the walkthrough"; not "... for her DEXA", "... for the colonoscopy").
@@ -484,6 +482,7 @@ fn birthplace_after(after: &str) -> bool {
         && rest[3..].chars().next().is_some_and(char::is_uppercase)
 }
 
+/// Whether `word`, a slice of `text`, is the verb "visit": "visited", or
 /// "visit" after a word that makes it one ("will visit", "to visit").
 /// The noun ("her visit on", "office visit") is a patient's.
 fn visit_as_a_verb(text: &str, word: &str) -> bool {
