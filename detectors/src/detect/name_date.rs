@@ -164,8 +164,10 @@ fn about_the_subject(
         return None;
     }
     let event = office_life(t, start, end, role.word);
-    let confidence =
-        clamp(role.weight + 0.4 * name.score + 0.1 - if event.is_some() { 0.35 } else { 0.0 });
+    // The thread vouches for its name as care written for it would.
+    let confidence = clamp(
+        role.weight + 0.4 * name.score.max(0.6) + 0.1 - if event.is_some() { 0.35 } else { 0.0 },
+    );
     if confidence < t.floor {
         return None;
     }
@@ -255,7 +257,12 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         } else {
             0.25
         };
-        return role(weight, "dos", w);
+        // Perhaps care written for a name before it ("MRI report on Ann
+        // Lee (scan 11/17/2026)").
+        return Role {
+            for_name: weight >= 0.25 && care_before(t, lo, start, care_for_a_name).is_some(),
+            ..role(weight, "dos", w)
+        };
     }
     // The words below say less about whose the date is: they count where
     // the text speaks of a person (he, she, a name's "'s", a patient
@@ -269,22 +276,27 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     // Martin was diagnosed with strep on", "Ann Lee had surgery") or
     // given to the person ("Ann Lee has her MRI"): the care word right
     // after the verb, not a thing ("had the lab coats"). The care is that
-    // name's, as under a label.
-    let clinical = t.hits.of(Class::Clinical);
-    if let Some((h, at)) = clinical[clinical.partition_point(|h| h.end < lo)..]
-        .iter()
-        .take_while(|h| h.end <= start)
-        .filter(|h| h.label.is_none())
-        .find_map(|h| {
-            // (A word can begin before the window it ends in.)
-            let from = floor_boundary(t.text, lo).min(h.start);
-            let at = names_a_subject(&t.text[from..h.start])?;
-            (!names_a_thing(t.text, h.end, t.hi)).then_some((h, from + at))
+    // name's, as under a label. So is a kind of visit booked for the name
+    // ("Ann Lee is booked for colonoscopy").
+    if let Some((kind, h, at)) = [(Class::Clinical, "clinical"), (Class::Visit, "dos")]
+        .into_iter()
+        .find_map(|(class, kind)| {
+            let hits = t.hits.of(class);
+            hits[hits.partition_point(|h| h.end < lo)..]
+                .iter()
+                .take_while(|h| h.end <= start)
+                .filter(|h| h.label.is_none())
+                .find_map(|h| {
+                    // (A word can begin before the window it ends in.)
+                    let from = floor_boundary(t.text, lo).min(h.start);
+                    let at = names_a_subject(&t.text[from..h.start])?;
+                    (!names_a_thing(t.text, h.end, t.hi)).then_some((kind, h, from + at))
+                })
         })
     {
         return Role {
             subject: Some(at),
-            ..role(0.25, "clinical", h.word(t.text))
+            ..role(0.25, kind, h.word(t.text))
         };
     }
     // Clinical words right before the date: part of someone's care
@@ -324,7 +336,11 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     // the date, "for" and a name right after it.
     let after = &t.text[end..sentence_end.max(end)];
     let after = after.find('\n').map_or(after, |e| &after[..e]);
-    if care_for_a_name(after)
+    if after
+        .trim_start()
+        .get(..4)
+        .is_some_and(|w| w.eq_ignore_ascii_case("for "))
+        && care_for_a_name(after)
         && let Some((kind, h)) = care_before(t, start.saturating_sub(50), start, |gap| {
             !gap.contains(['\n', '.', ';', '?', '!'])
         })
@@ -353,9 +369,12 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         if (years_past(date) >= 2 || h.class == Class::Visit)
             && follows_a_word(&t.text[floor_boundary(t.text, start.saturating_sub(4))..start])
         {
+            // (Care given to a name between them, "Flu shot given to Ann
+            // Lee on 10/22/2026", is that name's, apposed or not.)
+            let for_name = h.end <= start && care_for_a_name(&t.text[h.end..start]);
             return Role {
-                adjacent: true,
-                for_name: h.end <= start && care_for_a_name(&t.text[h.end..start]),
+                adjacent: !for_name,
+                for_name,
                 ..role(0.25, kind, h.word(t.text))
             };
         }
@@ -586,10 +605,30 @@ fn follows_a_word(before: &str) -> bool {
 /// Where the full name (two capitalised words) ends, if `text` ends in
 /// one and then a verb in the past ("Chloe Martin was ", "Ann Lee has been
 /// "), or one that gives the person the care ("Ann Lee has her ", "Ann Lee
-/// underwent "). Plans and schedules on their own ("will review", "is
-/// out") are as often office life.
+/// underwent ", "Ann Lee is booked for a "). Plans and schedules on their
+/// own ("will review", "is out") are as often office life; what is booked
+/// for a name is care only when a care word follows.
 fn names_a_subject(text: &str) -> Option<usize> {
-    const VERBS: [&str; 12] = [
+    const VERBS: [&str; 31] = [
+        " is booked for ",
+        " is booked for a ",
+        " is booked for an ",
+        " is booked for her ",
+        " is booked for his ",
+        " was booked for ",
+        " was booked for a ",
+        " was booked for an ",
+        " is scheduled for ",
+        " is scheduled for a ",
+        " is scheduled for an ",
+        " is scheduled for her ",
+        " is scheduled for his ",
+        " is due for ",
+        " is due for a ",
+        " is due for an ",
+        " is due for her ",
+        " is due for his ",
+        " was seen for ",
         " was ",
         " has been ",
         " had ",
@@ -622,17 +661,41 @@ fn names_a_subject(text: &str) -> Option<usize> {
     })
 }
 
-/// Whether `gap`, the text between a care word and a date, is "for" and
-/// a name in the same sentence ("[results] for Ann Lee, "): the care is
-/// written for that person.
+/// The words that join care to the person it was given or written for
+/// ("results for", "flu shot given to", "MRI report on", "session with").
+/// "to" only after a verb of care given: what is sent to a name is as
+/// often an order to a supplier ("vaccine order sent to Henry Schein").
+const JOINS: [&str; 4] = ["for ", "on ", "with ", "to "];
+
+/// Verbs of care given, between the care and its join ("flu shot given
+/// to", "labs ordered for").
+const GIVEN: [&str; 6] = [
+    "given ",
+    "administered ",
+    "approved ",
+    "ordered ",
+    "completed ",
+    "done ",
+];
+
+/// `text` after the first of `heads` it begins with (any case).
+fn after_any<'s>(text: &'s str, heads: &[&str]) -> Option<&'s str> {
+    heads.iter().find_map(|w| {
+        text.get(..w.len())
+            .filter(|head| head.eq_ignore_ascii_case(w))
+            .map(|_| &text[w.len()..])
+    })
+}
+
+/// Whether `gap`, the text between a care word and a date, joins the
+/// care to a name in the same sentence ("[results] for Ann Lee, ", "[flu
+/// shot] given to Ann Lee on "): the care is that person's.
 fn care_for_a_name(gap: &str) -> bool {
     let gap = gap.trim_start_matches(' ');
     let gap = written_up(gap).unwrap_or(gap);
-    let Some(rest) = gap
-        .get(..4)
-        .filter(|head| head.eq_ignore_ascii_case("for "))
-        .map(|_| &gap[4..])
-    else {
+    let (given, gap) = after_any(gap, &GIVEN).map_or((false, gap), |g| (true, g));
+    let joins = if given { &JOINS[..] } else { &JOINS[..3] };
+    let Some(rest) = after_any(gap, joins) else {
         return false;
     };
     let first = rest.split([' ', ',']).next().unwrap_or("");
@@ -677,15 +740,12 @@ fn care_before<'h>(
 /// What follows the paperwork of care at the start of `gap` ("results
 /// for", "report for"): the care word and its write-up are one thing.
 fn written_up(gap: &str) -> Option<&str> {
-    [
-        "results ", "report ", "records ", "notes ", "order ", "form ",
-    ]
-    .iter()
-    .find_map(|w| {
-        gap.get(..w.len())
-            .filter(|head| head.eq_ignore_ascii_case(w))
-            .map(|_| &gap[w.len()..])
-    })
+    after_any(
+        gap,
+        &[
+            "results ", "report ", "records ", "notes ", "order ", "form ",
+        ],
+    )
 }
 
 /// The care word right after a name written as its owner ("Ann Lee's
@@ -708,12 +768,15 @@ fn possessive_care<'t>(t: &Text<'t>, name: &Name) -> Option<&'t str> {
         })
 }
 
-/// The "for" right before a name at `start` ("results for Ann Lee").
+/// The word that joins care to a name at `start`, right before it
+/// ("results for Ann Lee", "given to Ann Lee").
 fn for_before(text: &str, start: usize) -> Option<&str> {
-    let at = start.checked_sub(4)?;
-    text.get(at..start)
-        .filter(|w| w.eq_ignore_ascii_case("for "))
-        .map(|w| &w[..3])
+    JOINS.iter().find_map(|j| {
+        let at = start.checked_sub(j.len())?;
+        text.get(at..start)
+            .filter(|w| w.eq_ignore_ascii_case(j))
+            .map(|w| &w[..j.len() - 1])
+    })
 }
 
 /// How many whole years before this year `date` is (0 for this year or a
@@ -966,27 +1029,32 @@ fn weigh<'t>(
         confidence += if role.weight < 0.35 { 0.35 } else { 0.1 };
         why.label = Some(w);
     } else if role.for_name
-        && name.score >= 0.35
+        && name.vouchable()
         && let Some(w) = for_before(t.text, name.start)
     {
         // The care was written for this name: it is the patient's, as a
-        // label would say, if a list knows a part of it.
+        // label would say, if it can be vouched for (a list knows a part
+        // of it, or it is a name no list has and no word of English).
         confidence += 0.4 * (0.6 - name.score).max(0.0) + 0.1;
         why.label = Some(w);
     } else if let Some(at) = role.subject
-        && name.score >= 0.35
+        && name.vouchable()
         && name.end <= at
         && at - name.end <= 1
         && let Some(w) = role.word
     {
         // The care is told of this name ("Ann Lee had surgery"): its
-        // person is the patient, if a list knows a part of the name.
+        // person is the patient, if the name can be vouched for.
         confidence += 0.4 * (0.6 - name.score).max(0.0) + 0.1;
         why.owns = Some(w);
     } else if let Some(w) = possessive_care(t, name) {
         // The name owns the care ("Mr. Quist's INR was 4.2"): its
-        // person is the patient.
+        // person is the patient; and the care vouches for a name no list
+        // has ("Keziah Mbatha's INR").
         confidence += 0.1;
+        if name.unlisted {
+            confidence += 0.4 * (0.6 - name.score).max(0.0);
+        }
         why.owns = Some(w);
     } else if let Some(w) = t.context(Class::Person, name.start, name.end, 24, 0) {
         confidence += if role.weight < 0.35 { 0.25 } else { 0.1 };
@@ -1587,6 +1655,53 @@ mod tests {
             "Survey results for Harold Quimby from 11/21/2026: 28 replies. Paper order faxed to the company.",
             false,
         ),
+        // Care given to a name; an order sent to one is commerce.
+        (
+            "Tdap administered to Ignacio Berrocal-Vidal on 09/30/2026, right deltoid.",
+            true,
+        ),
+        (
+            "Vaccine order sent to Ignacio Berrocal-Vidal on 09/30/2026, 40 doses.",
+            false,
+        ),
+        // Care vouches for a name no list has; never for words of English.
+        (
+            "Ngozika Eberechi's INR was 4.1 on 12/01/2026; hold warfarin tonight.",
+            true,
+        ),
+        (
+            "Ngozika Eberechi's badge was reissued on 12/01/2026; shred the old one.",
+            false,
+        ),
+        (
+            "A1c results for Brightwater Pathology, sent 11/28/2026, were uploaded.",
+            false,
+        ),
+        (
+            "MRI report on Wirihana Tamatea (scan 11/17/2026): L5-S1 disc bulge.",
+            true,
+        ),
+        (
+            "Invoice on Wirihana Tamatea (sent 11/17/2026): five units of shelving.",
+            false,
+        ),
+        (
+            "Counseling session with Ezinne Obiora 11/24/2026, PHQ-9 = 14.",
+            true,
+        ),
+        (
+            "Budget session with Ezinne Obiora 11/24/2026, Q4 = 14k.",
+            false,
+        ),
+        // A kind of visit booked for a name.
+        (
+            "Wiktoria Szczepaniak-Oyelaran is booked for colonoscopy 12/14/2026 at 7:30.",
+            true,
+        ),
+        (
+            "Wiktoria Szczepaniak-Oyelaran is booked for the boardroom 12/14/2026 at 7:30.",
+            false,
+        ),
     ];
 
     #[test]
@@ -1617,6 +1732,9 @@ mod tests {
         let care = "Her MRI from Nov 3, 2026 shows a small meniscal tear. Ortho consult ordered.";
         assert!(scan("Re: Lucinda Ferrante", care));
         assert!(scan("FW: RE: FERRANTE, LUCINDA", care));
+        // A name no list has, and no word of English.
+        assert!(scan("Re: Ngozika Eberechi", care));
+        assert!(!scan("Re: Brightwater Pathology", care));
         // Not when the Subject says more than a name, or the body has no
         // care, or speaks of no person.
         assert!(!scan("Re: Lucinda Ferrante's desk move", care));

@@ -5,7 +5,10 @@
 //! (José, Müller, Nguyễn). The name lists (US Census 1990 and 2000
 //! surnames, Census 1990 and SSA given names 1880-2017, public domain,
 //! vendored in data/) are evidence, not a gate: a name missing from them is
-//! still found when its shape and its labels say so.
+//! still found when its shape and its labels say so. A pair that no name
+//! list has and no word of English (data/english-words.txt) is marked
+//! `unlisted`, so that care written for it can vouch for it as a label
+//! would.
 //!
 //! A name after "Dr." or before a credential (MD, RN, NP...) is a
 //! provider's: it is found, and marked, so that it is not taken for the
@@ -21,6 +24,9 @@ use unicode_normalization::UnicodeNormalization;
 
 static FIRST: &str = include_str!("../../data/first-names.txt");
 static LAST: &str = include_str!("../../data/surnames.txt");
+/// Words of English, places and brands (Debian's wamerican, folded as a
+/// name is): what a capitalised word no name list has may be instead.
+static WORDS: &str = include_str!("../../data/english-words.txt");
 
 /// The lists as sets of 64-bit fingerprints of their lines: a lookup is
 /// one hash of a short key instead of some seventeen string comparisons of
@@ -31,6 +37,7 @@ static LAST: &str = include_str!("../../data/surnames.txt");
 struct Lists {
     first: FxHashSet<u64>,
     last: FxHashSet<u64>,
+    words: FxHashSet<u64>,
 }
 
 fn fingerprint(name: &str) -> u64 {
@@ -51,6 +58,7 @@ fn lists() -> &'static Lists {
         Lists {
             first: set(FIRST),
             last: set(LAST),
+            words: set(WORDS),
         }
     })
 }
@@ -105,6 +113,28 @@ pub fn is_last(word: &str) -> bool {
         && w.split('-').filter(|p| !p.is_empty()).any(|p| {
             let mut buf = [0u8; 40];
             key(p, &mut buf).is_some_and(|k| k.len() >= 2 && listed(l, k))
+        })
+}
+
+/// Whether `word`, written as a name ("Mbatha", "Craddock-Oyelowo",
+/// "Lisitsyna's"), is one no list has: a capital, then lower case, each
+/// part of three letters or more and neither a listed name nor a word of
+/// English, a place or a brand ("Acme", "Turin", "Xerox").
+fn unlisted_word(word: &str) -> bool {
+    let w = word.trim_end_matches("'s").trim_end_matches("’s");
+    let l = lists();
+    !w.is_empty()
+        && w.split('-').all(|part| {
+            let mut chars = part.chars();
+            let mut buf = [0u8; 40];
+            chars.next().is_some_and(char::is_uppercase)
+                && chars.all(char::is_lowercase)
+                && key(part, &mut buf).is_some_and(|k| {
+                    k.len() >= 3
+                        && !listed(&l.words, k)
+                        && !listed(&l.first, k)
+                        && !listed(&l.last, k)
+                })
         })
 }
 
@@ -482,6 +512,21 @@ pub struct Name {
     /// the reader's. It says whose a date is only where the text speaks
     /// to the reader ("your appointment on").
     pub greeting: bool,
+    /// Two words or more written as a name, none of them in a name list
+    /// or the word list ("Keziah Mbatha"): a name by its shape alone, which
+    /// only strong structure (care written for it, told of it or owned by
+    /// it) can vouch for. A capitalised pair with a word of English in it
+    /// ("Acme Health") is never one.
+    pub unlisted: bool,
+}
+
+impl Name {
+    /// Whether structure can vouch for this name (care written for it,
+    /// told of it, a thread titled with it): a list knows a part of it,
+    /// or it is a name no list has and no word of English.
+    pub fn vouchable(&self) -> bool {
+        self.score >= 0.35 || self.unlisted
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -683,7 +728,7 @@ fn name_word(t: &Token<'_>, case: Option<Case>) -> Option<Case> {
 
 /// The person a Subject names, when the Subject (after its "Re:" and
 /// "Fwd:") is one name and nothing else ("Re: Ann Lee", "FW: LEE, ANN")
-/// that a list knows a part of: a thread about someone, whose replies
+/// that can be vouched for: a thread about someone, whose replies
 /// speak of "her MRI" without the name.
 pub fn subject_name(text: &str, range: std::ops::Range<usize>) -> Option<Name> {
     const PREFIXES: &[&str] = &["re:", "fw:", "fwd:", "aw:", "wg:", "tr:", "rv:"];
@@ -704,7 +749,7 @@ pub fn subject_name(text: &str, range: std::ops::Range<usize>) -> Option<Name> {
     let end = start + rest.len();
     find(text, start, end)
         .into_iter()
-        .find(|n| n.start == start && n.end == end && n.score >= 0.35 && !n.provider && !n.greeting)
+        .find(|n| n.start == start && n.end == end && n.vouchable() && !n.provider && !n.greeting)
 }
 
 /// Names in `text[lo..hi]`.
@@ -890,6 +935,14 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
         && first_listed
         && last_i > first_i + 1
         && particle_word(toks[last_i - 1].word);
+    let unlisted = full >= 2
+        && !lower
+        && !first_listed
+        && !last_listed
+        && before
+            .iter()
+            .chain(&after)
+            .all(|&k| unlisted_word(toks[k].word));
     let mut score: f32 = if lower { 0.05 } else { 0.15 };
     let mut why = Vec::new();
     if first_listed {
@@ -944,6 +997,7 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
             },
             provider,
             greeting,
+            unlisted,
         },
         j.max(i + 1),
     ))
@@ -1148,6 +1202,34 @@ mod tests {
         let n = names(text);
         assert_eq!(n.len(), 1, "{text}: {n:?}");
         n[0].0.to_string()
+    }
+
+    /// A name no list has is one only when no word of it is English, a
+    /// place or a brand.
+    #[test]
+    fn a_name_no_list_has() {
+        let unlisted = |text: &str| {
+            find(text, 0, text.len())
+                .first()
+                .map(|n| (n.unlisted, n.vouchable()))
+        };
+        assert_eq!(unlisted("see Ngozika Eberechi today"), Some((true, true)));
+        assert_eq!(
+            unlisted("see Ngozika Oyelaran-Eberechi's chart"),
+            Some((true, true))
+        );
+        // A word of English, a place or a brand in it.
+        assert_eq!(
+            unlisted("see Brightwater Pathology today"),
+            Some((false, false))
+        );
+        assert_eq!(unlisted("see Acme Ngozika today"), Some((false, false)));
+        assert_eq!(unlisted("see Turin Eberechi today"), Some((false, false)));
+        // A listed name is vouched for by its lists, not its shape.
+        assert_eq!(unlisted("see Maria Eberechi today"), Some((false, true)));
+        // One word, ALL CAPS or lower case is never one by shape alone.
+        assert!(unlisted("see Eberechi today").is_none_or(|(u, _)| !u));
+        assert!(unlisted("see NGOZIKA EBERECHI today").is_none_or(|(u, _)| !u));
     }
 
     #[test]
