@@ -106,7 +106,10 @@ const BUILTIN: &[(Class, &str)] = &[
          admitted|admission|admit date|discharged|discharge|discharge date|encounter|encounter date|procedure date|\
          treated on|date of injury|doi|presented with|presented on|presented to the ed|presented to the er|\
          presented to clinic|presented to the clinic|presented to urgent care|hospitalized|hospitalised|\
-         hospitalization|hospitalisation|hospital stay|ed visit|er visit|examined",
+         hospitalization|hospitalisation|hospital stay|ed visit|er visit|examined|\
+         went to the er|went to the ed|went to the emergency room|went to urgent care|taken to the er|\
+         taken to the ed|taken to the emergency room|brought to the er|brought to the ed|seen in the er|\
+         seen in the ed",
     ),
     (
         Class::ServiceWeak,
@@ -167,6 +170,7 @@ const BUILTIN: &[(Class, &str)] = &[
          anxiety|panic attack|panic attacks|ptsd|adhd|bipolar|schizophrenia|psychosis|insomnia|suicidal|\
          suicidal ideation|self-harm|phq-9|phq9|gad-7|gad7|therapy note|psychotherapy|\
          knee|knees|shoulder|ankle|wrist|elbow|lumbar|cervical|spinal|rotator cuff|meniscus|meniscal|acl|\
+         kidney stone|kidney stones|gallstone|gallstones|\
          tendon|ligament|tendonitis|tendinitis|bursitis|arthritis|osteoarthritis|sciatica|range of motion|\
          crown prep|root canal|tooth extraction|dental extraction|cavity|cavities|periodontal|wisdom teeth|\
          premedicate|pre-med|deltoid|cpap|bipap|sleep apnea|osa|pa approved|pa approval|pa denied|pa request|pa submitted|pa pending|pa required|\

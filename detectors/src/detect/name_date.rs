@@ -1120,11 +1120,15 @@ fn span_in(text: &str, word: &str) -> Option<std::ops::Range<usize>> {
     (at + word.len() <= text.len()).then_some(at..at + word.len())
 }
 
-/// Whether `h` is an order of care ("CPAP order", "lab order"): the
-/// word "order" right after a care word is the care's paperwork.
+/// Whether `h` is an order of care or a repair of the body ("CPAP
+/// order", "rotator cuff repair"): the word right after a care word is
+/// the care's paperwork or its procedure.
 fn cares_order(t: &Text<'_>, h: &Hit) -> bool {
     let word = h.word(t.text);
-    if !(word.eq_ignore_ascii_case("order") || word.eq_ignore_ascii_case("orders")) {
+    if !["order", "orders", "repair"]
+        .iter()
+        .any(|w| word.eq_ignore_ascii_case(w))
+    {
         return false;
     }
     let Some(before) = h
@@ -1700,6 +1704,24 @@ mod tests {
         ),
         (
             "Wiktoria Szczepaniak-Oyelaran is booked for the boardroom 12/14/2026 at 7:30.",
+            false,
+        ),
+        // A trip to the ER is a date of service; a repair of the body is
+        // care, not maintenance.
+        (
+            "Priscilla Oyelowo-Hart went to the ER on 11/26/2026 with chest pain.",
+            true,
+        ),
+        (
+            "Priscilla Oyelowo-Hart went to the DMV on 11/26/2026 with her title.",
+            false,
+        ),
+        (
+            "Gwendolyn Ashworth, s/p ACL repair, last office visit 09/02/2026, doing well.",
+            true,
+        ),
+        (
+            "Gwendolyn Ashworth, roof repair, last office visit 09/02/2026 by the contractor.",
             false,
         ),
     ];
