@@ -207,6 +207,12 @@ pub struct ServerConfig {
     pub relay_networks: Vec<IpNet>,
     /// Largest message in bytes, advertised with SIZE.
     pub max_message_size: u64,
+    /// Bytes of message content all sessions together may hold in memory
+    /// while it arrives and until it is spooled: what many clients sending
+    /// large messages at once can make the gateway allocate. A session
+    /// that would go over waits (and stops reading, so TCP slows its
+    /// client), then gets `452 4.3.1`. At least `max_message_size`.
+    pub content_memory: u64,
     /// Recipients per transaction.
     pub max_recipients: usize,
     /// Longest command line in bytes, CRLF included.

@@ -81,6 +81,20 @@ fn wrong_type_names_key() {
     assert_eq!(e[0].key, "server.max_message_size");
 }
 
+/// The shared content budget must fit the largest message.
+#[test]
+fn content_memory_fits_the_largest_message() {
+    let e = errors("[server]\nmax_message_size = 1000000\ncontent_memory = 999999\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].line, 3);
+    assert_eq!(e[0].key, "server.content_memory");
+    assert!(
+        e[0].message.contains("max_message_size"),
+        "{}",
+        e[0].message
+    );
+}
+
 #[test]
 fn every_semantic_error_reported_at_once() {
     let e = errors(

@@ -51,6 +51,9 @@ pub struct Metrics {
     /// Deliveries by what authenticated the next hop.
     pub delivery_auth_total: IntCounterVec,
     pub spool_write_failures_total: IntCounter,
+    /// Messages refused (452 4.3.1) because all sessions together held
+    /// `server.content_memory` of content.
+    pub content_memory_refused_total: IntCounter,
     pub config_reloads_total: IntCounterVec,
     pub config_last_reload_success: IntGauge,
     pub build_info: IntGaugeVec,
@@ -286,6 +289,11 @@ impl Metrics {
                 &r,
                 "phigate_spool_write_failures_total",
                 "Spool writes that failed",
+            ),
+            content_memory_refused_total: counter(
+                &r,
+                "phigate_content_memory_refused_total",
+                "Messages refused with 452 4.3.1 because sessions held all of server.content_memory",
             ),
             config_reloads_total: counter_vec(
                 &r,

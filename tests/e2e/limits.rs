@@ -162,3 +162,80 @@ async fn too_many_errors_end_the_session() {
     assert!(c.is_closed().await);
     gw.shutdown().await;
 }
+
+/// Memory for content is shared by all sessions (`server.content_memory`):
+/// a session whose message would take more than is left waits, then gets
+/// `452 4.3.1` and keeps its connection; once the others are done, the same
+/// message goes through. The session holding the room is not disturbed.
+#[tokio::test]
+async fn content_memory_is_shared_by_all_sessions() {
+    let gw = GatewayBuilder::new()
+        .server("max_message_size", "300000")
+        .server("content_memory", "300000")
+        .start()
+        .await;
+    let line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n";
+    let head = "From: a@clinic.example\r\nTo: b@payer.example\r\nSubject: load\r\n\r\n";
+    // A holds about 256 KiB: 200 KB of content, its end not yet sent.
+    let mut a = Client::in_transaction(gw.addr).await;
+    a.expect("DATA", 354).await;
+    a.send_raw(format!("{head}{}", line.repeat(200_000 / line.len())).as_bytes())
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // B's 100 KB cannot fit beside it.
+    let small = format!("{head}{}", line.repeat(100_000 / line.len()));
+    let mut b = Client::greeted(gw.addr)
+        .await
+        .patient(Duration::from_secs(30));
+    let started = std::time::Instant::now();
+    let r = b
+        .send_message("a@clinic.example", &["b@payer.example"], small.as_bytes())
+        .await;
+    assert_eq!(r.code, 452, "{r}");
+    assert!(r.text().contains("4.3.1"), "{r}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "B waited for room"
+    );
+    // A finishes as if nothing happened, and gives its room back.
+    a.send_raw(b".\r\n").await;
+    assert_eq!(a.reply().await.code, 250);
+    // B, still connected, sends again and is accepted.
+    let r = b
+        .send_message("a@clinic.example", &["b@payer.example"], small.as_bytes())
+        .await;
+    assert_eq!(r.code, 250, "{r}");
+    // And so does a BDAT transaction, its room checked per chunk.
+    b.expect("MAIL FROM:<a@clinic.example>", 250).await;
+    b.expect("RCPT TO:<b@payer.example>", 250).await;
+    b.send_raw(format!("BDAT {} LAST\r\n{small}", small.len()).as_bytes())
+        .await;
+    assert_eq!(b.reply().await.code, 250);
+    assert_eq!(gw.spool().messages.len(), 3);
+    gw.shutdown().await;
+}
+
+/// A BDAT chunk that cannot fit beside another session's content ends its
+/// transaction with `452 4.3.1`; the session goes on.
+#[tokio::test]
+async fn a_bdat_chunk_without_room_is_refused() {
+    let gw = GatewayBuilder::new()
+        .server("max_message_size", "300000")
+        .server("content_memory", "300000")
+        .start()
+        .await;
+    let mut a = Client::in_transaction(gw.addr).await;
+    a.expect("DATA", 354).await;
+    a.send_raw("x".repeat(78).repeat(2600).as_bytes()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut b = Client::in_transaction(gw.addr)
+        .await
+        .patient(Duration::from_secs(30));
+    b.send_raw(b"BDAT 100000 LAST\r\n").await;
+    b.send_raw(&[b'y'; 100_000]).await;
+    let r = b.reply().await;
+    assert_eq!(r.code, 452, "{r}");
+    b.expect("NOOP", 250).await;
+    assert!(gw.spool().messages.is_empty());
+    gw.shutdown().await;
+}

@@ -49,6 +49,17 @@ pub(super) fn server(c: &mut Checker<'_>, s: &crate::raw::RawServer) -> ServerCo
         .collect();
 
     let max_message_size = c.positive(&s.max_message_size, "server.max_message_size", TB);
+    let content_memory = c.positive(&s.content_memory, "server.content_memory", TB);
+    if content_memory < max_message_size {
+        c.error(
+            &s.content_memory,
+            "server.content_memory",
+            format!(
+                "must be at least server.max_message_size ({max_message_size}), \
+                 or no message of the largest size could be accepted"
+            ),
+        );
+    }
     let max_recipients = c.positive(&s.max_recipients, "server.max_recipients", 100_000);
     let max_line_length = c.positive(&s.max_line_length, "server.max_line_length", 1 << 20);
     if max_line_length < 512 {
@@ -142,6 +153,7 @@ pub(super) fn server(c: &mut Checker<'_>, s: &crate::raw::RawServer) -> ServerCo
         hostname,
         relay_networks,
         max_message_size,
+        content_memory,
         max_recipients: max_recipients as usize,
         max_line_length: max_line_length as usize,
         max_connections: max_connections as usize,

@@ -65,6 +65,8 @@ struct Connection {
     shutdown: watch::Receiver<bool>,
     /// Content of a BDAT transaction so far.
     bdat_body: Vec<u8>,
+    /// Room in the shared content budget for the message being read.
+    held: super::budget::Held,
     accepted: u32,
 }
 
@@ -89,6 +91,7 @@ pub(crate) async fn serve(
         live,
         shutdown,
         bdat_body: Vec::new(),
+        held: Default::default(),
         accepted: 0,
     };
     let end = conn.run(session).await;
@@ -200,19 +203,32 @@ impl Connection {
                 Action::ReadData => match self.read_data().await {
                     Ok(result) => {
                         let content = session.data_done(result);
-                        self.content(session, content).await
+                        let step = self.content(session, content).await;
+                        self.held.release();
+                        step
                     }
                     Err(end) => return Some(end),
                 },
                 Action::ReadChunk { size, last, keep } => {
                     let mut body = std::mem::take(&mut self.bdat_body);
-                    let read = self.read_chunk(size, keep.then_some(&mut body)).await;
+                    let room = !keep || self.make_room(body.len() as u64 + size).await;
+                    let read = self
+                        .read_chunk(size, (keep && room).then_some(&mut body))
+                        .await;
                     if let Err(end) = read {
                         return Some(end);
                     }
-                    let content = session.chunk_done(size, last, keep, &mut body);
+                    let content = if room {
+                        session.chunk_done(size, last, keep, &mut body)
+                    } else {
+                        session.chunk_refused(&mut body)
+                    };
                     self.bdat_body = body;
-                    self.content(session, content).await
+                    let step = self.content(session, content).await;
+                    if self.bdat_body.is_empty() {
+                        self.held.release();
+                    }
+                    step
                 }
                 Action::DiscardChunk { size, then } => {
                     if let Err(end) = self.read_chunk(size, None).await {
@@ -396,6 +412,14 @@ impl Connection {
         let mut reader = DataReader::new(self.live.config.server.max_message_size);
         let mut pace = DataPace::new(&self.live.config.server);
         loop {
+            // Room for what this input can add, before the content grows.
+            if reader.keeping()
+                && !self
+                    .make_room((reader.kept() + self.input.len()) as u64)
+                    .await
+            {
+                reader.refuse(crate::smtp::data::DataError::NoMemory);
+            }
             let (used, done) = reader.feed(&self.input);
             self.input.drain(..used);
             pace.received(used);
@@ -408,6 +432,35 @@ impl Connection {
                 Err(end) => return Err(end),
             }
         }
+    }
+
+    /// Makes the room this session holds in the shared content budget
+    /// cover content of `bytes` (as a `Vec` growing by doubling holds it),
+    /// waiting for others to give room back; false, holding nothing, if
+    /// the room did not come. Nothing is read while it waits, so TCP slows
+    /// the client down.
+    async fn make_room(&mut self, bytes: u64) -> bool {
+        let cap = usize::try_from(bytes)
+            .ok()
+            .and_then(usize::checked_next_power_of_two)
+            .unwrap_or(usize::MAX);
+        // (A message can never hold more than the size limit.)
+        let limit = usize::try_from(self.live.config.server.max_message_size).unwrap_or(usize::MAX);
+        let want = cap.min(limit.saturating_add(64 * 1024));
+        let budget = self.shared.content.clone();
+        if budget
+            .cover(&mut self.held, want, super::budget::WAIT)
+            .await
+        {
+            return true;
+        }
+        self.held.release();
+        self.shared.metrics.content_memory_refused_total.inc();
+        tracing::warn!(
+            held = budget.available(),
+            "content memory spent: message refused with 452 4.3.1"
+        );
+        false
     }
 
     /// Reads exactly `size` bytes of a BDAT chunk, into `body` if given.

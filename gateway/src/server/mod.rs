@@ -1,5 +1,6 @@
 //! Listeners, connection limits and graceful shutdown.
 
+pub mod budget;
 mod connection;
 pub mod control;
 mod stream;
@@ -72,6 +73,8 @@ pub(crate) struct Shared {
     /// Inspections running at once: each can hold a large message and
     /// what it decodes, so they are bounded like the cores that run them.
     pub inspections: Arc<tokio::sync::Semaphore>,
+    /// Memory all sessions together may hold as content (fixed at start).
+    pub content: budget::ContentBudget,
     /// Contents whose inspection failed lately.
     pub failed_scans: Mutex<crate::intake::failed::FailedScans>,
     /// The file the configuration came from; `None`: the embedded default.
@@ -227,6 +230,7 @@ impl Server {
                     std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
                 )),
                 failed_scans: Mutex::new(Default::default()),
+                content: budget::ContentBudget::new(config.server.content_memory),
                 config_path: path,
             }),
             queue_rx,

@@ -23,6 +23,9 @@ pub enum DataError {
     BareLineEnding,
     /// A NUL byte was seen.
     Nul,
+    /// All sessions together held the memory content may take: the
+    /// content was discarded as it came, to be sent again later.
+    NoMemory,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +152,23 @@ impl DataReader {
             }
             self.body.extend_from_slice(bytes);
         }
+    }
+
+    /// Bytes of content kept so far.
+    pub fn kept(&self) -> usize {
+        self.body.len()
+    }
+
+    /// Whether content is still kept (nothing has refused it yet).
+    pub fn keeping(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// Refuses the content for `e`: what came is dropped, the rest is
+    /// read to its end and dropped as it comes.
+    pub fn refuse(&mut self, e: DataError) {
+        self.error = Some(e);
+        self.body = Vec::new();
     }
 
     /// The content, or why it is refused. Call after `feed` returned `done`.

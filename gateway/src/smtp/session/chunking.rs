@@ -19,6 +19,20 @@ impl Session {
         (State::Bdat(h, tx, so_far), Step::then_only(action))
     }
 
+    /// A chunk read and dropped because all sessions together held the
+    /// memory content may take: the transaction ends with `452 4.3.1`, to
+    /// be sent again later.
+    pub fn chunk_refused(&mut self, body: &mut Vec<u8>) -> Content {
+        let state = std::mem::replace(&mut self.state, State::Closed);
+        let State::Bdat(h, ..) = state else {
+            self.state = state;
+            return Content::Replied(Step::reply(common::bad_sequence("no BDAT in progress")));
+        };
+        *body = Vec::new();
+        self.state = State::Ready(h);
+        Content::Replied(self.error(no_memory_reply()))
+    }
+
     /// A BDAT chunk was read into `body` (the content so far), or dropped
     /// when `kept` is false.
     pub fn chunk_done(&mut self, size: u64, last: bool, kept: bool, body: &mut Vec<u8>) -> Content {

@@ -619,7 +619,15 @@ fn content_error_reply(e: DataError) -> Reply {
             554,
             "5.6.0 Message refused: NUL byte in message content (RFC 5321 2.3.8, 4.5.2)",
         ),
+        DataError::NoMemory => no_memory_reply(),
     }
+}
+
+fn no_memory_reply() -> Reply {
+    Reply::new(
+        452,
+        "4.3.1 Insufficient system storage: too much mail arriving at once, try again later",
+    )
 }
 
 fn bare_line_ending_reply() -> Reply {
