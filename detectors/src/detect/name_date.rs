@@ -252,7 +252,10 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         // visit at all ("scheduled 1/12/2027 for the office move").
         let weight = if scheduled_for_a_thing(t, w, end) {
             0.05
-        } else if w.eq_ignore_ascii_case("calendar event") || visit_as_a_verb(t.text, w) {
+        } else if w.eq_ignore_ascii_case("calendar event")
+            || visit_as_a_verb(t.text, w)
+            || came_in_for_no_care(t, w, lo, hi)
+        {
             0.15
         } else {
             0.25
@@ -491,6 +494,16 @@ fn scheduled_for_a_thing(t: &Text<'_>, word: &str, end: usize) -> bool {
     ]
     .into_iter()
     .all(|c| care_word(t, c, lo, hi).is_none())
+}
+
+/// Whether `word` is "came in" or "come in" with no care around it: anyone
+/// comes in ("came in 11/30 with a broken chair"); a patient comes in with
+/// a complaint.
+fn came_in_for_no_care(t: &Text<'_>, word: &str, lo: usize, hi: usize) -> bool {
+    (word.eq_ignore_ascii_case("came in") || word.eq_ignore_ascii_case("come in"))
+        && [Class::Clinical, Class::Visit]
+            .into_iter()
+            .all(|c| care_word(t, c, lo, hi).is_none())
 }
 
 /// Whether `after` (the text after a date of birth) names a place: ", in"
@@ -913,6 +926,15 @@ fn names_a_thing(text: &str, at: usize, hi: usize) -> bool {
         "therapists",
         "assistant",
         "aide",
+        "center",
+        "centers",
+        "centre",
+        "building",
+        "wing",
+        "floor",
+        "lobby",
+        "tour",
+        "tours",
     ];
     let rest = text[at..hi].trim_start_matches([' ', '\t', '-']);
     let word_end = rest
@@ -1723,6 +1745,24 @@ mod tests {
         (
             "Gwendolyn Ashworth, roof repair, last office visit 09/02/2026 by the contractor.",
             false,
+        ),
+        // Anyone comes in; a patient comes in with a complaint.
+        (
+            "Gregory Whitcombe came in 11/30/2026 with a broken chair, temp fix placed, return for new one.",
+            false,
+        ),
+        (
+            "Gregory Whitcombe came in 10/05/2026 with a cracked tooth, temp filling placed.",
+            true,
+        ),
+        // A surgery center is a place.
+        (
+            "Dr. Adeyemi wants to see Marianne Halvorsen back after her 12/01/2026 tour of the surgery center, for the donor wall.",
+            false,
+        ),
+        (
+            "Dr. Adeyemi wants to see Marianne Halvorsen back after her 12/01/2026 cataract surgery, post-op day 7.",
+            true,
         ),
     ];
 
