@@ -115,7 +115,8 @@ const BUILTIN: &[(Class, &str)] = &[
         Class::ServiceWeak,
         "visit|visits|visited|appointment|appointments|appt|appts|procedure|procedures|surgery|consult|consultation|checkup|\
          check-up|exam|test results|lab results|scan|scheduled|sleep study|dialysis|calendar event|seen|sees|come in|came in|\
-         we saw|i saw|saw her|saw him",
+         we saw|i saw|saw her|saw him|\
+         cita|citas|su cita|cita médica|cita medica",
     ),
     (
         Class::Patient,
@@ -129,7 +130,9 @@ const BUILTIN: &[(Class, &str)] = &[
     (Class::NameLabel, "name|full name|name:"),
     (
         Class::Visit,
-        "new patient|established patient|follow-up|follow up|f/u|post-op|postop|post op|pre-op|preop|annual physical|\
+        "ultrasonido|radiografía|radiografia|mamografía|mamografia|vacuna|cirugía|cirugia|chequeo|\
+         análisis de sangre|analisis de sangre|examen físico|examen fisico|\
+         new patient|established patient|follow-up|follow up|f/u|post-op|postop|post op|pre-op|preop|annual physical|\
          physical|wellness|well child|well visit|exam room|check-up|checkup|consult|telehealth|injection|infusion|\
          vaccine|immunization|lab draw|blood draw|x-ray|xray|mri|ct scan|ultrasound|biopsy|prenatal|recheck|\
          sick visit|therapy session|counseling session|physical therapy|occupational therapy|speech therapy|dental cleaning|colonoscopy|mammogram|ekg|echo|stress test|\
@@ -147,10 +150,15 @@ const BUILTIN: &[(Class, &str)] = &[
     ),
     // Words a practice writes about a person's care and nothing else;
     // not words that are as common in office mail ("test", "positive",
-    // "results", "shot", "sick", "fall", "cast").
+    // "results", "shot", "sick", "fall", "cast"). Spanish care words too,
+    // but not those that are as often something else ("dolor" of lorem
+    // ipsum, "receta" a recipe, "consulta" a query).
     (
         Class::Clinical,
-        "chest pain|abdominal pain|back pain|pain|fever|cough|coughing|vomiting|nausea|diarrhea|dizziness|dizzy|\
+        "fiebre|dolor de pecho|dolor de cabeza|dolor de estómago|dolor de estomago|dolor de espalda|\
+         vómito|vómitos|vomito|vomitos|diarrea|mareo|mareos|presión alta|presion alta|embarazo|embarazada|\
+         receta médica|receta medica|medicamento|medicamentos|alergia|infección|infeccion|\
+         chest pain|abdominal pain|back pain|pain|fever|cough|coughing|vomiting|nausea|diarrhea|dizziness|dizzy|\
          rash|bleeding|swelling|shortness of breath|headache|migraine|seizure|fracture|fractured|fractures|\
          sprain|sprained|dislocated|wound|\
          infection|infected|flu|influenza|covid|pneumonia|uti|cyst|lesion|tumor|cancer|diabetes|diabetic|\

@@ -43,7 +43,10 @@ const KINDS: [Kind; 10] = [
     Kind::DateCompactMonth,
 ];
 
-const MONTHS: &str = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?";
+/// English month names and their abbreviations, and the Spanish ones
+/// ("3 de mayo de 1980", "9 dic 2026") that US practices write too.
+const MONTHS: &str =
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|ene|abr|ago|set|dic)[a-z]{0,7}\.?";
 
 fn sources() -> Vec<String> {
     let w = r"[ \t\r\n]";
@@ -70,7 +73,7 @@ fn sources() -> Vec<String> {
         ),
         // Also year first, as some systems print it ("1962-Apr-03").
         format!(
-            r"{b}(?:[0-9]{{1,2}}(?i-u:st|nd|rd|th)?(?:{w}{{1,8}}(?i-u:of))?[ \t\r\n-]{{1,3}}(?i-u:{MONTHS}),?[ \t\r\n-]{{1,3}}(?:[0-9]{{4}}|'?[0-9]{{2}})|(?:1[89]|20)[0-9]{{2}}[ /-](?i-u:{MONTHS})[ /-][0-9]{{1,2}}){b}"
+            r"{b}(?:[0-9]{{1,2}}(?i-u:st|nd|rd|th)?(?:{w}{{1,8}}(?i-u:of|de))?[ \t\r\n-]{{1,3}}(?i-u:{MONTHS}),?[ \t\r\n-]{{1,3}}(?:(?i-u:del?){w}{{1,3}})?(?:[0-9]{{4}}|'?[0-9]{{2}})|(?:1[89]|20)[0-9]{{2}}[ /-](?i-u:{MONTHS})[ /-][0-9]{{1,2}}){b}"
         ),
         format!(
             r"{b}[0-9]{{1,2}}(?i-u:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[0-9]{{4}}|[0-9]{{2}}){b}"

@@ -13,7 +13,43 @@ pub struct Date {
     pub day: u8,
 }
 
+/// The month an English or Spanish month name (or abbreviation) names.
 fn month_number(word: &str) -> Option<u8> {
+    english_month(word).or_else(|| spanish_month(word))
+}
+
+fn spanish_month(word: &str) -> Option<u8> {
+    let w = word.trim_end_matches('.').as_bytes();
+    if w.len() < 3 || w.len() > 10 {
+        return None;
+    }
+    const FULL: [&str; 12] = [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ];
+    let m = FULL.iter().position(|full| {
+        w.len() <= full.len() && full.as_bytes()[..w.len()].eq_ignore_ascii_case(w)
+    });
+    match m {
+        Some(m) => Some(m as u8 + 1),
+        None => {
+            let set = b"setiembre";
+            (w.len() <= set.len() && set[..w.len()].eq_ignore_ascii_case(w)).then_some(9)
+        }
+    }
+}
+
+fn english_month(word: &str) -> Option<u8> {
     let w = word.trim_end_matches('.').as_bytes();
     if w.len() < 3 || w.len() > 9 {
         return None;
@@ -62,9 +98,11 @@ fn make(year: u16, month: u8, day: u8) -> Option<Date> {
         .then_some(Date { year, month, day })
 }
 
-/// Whether `word` is a month name or an abbreviation of one.
+/// Whether `word` is an English month name or an abbreviation of one.
+/// (Spanish ones are dates' only within a date: "Abril" is as often a
+/// given name.)
 pub fn is_month(word: &str) -> bool {
-    word.len() >= 3 && month_number(word).is_some()
+    word.len() >= 3 && english_month(word).is_some()
 }
 
 /// Parses a date candidate of the given kind.
@@ -171,5 +209,14 @@ mod tests {
         assert_eq!(parse(DateMonthFirst, "Mayday 4, 1965"), None);
         assert_eq!(parse(DateMonthFirst, "Mar-04-1965"), d(1965, 3, 4));
         assert_eq!(parse(DateCompactMonth, "04MAR1965"), d(1965, 3, 4));
+        // Spanish, as US practices write it too.
+        assert_eq!(parse(DateDayFirst, "3 de mayo de 1980"), d(1980, 5, 3));
+        assert_eq!(
+            parse(DateDayFirst, "9 de diciembre del 2026"),
+            d(2026, 12, 9)
+        );
+        assert_eq!(parse(DateDayFirst, "14 ene 2027"), d(2027, 1, 14));
+        assert_eq!(parse(DateDayFirst, "1 setiembre 2026"), d(2026, 9, 1));
+        assert!(!is_month("Abril"));
     }
 }

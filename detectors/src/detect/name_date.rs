@@ -1764,6 +1764,23 @@ mod tests {
             "Dr. Adeyemi wants to see Marianne Halvorsen back after her 12/01/2026 cataract surgery, post-op day 7.",
             true,
         ),
+        // Spanish dates and care, as US practices write them.
+        (
+            "Paciente: Guadalupe Cuevas, fecha de nacimiento: 3 de mayo de 1980",
+            true,
+        ),
+        (
+            "La señora Marisela Ochoa llamó, tiene cita el 9 de diciembre de 2026 para su ultrasonido pero tiene fiebre.",
+            true,
+        ),
+        (
+            "La señora Marisela Ochoa llamó, tiene junta el 9 de diciembre de 2026 para su contrato pero tiene otra reunión.",
+            false,
+        ),
+        (
+            "Lorem ipsum dolor sit amet, Marisela Ochoa, 9 de diciembre de 2026, consectetur adipiscing.",
+            false,
+        ),
     ];
 
     #[test]
