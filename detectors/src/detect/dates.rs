@@ -18,42 +18,7 @@ fn month_number(word: &str) -> Option<u8> {
     english_month(word).or_else(|| spanish_month(word))
 }
 
-fn spanish_month(word: &str) -> Option<u8> {
-    let w = word.trim_end_matches('.').as_bytes();
-    if w.len() < 3 || w.len() > 10 {
-        return None;
-    }
-    const FULL: [&str; 12] = [
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ];
-    let m = FULL.iter().position(|full| {
-        w.len() <= full.len() && full.as_bytes()[..w.len()].eq_ignore_ascii_case(w)
-    });
-    match m {
-        Some(m) => Some(m as u8 + 1),
-        None => {
-            let set = b"setiembre";
-            (w.len() <= set.len() && set[..w.len()].eq_ignore_ascii_case(w)).then_some(9)
-        }
-    }
-}
-
 fn english_month(word: &str) -> Option<u8> {
-    let w = word.trim_end_matches('.').as_bytes();
-    if w.len() < 3 || w.len() > 9 {
-        return None;
-    }
     const FULL: [&str; 12] = [
         "january",
         "february",
@@ -68,15 +33,42 @@ fn english_month(word: &str) -> Option<u8> {
         "november",
         "december",
     ];
-    // The whole word must be a month name or an abbreviation of one (at
-    // least three letters), or "sept".
-    let m = FULL.iter().position(|full| {
-        w.len() <= full.len() && full.as_bytes()[..w.len()].eq_ignore_ascii_case(w)
-    });
-    match m {
-        Some(m) => Some(m as u8 + 1),
-        None => w.eq_ignore_ascii_case(b"sept").then_some(9),
+    month_in(word, &FULL, ("sept", 9))
+}
+
+fn spanish_month(word: &str) -> Option<u8> {
+    const FULL: [&str; 12] = [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ];
+    month_in(word, &FULL, ("setiembre", 9))
+}
+
+/// The month (1-12) of `names`, January first, that `word` is the name of
+/// or an abbreviation of (three letters or more, a period allowed); `also`
+/// is one more spelling and its month.
+fn month_in(word: &str, names: &[&str; 12], also: (&str, u8)) -> Option<u8> {
+    let w = word.trim_end_matches('.').as_bytes();
+    if w.len() < 3 {
+        return None;
     }
+    let abbreviates =
+        |full: &str| w.len() <= full.len() && full.as_bytes()[..w.len()].eq_ignore_ascii_case(w);
+    names
+        .iter()
+        .position(|full| abbreviates(full))
+        .map(|m| m as u8 + 1)
+        .or_else(|| abbreviates(also.0).then_some(also.1))
 }
 
 fn days_in(month: u8, year: u16) -> u8 {

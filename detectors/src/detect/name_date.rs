@@ -281,20 +281,13 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     // after the verb, not a thing ("had the lab coats"). The care is that
     // name's, as under a label. So is a kind of visit booked for the name
     // ("Ann Lee is booked for colonoscopy").
-    if let Some((kind, h, at)) = [(Class::Clinical, "clinical"), (Class::Visit, "dos")]
-        .into_iter()
-        .find_map(|(class, kind)| {
-            let hits = t.hits.of(class);
-            hits[hits.partition_point(|h| h.end < lo)..]
-                .iter()
-                .take_while(|h| h.end <= start)
-                .filter(|h| h.label.is_none())
-                .find_map(|h| {
-                    // (A word can begin before the window it ends in.)
-                    let from = floor_boundary(t.text, lo).min(h.start);
-                    let at = names_a_subject(&t.text[from..h.start])?;
-                    (!names_a_thing(t.text, h.end, t.hi)).then_some((kind, h, from + at))
-                })
+    if let Some((kind, h, at)) = care_hits(t, lo, start)
+        .filter(|(_, h)| h.label.is_none())
+        .find_map(|(kind, h)| {
+            // (A word can begin before the window it ends in.)
+            let from = floor_boundary(t.text, lo).min(h.start);
+            let at = names_a_subject(&t.text[from..h.start])?;
+            (!names_a_thing(t.text, h.end, t.hi)).then_some((kind, h, from + at))
         })
     {
         return Role {
@@ -732,21 +725,31 @@ fn care_before<'h>(
     gap_ok: impl Fn(&str) -> bool,
 ) -> Option<(&'static str, &'h Hit)> {
     let lo = lo.max(t.lo);
+    care_hits(t, lo, start).find(|(_, h)| {
+        let gap = &t.text[h.end..start];
+        h.start >= lo
+            && gap_ok(gap)
+            && (written_up(gap.trim_start_matches(' ')).is_some()
+                || !names_a_thing(t.text, phrase_end(t, h), t.hi))
+    })
+}
+
+/// The clinical words, then the named kinds of visit, that end in
+/// `lo..=start`, each with the role kind it gives.
+fn care_hits<'h>(
+    t: &Text<'h>,
+    lo: usize,
+    start: usize,
+) -> impl Iterator<Item = (&'static str, &'h Hit)> {
+    let hits = t.hits;
     [(Class::Clinical, "clinical"), (Class::Visit, "dos")]
         .into_iter()
-        .find_map(|(class, kind)| {
-            let hits = t.hits.of(class);
-            hits[hits.partition_point(|h| h.end < lo)..]
+        .flat_map(move |(class, kind)| {
+            let of = hits.of(class);
+            of[of.partition_point(|h| h.end < lo)..]
                 .iter()
-                .take_while(|h| h.end <= start)
-                .find(|h| {
-                    let gap = &t.text[h.end..start];
-                    h.start >= lo
-                        && gap_ok(gap)
-                        && (written_up(gap.trim_start_matches(' ')).is_some()
-                            || !names_a_thing(t.text, phrase_end(t, h), t.hi))
-                })
-                .map(|h| (kind, h))
+                .take_while(move |h| h.end <= start)
+                .map(move |h| (kind, h))
         })
 }
 
