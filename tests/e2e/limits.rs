@@ -239,3 +239,28 @@ async fn a_bdat_chunk_without_room_is_refused() {
     assert!(gw.spool().messages.is_empty());
     gw.shutdown().await;
 }
+
+/// A budget of the size limit (the smallest allowed) still takes a message
+/// of nearly that size: rounding the room up must not outgrow the budget.
+#[tokio::test]
+async fn the_largest_message_fits_a_budget_of_its_size() {
+    let gw = GatewayBuilder::new()
+        .server("max_message_size", "300000")
+        .server("content_memory", "300000")
+        .start()
+        .await;
+    let line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n";
+    let head = "From: a@clinic.example\r\nTo: b@payer.example\r\nSubject: big\r\n\r\n";
+    let big = format!("{head}{}", line.repeat(290_000 / line.len()));
+    let mut c = Client::greeted(gw.addr).await;
+    let started = std::time::Instant::now();
+    let r = c
+        .send_message("a@clinic.example", &["b@payer.example"], big.as_bytes())
+        .await;
+    assert_eq!(r.code, 250, "{r}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "no wait for room on an idle gateway"
+    );
+    gw.shutdown().await;
+}

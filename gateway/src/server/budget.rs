@@ -51,9 +51,12 @@ impl Held {
 }
 
 impl ContentBudget {
-    /// A budget of `bytes` (at least one unit).
+    /// A budget of `bytes`, rounded up to whole units, so that content
+    /// of `bytes` fits it.
     pub fn new(bytes: u64) -> Self {
-        let units = (bytes / UNIT as u64).clamp(1, Semaphore::MAX_PERMITS as u64 / 2);
+        let units = bytes
+            .div_ceil(UNIT as u64)
+            .clamp(1, Semaphore::MAX_PERMITS as u64 / 2);
         ContentBudget {
             room: Arc::new(Semaphore::new(units as usize)),
         }

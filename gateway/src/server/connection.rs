@@ -435,18 +435,20 @@ impl Connection {
     }
 
     /// Makes the room this session holds in the shared content budget
-    /// cover content of `bytes` (as a `Vec` growing by doubling holds it),
-    /// waiting for others to give room back; false, holding nothing, if
-    /// the room did not come. Nothing is read while it waits, so TCP slows
-    /// the client down.
+    /// cover content of `bytes` (as a `Vec` growing by doubling holds it,
+    /// up to the size limit), waiting for others to give room back; false,
+    /// holding nothing, if the room did not come. Nothing is read while it
+    /// waits, so TCP slows the client down.
     async fn make_room(&mut self, bytes: u64) -> bool {
         let cap = usize::try_from(bytes)
             .ok()
             .and_then(usize::checked_next_power_of_two)
             .unwrap_or(usize::MAX);
-        // (A message can never hold more than the size limit.)
+        // Content is kept only up to the size limit, and the budget is at
+        // least that: a message of the largest size always fits an idle
+        // gateway's budget.
         let limit = usize::try_from(self.live.config.server.max_message_size).unwrap_or(usize::MAX);
-        let want = cap.min(limit.saturating_add(64 * 1024));
+        let want = cap.min(limit);
         let budget = self.shared.content.clone();
         if budget
             .cover(&mut self.held, want, super::budget::WAIT)
@@ -457,7 +459,7 @@ impl Connection {
         self.held.release();
         self.shared.metrics.content_memory_refused_total.inc();
         tracing::warn!(
-            held = budget.available(),
+            free_bytes = budget.available(),
             "content memory spent: message refused with 452 4.3.1"
         );
         false
