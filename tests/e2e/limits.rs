@@ -163,27 +163,43 @@ async fn too_many_errors_end_the_session() {
     gw.shutdown().await;
 }
 
+/// A gateway whose content budget is its size limit, 300,000 bytes (the
+/// smallest budget allowed).
+async fn tight_budget() -> phigate_tests::RunningGateway {
+    GatewayBuilder::new()
+        .server("max_message_size", "300000")
+        .server("content_memory", "300000")
+        .start()
+        .await
+}
+
+/// A message of about `bytes` of plain text.
+fn message(bytes: usize) -> String {
+    let line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n";
+    let head = "From: a@clinic.example\r\nTo: b@payer.example\r\nSubject: load\r\n\r\n";
+    format!("{head}{}", line.repeat(bytes / line.len()))
+}
+
+/// A session in DATA that has sent 200 KB, its end not yet: it holds
+/// 256 KiB of a tight budget's room.
+async fn holding_room(gw: &phigate_tests::RunningGateway) -> Client {
+    let mut a = Client::in_transaction(gw.addr).await;
+    a.expect("DATA", 354).await;
+    a.send_raw(message(200_000).as_bytes()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    a
+}
+
 /// Memory for content is shared by all sessions (`server.content_memory`):
 /// a session whose message would take more than is left waits, then gets
 /// `452 4.3.1` and keeps its connection; once the others are done, the same
 /// message goes through. The session holding the room is not disturbed.
 #[tokio::test]
 async fn content_memory_is_shared_by_all_sessions() {
-    let gw = GatewayBuilder::new()
-        .server("max_message_size", "300000")
-        .server("content_memory", "300000")
-        .start()
-        .await;
-    let line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n";
-    let head = "From: a@clinic.example\r\nTo: b@payer.example\r\nSubject: load\r\n\r\n";
-    // A holds about 256 KiB: 200 KB of content, its end not yet sent.
-    let mut a = Client::in_transaction(gw.addr).await;
-    a.expect("DATA", 354).await;
-    a.send_raw(format!("{head}{}", line.repeat(200_000 / line.len())).as_bytes())
-        .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let gw = tight_budget().await;
+    let mut a = holding_room(&gw).await;
     // B's 100 KB cannot fit beside it.
-    let small = format!("{head}{}", line.repeat(100_000 / line.len()));
+    let small = message(100_000);
     let mut b = Client::greeted(gw.addr)
         .await
         .patient(Duration::from_secs(30));
@@ -219,15 +235,8 @@ async fn content_memory_is_shared_by_all_sessions() {
 /// transaction with `452 4.3.1`; the session goes on.
 #[tokio::test]
 async fn a_bdat_chunk_without_room_is_refused() {
-    let gw = GatewayBuilder::new()
-        .server("max_message_size", "300000")
-        .server("content_memory", "300000")
-        .start()
-        .await;
-    let mut a = Client::in_transaction(gw.addr).await;
-    a.expect("DATA", 354).await;
-    a.send_raw("x".repeat(78).repeat(2600).as_bytes()).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let gw = tight_budget().await;
+    let _a = holding_room(&gw).await;
     let mut b = Client::in_transaction(gw.addr)
         .await
         .patient(Duration::from_secs(30));
@@ -244,18 +253,15 @@ async fn a_bdat_chunk_without_room_is_refused() {
 /// of nearly that size: rounding the room up must not outgrow the budget.
 #[tokio::test]
 async fn the_largest_message_fits_a_budget_of_its_size() {
-    let gw = GatewayBuilder::new()
-        .server("max_message_size", "300000")
-        .server("content_memory", "300000")
-        .start()
-        .await;
-    let line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n";
-    let head = "From: a@clinic.example\r\nTo: b@payer.example\r\nSubject: big\r\n\r\n";
-    let big = format!("{head}{}", line.repeat(290_000 / line.len()));
+    let gw = tight_budget().await;
     let mut c = Client::greeted(gw.addr).await;
     let started = std::time::Instant::now();
     let r = c
-        .send_message("a@clinic.example", &["b@payer.example"], big.as_bytes())
+        .send_message(
+            "a@clinic.example",
+            &["b@payer.example"],
+            message(290_000).as_bytes(),
+        )
         .await;
     assert_eq!(r.code, 250, "{r}");
     assert!(

@@ -667,11 +667,14 @@ fn names_a_subject(text: &str) -> Option<usize> {
     })
 }
 
-/// The words that join care to the person it was given or written for
-/// ("results for", "flu shot given to", "MRI report on", "session with").
-/// "to" only after a verb of care given: what is sent to a name is as
+/// The words that join care to the person it was written for ("results
+/// for", "MRI report on", "session with").
+const JOINS: [&str; 3] = ["for ", "on ", "with "];
+
+/// The word that joins care to the person it was given to, only after a
+/// verb of care given ("flu shot given to"): what is sent to a name is as
 /// often an order to a supplier ("vaccine order sent to Henry Schein").
-const JOINS: [&str; 4] = ["for ", "on ", "with ", "to "];
+const GIVEN_TO: &str = "to ";
 
 /// Verbs of care given, between the care and its join ("flu shot given
 /// to", "labs ordered for").
@@ -700,8 +703,9 @@ fn care_for_a_name(gap: &str) -> bool {
     let gap = gap.trim_start_matches(' ');
     let gap = written_up(gap).unwrap_or(gap);
     let (given, gap) = after_any(gap, &GIVEN).map_or((false, gap), |g| (true, g));
-    let joins = if given { &JOINS[..] } else { &JOINS[..3] };
-    let Some(rest) = after_any(gap, joins) else {
+    let Some(rest) =
+        after_any(gap, &JOINS).or_else(|| given.then(|| after_any(gap, &[GIVEN_TO])).flatten())
+    else {
         return false;
     };
     let first = rest.split([' ', ',']).next().unwrap_or("");
@@ -787,7 +791,7 @@ fn possessive_care<'t>(t: &Text<'t>, name: &Name) -> Option<&'t str> {
 /// The word that joins care to a name at `start`, right before it
 /// ("results for Ann Lee", "given to Ann Lee").
 fn for_before(text: &str, start: usize) -> Option<&str> {
-    JOINS.iter().find_map(|j| {
+    JOINS.iter().chain([&GIVEN_TO]).find_map(|j| {
         let at = start.checked_sub(j.len())?;
         text.get(at..start)
             .filter(|w| w.eq_ignore_ascii_case(j))
