@@ -34,7 +34,7 @@ pub fn require_tool(name: &str) -> std::path::PathBuf {
         }
     }
     panic!(
-        "required tool `{name}` is not installed (CI installs it in .ci/run: apt-get install -y postfix swaks)"
+        "required tool `{name}` is not installed (scripts/install-test-tools installs every tool the tests need; .ci/run calls it)"
     );
 }
 

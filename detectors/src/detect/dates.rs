@@ -64,9 +64,13 @@ fn month_in(word: &str, names: &[&str; 12], also: (&str, u8)) -> Option<u8> {
     }
     let abbreviates =
         |full: &str| w.len() <= full.len() && full.as_bytes()[..w.len()].eq_ignore_ascii_case(w);
+    // Every word of a text near a date is asked; most are no month, and
+    // their first three letters say so (no two months share them).
+    let head = [w[0], w[1], w[2]].map(|b| b.to_ascii_lowercase());
     names
         .iter()
-        .position(|full| abbreviates(full))
+        .position(|full| full.as_bytes()[..3] == head)
+        .filter(|&m| abbreviates(names[m]))
         .map(|m| m as u8 + 1)
         .or_else(|| abbreviates(also.0).then_some(also.1))
 }
@@ -174,6 +178,45 @@ pub fn parse(kind: Kind, s: &str) -> Option<Date> {
 mod tests {
     use super::*;
     use Kind::*;
+
+    /// Every abbreviation of every month, in any case, with a period or
+    /// without, names its month; a word that only shares a month's first
+    /// letters does not.
+    #[test]
+    fn months_by_any_abbreviation() {
+        let english = [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ];
+        for (m, full) in english.iter().enumerate() {
+            for n in 3..=full.len() {
+                let w = &full[..n];
+                for form in [
+                    w.to_string(),
+                    w.to_uppercase(),
+                    format!("{}{}.", &w[..1].to_uppercase(), &w[1..]),
+                ] {
+                    assert_eq!(english_month(&form), Some(m as u8 + 1), "{form}");
+                }
+            }
+        }
+        assert_eq!(spanish_month("dic"), Some(12));
+        assert_eq!(spanish_month("Setiembre"), Some(9));
+        assert_eq!(english_month("Sept"), Some(9));
+        for no in ["Mat", "Jux", "Septa", "Ma", "Augusta", "Decembers", "Junk"] {
+            assert_eq!(english_month(no), None, "{no}");
+        }
+    }
 
     #[test]
     fn forms() {

@@ -14,7 +14,6 @@
 //! provider's: it is found, and marked, so that it is not taken for the
 //! patient's.
 
-use std::collections::HashSet;
 use std::hash::Hasher;
 
 use rustc_hash::FxHashSet;
@@ -556,23 +555,35 @@ struct Kind {
 }
 
 impl Kind {
+    /// Classifies `word`. Every token of every window around a date comes
+    /// through here, so the word's case and its place in the short lists
+    /// are worked out once and shared by the questions asked of them.
     fn of(word: &str) -> Kind {
-        let cap = case_of(word) == Some(Case::Cap);
+        let case = case_of(word);
+        let cap = case == Some(Case::Cap);
+        let suffix = lower_in(SUFFIXES, word);
+        let title = lower_in(TITLES, word);
+        let provider_title = lower_in(PROVIDER_TITLES, word);
         Kind {
-            name: name_word_case(word),
-            suffix: lower_in(SUFFIXES, word),
-            title: cap && lower_in(TITLES, word),
-            provider_title: cap && lower_in(PROVIDER_TITLES, word),
+            name: name_word_case(word, case, suffix || title || provider_title),
+            suffix,
+            title: cap && title,
+            provider_title: cap && provider_title,
             particle: lower_in(PARTICLES, word) && word.chars().all(char::is_lowercase),
         }
     }
 }
 
 fn tokens(text: &str, lo: usize, hi: usize) -> Vec<Token<'_>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(hi.saturating_sub(lo) / 6 + 1);
     let b = text.as_bytes();
     let mut i = lo;
     while i < hi {
+        // Blanks, digits and punctuation between words, a byte at a time.
+        if b[i] < 0x80 && !b[i].is_ascii_alphabetic() && b[i] != b'\'' {
+            i += 1;
+            continue;
+        }
         let c = text[i..].chars().next().unwrap_or(' ');
         if c.is_alphabetic() || (c == '\'' && text[i..].starts_with("'t ")) {
             let start = i;
@@ -656,6 +667,14 @@ enum Case {
 }
 
 fn case_of(word: &str) -> Option<Case> {
+    if word.is_ascii() {
+        return ascii_case_of(word.as_bytes());
+    }
+    unicode_case_of(word)
+}
+
+/// [`case_of`] for any word, counting letters as Unicode has them.
+fn unicode_case_of(word: &str) -> Option<Case> {
     let mut letters = word.chars().filter(|c| c.is_alphabetic());
     let first = letters.next()?;
     let (mut rest, mut upper, mut lower) = (0usize, 0usize, 0usize);
@@ -667,14 +686,45 @@ fn case_of(word: &str) -> Option<Case> {
             lower += 1;
         }
     }
-    if first.is_uppercase() {
+    case_from(
+        first.is_uppercase(),
+        first.is_lowercase(),
+        rest,
+        upper,
+        lower,
+    )
+}
+
+/// [`case_of`] for an ASCII word, counting bytes (most words of mail).
+fn ascii_case_of(word: &[u8]) -> Option<Case> {
+    let mut letters = word.iter().filter(|c| c.is_ascii_alphabetic());
+    let first = letters.next()?;
+    let (mut rest, mut upper) = (0usize, 0usize);
+    for c in letters {
+        rest += 1;
+        upper += usize::from(c.is_ascii_uppercase());
+    }
+    let first_upper = first.is_ascii_uppercase();
+    case_from(first_upper, !first_upper, rest, upper, rest - upper)
+}
+
+/// The case of a word whose first letter is upper or lower case, then
+/// `rest` letters of which `upper` are capitals and `lower` small.
+fn case_from(
+    first_upper: bool,
+    first_lower: bool,
+    rest: usize,
+    upper: usize,
+    lower: usize,
+) -> Option<Case> {
+    if first_upper {
         let lower_rest = upper == 0 && lower == rest;
         let all_caps = rest > 0 && upper == rest;
         // McDonald, DeSantis, O'Brien: one more capital inside.
         let inner = upper <= 2 && rest >= 3;
         return (lower_rest || all_caps || inner).then_some(Case::Cap);
     }
-    (first.is_lowercase() && lower == rest).then_some(Case::Lower)
+    (first_lower && lower == rest).then_some(Case::Lower)
 }
 
 fn is_initial(t: &Token<'_>) -> bool {
@@ -692,7 +742,7 @@ fn not_name(word: &str) -> bool {
     if super::dates::is_month(word) {
         return true;
     }
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
     let set = SET.get_or_init(|| NOT_NAMES.iter().copied().collect());
     if word.len() <= 32 && word.is_ascii() {
         let mut buf = [0u8; 32];
@@ -704,15 +754,13 @@ fn not_name(word: &str) -> bool {
     set.contains(word.to_lowercase().as_str())
 }
 
-/// Whether `word` can be a word of a name, and in which case.
-fn name_word_case(word: &str) -> Option<Case> {
-    if word.chars().nth(1).is_none() || not_name(word) {
+/// Whether `word`, of case `case`, can be a word of a name, and in which
+/// case; `listed_word` says it is a suffix or a title.
+fn name_word_case(word: &str, case: Option<Case>, listed_word: bool) -> Option<Case> {
+    if listed_word || word.chars().nth(1).is_none() || not_name(word) {
         return None;
     }
-    if lower_in(SUFFIXES, word) || lower_in(TITLES, word) || lower_in(PROVIDER_TITLES, word) {
-        return None;
-    }
-    match case_of(word)? {
+    match case? {
         Case::Cap => Some(Case::Cap),
         Case::Lower => {
             let stop = LOWER_STOP.iter().any(|x| x.eq_ignore_ascii_case(word));
@@ -747,9 +795,15 @@ pub fn subject_name(text: &str, range: std::ops::Range<usize>) -> Option<Name> {
     // (`rest` is a slice of `text`.)
     let start = rest.as_ptr() as usize - text.as_ptr() as usize;
     let end = start + rest.len();
-    find(text, start, end)
-        .into_iter()
-        .find(|n| n.start == start && n.end == end && n.vouchable() && !n.provider && !n.greeting)
+    // Only a name that begins the Subject can be all of it: the run from
+    // its first word.
+    let toks = tokens(text, start, end);
+    if toks.is_empty() {
+        return None;
+    }
+    run(text, &toks, 0)
+        .map(|(n, _)| n)
+        .filter(|n| n.start == start && n.end == end && n.vouchable() && !n.provider && !n.greeting)
 }
 
 /// Names in `text[lo..hi]`.
@@ -1190,6 +1244,43 @@ fn credential_after(text: &str, end: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-counting path for ASCII words says what the Unicode one
+    /// says, on every shape of word a name run asks about.
+    #[test]
+    fn ascii_words_have_the_case_unicode_gives_them() {
+        for w in [
+            "Ann",
+            "ann",
+            "ANN",
+            "McDonald",
+            "DeSantis",
+            "O'Brien",
+            "o'brien",
+            "A",
+            "a",
+            "aB",
+            "AbCdE",
+            "ABc",
+            "x-ray",
+            "X-Ray",
+            "Lee-Smith",
+            "'t",
+            "JR",
+            "Jr",
+            "iPhone",
+            "MRI",
+            "mRNA",
+            "",
+            "'",
+            "--",
+            "A1",
+            "1a",
+            "eBay",
+        ] {
+            assert_eq!(ascii_case_of(w.as_bytes()), unicode_case_of(w), "{w:?}");
+        }
+    }
 
     fn names(text: &str) -> Vec<(&str, f32)> {
         find(text, 0, text.len())
