@@ -106,10 +106,23 @@ fn gpgsm_decrypt(dir: &Path, der: &[u8], p12: &Path) -> Vec<u8> {
     let home = dir.join("gnupg");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    // The PKCS#12 password (and the agent's, after import) on stdin.
+    // The agent is started before gpgsm needs it, so a loaded machine's
+    // slow start is not part of an import.
+    let launched = Command::new("gpgconf")
+        .env("GNUPGHOME", &home)
+        .args(["--launch", "gpg-agent"])
+        .output()
+        .unwrap();
+    assert!(
+        launched.status.success(),
+        "gpgconf --launch gpg-agent: {launched:?}"
+    );
+    // The PKCS#12 password (and the agent's, after import) on stdin, from
+    // a file: all of it is there before gpgsm reads.
+    let pass = dir.join("gpgsm-pass");
+    std::fs::write(&pass, b"test\ntest\ntest\n").unwrap();
     let run = |args: &[&str], file: &Path| {
-        use std::io::Write;
-        let mut child = Command::new(&gpgsm)
+        Command::new(&gpgsm)
             .env("GNUPGHOME", &home)
             .args([
                 "--batch",
@@ -121,13 +134,9 @@ fn gpgsm_decrypt(dir: &Path, der: &[u8], p12: &Path) -> Vec<u8> {
             ])
             .args(args)
             .arg(file)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(b"test\n").unwrap();
-        child.wait_with_output().unwrap()
+            .stdin(std::fs::File::open(&pass).unwrap())
+            .output()
+            .unwrap()
     };
     let imported = run(&["--import"], p12);
     assert!(imported.status.success(), "gpgsm --import: {imported:?}");

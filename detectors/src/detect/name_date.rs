@@ -611,11 +611,12 @@ fn follows_a_word(before: &str) -> bool {
 /// Where the full name (two capitalised words) ends, if `text` ends in
 /// one and then a verb in the past ("Chloe Martin was ", "Ann Lee has been
 /// "), or one that gives the person the care ("Ann Lee has her ", "Ann Lee
-/// underwent ", "Ann Lee is booked for a "). Plans and schedules on their
+/// underwent ", "Ann Lee is booked for a "), or one told of it as hers
+/// ("tell Ann Lee her ", "remind Ann Lee his "). Plans and schedules on their
 /// own ("will review", "is out") are as often office life; what is booked
 /// for a name is care only when a care word follows.
 fn names_a_subject(text: &str) -> Option<usize> {
-    const VERBS: [&str; 31] = [
+    const VERBS: [&str; 33] = [
         " is booked for ",
         " is booked for a ",
         " is booked for an ",
@@ -647,6 +648,8 @@ fn names_a_subject(text: &str) -> Option<usize> {
         " underwent ",
         " is having ",
         " was having ",
+        " her ",
+        " his ",
     ];
     VERBS.iter().find_map(|v| {
         let at = text.len().checked_sub(v.len())?;
@@ -942,6 +945,26 @@ fn names_a_thing(text: &str, at: usize, hi: usize) -> bool {
         "lobby",
         "tour",
         "tours",
+        // Equipment and what is done to it.
+        "coil",
+        "coils",
+        "scanner",
+        "scanners",
+        "unit",
+        "units",
+        "cart",
+        "carts",
+        "table",
+        "tables",
+        "probe",
+        "probes",
+        "software",
+        "license",
+        "lease",
+        "maintenance",
+        "calibration",
+        "upgrade",
+        "installation",
     ];
     let rest = text[at..hi].trim_start_matches([' ', '\t', '-']);
     let word_end = rest
@@ -1598,6 +1621,33 @@ mod tests {
             false,
         ),
         ("Martin Lowe underwent a lumbar fusion on 09/14/2026.", true),
+        // A listed given name and a surname no list has, with care.
+        (
+            "Voicemail from Eero Jaaskelainen 12/01/2026 2:14pm re: MRI results, please call back.",
+            true,
+        ),
+        (
+            "Voicemail from Eero Jaaskelainen 12/01/2026 2:14pm re: copier lease, please call back.",
+            false,
+        ),
+        // Equipment a name ordered is a thing, not care.
+        (
+            "Karen Mbekweni ordered the MRI coil on 12/01/2026; it arrives next week.",
+            false,
+        ),
+        (
+            "Karen Miller ordered the ultrasound probe covers on 12/01/2026.",
+            false,
+        ),
+        // Care told to a name as theirs.
+        (
+            "Please tell Ngaire Whitcombe her colonoscopy on 12/14/2026 needs the prep started.",
+            true,
+        ),
+        (
+            "Please tell Ngaire Whitcombe her parking permit on 12/14/2026 needs the form started.",
+            false,
+        ),
         (
             "Martin Lowe underwent a background check on 09/14/2026.",
             false,

@@ -997,6 +997,20 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
             .iter()
             .chain(&after)
             .all(|&k| unlisted_word(toks[k].word));
+    // One part listed, and every other word a name no list has and no
+    // word of English, a place or a brand ("Eero Jaaskelainen", "Ngaire
+    // Whitcombe"): the lists are American, and the other part is most
+    // likely a name they lack rather than a thing.
+    let listed_part = if first_listed { first_i } else { last_i };
+    let half_listed = full >= 2
+        && !lower
+        && !particled
+        && first_listed != last_listed
+        && before
+            .iter()
+            .chain(&after)
+            .filter(|&&k| k != listed_part)
+            .all(|&k| unlisted_word(toks[k].word));
     let mut score: f32 = if lower { 0.05 } else { 0.15 };
     let mut why = Vec::new();
     if first_listed {
@@ -1009,6 +1023,14 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     } else if particled {
         score += 0.3;
         why.push("surname with a particle");
+    }
+    if half_listed {
+        score += 0.2;
+        why.push(if first_listed {
+            "surname no list has"
+        } else {
+            "given name no list has"
+        });
     }
     if title {
         score += 0.4;
@@ -1338,10 +1360,36 @@ mod tests {
         assert!(names("Thank you for your order").is_empty());
         assert!(names("Flu shot clinic is on June 11, 2025").is_empty());
         assert!(names("Sent: Tuesday, August 12, 2025").is_empty());
-        // Not in the lists, still a name by shape, with a low score.
+        // Only a part of the surname in the lists: still a name by
+        // shape, scored below one the lists know whole.
         let n = names("Zephyrine Okonkwo-Baptiste");
         assert_eq!(n.len(), 1);
-        assert!(n[0].1 < 0.5);
+        assert!(n[0].1 < names("Maria Okonkwo-Baptiste")[0].1);
+    }
+
+    /// One part listed and the other a word no list and no dictionary
+    /// has: the lists lack it, and it counts for more than a capitalised
+    /// word that may be a thing, less than a listed name.
+    #[test]
+    fn half_listed() {
+        let score = |t: &str| {
+            find(t, 0, t.len())
+                .first()
+                .map(|n| (n.score, n.why.clone()))
+        };
+        let both = score("see Maria Garcia today").unwrap().0;
+        let (half, why) = score("see Maria Eberechi today").unwrap();
+        assert!(why.contains("surname no list has"), "{why}");
+        let (half_first, why) = score("see Ngozika Garcia today").unwrap();
+        assert!(why.contains("given name no list has"), "{why}");
+        // A listed given name beside an English word or a place is not one.
+        let thing = score("see Maria Hospital today").map_or(0.0, |s| s.0);
+        let place = score("see Maria Chicago today").map_or(0.0, |s| s.0);
+        assert!(
+            half < both && half_first < both,
+            "{half} {half_first} {both}"
+        );
+        assert!(half > thing && half > place, "{half} {thing} {place}");
     }
 
     #[test]
