@@ -115,7 +115,7 @@ const BUILTIN: &[(Class, &str)] = &[
         Class::ServiceWeak,
         "visit|visits|visited|appointment|appointments|appt|appts|procedure|procedures|surgery|consult|consultation|checkup|\
          check-up|exam|test results|lab results|scan|scheduled|sleep study|dialysis|calendar event|seen|sees|come in|came in|\
-         we saw|i saw|saw her|saw him|\
+         we saw|i saw|saw her|saw him|roomed|\
          cita|citas|su cita|cita médica|cita medica",
     ),
     (
@@ -146,7 +146,9 @@ const BUILTIN: &[(Class, &str)] = &[
          carpal tunnel release|mastectomy|lumpectomy|c-section|cesarean|vasectomy|circumcision|debridement|\
          epidural|nerve block|joint injection|egd|arthroplasty|excision|i&d|incision and drainage|\
          mmr|tdap|dtap|hpv vaccine|hep b vaccine|hepatitis b vaccine|varicella vaccine|pneumococcal vaccine|\
-         prevnar|pneumovax|shingrix|flu shot|flu vaccine|covid vaccine|covid booster|rsv vaccine|tb test",
+         prevnar|pneumovax|shingrix|flu shot|flu vaccine|covid vaccine|covid booster|rsv vaccine|tb test|\
+         b12 shot|b12 injection|allergy shot|allergy shots|cortisone shot|steroid shot|tetanus shot|\
+         booster shot|testosterone shot|wcc|well child check|well-child check",
     ),
     // Words a practice writes about a person's care and nothing else;
     // not words that are as common in office mail ("test", "positive",

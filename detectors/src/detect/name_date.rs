@@ -1630,6 +1630,31 @@ mod tests {
             "Voicemail from Eero Jaaskelainen 12/01/2026 2:14pm re: copier lease, please call back.",
             false,
         ),
+        // A shot of something named, a well-child check, a patient roomed.
+        (
+            "B12 shot given to Ximena Quispe Mamani 12/03/2026, next due 01/03/2027.",
+            true,
+        ),
+        (
+            "Laptop given to Ximena Quispe Mamani 12/03/2026, next refresh due 01/03/2027.",
+            false,
+        ),
+        (
+            "4 yr WCC for Yusuf Haddad-Mansour moved to 12/15/2026, needs his boosters.",
+            true,
+        ),
+        (
+            "Annual review for Yusuf Haddad-Mansour moved to 12/15/2026, needs his goals form.",
+            false,
+        ),
+        (
+            "Roomed Kristjan Sepp at 9:05 on 12/04/2026, c/o dizziness x3 days.",
+            true,
+        ),
+        (
+            "Kristjan Sepp restocked room 4 at 9:05 on 12/04/2026, gloves and paper.",
+            false,
+        ),
         // Equipment a name ordered is a thing, not care.
         (
             "Karen Mbekweni ordered the MRI coil on 12/01/2026; it arrives next week.",

@@ -815,6 +815,15 @@ pub fn find(text: &str, lo: usize, hi: usize) -> Vec<Name> {
     while i < toks.len() {
         match run(text, &toks, i) {
             Some((name, next)) => {
+                // A word capitalised only because it begins a sentence
+                // ("Roomed Kristjan Sepp at 9:05") is not the name's.
+                let (name, next) = match sentence_word(text, &toks, i)
+                    .then(|| run(text, &toks, i + 1))
+                    .flatten()
+                {
+                    Some((rest, after)) if rest.end == name.end => (rest, after),
+                    _ => (name, next),
+                };
                 out.push(name);
                 i = next;
             }
@@ -822,6 +831,22 @@ pub fn find(text: &str, lo: usize, hi: usize) -> Vec<Name> {
         }
     }
     out
+}
+
+/// Whether token `i` begins a sentence (a line, or after its end) and is
+/// a word of English no list has as a name: capitalised for the
+/// sentence, not as a name.
+fn sentence_word(text: &str, toks: &[Token<'_>], i: usize) -> bool {
+    let t = &toks[i];
+    let before = text[..t.start].trim_end_matches([' ', '\t']);
+    let starts = before.is_empty() || before.ends_with(['.', '!', '?', ':', '\n', '\r']);
+    if !starts || t.kind.name != Some(Case::Cap) || !t.word.is_ascii() {
+        return false;
+    }
+    let mut buf = [0u8; 40];
+    let l = lists();
+    key(t.word, &mut buf)
+        .is_some_and(|k| listed(&l.words, k) && !listed(&l.first, k) && !listed(&l.last, k))
 }
 
 /// A name starting at token `i`, and the token after it.
@@ -1365,6 +1390,17 @@ mod tests {
         let n = names("Zephyrine Okonkwo-Baptiste");
         assert_eq!(n.len(), 1);
         assert!(n[0].1 < names("Maria Okonkwo-Baptiste")[0].1);
+    }
+
+    /// A word of English that begins a sentence is not the first word of
+    /// the name after it; a listed given name there still is.
+    #[test]
+    fn a_sentence_does_not_lend_its_first_word() {
+        assert_eq!(one("Roomed Kristjan Sepp at 9:05."), "Kristjan Sepp");
+        assert_eq!(one("Ok. Roomed Kristjan Sepp at 9:05."), "Kristjan Sepp");
+        assert_eq!(one("Grace Kristjan Sepp at 9:05."), "Grace Kristjan Sepp");
+        // Within a sentence the words stay as they are written.
+        assert_eq!(one("we Roomed Kristjan Sepp"), "Roomed Kristjan Sepp");
     }
 
     /// One part listed and the other a word no list and no dictionary
