@@ -18,22 +18,24 @@ fn month_number(word: &str) -> Option<u8> {
     english_month(word).or_else(|| spanish_month(word))
 }
 
+/// English month names, January first.
+const ENGLISH_MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
 fn english_month(word: &str) -> Option<u8> {
-    const FULL: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    month_in(word, &FULL, ("sept", 9))
+    month_in(word, &ENGLISH_MONTHS, ("sept", 9))
 }
 
 fn spanish_month(word: &str) -> Option<u8> {
@@ -184,21 +186,7 @@ mod tests {
     /// letters does not.
     #[test]
     fn months_by_any_abbreviation() {
-        let english = [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ];
-        for (m, full) in english.iter().enumerate() {
+        for (m, full) in ENGLISH_MONTHS.iter().enumerate() {
             for n in 3..=full.len() {
                 let w = &full[..n];
                 for form in [
