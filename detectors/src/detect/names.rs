@@ -1014,14 +1014,17 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
         && first_listed
         && last_i > first_i + 1
         && particle_word(toks[last_i - 1].word);
+    // (A middle word the lists have as a name is a name too: "Wiremu Tane
+    // Parata".)
     let unlisted = full >= 2
         && !lower
         && !first_listed
         && !last_listed
-        && before
-            .iter()
-            .chain(&after)
-            .all(|&k| unlisted_word(toks[k].word));
+        && before.iter().chain(&after).all(|&k| {
+            let w = toks[k].word;
+            unlisted_word(w)
+                || (k != first_i && k != last_i && !not_name(w) && (is_first(w) || is_last(w)))
+        });
     // One part listed, and every other word a name no list has and no
     // word of English, a place or a brand ("Eero Jaaskelainen", "Ngaire
     // Whitcombe"): the lists are American, and the other part is most
@@ -1352,6 +1355,12 @@ mod tests {
                 .map(|n| (n.unlisted, n.vouchable()))
         };
         assert_eq!(unlisted("see Ngozika Eberechi today"), Some((true, true)));
+        // A listed name in the middle does not make the others listed.
+        assert_eq!(unlisted("see Wiremu Tane Parata today"), Some((true, true)));
+        assert_eq!(
+            unlisted("see Wiremu Toaster Parata today"),
+            Some((false, false))
+        );
         assert_eq!(
             unlisted("see Ngozika Oyelaran-Eberechi's chart"),
             Some((true, true))
