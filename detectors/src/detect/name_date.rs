@@ -704,6 +704,7 @@ fn after_any<'s>(text: &'s str, heads: &[&str]) -> Option<&'s str> {
 /// shot] given to Ann Lee on "): the care is that person's.
 fn care_for_a_name(gap: &str) -> bool {
     let gap = gap.trim_start_matches(' ');
+    let gap = measured(gap).unwrap_or(gap);
     let gap = written_up(gap).unwrap_or(gap);
     let (given, gap) = after_any(gap, &GIVEN).map_or((false, gap), |g| (true, g));
     let Some(rest) =
@@ -758,6 +759,17 @@ fn care_hits<'h>(
                 .take_while(move |h| h.end <= start)
                 .map(move |h| (kind, h))
         })
+}
+
+/// `gap` after a value measured by the care before it ("[INR] 3.8 for",
+/// "[A1c] 7.2% for", "[BP] 150/90 for"): a number, perhaps with a point,
+/// a slash or a percent sign, then a blank.
+fn measured(gap: &str) -> Option<&str> {
+    let end = gap
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '/' | '%')))
+        .unwrap_or(gap.len());
+    (gap.starts_with(|c: char| c.is_ascii_digit()) && gap[end..].starts_with(' '))
+        .then(|| &gap[end + 1..])
 }
 
 /// What follows the paperwork of care at the start of `gap` ("results
@@ -1628,6 +1640,15 @@ mod tests {
         ),
         (
             "Voicemail from Eero Jaaskelainen 12/01/2026 2:14pm re: copier lease, please call back.",
+            false,
+        ),
+        // A value the care measured, between the care and its name.
+        (
+            "INR 3.8 for Dumisani Khumalo today (12/04/2026); hold tonight's dose.",
+            true,
+        ),
+        (
+            "Uptime 3.8 for Dumisani Khumalo today (12/04/2026); hold tonight's backup.",
             false,
         ),
         // A shot of something named, a well-child check, a patient roomed.
