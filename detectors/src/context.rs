@@ -326,6 +326,12 @@ pub struct Context {
     /// Pattern index -> whether a hyphen after it makes another word
     /// ("knee-high", "shoulder-length").
     stem: Vec<bool>,
+    /// Pattern index -> the classes its plural counts for, if it has one
+    /// ("migraines", "rashes"): words of care, of four letters or more.
+    plural: Vec<Vec<Class>>,
+    /// Pattern index -> whether it is a drug-name stem, which ends a
+    /// longer word rather than being one.
+    drug: Vec<bool>,
 }
 
 /// Units of a dose or a lab value: care only after a number, with or
@@ -334,6 +340,89 @@ const UNITS: &[&str] = &["mg", "mcg", "mg/dl", "mmol/l", "meq"];
 
 /// Parts of the body: with a hyphen after them they describe a thing.
 const STEMS: &[&str] = &["knee", "knees", "shoulder", "ankle", "wrist", "elbow"];
+
+/// The classes whose words count in the plural too: a practice writes
+/// "moles", "migraines" and "rashes" as often as the singular, and listing
+/// both forms of every word is how one of them gets forgotten.
+const PLURAL_CLASSES: &[Class] = &[
+    Class::Diagnosis,
+    Class::ServiceWeak,
+    Class::Visit,
+    Class::Clinical,
+];
+
+/// Endings of generic drug names (the naming stems of the USAN council,
+/// lengthened where a shorter form ends English words or surnames in the
+/// lists: "-thasone", not "-sone", which ends Bessone). A word of at least
+/// three letters before one of them is a drug ("metoprolol", "sumatriptan",
+/// "ciprofloxacin"): no list of brand and generic names keeps up with a
+/// formulary, and a stem names a whole class of them.
+const DRUG_STEMS: &[&str] = &[
+    "olol",
+    "pril",
+    "sartan",
+    "statin",
+    "azole",
+    "cillin",
+    "mycin",
+    "oxacin",
+    "dipine",
+    "triptan",
+    "cycline",
+    "oxetine",
+    "azepam",
+    "azolam",
+    "tidine",
+    "semide",
+    "thiazide",
+    "gliptin",
+    "gliflozin",
+    "glutide",
+    "eparin",
+    "xaban",
+    "gatran",
+    "umab",
+    "imab",
+    "tinib",
+    "clovir",
+    "nisone",
+    "ethasone",
+    "etasone",
+    "icasone",
+    "nisolone",
+    "cinolone",
+    "profen",
+    "fenac",
+    "ocaine",
+    "acaine",
+    "codone",
+    "morphone",
+    "azodone",
+    "ridone",
+    "setron",
+    "lukast",
+    "terol",
+    "dronate",
+    "atadine",
+    "fenadine",
+    "pramine",
+    "triptyline",
+    "afil",
+    "zosin",
+    "ulosin",
+    "apine",
+    "opram",
+    "faxine",
+    "pidem",
+    "tropium",
+    "peridol",
+    "racetam",
+    "trigine",
+];
+
+/// The longest drug name a stem is looked back from (a longer run of
+/// letters is not a word: a token, an encoding).
+const DRUG_MAX: usize = 32;
 
 impl Context {
     /// Builds the automaton from the built-in words plus custom ones
@@ -360,11 +449,39 @@ impl Context {
                 add(w, *class);
             }
         }
+        for w in DRUG_STEMS {
+            add(w, Class::Clinical);
+        }
         for (class, list) in custom {
             for w in list {
                 add(w, *class);
             }
         }
+        let drug = words
+            .iter()
+            .map(|w| DRUG_STEMS.contains(&w.as_str()))
+            .collect();
+        let plural = words
+            .iter()
+            .zip(&classes)
+            .map(|(w, cs)| {
+                let plain = w.len() >= 4
+                    && w.ends_with(|c: char| c.is_ascii_alphabetic())
+                    && !w.ends_with('s')
+                    && !UNITS.contains(&w.as_str())
+                    && !words
+                        .iter()
+                        .any(|x| x.strip_prefix(w.as_str()) == Some("s"));
+                if plain {
+                    cs.iter()
+                        .copied()
+                        .filter(|c| PLURAL_CLASSES.contains(c))
+                        .collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
         let word_end = words
             .iter()
             .map(|w| w.chars().last().is_some_and(|c| c.is_alphanumeric()))
@@ -387,6 +504,8 @@ impl Context {
             word_end,
             unit,
             stem,
+            plural,
+            drug,
         })
     }
 
@@ -403,9 +522,33 @@ impl Context {
     pub fn hits_in(&self, text: &str, span: std::ops::Range<usize>, out: &mut impl Extend<Hit>) {
         let b = text.as_bytes();
         let input = aho_corasick::Input::new(text).span(span);
+        // The last clinical hit's span: a drug named in full among the
+        // words ends where its stem does, and counts once.
+        let mut clinical = (usize::MAX, 0);
+        let mut hit = |start: usize, end: usize, class: Class| {
+            if class == Class::Clinical {
+                if clinical == (start, end) {
+                    return None;
+                }
+                clinical = (start, end);
+            }
+            Some(Hit {
+                start,
+                end,
+                class,
+                label: None,
+            })
+        };
         for m in self.ac.find_overlapping_iter(input) {
             let (s, e) = (m.start(), m.end());
             let p = m.pattern().as_usize();
+            if self.drug[p] {
+                if let Some(s) = drug_start(b, s, e) {
+                    let e = e + plural_ending(&b[e..]).unwrap_or(0);
+                    out.extend(hit(s, e, Class::Clinical));
+                }
+                continue;
+            }
             let before_ok = if self.unit[p] {
                 after_a_number(&b[..s])
             } else {
@@ -418,15 +561,43 @@ impl Context {
                 None => true,
             };
             if before_ok && after_ok {
-                out.extend(self.classes[p].iter().map(|&class| Hit {
-                    start: s,
-                    end: e,
-                    class,
-                    label: None,
-                }));
+                out.extend(self.classes[p].iter().filter_map(|&c| hit(s, e, c)));
+            } else if before_ok
+                && !self.plural[p].is_empty()
+                && let Some(n) = plural_ending(&b[e..])
+            {
+                out.extend(self.plural[p].iter().filter_map(|&c| hit(s, e + n, c)));
             }
         }
     }
+}
+
+/// The length of a plural ending at the start of `after` ("s" or "es",
+/// then the end of the word), if there is one.
+fn plural_ending(after: &[u8]) -> Option<usize> {
+    let n = match after {
+        [b's' | b'S', ..] => 1,
+        [b'e' | b'E', b's' | b'S', ..] => 2,
+        _ => return None,
+    };
+    (after.get(n).is_none_or(|&c| !is_word(c))).then_some(n)
+}
+
+/// Where the drug name that the stem at `s..e` ends begins: the stem must
+/// end its word (perhaps in the plural) and follow at least three letters
+/// that begin one.
+fn drug_start(b: &[u8], s: usize, e: usize) -> Option<usize> {
+    let ends = b.get(e).is_none_or(|&c| !is_word(c)) || plural_ending(&b[e..]).is_some();
+    if !ends {
+        return None;
+    }
+    let floor = s.saturating_sub(DRUG_MAX);
+    let start = b[floor..s]
+        .iter()
+        .rposition(|c| !c.is_ascii_alphabetic())
+        .map_or(floor, |i| floor + i + 1);
+    let bounded = start == 0 || !is_word(b[start - 1]);
+    (s - start >= 3 && bounded && (start > floor || floor == 0)).then_some(start)
 }
 
 /// Whether `before` ends in a digit, perhaps then one space.
@@ -547,6 +718,51 @@ mod tests {
         assert!(units("Dx MG-7").is_empty());
         assert_eq!(units("left knee"), ["knee"]);
         assert!(units("knee-high boots").is_empty());
+    }
+
+    fn clinical(c: &Context, text: &str) -> Vec<String> {
+        c.hits(text)
+            .iter()
+            .filter(|h| h.class == Class::Clinical)
+            .map(|h| text[h.start..h.end].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn care_words_count_in_the_plural() {
+        let c = Context::new(&[]).unwrap();
+        assert_eq!(clinical(&c, "migraines daily"), ["migraines"]);
+        assert_eq!(clinical(&c, "two Rashes, one cyst"), ["Rashes", "cyst"]);
+        assert_eq!(clinical(&c, "labs drawn"), ["labs", "drawn"]);
+        // Not a longer word, nor a short one's (mg, uti).
+        assert!(clinical(&c, "painstaking utis 5 mgs").is_empty());
+        let visits: Vec<Hit> = c.hits("two physicals and consults");
+        assert_eq!(visits.iter().filter(|h| h.class == Class::Visit).count(), 2);
+    }
+
+    #[test]
+    fn a_drug_stem_ends_a_drug_name() {
+        let c = Context::new(&[]).unwrap();
+        assert_eq!(
+            clinical(&c, "Metoprolol 25, SUMATRIPTAN prn, ciprofloxacin."),
+            ["Metoprolol", "SUMATRIPTAN", "prn", "ciprofloxacin"]
+        );
+        assert_eq!(clinical(&c, "both rosuvastatins"), ["rosuvastatins"]);
+        // A stem alone, inside a word, after too few letters, in a token
+        // or an encoding, or after a letter run too long to be a word.
+        for text in [
+            "olol",
+            "the afil",
+            "xolol",
+            "abc_metoprolol",
+            "metoprolols2",
+            "Smith-McCaine",
+            &format!("{}olol", "a".repeat(40)),
+        ] {
+            assert!(clinical(&c, text).is_empty(), "{text}");
+        }
+        // A hyphen or a space begins a word.
+        assert_eq!(clinical(&c, "x-lisinopril"), ["lisinopril"]);
     }
 
     #[test]
