@@ -148,7 +148,11 @@ const BUILTIN: &[(Class, &str)] = &[
          mmr|tdap|dtap|hpv vaccine|hep b vaccine|hepatitis b vaccine|varicella vaccine|pneumococcal vaccine|\
          prevnar|pneumovax|shingrix|flu shot|flu vaccine|covid vaccine|covid booster|rsv vaccine|tb test|\
          b12 shot|b12 injection|allergy shot|allergy shots|cortisone shot|steroid shot|tetanus shot|\
-         booster shot|testosterone shot|wcc|well child check|well-child check",
+         booster shot|testosterone shot|wcc|well child check|well-child check|\
+         triage call|nurse triage|nurse visit|skin check|mole check|skin tag removal|cryotherapy|cryo|\
+         anatomy scan|nst|non-stress test|cpap titration|dressing change|wound vac change|rehab|\
+         cardiac rehab|pulmonary rehab|pft|pulmonary function test|audiogram|tympanogram|\
+         allergy testing|patch testing|biopsy results|pap results|ob visit|ob appointment",
     ),
     // Words a practice writes about a person's care and nothing else;
     // not words that are as common in office mail ("test", "positive",
@@ -185,6 +189,13 @@ const BUILTIN: &[(Class, &str)] = &[
          crown prep|root canal|tooth extraction|dental extraction|cavity|cavities|periodontal|wisdom teeth|\
          molar|molars|wisdom tooth|toothache|broken tooth|cracked tooth|temp filling|temporary filling|\
          premedicate|pre-med|deltoid|cpap|bipap|sleep apnea|osa|pa approved|pa approval|pa denied|pa request|pa submitted|pa pending|pa required|\
+         wart|mole|skin tag|eczema|psoriasis|acne|dermatitis|cellulitis|abscess|ulcer|pressure ulcer|\
+         fetal|fetal movement|gestation|gestational|weeks pregnant|wks pregnant|contractions|l&d|\
+         labor and delivery|preeclampsia|palpitation|syncope|fainted|fainting|vertigo|anemia|anemic|edema|\
+         neuropathy|hernia|gout|sinusitis|bronchitis|otitis|ear infection|pink eye|conjunctivitis|reflux|\
+         gerd|colitis|constipation|hemorrhoid|kidney disease|ckd|esrd|renal|hepatitis|hiv|chlamydia|\
+         gonorrhea|herpes|lupus|fibromyalgia|obesity|blood pressure|thyroid|hypothyroidism|\
+         hyperthyroidism|statin|\
          mg|mcg|mg/dl|mmol/l|meq|tid|t.i.d.|b.i.d.|qid|q.i.d.|qhs|prn|q4h|q6h|q8h|q12h|qod|q2wk|q2w|q4w",
     ),
     (

@@ -105,6 +105,17 @@ fn found(
     start: usize,
     end: usize,
 ) -> Option<Match> {
+    // The word that gave the date its role is the name's own ("Oliver
+    // Mole", "Ann Rash"): the name is no evidence of care. (A label of
+    // birth read into a name, "Greta Vogel, Geburtsdatum", still is one.)
+    if role.kind != "dob"
+        && role
+            .word
+            .and_then(|w| span_in(t.text, w))
+            .is_some_and(|r| name.start <= r.start && r.end <= name.end)
+    {
+        return None;
+    }
     let (confidence, why) = weigh(t, role, name, start, end);
     let confidence = clamp(confidence);
     if confidence < t.floor {
@@ -1297,6 +1308,15 @@ mod tests {
     use crate::tests::scan_text;
 
     const CASES: &[(&str, bool)] = &[
+        // A care word that is the name's own is no care.
+        (
+            "Fun fact from Oliver Mole (our courier, starting 12/07/2026): he knows every clinic.",
+            false,
+        ),
+        (
+            "Fun fact: Oliver Mole (seen for a mole, 12/07/2026) is doing well.",
+            true,
+        ),
         // A clinician's own words for a visit.
         (
             "We saw Ms. Dolores Whitfield on 2/9/2025 for her hip.",

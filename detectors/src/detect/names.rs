@@ -481,9 +481,10 @@ const PARTICLES: &[&str] = &[
 
 /// Particles that begin a surname written with a capital too: the Irish
 /// and Scottish "Mac", "Ó", "Ní", "Nic", "Uí", "Mhic" and the Arabic
-/// "Abu" ("Celina Mac Conámha", "Áine Ní Bhriain").
+/// "Abu" ("Celina Mac Conámha", "Áine Ní Bhriain"), with or without their
+/// accents (mail often drops them: "Ni Bhriain").
 const CAPITAL_PARTICLES: &[&str] = &[
-    "mac", "mc", "ó", "o", "ní", "nic", "ua", "uí", "mhic", "abu",
+    "mac", "mc", "ó", "o", "ní", "ni", "nic", "ua", "uí", "ui", "mhic", "abu",
 ];
 
 /// Whether `word` is a particle of a compound surname, in either case.
@@ -814,6 +815,11 @@ pub fn find(text: &str, lo: usize, hi: usize) -> Vec<Name> {
     let mut i = 0;
     while i < toks.len() {
         match run(text, &toks, i) {
+            Some((name, _)) if name.start == toks[i].start && acronym_before_a_word(&toks, i) => {
+                // "MRI L-spine", "EKG Smith": a test's initials before a
+                // word, not a name's first part.
+                i += 1;
+            }
             Some((name, next)) => {
                 // A word capitalised only because it begins a sentence
                 // ("Roomed Kristjan Sepp at 9:05") is not the name's.
@@ -831,6 +837,23 @@ pub fn find(text: &str, lo: usize, hi: usize) -> Vec<Name> {
         }
     }
     out
+}
+
+/// Whether token `i` is initials (two to four capitals, no list's name)
+/// before a word that is not in capitals: an abbreviation in mixed-case
+/// text ("MRI L-spine"). A name in capitals is all in capitals ("ANN LEE",
+/// "LEE, Ann"), or its capitals are a listed surname ("WANG Wei").
+fn acronym_before_a_word(toks: &[Token<'_>], i: usize) -> bool {
+    let upper = |w: &str| w.bytes().all(|b| b.is_ascii_uppercase());
+    let t = &toks[i];
+    let Some(next) = toks.get(i + 1) else {
+        return false;
+    };
+    (2..=4).contains(&t.word.len())
+        && upper(t.word)
+        && !upper(next.word.trim_end_matches([',', '.']))
+        && !is_first(t.word)
+        && !is_last(t.word)
 }
 
 /// Whether token `i` begins a sentence (a line, or after its end) and is
@@ -1410,6 +1433,26 @@ mod tests {
         assert_eq!(one("Grace Kristjan Sepp at 9:05."), "Grace Kristjan Sepp");
         // Within a sentence the words stay as they are written.
         assert_eq!(one("we Roomed Kristjan Sepp"), "Roomed Kristjan Sepp");
+    }
+
+    #[test]
+    fn a_test_s_initials_do_not_begin_a_name() {
+        let names = |t: &str| -> Vec<String> {
+            find(t, 0, t.len())
+                .iter()
+                .map(|n| t[n.start..n.end].to_string())
+                .collect()
+        };
+        assert!(names("on file: MRI L-spine 11/21/2026").is_empty());
+        assert_eq!(names("see MRI Ann Lee"), ["Ann Lee"]);
+        // Names in capitals, all or the surname, and a listed surname.
+        assert_eq!(names("see ANN LEE"), ["ANN LEE"]);
+        assert_eq!(names("see LEE, Ann"), ["LEE, Ann"]);
+        assert_eq!(names("see WANG Wei"), ["WANG Wei"]);
+        // Accents dropped from an Irish particle.
+        let t = "on Siobhan Ni Bhriain:";
+        let why = &find(t, 0, t.len())[0].why;
+        assert!(why.contains("surname with a particle"), "{why}");
     }
 
     /// One part listed and the other a word no list and no dictionary
