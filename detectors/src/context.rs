@@ -113,7 +113,7 @@ const BUILTIN: &[(Class, &str)] = &[
     ),
     (
         Class::ServiceWeak,
-        "visit|visits|visited|appointment|appointments|appt|appts|procedure|procedures|surgery|consult|consultation|checkup|\
+        "visit|visits|visited|appointment|appointments|appt|appts|no-show|no show|no-showed|missed appointment|procedure|procedures|surgery|consult|consultation|checkup|\
          check-up|exam|test results|lab results|scan|scheduled|sleep study|dialysis|calendar event|seen|sees|come in|came in|\
          we saw|i saw|saw her|saw him|roomed|\
          cita|citas|su cita|cita médica|cita medica",
@@ -152,7 +152,8 @@ const BUILTIN: &[(Class, &str)] = &[
          triage call|nurse triage|nurse visit|skin check|mole check|skin tag removal|cryotherapy|cryo|\
          anatomy scan|nst|non-stress test|cpap titration|dressing change|wound vac change|rehab|\
          cardiac rehab|pulmonary rehab|pft|pulmonary function test|audiogram|tympanogram|\
-         allergy testing|patch testing|biopsy results|pap results|ob visit|ob appointment",
+         allergy testing|patch testing|biopsy results|pap results|ob visit|ob appointment|\
+         referral|referred|foot check|foot exam|diabetic foot check|eye exam|retinal exam",
     ),
     // Words a practice writes about a person's care and nothing else;
     // not words that are as common in office mail ("test", "positive",
@@ -195,7 +196,7 @@ const BUILTIN: &[(Class, &str)] = &[
          neuropathy|hernia|gout|sinusitis|bronchitis|otitis|ear infection|pink eye|conjunctivitis|reflux|\
          gerd|colitis|constipation|hemorrhoid|kidney disease|ckd|esrd|renal|hepatitis|hiv|chlamydia|\
          gonorrhea|herpes|lupus|fibromyalgia|obesity|blood pressure|thyroid|hypothyroidism|\
-         hyperthyroidism|statin|\
+         hyperthyroidism|statin|chest tightness|right hip|left hip|\
          mg|mcg|mg/dl|mmol/l|meq|tid|t.i.d.|b.i.d.|qid|q.i.d.|qhs|prn|q4h|q6h|q8h|q12h|qod|q2wk|q2w|q4w",
     ),
     (
@@ -210,7 +211,8 @@ const BUILTIN: &[(Class, &str)] = &[
          leave of absence|cme|ceu|continuing education|inspection|contract|contractor|maintenance|repair|repairs|\
          installation|employees|attestation|technician|engineer|installer|serviced by|calibration|service the|\
          servicing|will be out|be out of|out of the office|donated|donation|donating|lease|landlord|\
-         walkthrough|walk-through|gala|keynote",
+         walkthrough|walk-through|gala|keynote|interview|interviews|candidate|applicant|job|job posting|\
+         resume",
     ),
     (
         Class::Mrn,

@@ -63,7 +63,7 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
     if mail_header_line(t.text, start) {
         return None;
     }
-    if role.adjacent && !(name.end <= start && apposed(&t.text[name.end..start])) {
+    if role.adjacent && !(name.end <= start && apposed_with(t.text, name.end..start, role.word)) {
         return None;
     }
     found(t, &date, &role, &name, start, end)
@@ -610,6 +610,21 @@ const APPOSITION: [char; 4] = [' ', ',', '(', '-'];
 /// commas, opening parentheses or dashes.
 fn apposed(gap: &str) -> bool {
     gap.len() <= 3 && gap.chars().all(|c| APPOSITION.contains(&c))
+}
+
+/// Whether `text[gap]` joins a name and a date as one, alone or around
+/// the kind of visit that gave the date its role, a slice of `text`
+/// ("Bao Tran Nguyen - spirometry 12/09/2026").
+fn apposed_with(text: &str, gap: std::ops::Range<usize>, word: Option<&str>) -> bool {
+    if apposed(&text[gap.clone()]) {
+        return true;
+    }
+    word.and_then(|w| span_in(text, w)).is_some_and(|w| {
+        gap.start <= w.start
+            && w.end <= gap.end
+            && apposed(&text[gap.start..w.start])
+            && apposed(&text[w.end..gap.end])
+    })
 }
 
 /// Whether `before` (the few bytes before a date) ends in a letter and
@@ -1308,6 +1323,32 @@ mod tests {
     use crate::tests::scan_text;
 
     const CASES: &[(&str, bool)] = &[
+        // A kind of visit between a name and its date, in a list's line;
+        // a no-show; a referral for a name.
+        (
+            "Bao Tran Nguyen - spirometry 12/09/2026 - hold albuterol 4h prior.",
+            true,
+        ),
+        (
+            "Bao Tran Nguyen - supply run 12/09/2026 - gloves, paper, toner.",
+            false,
+        ),
+        (
+            "No-show: Yusuf Demir, 12/02/2026 3:40pm, diabetic foot check.",
+            true,
+        ),
+        (
+            "No-show: Yusuf Demir, 12/02/2026 3:40pm, interview for the billing job.",
+            false,
+        ),
+        (
+            "Ortho accepted the referral for Marguerite Fontaine (right hip OA), first avail 01/12/2027.",
+            true,
+        ),
+        (
+            "Thanks to Marguerite Fontaine for the referral of our new RN, who starts 01/12/2027!",
+            false,
+        ),
         // A care word that is the name's own is no care.
         (
             "Fun fact from Oliver Mole (our courier, starting 12/07/2026): he knows every clinic.",

@@ -482,9 +482,10 @@ const PARTICLES: &[&str] = &[
 /// Particles that begin a surname written with a capital too: the Irish
 /// and Scottish "Mac", "Ó", "Ní", "Nic", "Uí", "Mhic" and the Arabic
 /// "Abu" ("Celina Mac Conámha", "Áine Ní Bhriain"), with or without their
-/// accents (mail often drops them: "Ni Bhriain").
+/// accents (mail often drops them: "Ni Bhriain"); and the Māori "Te"
+/// ("Hine Te Rangi").
 const CAPITAL_PARTICLES: &[&str] = &[
-    "mac", "mc", "ó", "o", "ní", "ni", "nic", "ua", "uí", "ui", "mhic", "abu",
+    "mac", "mc", "ó", "o", "ní", "ni", "nic", "ua", "uí", "ui", "mhic", "abu", "te",
 ];
 
 /// Whether `word` is a particle of a compound surname, in either case.
@@ -1038,7 +1039,7 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
         && last_i > first_i + 1
         && particle_word(toks[last_i - 1].word);
     // (A middle word the lists have as a name is a name too: "Wiremu Tane
-    // Parata".)
+    // Parata"; so is a particle: "Hine Te Rangi".)
     let unlisted = full >= 2
         && !lower
         && !first_listed
@@ -1046,7 +1047,10 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
         && before.iter().chain(&after).all(|&k| {
             let w = toks[k].word;
             unlisted_word(w)
-                || (k != first_i && k != last_i && !not_name(w) && (is_first(w) || is_last(w)))
+                || (k != first_i
+                    && k != last_i
+                    && !not_name(w)
+                    && (is_first(w) || is_last(w) || particle_word(w)))
         });
     // One part listed, and every other word a name no list has and no
     // word of English, a place or a brand ("Eero Jaaskelainen", "Ngaire
@@ -1380,6 +1384,9 @@ mod tests {
         assert_eq!(unlisted("see Ngozika Eberechi today"), Some((true, true)));
         // A listed name in the middle does not make the others listed.
         assert_eq!(unlisted("see Wiremu Tane Parata today"), Some((true, true)));
+        // Nor does a particle ("Te", "Ni", "Ui").
+        assert_eq!(unlisted("see Wiremu Te Parata today"), Some((true, true)));
+        assert_eq!(unlisted("see Brannagh Ui Dhuibhir today"), Some((true, true)));
         assert_eq!(
             unlisted("see Wiremu Toaster Parata today"),
             Some((false, false))
