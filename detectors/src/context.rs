@@ -153,7 +153,7 @@ const BUILTIN: &[(Class, &str)] = &[
          anatomy scan|nst|non-stress test|cpap titration|dressing change|wound vac change|rehab|\
          cardiac rehab|pulmonary rehab|pft|pulmonary function test|audiogram|tympanogram|\
          allergy testing|patch testing|biopsy results|pap results|ob visit|ob appointment|\
-         referral|referred|foot check|foot exam|diabetic foot check|eye exam|retinal exam",
+         referral|referred|intake|intake appointment|intake visit|foot check|foot exam|diabetic foot check|eye exam|retinal exam",
     ),
     // Words a practice writes about a person's care and nothing else;
     // not words that are as common in office mail ("test", "positive",
@@ -196,7 +196,8 @@ const BUILTIN: &[(Class, &str)] = &[
          neuropathy|hernia|gout|sinusitis|bronchitis|otitis|ear infection|pink eye|conjunctivitis|reflux|\
          gerd|colitis|constipation|hemorrhoid|kidney disease|ckd|esrd|renal|hepatitis|hiv|chlamydia|\
          gonorrhea|herpes|lupus|fibromyalgia|obesity|blood pressure|thyroid|hypothyroidism|\
-         hyperthyroidism|statin|chest tightness|right hip|left hip|\
+         hyperthyroidism|statin|chest tightness|right hip|left hip|her fall|his fall|after a fall|\
+         fall risk|falls risk|\
          mg|mcg|mg/dl|mmol/l|meq|tid|t.i.d.|b.i.d.|qid|q.i.d.|qhs|prn|q4h|q6h|q8h|q12h|qod|q2wk|q2w|q4w",
     ),
     (

@@ -63,7 +63,12 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
     if mail_header_line(t.text, start) {
         return None;
     }
-    if role.adjacent && !(name.end <= start && apposed_with(t.text, name.end..start, role.word)) {
+    if role.adjacent
+        && !(name.end <= start
+            && (apposed_with(t.text, name.end..start, role.word)
+                || age_after(t.text, name.end)
+                    .is_some_and(|e| e <= start && apposed(&t.text[e..start]))))
+    {
         return None;
     }
     found(t, &date, &role, &name, start, end)
@@ -612,6 +617,73 @@ fn apposed(gap: &str) -> bool {
     gap.len() <= 3 && gap.chars().all(|c| APPOSITION.contains(&c))
 }
 
+/// Courtesy titles written with a period.
+const COURTESY: [&str; 4] = ["mr. ", "mrs. ", "ms. ", "mx. "];
+
+/// Units of a person's age ("34 yo", "15 mo", "6 weeks old"), longest
+/// first; the age is a number then one of these.
+const AGE_UNITS: &[&str] = &[
+    "years old",
+    "year old",
+    "year-old",
+    "yrs old",
+    "yr old",
+    "months old",
+    "month old",
+    "month-old",
+    "mo old",
+    "weeks old",
+    "week old",
+    "week-old",
+    "wk old",
+    "days old",
+    "day old",
+    "y/o",
+    "y.o.",
+    "y.o",
+    "yo",
+    "mos",
+    "mo",
+    "wks",
+    "wk",
+];
+
+/// Where an age written right after a name ends ("Ann Lee, 34 yo,",
+/// "Ann Lee (67M)", "Ayaan Mehta, 15 mo"): a chart's way of saying whose
+/// the lines are. With its closing parenthesis or comma.
+fn age_after(text: &str, at: usize) -> Option<usize> {
+    let rest = text.get(at..)?;
+    let lead = rest.len() - rest.trim_start_matches([' ', ',', '(']).len();
+    if lead > 3 {
+        return None;
+    }
+    let rest = &rest[lead..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if !(1..=3).contains(&digits) {
+        return None;
+    }
+    let unit = &rest[digits..];
+    // "67M", "42F": the sex right after the number, in capitals.
+    let sexed = unit.starts_with(['M', 'F']).then_some(1);
+    let spaced = unit.strip_prefix([' ', '-']).unwrap_or(unit);
+    let len = sexed
+        .filter(|_| !unit[1..].starts_with(|c: char| c.is_alphanumeric()))
+        .or_else(|| {
+            AGE_UNITS
+                .iter()
+                .find(|u| {
+                    spaced
+                        .get(..u.len())
+                        .is_some_and(|w| w.eq_ignore_ascii_case(u))
+                        && !spaced[u.len()..].starts_with(|c: char| c.is_alphanumeric())
+                })
+                .map(|u| unit.len() - spaced.len() + u.len())
+        })?;
+    let end = at + lead + digits + len;
+    let close = text[end..].starts_with([')', ',']);
+    Some(end + usize::from(close))
+}
+
 /// Whether `text[gap]` joins a name and a date as one, alone or around
 /// the kind of visit that gave the date its role, a slice of `text`
 /// ("Bao Tran Nguyen - spirometry 12/09/2026").
@@ -631,7 +703,12 @@ fn apposed_with(text: &str, gap: std::ops::Range<usize>, word: Option<&str>) -> 
 /// then a gap that joins it to the date.
 fn follows_a_word(before: &str) -> bool {
     let word = before.trim_end_matches(APPOSITION);
-    apposed(&before[word.len()..]) && word.chars().last().is_some_and(char::is_alphabetic)
+    // (Or a parenthesis closed after the name: "Ann Lee (67M) 3/4/2026".)
+    apposed(&before[word.len()..])
+        && word
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_alphabetic() || c == ')')
 }
 
 /// Where the full name (two capitalised words) ends, if `text` ends in
@@ -738,6 +815,8 @@ fn care_for_a_name(gap: &str) -> bool {
     else {
         return false;
     };
+    // (A courtesy title's period ends no sentence: "for Mr. Oyelowo".)
+    let rest = after_any(rest, &COURTESY).unwrap_or(rest);
     let first = rest.split([' ', ',']).next().unwrap_or("");
     // A name with a capital, or a listed given name in lower case
     // ("for folake adebayo").
@@ -1063,6 +1142,8 @@ fn any_word(text: &str, words: &[&str]) -> bool {
 #[derive(Default)]
 struct Why<'t> {
     label: Option<&'t str>,
+    /// The person's age written after the name.
+    age: Option<&'t str>,
     /// Care the name owns or is told of ("Ann Lee's biopsy", "Ann Lee
     /// had surgery").
     owns: Option<&'t str>,
@@ -1083,6 +1164,9 @@ impl Why<'_> {
         }
         if let Some(w) = self.label {
             why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
+        }
+        if let Some(w) = self.age {
+            why.push_str(&format!("; age \"{}\"", w.to_ascii_lowercase()));
         }
         if let Some(w) = self.owns {
             why.push_str(&format!("; the name's \"{}\"", w.to_ascii_lowercase()));
@@ -1146,6 +1230,10 @@ fn weigh<'t>(
             confidence += 0.4 * (0.6 - name.score).max(0.0);
         }
         why.owns = Some(w);
+    } else if let Some(e) = age_after(t.text, name.end) {
+        // An age after the name, as a chart writes its patient.
+        confidence += if role.weight < 0.35 { 0.25 } else { 0.1 };
+        why.age = Some(t.text[name.end..e].trim_matches([' ', ',', '(', ')']));
     } else if let Some(w) = t.context(Class::Person, name.start, name.end, 24, 0) {
         confidence += if role.weight < 0.35 { 0.25 } else { 0.1 };
         why.label = Some(w);
@@ -1323,6 +1411,28 @@ mod tests {
     use crate::tests::scan_text;
 
     const CASES: &[(&str, bool)] = &[
+        // An age after the name; a courtesy title after "for".
+        (
+            "- Ayaan Mehta, 15 mo, 12/04/2026: MMR, varicella, Hep A given",
+            true,
+        ),
+        (
+            "- Ayaan Mehta, 12/04/2026: won the raffle, gift card at the desk",
+            false,
+        ),
+        ("Ayaan Mehta (42F) 12/04/2026 booked for a physical", true),
+        (
+            "Ayaan Mehta (42 employees) 12/04/2026 booked the hall",
+            false,
+        ),
+        (
+            "Pathology on the skin biopsy for Mr. Oyelowo (12/01/2026) came back basal cell.",
+            true,
+        ),
+        (
+            "Certificate for Mr. Oyelowo (12/01/2026 session) came back from the printer.",
+            false,
+        ),
         // A kind of visit between a name and its date, in a list's line;
         // a no-show; a referral for a name.
         (

@@ -1386,7 +1386,10 @@ mod tests {
         assert_eq!(unlisted("see Wiremu Tane Parata today"), Some((true, true)));
         // Nor does a particle ("Te", "Ni", "Ui").
         assert_eq!(unlisted("see Wiremu Te Parata today"), Some((true, true)));
-        assert_eq!(unlisted("see Brannagh Ui Dhuibhir today"), Some((true, true)));
+        assert_eq!(
+            unlisted("see Brannagh Ui Dhuibhir today"),
+            Some((true, true))
+        );
         assert_eq!(
             unlisted("see Wiremu Toaster Parata today"),
             Some((false, false))
