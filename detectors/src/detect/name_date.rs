@@ -362,6 +362,29 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
             ..role(0.25, kind, h.word(t.text))
         };
     }
+    // ...or the care named right after the date, then "for" and a name
+    // ("the 11/12/2026 claim for Ann Lee", "her 3/4 MRI for Ann Lee").
+    if let Some((kind, h)) = care_hits(t, end, sentence_end)
+        .chain(
+            t.hits
+                .of(Class::Diagnosis)
+                .iter()
+                .filter(|h| h.start >= end && h.end <= sentence_end)
+                .map(|h| ("clinical", h)),
+        )
+        .find(|(_, h)| h.start >= end && t.text[end..h.start].trim().is_empty())
+        && h.start - end <= 2
+        && t.text[h.end..]
+            .trim_start_matches(' ')
+            .get(..4)
+            .is_some_and(|w| w.eq_ignore_ascii_case("for "))
+        && care_for_a_name(&t.text[h.end..sentence_end.max(h.end)])
+    {
+        return Role {
+            for_name: true,
+            ..role(0.25, kind, h.word(t.text))
+        };
+    }
     if let Some((kind, h)) = care {
         if personal() {
             // Perhaps written for a name before the date ("Positive
@@ -1411,6 +1434,15 @@ mod tests {
     use crate::tests::scan_text;
 
     const CASES: &[(&str, bool)] = &[
+        // Care named right after its date, for a name.
+        (
+            "Aetna denied the 11/12/2026 claim for Desmond Achebe - says the knee MRI needed prior auth.",
+            true,
+        ),
+        (
+            "Aetna denied the 11/12/2026 credentialing packet for Desmond Achebe - the CV needs a signature.",
+            false,
+        ),
         // An age after the name; a courtesy title after "for".
         (
             "- Ayaan Mehta, 15 mo, 12/04/2026: MMR, varicella, Hep A given",

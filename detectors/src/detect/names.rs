@@ -869,8 +869,13 @@ fn sentence_word(text: &str, toks: &[Token<'_>], i: usize) -> bool {
     }
     let mut buf = [0u8; 40];
     let l = lists();
-    key(t.word, &mut buf)
-        .is_some_and(|k| listed(&l.words, k) && !listed(&l.first, k) && !listed(&l.last, k))
+    // (A word the lists have only as a surname, before a listed given
+    // name, is the sentence's too: "Send Ivana Petrovic's account".)
+    key(t.word, &mut buf).is_some_and(|k| {
+        listed(&l.words, k)
+            && !listed(&l.first, k)
+            && (!listed(&l.last, k) || toks.get(i + 1).is_some_and(|n| is_first(n.word)))
+    })
 }
 
 /// A name starting at token `i`, and the token after it.
@@ -1441,6 +1446,8 @@ mod tests {
         assert_eq!(one("Roomed Kristjan Sepp at 9:05."), "Kristjan Sepp");
         assert_eq!(one("Ok. Roomed Kristjan Sepp at 9:05."), "Kristjan Sepp");
         assert_eq!(one("Grace Kristjan Sepp at 9:05."), "Grace Kristjan Sepp");
+        // A word listed only as a surname, before a listed given name.
+        assert_eq!(one("Send Ivana Petrovic to billing."), "Ivana Petrovic");
         // Within a sentence the words stay as they are written.
         assert_eq!(one("we Roomed Kristjan Sepp"), "Roomed Kristjan Sepp");
     }
