@@ -364,22 +364,23 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     }
     // ...or the care named right after the date, then "for" and a name
     // ("the 11/12/2026 claim for Ann Lee", "her 3/4 MRI for Ann Lee").
+    // (A claim, or another word of a diagnosis, is for a person, not for
+    // a thing the person owns: "the claim for Jenna Holt's laptop".)
+    let claims = t.hits.of(Class::Diagnosis);
     if let Some((kind, h)) = care_hits(t, end, sentence_end)
         .chain(
-            t.hits
-                .of(Class::Diagnosis)
+            claims[claims.partition_point(|h| h.start < end)..]
                 .iter()
-                .filter(|h| h.start >= end && h.end <= sentence_end)
-                .map(|h| ("clinical", h)),
+                .take_while(|h| h.end <= sentence_end)
+                .map(|h| ("dx", h)),
         )
         .find(|(_, h)| h.start >= end && t.text[end..h.start].trim().is_empty())
         && h.start - end <= 2
-        && t.text[h.end..]
-            .trim_start_matches(' ')
-            .get(..4)
-            .is_some_and(|w| w.eq_ignore_ascii_case("for "))
+        && let Some(rest) = after_for(&t.text[h.end..sentence_end.max(h.end)])
         && care_for_a_name(&t.text[h.end..sentence_end.max(h.end)])
+        && !(kind == "dx" && possessive_then_a_thing(rest))
     {
+        let kind = if kind == "dx" { "clinical" } else { kind };
         return Role {
             for_name: true,
             ..role(0.25, kind, h.word(t.text))
@@ -638,6 +639,23 @@ const APPOSITION: [char; 4] = [' ', ',', '(', '-'];
 /// commas, opening parentheses or dashes.
 fn apposed(gap: &str) -> bool {
     gap.len() <= 3 && gap.chars().all(|c| APPOSITION.contains(&c))
+}
+
+/// What follows `text`'s opening "for " (after blanks), if it opens so.
+fn after_for(text: &str) -> Option<&str> {
+    let text = text.trim_start_matches(' ');
+    text.get(..4)
+        .filter(|w| w.eq_ignore_ascii_case("for "))
+        .map(|_| &text[4..])
+}
+
+/// Whether the name that opens `rest` is written as an owner ("Jenna
+/// Holt's laptop"): its capitalised words, then "'s".
+fn possessive_then_a_thing(rest: &str) -> bool {
+    rest.split(' ')
+        .take(4)
+        .take_while(|w| w.starts_with(char::is_uppercase))
+        .any(|w| w.ends_with("'s") || w.ends_with("’s"))
 }
 
 /// Courtesy titles written with a period.
@@ -1441,6 +1459,10 @@ mod tests {
         ),
         (
             "Aetna denied the 11/12/2026 credentialing packet for Desmond Achebe - the CV needs a signature.",
+            false,
+        ),
+        (
+            "Filed the 12/05/2026 claim for Jenna Holt's laptop with the insurer; water damage.",
             false,
         ),
         // An age after the name; a courtesy title after "for".
