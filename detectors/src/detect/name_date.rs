@@ -374,11 +374,17 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
                 .take_while(|h| h.end <= sentence_end)
                 .map(|h| ("dx", h)),
         )
-        .find(|(_, h)| h.start >= end && t.text[end..h.start].trim().is_empty())
-        && h.start - end <= 2
-        && let Some(rest) = after_for(&t.text[h.end..sentence_end.max(h.end)])
-        && care_for_a_name(&t.text[h.end..sentence_end.max(h.end)])
-        && !(kind == "dx" && possessive_then_a_thing(rest))
+        .find(|&(kind, h)| {
+            // (Of the words that start there, the one "for" follows: the
+            // "allergy shot" of "allergy shot for", not its "allergy".)
+            let tail = &t.text[h.end..sentence_end.max(h.end)];
+            h.start >= end
+                && h.start - end <= 2
+                && t.text[end..h.start].trim().is_empty()
+                && after_for(tail).is_some_and(|rest| {
+                    care_for_a_name(tail) && !(kind == "dx" && possessive_then_a_thing(rest))
+                })
+        })
     {
         let kind = if kind == "dx" { "clinical" } else { kind };
         return Role {
@@ -1452,6 +1458,16 @@ mod tests {
     use crate::tests::scan_text;
 
     const CASES: &[(&str, bool)] = &[
+        // A longer care word after the date, sharing its start with a
+        // shorter one.
+        (
+            "Severe reaction to the 12/02/2026 allergy shot for Kaito Mori - epi given, observed 1 hr.",
+            true,
+        ),
+        (
+            "Damaged shipment on 12/02/2026 for Kaito Mori - boxes crushed, carrier notified.",
+            false,
+        ),
         // Care named right after its date, for a name.
         (
             "Aetna denied the 11/12/2026 claim for Desmond Achebe - says the knee MRI needed prior auth.",
