@@ -348,10 +348,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     // the date, "for" and a name right after it.
     let after = &t.text[end..sentence_end.max(end)];
     let after = after.find('\n').map_or(after, |e| &after[..e]);
-    if after
-        .trim_start()
-        .get(..4)
-        .is_some_and(|w| w.eq_ignore_ascii_case("for "))
+    if after_any(after.trim_start(), &["for "]).is_some()
         && care_for_a_name(after)
         && let Some((kind, h)) = care_before(t, start.saturating_sub(50), start, |gap| {
             !gap.contains(['\n', '.', ';', '?', '!'])
@@ -381,7 +378,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
             h.start >= end
                 && h.start - end <= 2
                 && t.text[end..h.start].trim().is_empty()
-                && after_for(tail).is_some_and(|rest| {
+                && after_any(tail.trim_start_matches(' '), &["for "]).is_some_and(|rest| {
                     care_for_a_name(tail) && !(kind == "dx" && possessive_then_a_thing(rest))
                 })
         })
@@ -645,14 +642,6 @@ const APPOSITION: [char; 4] = [' ', ',', '(', '-'];
 /// commas, opening parentheses or dashes.
 fn apposed(gap: &str) -> bool {
     gap.len() <= 3 && gap.chars().all(|c| APPOSITION.contains(&c))
-}
-
-/// What follows `text`'s opening "for " (after blanks), if it opens so.
-fn after_for(text: &str) -> Option<&str> {
-    let text = text.trim_start_matches(' ');
-    text.get(..4)
-        .filter(|w| w.eq_ignore_ascii_case("for "))
-        .map(|_| &text[4..])
 }
 
 /// Whether the name that opens `rest` is written as an owner ("Jenna
