@@ -434,6 +434,42 @@ const DRUG_STEMS: &[&str] = &[
     "trigine",
 ];
 
+/// The classes of labels that offices abbreviate with periods ("Med. Rec.
+/// No.", "Pt. ID", "Soc. Sec. #", "Acct. No."): each of their labels also
+/// counts with a period after any of its short words.
+const ABBREVIATED: &[Class] = &[
+    Class::Ssn,
+    Class::Mrn,
+    Class::Npi,
+    Class::Medicare,
+    Class::Dea,
+    Class::Member,
+    Class::NotPhi,
+];
+
+/// A label's spellings with a period after some of its short words (two to
+/// four letters, not the last: a period after the last word is outside the
+/// label anyway). "med rec no" gives "med. rec no", "med rec. no" and
+/// "med. rec. no".
+fn with_periods(label: &str) -> Vec<String> {
+    let words: Vec<&str> = label.split(' ').collect();
+    let short: Vec<usize> = (0..words.len().saturating_sub(1))
+        .filter(|&i| (2..=4).contains(&words[i].len()))
+        .filter(|&i| words[i].bytes().all(|b| b.is_ascii_alphabetic()))
+        .collect();
+    (1u32..1 << short.len())
+        .map(|mask| {
+            let mut w = words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+            for (bit, &i) in short.iter().enumerate() {
+                if mask & (1 << bit) != 0 {
+                    w[i].push('.');
+                }
+            }
+            w.join(" ")
+        })
+        .collect()
+}
+
 /// The longest drug name a stem is looked back from (a longer run of
 /// letters is not a word: a token, an encoding).
 const DRUG_MAX: usize = 32;
@@ -461,6 +497,11 @@ impl Context {
         for (class, list) in BUILTIN {
             for w in list.split('|').map(str::trim).filter(|w| !w.is_empty()) {
                 add(w, *class);
+                if ABBREVIATED.contains(class) {
+                    for v in with_periods(w) {
+                        add(&v, *class);
+                    }
+                }
             }
         }
         for w in DRUG_STEMS {
@@ -740,6 +781,28 @@ mod tests {
             .filter(|h| h.class == Class::Clinical)
             .map(|h| text[h.start..h.end].to_string())
             .collect()
+    }
+
+    #[test]
+    fn labels_count_abbreviated_with_periods() {
+        assert_eq!(
+            with_periods("med rec no"),
+            ["med. rec no", "med rec. no", "med. rec. no"]
+        );
+        assert!(with_periods("medical record").is_empty());
+        let c = Context::new(&[]).unwrap();
+        for (text, class) in [
+            ("Med. Rec. No.: 00482913", Class::Mrn),
+            ("Pt. ID 4471", Class::Mrn),
+            ("Acct. # 4471", Class::Mrn),
+            ("Ref. # 4471", Class::NotPhi),
+        ] {
+            assert!(
+                c.hits(text).iter().any(|h| h.class == class),
+                "{text}: {:?}",
+                c.hits(text)
+            );
+        }
     }
 
     #[test]

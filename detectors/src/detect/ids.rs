@@ -277,6 +277,10 @@ mod tests {
         ("Unit No. 1234567 - discharge paperwork", "mrn", true),
         ("CSN 1029384756 for the telehealth visit", "mrn", true),
         ("Unit No. 12, Building B", "mrn", false),
+        // Labels abbreviated with periods.
+        ("Med. Rec. No.: 00482913\nPt: Goran Petrovski", "mrn", true),
+        ("Pt. ID 00482913", "mrn", true),
+        ("P.O. No.: 00482913\nBuyer: Goran Petrovski", "mrn", false),
         ("scan the consent into acct # 6158-9981", "mrn", true),
         (
             "ACH routing number 021000021 and account # 4412339",
