@@ -458,6 +458,9 @@ const LOWER_STOP: &[&str] = &[
     "major", "general", "price", "love", "well", "best", "good", "hay", "may", "can", "don",
     "jack", "nick", "pat", "sue", "drew", "rod", "sterling", "miles", "jordan", "sage", "ash",
     "river", "sky", "star", "north", "west", "case",
+    // Words for a child or a relative: "baby boy born 12/01" is a
+    // newborn, not Mr. Baby Boy.
+    "baby", "boy", "girl", "son", "sister", "child", "infant",
 ];
 
 /// Titles that introduce a person (patients among them).
@@ -1028,7 +1031,10 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
     let first_listed = full >= 2 && is_first(toks[first_i].word);
     // (A greeting's one word is a given name, not a family name.)
     let last_listed = !greeting && is_last(toks[last_i].word);
+    // (A newborn's title in lower case has vouched for its family name.)
+    let lower_newborn = newborn && case_of(toks[i].word) == Some(Case::Lower);
     if lower
+        && !lower_newborn
         && !(first_listed && last_listed)
         && !((first_listed || last_listed)
             && vouched.unwrap_or_else(|| vouched_lower(text, toks[begin].start)))
@@ -1182,18 +1188,29 @@ fn greeting_at(text: &str, toks: &[Token<'_>], i: usize) -> usize {
 
 /// Whether tokens `i` and `i + 1` are the two-word title of a newborn's
 /// chart name, given before the family name ("Baby Boy Okafor", "BABY
-/// GIRL LEE").
+/// GIRL LEE"). In lower case only before a listed surname that is no
+/// English word ("baby girl okafor"; not "baby boy born").
 fn newborn_title(text: &str, toks: &[Token<'_>], i: usize) -> bool {
     let (Some(baby), Some(sex)) = (toks.get(i), toks.get(i + 1)) else {
         return false;
     };
+    let Some(case) = case_of(baby.word) else {
+        return false;
+    };
     baby.word.eq_ignore_ascii_case("baby")
-        && case_of(baby.word).is_some_and(|c| c != Case::Lower)
         && ["boy", "girl"]
             .iter()
             .any(|w| w.eq_ignore_ascii_case(sex.word))
         && matches!(&text[baby.end..sex.start], " " | "\t")
-        && toks.len() > i + 2
+        && toks.get(i + 2).is_some_and(|family| {
+            case != Case::Lower || (is_last(family.word) && !english(family.word))
+        })
+}
+
+/// Whether `word` is in the list of English words.
+fn english(word: &str) -> bool {
+    let mut buf = [0u8; 40];
+    key(word, &mut buf).is_some_and(|k| listed(&lists().words, k))
 }
 
 /// Whether the word at `start` is the value of a form's name field: on
@@ -1573,6 +1590,8 @@ mod tests {
         assert!(names("Company name: Okafor").is_empty());
         assert!(names("Last name: see below").is_empty());
         assert!(names("Baby Boy shower gifts").is_empty());
+        assert_eq!(one("baby girl okafor, born"), "baby girl okafor");
+        assert!(names("baby boy born 12/01").is_empty());
     }
 
     /// Lower case: a label or "for" vouches for a name with one listed

@@ -727,11 +727,11 @@ fn weigh<'t>(
         why.care = Some(h.word(t.text));
     }
     // Office life and commerce near the name or the date. A birth date
-    // beside a birthday is a celebration's, not a record's.
+    // beside a birthday or congratulations is a celebration's (a staff
+    // member's birthday, a colleague's newborn), not a record's.
     if let Some(w) = office_life(t, lo, hi, role.word) {
-        let celebration = role.kind == "dob"
-            && w.get(..8)
-                .is_some_and(|b| b.eq_ignore_ascii_case("birthday"));
+        let starts = |p: &str| w.get(..p.len()).is_some_and(|b| b.eq_ignore_ascii_case(p));
+        let celebration = role.kind == "dob" && (starts("birthday") || starts("congrat"));
         confidence -= if celebration { 0.5 } else { 0.35 };
         why.event = Some(w);
     }

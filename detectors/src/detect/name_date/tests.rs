@@ -1,6 +1,20 @@
 use crate::tests::scan_text;
 
 const CASES: &[(&str, bool)] = &[
+    // Words for a child, in lower case, are not a name: a staff member's
+    // newborn is news; a newborn's chart name is PHI.
+    (
+        "Congrats to Samuel Ochieng, baby boy born 12/01/2026! Cards at the front desk.",
+        false,
+    ),
+    (
+        "Baby Boy Lindqvist, born 12/01/2026 at 03:12, Apgars 8/9, to NICU for observation.",
+        true,
+    ),
+    (
+        "baby girl okafor, born 12/02/2026 at 04:10, needs her hep B and newborn screen",
+        true,
+    ),
     // A longer care word after the date, sharing its start with a
     // shorter one.
     (
