@@ -227,6 +227,7 @@ impl Members<'_, '_> {
                 ctype: "",
                 ext,
                 charset: None,
+                flowed: false,
             };
             w.content(&bytes, &hint, &member_path, Some(&shown), depth);
         }

@@ -21,6 +21,8 @@ pub struct Mime {
     pub content_type: Option<String>,
     /// `charset` parameter.
     pub charset: Option<String>,
+    /// `format=flowed` (RFC 3676): soft line breaks to unwrap.
+    pub flowed: bool,
     /// `boundary` parameter.
     pub boundary: Option<String>,
     /// `Content-Transfer-Encoding`.
@@ -288,6 +290,11 @@ fn parameters(v: &HeaderValue<'_>, mime: &mut Mime, disposition: bool) -> String
         let n = a.name.as_ref();
         if n.eq_ignore_ascii_case("charset") && !disposition {
             mime.charset = Some(a.value.to_string());
+        } else if n.eq_ignore_ascii_case("format")
+            && !disposition
+            && a.value.eq_ignore_ascii_case("flowed")
+        {
+            mime.flowed = true;
         } else if n.eq_ignore_ascii_case("boundary") && !disposition {
             mime.boundary = Some(a.value.to_string());
         } else if n.eq_ignore_ascii_case("name") && !disposition {

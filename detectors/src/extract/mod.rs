@@ -19,6 +19,7 @@
 
 pub mod archive;
 pub mod decode;
+pub mod flowed;
 pub mod headers;
 pub mod html;
 pub mod mime;
@@ -428,6 +429,8 @@ struct Hint<'a> {
     ctype: &'a str,
     ext: String,
     charset: Option<&'a str>,
+    /// `format=flowed` plain text ([`flowed`]).
+    flowed: bool,
 }
 
 impl Walker<'_, '_> {
@@ -502,7 +505,7 @@ impl Walker<'_, '_> {
                 None,
                 "multipart without a boundary; read as text",
             );
-            return self.text_leaf(body, content_path, None, "text/plain", None);
+            return self.text_leaf(body, content_path, None, "text/plain", None, false);
         };
         let parts = mime::split_multipart(body, boundary.as_bytes());
         if in_raw {
@@ -556,6 +559,7 @@ impl Walker<'_, '_> {
             ctype,
             ext: extension(filename),
             charset: m.charset.as_deref(),
+            flowed: m.flowed,
         };
         self.content(&decoded, &hint, path, filename, depth);
     }
@@ -597,7 +601,7 @@ impl Walker<'_, '_> {
             Sniffed::Text => {
                 // A charset applies to text the sender labelled as text.
                 let charset = if declared_text { hint.charset } else { None };
-                self.text_leaf(bytes, path, filename, hint.ctype, charset);
+                self.text_leaf(bytes, path, filename, hint.ctype, charset, hint.flowed);
             }
             Sniffed::Utf16 { big_endian } => {
                 let text = decode::utf16(bytes, big_endian);
@@ -640,7 +644,7 @@ impl Walker<'_, '_> {
             // Text in a declared charset need not look like ASCII (EBCDIC,
             // UTF-16 without a mark): the charset decides.
             Sniffed::Binary if declared_text && hint.charset.is_some() => {
-                self.text_leaf(bytes, path, filename, hint.ctype, hint.charset);
+                self.text_leaf(bytes, path, filename, hint.ctype, hint.charset, hint.flowed);
             }
             Sniffed::Binary => {
                 let what = if declared_text {
@@ -721,6 +725,7 @@ impl Walker<'_, '_> {
         filename: Option<&str>,
         ctype: &str,
         charset: Option<&str>,
+        flowed: bool,
     ) {
         let limit = self.limits.max_part_text;
         let bytes = if bytes.len() > limit {
@@ -754,6 +759,11 @@ impl Walker<'_, '_> {
                 );
                 String::from_utf8_lossy(bytes).into_owned()
             }
+        };
+        let text = if flowed && ctype == "text/plain" {
+            flowed::unwrap(text)
+        } else {
+            text
         };
         let ext = extension(filename);
         self.text_form(text, path, filename, ctype, &ext);

@@ -250,3 +250,21 @@ fn garbage_never_panics() {
         let _ = extract(raw, &Limits::default());
     }
 }
+
+/// A `format=flowed` part is read unwrapped: a name wrapped at a soft
+/// line break is one phrase. A hard break in plain text stays a break.
+#[test]
+fn flowed_text_is_unwrapped() {
+    let body = "our patient Henrietta \r\nMakgoba called\r\n";
+    let flowed = texts(&format!(
+        "Subject: x\r\nContent-Type: text/plain; charset=utf-8; format=flowed\r\n\r\n{body}"
+    ));
+    assert!(joined(&flowed).contains("Henrietta   Makgoba called"));
+    let fixed = texts(&format!(
+        "Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}"
+    ));
+    assert!(
+        joined(&fixed).contains("Henrietta \r\nMakgoba")
+            || joined(&fixed).contains("Henrietta \nMakgoba")
+    );
+}
