@@ -19,12 +19,12 @@
 
 pub mod archive;
 pub mod decode;
-pub mod flowed;
 pub mod headers;
 pub mod html;
 pub mod mime;
 pub mod sniff;
 pub mod table;
+pub mod wrap;
 
 use std::borrow::Cow;
 use std::time::Instant;
@@ -429,7 +429,7 @@ struct Hint<'a> {
     ctype: &'a str,
     ext: String,
     charset: Option<&'a str>,
-    /// `format=flowed` plain text ([`flowed`]).
+    /// `format=flowed` plain text ([`wrap`]).
     flowed: bool,
 }
 
@@ -760,10 +760,10 @@ impl Walker<'_, '_> {
                 String::from_utf8_lossy(bytes).into_owned()
             }
         };
-        let text = if flowed && ctype == "text/plain" {
-            flowed::unwrap(text)
-        } else {
-            text
+        let text = match ctype {
+            "text/plain" if flowed => wrap::soft_breaks(text),
+            "text/plain" => wrap::hard_wraps(text),
+            _ => text,
         };
         let ext = extension(filename);
         self.text_form(text, path, filename, ctype, &ext);
