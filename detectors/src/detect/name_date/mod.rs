@@ -258,6 +258,23 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
                 .all(|c| care_word(t, c, lo, hi).is_none());
         return role(if story { 0.1 } else { 0.6 }, "dob", w);
     }
+    // "birthday 3/9/1944", "birthday: 3/9/1944": a birthday written with
+    // a year decades past is the date of birth itself (a party's date is
+    // this year's or next year's). A colleague's is written so as often
+    // ("her birthday is 3/14/1985, so we have cake"), so it weighs as
+    // little as an appointment: the person must be shown to be a patient
+    // (a label, an age, care written for the name).
+    if years_past(date) >= 10
+        && let Some(w) = t.context(Class::Event, start, end, 16, 0)
+        && w.eq_ignore_ascii_case("birthday")
+        && let Some(at) = span_in(t.text, w)
+        && matches!(
+            t.text[at.end..start].trim_matches([' ', ':', '-']),
+            "" | "is"
+        )
+    {
+        return role(0.3, "dob", w);
+    }
     // Service words count only before the date ("seen on 3/4/2025",
     // "date of service: ..."): after it they start another sentence.
     if let Some(w) = t.context(Class::Service, start, end, 60, 0) {

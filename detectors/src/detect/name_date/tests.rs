@@ -1,6 +1,20 @@
 use crate::tests::scan_text;
 
 const CASES: &[(&str, bool)] = &[
+    // A birthday with a year decades past is a date of birth; a party's
+    // birthday is this year's.
+    (
+        "Her name is Guadalupe Hernandez, birthday 3/9/1944, and she needs her pills refilled.",
+        true,
+    ),
+    (
+        "Her name is Guadalupe Hernandez, birthday party 3/9/2027, and she needs the flowers delivered.",
+        false,
+    ),
+    (
+        "Guadalupe Hernandez's birthday is 3/9/2027 - cake in the break room, and a card to sign.",
+        false,
+    ),
     // Words for a child, in lower case, are not a name: a staff member's
     // newborn is news; a newborn's chart name is PHI.
     (
