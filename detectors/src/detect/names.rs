@@ -459,8 +459,9 @@ const LOWER_STOP: &[&str] = &[
     "jack", "nick", "pat", "sue", "drew", "rod", "sterling", "miles", "jordan", "sage", "ash",
     "river", "sky", "star", "north", "west", "case",
     // Words for a child or a relative: "baby boy born 12/01" is a
-    // newborn, not Mr. Baby Boy.
-    "baby", "boy", "girl", "son", "sister", "child", "infant",
+    // newborn, not Mr. Baby Boy; "my wife" is no Ms. My Wife.
+    "baby", "boy", "girl", "son", "sister", "child", "infant", "wife", "husband", "daughter",
+    "brother", "niece", "nephew", "mom", "dad", "my",
 ];
 
 /// Titles that introduce a person (patients among them).

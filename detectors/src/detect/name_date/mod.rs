@@ -261,9 +261,10 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     // "birthday 3/9/1944", "birthday: 3/9/1944": a birthday written with
     // a year decades past is the date of birth itself (a party's date is
     // this year's or next year's). A colleague's is written so as often
-    // ("her birthday is 3/14/1985, so we have cake"), so it weighs as
-    // little as an appointment: the person must be shown to be a patient
-    // (a label, an age, care written for the name).
+    // ("her birthday is 3/14/1985, so we have cake", a spouse on an
+    // emergency contact form), so it weighs next to nothing unless care
+    // is written around it (a refill, a medicine): the person must be
+    // shown to be a patient.
     if years_past(date) >= 10
         && let Some(w) = t.context(Class::Event, start, end, 16, 0)
         && w.eq_ignore_ascii_case("birthday")
@@ -273,7 +274,10 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
             "" | "is"
         )
     {
-        return role(0.3, "dob", w);
+        let care = [Class::Clinical, Class::Visit]
+            .into_iter()
+            .any(|c| care_word(t, c, lo, hi).is_some());
+        return role(if care { 0.3 } else { 0.1 }, "dob", w);
     }
     // Service words count only before the date ("seen on 3/4/2025",
     // "date of service: ..."): after it they start another sentence.

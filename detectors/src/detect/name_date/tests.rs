@@ -15,6 +15,14 @@ const CASES: &[(&str, bool)] = &[
         "Guadalupe Hernandez's birthday is 3/9/2027 - cake in the break room, and a card to sign.",
         false,
     ),
+    (
+        "For the emergency contact form: Noor Rahimi, birthday 3/14/1985, my wife.",
+        false,
+    ),
+    (
+        "Refill request for Guadalupe Hernandez, birthday 3/9/1944: lisinopril 10 mg.",
+        true,
+    ),
     // Words for a child, in lower case, are not a name: a staff member's
     // newborn is news; a newborn's chart name is PHI.
     (
