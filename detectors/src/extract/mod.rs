@@ -22,6 +22,7 @@ pub mod decode;
 pub mod headers;
 pub mod html;
 pub mod mime;
+pub mod rtf;
 pub mod sniff;
 pub mod table;
 pub mod wrap;
@@ -787,6 +788,9 @@ impl Walker<'_, '_> {
         }
         if let Some(cards) = crate::formats::calendar::vcard_text(&text) {
             self.sink.push_form(source.clone(), &cards, "vCard");
+        }
+        if rtf::is_rtf(&text) {
+            return self.sink.push_form(source, &rtf::to_text(&text), "RTF");
         }
         if is_table(ctype, ext) {
             return self.sink.push_table(source, &text);

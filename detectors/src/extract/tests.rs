@@ -268,3 +268,20 @@ fn flowed_text_is_unwrapped() {
             || joined(&fixed).contains("Henrietta \nMakgoba")
     );
 }
+
+/// An RTF attachment is read as the text a word processor shows, not as
+/// its control words.
+#[test]
+fn rtf_is_read_as_its_text() {
+    let rtf =
+        "{\\rtf1\\ansi {\\fonttbl {\\f0 Times;}}\\f0 Re: Ifeoma\\~Chukwu, DOB 06/12/1970\\par}";
+    let raw = format!(
+        "Subject: letter\r\nContent-Type: application/rtf; name=letter.rtf\r\n\r\n{rtf}\r\n"
+    );
+    let e = texts(&raw);
+    let seg = e.segments.iter().find(|s| s.form == Some("RTF")).unwrap();
+    assert_eq!(
+        e.text_of(seg).trim_end(),
+        "Re: Ifeoma Chukwu, DOB 06/12/1970"
+    );
+}
