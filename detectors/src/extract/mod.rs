@@ -483,6 +483,22 @@ impl Walker<'_, '_> {
             let raw_again = in_raw && matches!(decoded, Cow::Borrowed(_));
             return self.entity(&decoded, &content_path, depth + 1, true, raw_again);
         }
+        if ctype == "message/partial" || ctype == "message/external-body" {
+            // A fragment's text is read, but the rest of the message travels
+            // in other messages (or at an address) the gateway never sees
+            // together: a base64 part cut in two, a name on one side of the
+            // cut and its date on the other. Splitting a message is a way
+            // around inspection, so the whole is not clean.
+            self.sink.uninspectable(
+                &content_path,
+                None,
+                if ctype == "message/partial" {
+                    "a fragment of a message (message/partial); the rest travels in other messages"
+                } else {
+                    "a message whose body is elsewhere (message/external-body)"
+                },
+            );
+        }
         self.leaf(body, &m, &content_path, depth);
     }
 

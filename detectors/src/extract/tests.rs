@@ -285,3 +285,22 @@ fn rtf_is_read_as_its_text() {
         "Re: Ifeoma Chukwu, DOB 06/12/1970"
     );
 }
+
+/// A message split into fragments (RFC 2046 message/partial) is never
+/// clean: the parts travel apart and are not read together.
+#[test]
+fn a_message_fragment_is_uninspectable() {
+    let e = texts(
+        "Subject: part\r\nContent-Type: message/partial; id=\"abc@x\"; number=1; total=2\r\n\r\n\
+         From: a@b\r\nSubject: pt\r\n\r\nUGF0aWVudCBBbm4gTGVlIERP\r\n",
+    );
+    assert!(
+        e.uninspectable
+            .iter()
+            .any(|u| u.reason.contains("message/partial")),
+        "{:?}",
+        e.uninspectable
+    );
+    let whole = texts("Subject: whole\r\nContent-Type: text/plain\r\n\r\nhello\r\n");
+    assert!(whole.uninspectable.is_empty());
+}
