@@ -1,8 +1,9 @@
 //! Clinical interchange formats, read for what they are: HL7 v2 messages,
 //! FHIR resources (JSON and XML), C-CDA documents and X12 transactions are
 //! parsed into records of typed fields (a patient's name, birth date, SSN,
-//! record number, diagnosis codes...), wherever they appear: an attachment
-//! of any type, or pasted into a message body. iCalendar events and vCards
+//! record number, diagnosis codes...), and so is other JSON, by its keys,
+//! wherever they appear: an attachment of any type, or pasted into a
+//! message body. iCalendar events and vCards
 //! become labelled text, since their words (an appointment's summary, a
 //! contact's note) still need reading as prose.
 //!
@@ -14,6 +15,7 @@
 pub mod calendar;
 pub mod fhir;
 pub mod hl7;
+pub mod json;
 pub mod x12;
 pub mod xml;
 
@@ -30,6 +32,8 @@ pub enum Format {
     Cda,
     /// ASC X12 transaction (837, 835, 270, 271).
     X12,
+    /// Other JSON (an API payload, an export), read by its keys.
+    Json,
 }
 
 impl Format {
@@ -41,6 +45,7 @@ impl Format {
             Format::FhirXml => "FHIR XML",
             Format::Cda => "C-CDA",
             Format::X12 => "X12",
+            Format::Json => "JSON",
         }
     }
 }
@@ -126,6 +131,9 @@ pub fn records(text: &str) -> Vec<Record> {
     }
     if text.contains("\"resourceType\"") {
         out.extend(fhir::records(text));
+    }
+    if text.contains("\":") {
+        out.extend(json::records(text));
     }
     if text.contains('<') && (text.contains("hl7.org/fhir") || text.contains("ClinicalDocument")) {
         out.extend(xml::records(text));
