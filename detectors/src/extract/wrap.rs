@@ -68,45 +68,37 @@ const MIN_WRAP: usize = 60;
 /// word would have made the line longer than the column. A next line that
 /// begins with a label ("Date:", "DOB:"), and a line with tabs or pipes (a
 /// table's), keep their break: lines there are structure.
-pub fn hard_wraps(text: String) -> String {
-    let width = |l: &[u8]| {
-        let l = l.strip_suffix(b"\r").unwrap_or(l);
-        l.iter().filter(|&&c| c & 0xC0 != 0x80).count()
-    };
-    let lines: Vec<(usize, usize)> = {
-        let b = text.as_bytes();
-        let mut v = Vec::new();
-        let mut at = 0;
-        for nl in memchr::memchr_iter(b'\n', b) {
-            v.push((at, nl));
-            at = nl + 1;
+pub fn hard_wraps(mut text: String) -> String {
+    // How many lines have each width up to the widest wrap: most texts
+    // are not wrapped, and are known so in one pass with no allocation.
+    let mut widths = [0u32; MAX_WRAP + 1];
+    for (s, e) in lines(text.as_bytes()) {
+        // (Only widths from ten under the narrowest column count; a line
+        // is never wider than its bytes.)
+        if e - s < MIN_WRAP - 10 {
+            continue;
         }
-        v.push((at, b.len()));
-        v
+        if let Some(n) = widths.get_mut(width(&text.as_bytes()[s..e])) {
+            *n += 1;
+        }
+    }
+    let Some(column) = (MIN_WRAP..=MAX_WRAP).rev().find(|&w| widths[w] > 0) else {
+        return text;
     };
-    let b = text.as_bytes();
-    let column = lines
-        .iter()
-        .map(|&(s, e)| width(&b[s..e]))
-        .filter(|&w| w <= MAX_WRAP)
-        .max()
-        .unwrap_or(0);
-    let near = lines
-        .iter()
-        .filter(|&&(s, e)| {
-            let w = width(&b[s..e]);
-            w <= column && w + 10 >= column
-        })
-        .count();
-    if column < MIN_WRAP || near < 3 {
+    if widths[column - 10..=column].iter().sum::<u32>() < 3 {
         return text;
     }
     let mut joins = Vec::new();
-    for pair in lines.windows(2) {
-        let ((s, e), (ns, ne)) = (pair[0], pair[1]);
+    let b = text.as_bytes();
+    let mut prev: Option<(usize, usize)> = None;
+    for (ns, ne) in lines(b) {
+        let Some((s, e)) = prev.replace((ns, ne)) else {
+            continue;
+        };
         let (line, next) = (&b[s..e], &b[ns..ne]);
         let depth = quote_depth(line);
-        if quote_depth(next) != depth || width(line) > column {
+        let line_width = width(line);
+        if quote_depth(next) != depth || line_width > column {
             continue;
         }
         let rest = &next[depth..];
@@ -115,7 +107,6 @@ pub fn hard_wraps(text: String) -> String {
             .position(|&c| c == b' ' || c == b'\r' || c == b'\t')
             .unwrap_or(rest.len());
         let first = &rest[..word];
-        let structure = |l: &[u8]| l.contains(&b'\t') || l.contains(&b'|');
         // A word of prose: letters, perhaps an apostrophe or a hyphen inside
         // and punctuation after; not a label ("DOB:") nor a record's
         // fields ("DMG*D8*19570221~", "key=value").
@@ -125,22 +116,50 @@ pub fn hard_wraps(text: String) -> String {
             && first
                 .iter()
                 .all(|&c| c.is_ascii_alphabetic() || c >= 0x80 || b"'-.,;!?)".contains(&c));
-        if prose && !structure(line) && !structure(next) && width(line) + 1 + width(first) > column
-        {
+        let structure = |l: &[u8]| l.contains(&b'\t') || l.contains(&b'|');
+        if prose && line_width + 1 + width(first) > column && !structure(line) && !structure(next) {
             let end = if line.ends_with(b"\r") { e - 1 } else { e };
             joins.push((end, ns + depth));
         }
     }
-    if joins.is_empty() {
-        return text;
-    }
-    let mut b = text.into_bytes();
+    // Same-length replacements of ASCII bytes: nothing after them moves.
+    const BLANKS: &str = "        ";
     for (from, to) in joins {
-        for c in &mut b[from..to] {
-            *c = b' ';
+        for at in (from..to).step_by(BLANKS.len()) {
+            let upto = (at + BLANKS.len()).min(to);
+            text.replace_range(at..upto, &BLANKS[..upto - at]);
         }
     }
-    String::from_utf8(b).expect("only ASCII bytes were replaced, by ASCII spaces")
+    text
+}
+
+/// The lines of `b`, without their `\n`.
+fn lines(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut breaks = memchr::memchr_iter(b'\n', b);
+    let mut at = Some(0);
+    std::iter::from_fn(move || {
+        let start = at?;
+        match breaks.next() {
+            Some(nl) => {
+                at = Some(nl + 1);
+                Some((start, nl))
+            }
+            None => {
+                at = None;
+                Some((start, b.len()))
+            }
+        }
+    })
+}
+
+/// A line's width in characters, without its `\r`.
+fn width(l: &[u8]) -> usize {
+    let l = l.strip_suffix(b"\r").unwrap_or(l);
+    if l.is_ascii() {
+        l.len()
+    } else {
+        l.iter().filter(|&&c| c & 0xC0 != 0x80).count()
+    }
 }
 
 /// How many quote marks begin `line` (">", ">>", "> >" counts 2), with
