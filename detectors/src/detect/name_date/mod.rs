@@ -645,23 +645,20 @@ impl Why<'_> {
                 w.to_ascii_lowercase()
             ));
         }
-        if let Some(w) = self.label {
-            why.push_str(&format!("; labelled \"{}\"", w.to_ascii_lowercase()));
-        }
-        if let Some(w) = self.age {
-            why.push_str(&format!("; age \"{}\"", w.to_ascii_lowercase()));
-        }
-        if let Some(w) = self.owns {
-            why.push_str(&format!("; the name's \"{}\"", w.to_ascii_lowercase()));
-        }
-        if let Some(w) = self.visit {
-            why.push_str(&format!("; visit \"{}\"", w.to_ascii_lowercase()));
-        }
-        if let Some(w) = self.care {
-            why.push_str(&format!("; care \"{}\"", w.to_ascii_lowercase()));
-        }
-        if let Some(w) = self.event {
-            why.push_str(&format!("; but \"{}\" nearby", w.to_ascii_lowercase()));
+        let said = [
+            (self.label, "; labelled \"", "\""),
+            (self.age, "; age \"", "\""),
+            (self.owns, "; the name's \"", "\""),
+            (self.visit, "; visit \"", "\""),
+            (self.care, "; care \"", "\""),
+            (self.event, "; but \"", "\" nearby"),
+        ];
+        for (w, before, after) in said {
+            if let Some(w) = w {
+                why.push_str(before);
+                why.push_str(&w.to_ascii_lowercase());
+                why.push_str(after);
+            }
         }
         why
     }
