@@ -29,7 +29,7 @@ use self::phrases::{
     after_any, age_after, apposed, apposed_with, birthplace_after, care_for_a_name, ceil_boundary,
     floor_boundary, follows_a_word, for_before, mail_header_line, names_a_subject, names_a_thing,
     names_possessive, possessive_then_a_thing, span_in, speaks_of_a_person, speaks_to_the_reader,
-    visit_as_a_verb, written_up,
+    specimen_taken, visit_as_a_verb, written_up,
 };
 use self::schedule::schedule_entry;
 use super::dates::{self, Date};
@@ -292,6 +292,25 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         && !t.text[end..h.start].contains(['.', '\n', ';'])
     {
         return role(0.5, "dos", h.word(t.text));
+    }
+    // A specimen's date ("collected 11/18/2026", "drawn on 12/01/2026")
+    // is a test's when its sentence names the test or the care before it
+    // ("Pap result for Ann Lee, collected ..."): a package, a payment or
+    // a donation is collected too.
+    let near = floor_boundary(t.text, lo);
+    if let Some(w) = specimen_taken(&t.text[near..start]) {
+        let from = t.text[near..start]
+            .rfind(['.', ';', '!', '?', '\n'])
+            .map_or(near, |i| near + i + 1);
+        let tested = [Class::Clinical, Class::Visit, Class::ServiceWeak]
+            .into_iter()
+            .any(|c| care_word(t, c, from, start).is_some());
+        if tested {
+            return Role {
+                for_name: care_before(t, from, start, care_for_a_name).is_some(),
+                ..role(0.25, "dos", w)
+            };
+        }
     }
     if let Some(w) = t.context(Class::ServiceWeak, start, end, 50, 0) {
         // A calendar event is an appointment only when it says what kind

@@ -15,6 +15,24 @@ pub(super) fn birthplace_after(after: &str) -> bool {
         && rest[3..].chars().next().is_some_and(char::is_uppercase)
 }
 
+/// The word that says a specimen was taken, if `before` (the text before
+/// a date) ends in one: "collected", "drawn", perhaps with "on" or a colon
+/// ("Specimen collected: ", "labs drawn on ").
+pub(super) fn specimen_taken(before: &str) -> Option<&str> {
+    let b = before.trim_end_matches([' ', ':', ',', '\t']);
+    let b = b
+        .strip_suffix(" on")
+        .or_else(|| b.strip_suffix(" ON"))
+        .unwrap_or(b)
+        .trim_end();
+    ["collected", "drawn"].iter().find_map(|w| {
+        let at = b.len().checked_sub(w.len())?;
+        let word = b.get(at..)?;
+        (word.eq_ignore_ascii_case(w) && !b[..at].ends_with(|c: char| c.is_alphanumeric()))
+            .then_some(word)
+    })
+}
+
 /// Whether `word`, a slice of `text`, is the verb "visit": "visited", or
 /// "visit" after a word that makes it one ("will visit", "to visit").
 /// The noun ("her visit on", "office visit") is a patient's.
@@ -581,6 +599,15 @@ mod tests {
         assert_eq!(after_any("For Ann", &["for "]), Some("Ann"));
         assert!(possessive_then_a_thing("Jenna Holt's laptop"));
         assert!(!possessive_then_a_thing("Jenna Holt, laptop"));
+    }
+
+    #[test]
+    fn a_specimen_taken_before_a_date() {
+        assert_eq!(specimen_taken("Pap result, collected "), Some("collected"));
+        assert_eq!(specimen_taken("Labs DRAWN on "), Some("DRAWN"));
+        assert_eq!(specimen_taken("Specimen collected: "), Some("collected"));
+        assert_eq!(specimen_taken("recollected "), None);
+        assert_eq!(specimen_taken("collected from Ann "), None);
     }
 
     #[test]

@@ -1,6 +1,19 @@
 use crate::tests::scan_text;
 
 const CASES: &[(&str, bool)] = &[
+    // A specimen's date is a test's when its sentence names the test.
+    (
+        "Pap result for Jacinta Mwangi, collected 11/18/2026: ASC-US, HPV positive. Needs colpo.",
+        true,
+    ),
+    (
+        "Payment from Jacinta Mwangi collected 11/18/2026 at the front desk, receipt emailed.",
+        false,
+    ),
+    (
+        "Package for Ngozi Adichie-Obi collected 2026-12-02 07:40, two boxes, FedEx.",
+        false,
+    ),
     // A birthday with a year decades past is a date of birth; a party's
     // birthday is this year's.
     (
