@@ -34,6 +34,9 @@ pub fn to_text(html: &str) -> String {
                     continue;
                 }
                 table.tag(&mut out, closing, &name);
+                if !closing {
+                    shown_attributes(tag, &mut out);
+                }
             }
             b'&' => {
                 let (s, used) = entity(&html[i..]);
@@ -113,6 +116,78 @@ impl Table {
                 out.push('\n');
             }
             _ => {}
+        }
+    }
+}
+
+/// Attributes whose text a reader sees: an image's `alt` (shown when
+/// images are blocked, as most clients block them), a `title` (a
+/// tooltip), an `aria-label` (read aloud). Each value goes on its own
+/// line, its entities decoded.
+const SHOWN: [&str; 3] = ["alt", "title", "aria-label"];
+
+fn shown_attributes(tag: &str, out: &mut String) {
+    let b = tag.as_bytes();
+    // Most tags have none of them: a look for their names first.
+    let has = |n: &str| {
+        b.windows(n.len())
+            .any(|w| w.eq_ignore_ascii_case(n.as_bytes()))
+    };
+    if !b.contains(&b'=') || !SHOWN.iter().any(|n| has(n)) {
+        return;
+    }
+    // Past the tag's name.
+    let mut i = b
+        .iter()
+        .position(|c| c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    while i < b.len() {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+            i += 1;
+        }
+        let name_start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && !matches!(b[i], b'=' | b'/') {
+            i += 1;
+        }
+        let name = &tag[name_start..i];
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if b.get(i) != Some(&b'=') {
+            if i == name_start {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let (value, next) = match b.get(i) {
+            Some(&q @ (b'"' | b'\'')) => {
+                let end = memchr::memchr(q, &b[i + 1..]).map_or(b.len(), |e| i + 1 + e);
+                (&tag[i + 1..end], end + 1)
+            }
+            _ => {
+                let end = b[i..]
+                    .iter()
+                    .position(|c| c.is_ascii_whitespace())
+                    .map_or(b.len(), |e| i + e);
+                (&tag[i..end], end)
+            }
+        };
+        i = next;
+        if SHOWN.iter().any(|s| s.eq_ignore_ascii_case(name)) && !value.trim().is_empty() {
+            out.push('\n');
+            let mut k = 0;
+            while let Some(amp) = value[k..].find('&').map(|a| k + a) {
+                out.push_str(&value[k..amp]);
+                let (text, used) = entity(&value[amp..]);
+                out.push_str(&text);
+                k = amp + used.max(1);
+            }
+            out.push_str(&value[k..]);
+            out.push('\n');
         }
     }
 }
@@ -245,6 +320,32 @@ mod tests {
         );
         assert!(t.contains("Name: Anthony Riley"), "{t:?}");
         assert!(t.contains("DOB: August 2, 1966"), "{t:?}");
+    }
+
+    #[test]
+    fn text_a_reader_sees_in_attributes_is_read() {
+        let t = to_text(
+            "<p>See scan</p><img src=\"cid:x\" alt=\"Wound photo - Mariam Yusuf &amp; DOB 04/04/1944\">\
+             <a href=x title='Results: Ann Lee'>link</a><span aria-label=Pt data-x=\"Ann Lee 3/4\">",
+        );
+        assert!(
+            t.contains("\nWound photo - Mariam Yusuf & DOB 04/04/1944\n"),
+            "{t:?}"
+        );
+        assert!(t.contains("\nResults: Ann Lee\n"), "{t:?}");
+        assert!(t.contains("\nPt\n"), "{t:?}");
+        // Other attributes (links, data) are not shown text.
+        assert!(!t.contains("cid:x") && !t.contains("Ann Lee 3/4"), "{t:?}");
+        for tag in [
+            "<img alt",
+            "<img alt=",
+            "<img alt='x",
+            "<img alt=\"&",
+            "<a =x title>",
+            "<b \u{e9}=\u{e9}>",
+        ] {
+            let _ = to_text(tag);
+        }
     }
 
     #[test]
