@@ -128,12 +128,21 @@ const SHOWN: [&str; 3] = ["alt", "title", "aria-label"];
 
 fn shown_attributes(tag: &str, out: &mut String) {
     let b = tag.as_bytes();
-    // Most tags have none of them: a look for their names first.
-    let has = |n: &str| {
-        b.windows(n.len())
-            .any(|w| w.eq_ignore_ascii_case(n.as_bytes()))
+    // Most tags have none of them: the name before each '=' first.
+    let shown_before = |eq: usize| {
+        let end = b[..eq]
+            .iter()
+            .rposition(|c| !c.is_ascii_whitespace())
+            .map_or(0, |e| e + 1);
+        let start = b[..end]
+            .iter()
+            .rposition(|c| !(c.is_ascii_alphabetic() || *c == b'-'))
+            .map_or(0, |s| s + 1);
+        SHOWN
+            .iter()
+            .any(|n| n.as_bytes().eq_ignore_ascii_case(&b[start..end]))
     };
-    if !b.contains(&b'=') || !SHOWN.iter().any(|n| has(n)) {
+    if !memchr::memchr_iter(b'=', b).any(shown_before) {
         return;
     }
     // Past the tag's name.
