@@ -2,39 +2,34 @@
 //! `birthDate` and `identifier`s (by system or type: SSN, MRN, MBI, member
 //! ID); Coverage's `subscriberId`; every `coding` whose system is
 //! ICD-10(-CM); an Encounter's `period.start`. Bundles are walked entry by
-//! entry. JSON found inside a message body (an API response pasted in) is
-//! read from the `{` before its `"resourceType"`.
+//! entry. The documents come from [`super::json_documents`], wherever they
+//! start in a part (an API response pasted into a body).
 
 use serde_json::Value;
 
 use super::{Format, Kind, Record};
 
-/// Every FHIR resource (or bundle) in `text`; one record per bundle or
-/// stand-alone resource.
-pub fn records(text: &str) -> Vec<Record> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    // Each JSON document that holds a resourceType, wherever it starts.
-    while let Some(rel) = text[from..].find('{') {
-        let start = from + rel;
-        let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
-        match stream.next() {
-            Some(Ok(v)) => {
-                let used = stream.byte_offset();
-                let mut r = Record::new(Format::FhirJson);
-                walk(&v, "", &mut r);
-                if !r.fields.is_empty() {
-                    out.push(r);
+/// The record of one JSON document that holds FHIR resources (a bundle
+/// or a stand-alone resource), if any field was found.
+pub fn record(v: &Value) -> Option<Record> {
+    let mut r = Record::new(Format::FhirJson);
+    walk(v, "", &mut r);
+    (!r.fields.is_empty()).then_some(r)
+}
+
+/// Whether a JSON document holds a FHIR resource anywhere in it.
+pub fn holds_resource(v: &Value) -> bool {
+    fn within(v: &Value, depth: usize) -> bool {
+        depth < 64
+            && match v {
+                Value::Object(m) => {
+                    m.contains_key("resourceType") || m.values().any(|c| within(c, depth + 1))
                 }
-                from = start + used.max(1);
+                Value::Array(a) => a.iter().take(10_000).any(|c| within(c, depth + 1)),
+                _ => false,
             }
-            _ => from = start + 1,
-        }
-        if out.len() > 100 {
-            break;
-        }
     }
-    out
+    within(v, 0)
 }
 
 fn walk(v: &Value, resource: &str, r: &mut Record) {
@@ -149,7 +144,7 @@ mod tests {
     #[test]
     fn a_bundle_pasted_into_a_body() {
         let body = r#"The API returned this: {"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","identifier":[{"system":"http://hl7.org/fhir/sid/us-ssn","value":"135-14-4832"},{"type":{"coding":[{"code":"MR"}]},"value":"A77"}],"name":[{"family":"Doe","given":["Jane","Q"]}],"birthDate":"1965-03-04"}},{"resource":{"resourceType":"Condition","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"E11.9"}]}}}]} thanks"#;
-        let r = records(body);
+        let r = super::super::records(body);
         assert_eq!(r.len(), 1);
         let kinds: Vec<(Kind, &str)> = r[0]
             .fields

@@ -125,38 +125,10 @@ const PATIENT: &[&str] = &[
     "memberid",
 ];
 
-/// Every record in the JSON documents of `text` (one per object that names
-/// a field), FHIR resources aside: their own reader knows them better.
-pub fn records(text: &str) -> Vec<Record> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    let mut docs = 0;
-    while let Some(rel) = text[from..].find(['{', '[']) {
-        let start = from + rel;
-        let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
-        match stream.next() {
-            Some(Ok(v)) if v.is_object() || v.is_array() => {
-                from = start + stream.byte_offset().max(1);
-                docs += 1;
-                if !is_fhir(&v) {
-                    walk(&v, false, &mut out, 0);
-                }
-            }
-            _ => from = start + 1,
-        }
-        if docs > 100 || out.len() > 1000 {
-            break;
-        }
-    }
-    out
-}
-
-fn is_fhir(v: &Value) -> bool {
-    match v {
-        Value::Object(m) => m.contains_key("resourceType"),
-        Value::Array(a) => a.first().is_some_and(is_fhir),
-        _ => false,
-    }
+/// Every record of one JSON document (one per object that names a
+/// field), added to `out`.
+pub fn records(v: &Value, out: &mut Vec<Record>) {
+    walk(v, false, out, 0);
 }
 
 /// A key as the lists spell it.

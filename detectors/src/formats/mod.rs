@@ -129,17 +129,72 @@ pub fn records(text: &str) -> Vec<Record> {
     if text.contains("ISA") || text.contains("ST*") {
         out.extend(x12::records(text));
     }
-    if text.contains("\"resourceType\"") {
-        out.extend(fhir::records(text));
-    }
+    // JSON, FHIR or not, is parsed once: a document holding a FHIR
+    // resource is read as FHIR, any other by its keys.
     if text.contains("\":") {
-        out.extend(json::records(text));
+        for v in json_documents(text) {
+            if fhir::holds_resource(&v) {
+                out.extend(fhir::record(&v));
+            } else {
+                json::records(&v, &mut out);
+            }
+            if out.len() > 1000 {
+                break;
+            }
+        }
     }
     if text.contains('<') && (text.contains("hl7.org/fhir") || text.contains("ClinicalDocument")) {
         out.extend(xml::records(text));
     }
     out
 }
+
+/// The JSON documents (objects, or arrays of them) in `text`, wherever
+/// they start: at a `{` before a key, or a `[` before an object. A
+/// document that does not parse costs a read up to where it breaks, so
+/// a text that keeps looking like JSON and breaking (nested openers over
+/// a long body, from a hostile sender) is given up on after
+/// [`MAX_BROKEN`] of them, and at most [`MAX_DOCUMENTS`] are read.
+pub fn json_documents(text: &str) -> Vec<serde_json::Value> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut broken = 0;
+    let mut from = 0;
+    while let Some(start) = memchr::memchr2(b'{', b'[', &b[from..]).map(|i| from + i) {
+        from = start + 1;
+        let next = b[start + 1..].iter().find(|c| !c.is_ascii_whitespace());
+        let opens = match b[start] {
+            b'{' => next == Some(&b'"'),
+            _ => next == Some(&b'{'),
+        };
+        if !opens {
+            continue;
+        }
+        let mut stream =
+            serde_json::Deserializer::from_str(&text[start..]).into_iter::<serde_json::Value>();
+        match stream.next() {
+            Some(Ok(v)) => {
+                from = start + stream.byte_offset().max(1);
+                out.push(v);
+                if out.len() >= MAX_DOCUMENTS {
+                    break;
+                }
+            }
+            _ => {
+                broken += 1;
+                if broken >= MAX_BROKEN {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How many JSON documents a part is read for.
+const MAX_DOCUMENTS: usize = 100;
+/// How many starts of JSON that do not parse a part is given.
+const MAX_BROKEN: usize = 64;
 
 /// A date written `YYYYMMDD[HHMM[SS]]` or `YYYY-MM-DD[Thh:mm...]`, as
 /// (year, month, day).
@@ -163,6 +218,17 @@ pub fn structured_date(s: &str) -> Option<(u16, u8, u8)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_documents_are_found_once_and_broken_ones_are_bounded() {
+        let docs = json_documents(r#"see {"a":1} and [{"b":2}], not {x} or [1]"#);
+        assert_eq!(docs.len(), 2, "{docs:?}");
+        // Openers over a long body that never closes: given up on, fast.
+        let hostile = format!("{}{}", "[{\"a\":".repeat(100), "1,".repeat(200_000));
+        let t = std::time::Instant::now();
+        assert!(json_documents(&hostile).is_empty());
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+    }
 
     #[test]
     fn dates_in_structured_fields() {
