@@ -187,7 +187,7 @@ const BUILTIN: &[(Class, &str)] = &[
          knee|knees|shoulder|ankle|wrist|elbow|lumbar|cervical|spinal|rotator cuff|meniscus|meniscal|acl|\
          kidney stone|kidney stones|gallstone|gallstones|\
          tendon|ligament|tendonitis|tendinitis|bursitis|arthritis|osteoarthritis|sciatica|range of motion|\
-         crown prep|root canal|tooth extraction|dental extraction|cavity|cavities|periodontal|wisdom teeth|\
+         crown prep|root canal|tooth extraction|tooth #|teeth #|dental extraction|cavity|cavities|periodontal|wisdom teeth|\
          molar|molars|wisdom tooth|toothache|broken tooth|cracked tooth|temp filling|temporary filling|\
          premedicate|pre-med|deltoid|cpap|bipap|sleep apnea|osa|pa approved|pa approval|pa denied|pa request|pa submitted|pa pending|pa required|\
          wart|mole|skin tag|eczema|psoriasis|acne|dermatitis|cellulitis|abscess|ulcer|pressure ulcer|\

@@ -19,6 +19,7 @@
 
 pub mod archive;
 pub mod decode;
+pub mod enriched;
 pub mod headers;
 pub mod html;
 pub mod mime;
@@ -813,6 +814,8 @@ impl Walker<'_, '_> {
         }
         let t = if is_html(ctype, ext, &text) {
             html::to_text(&text)
+        } else if enriched::is_enriched(ctype) {
+            enriched::to_text(&text)
         } else {
             text
         };

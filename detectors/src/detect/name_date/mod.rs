@@ -792,7 +792,8 @@ fn office_life<'t>(t: &Text<'t>, lo: usize, hi: usize, role_word: Option<&str>) 
 
 /// Whether `h` is an order of care or a repair of the body ("CPAP
 /// order", "rotator cuff repair"): the word right after a care word is
-/// the care's paperwork or its procedure.
+/// the care's paperwork or its procedure. So is a standing order (a
+/// protocol for a test repeated, "Standing order: INR every 2 weeks").
 fn cares_order(t: &Text<'_>, h: &Hit) -> bool {
     let word = h.word(t.text);
     if !["order", "orders", "repair"]
@@ -800,6 +801,13 @@ fn cares_order(t: &Text<'_>, h: &Hit) -> bool {
         .any(|w| word.eq_ignore_ascii_case(w))
     {
         return false;
+    }
+    let standing = t.text[..h.start]
+        .strip_suffix(' ')
+        .and_then(|b| b.get(b.len().checked_sub(8)?..))
+        .is_some_and(|w| w.eq_ignore_ascii_case("standing"));
+    if standing && !word.eq_ignore_ascii_case("repair") {
+        return true;
     }
     let Some(before) = h
         .start

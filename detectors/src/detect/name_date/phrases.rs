@@ -266,9 +266,19 @@ pub(super) fn after_any<'s>(text: &'s str, heads: &[&str]) -> Option<&'s str> {
 /// shot] given to Ann Lee on "): the care is that person's.
 pub(super) fn care_for_a_name(gap: &str) -> bool {
     let gap = gap.trim_start_matches(' ');
-    let gap = measured(gap).unwrap_or(gap);
+    let numbered = measured(gap);
+    let gap = numbered.unwrap_or(gap);
+    let gap = repeated(gap).unwrap_or(gap);
     let gap = written_up(gap).unwrap_or(gap);
-    let (given, gap) = after_any(gap, &GIVEN).map_or((false, gap), |g| (true, g));
+    let (given, gap) = after_any(gap, &GIVEN)
+        .or_else(|| {
+            // A numbered site and what was done there, then a verb of care
+            // given ("[tooth #]14 extraction done for", "[room ]3 ...").
+            let (word, rest) = numbered?.split_once(' ')?;
+            word.chars().all(char::is_alphabetic).then_some(())?;
+            after_any(rest, &GIVEN)
+        })
+        .map_or((false, gap), |g| (true, g));
     let Some(rest) =
         after_any(gap, &JOINS).or_else(|| given.then(|| after_any(gap, &[GIVEN_TO])).flatten())
     else {
@@ -284,6 +294,37 @@ pub(super) fn care_for_a_name(gap: &str) -> bool {
         && rest.len() <= 60
         && !rest.contains(['\n', ';', '?', '!'])
         && !rest.contains(". ")
+}
+
+/// `gap` after how often a standing order repeats the care before it
+/// ("[INR] every 2 weeks for", "[dressing change] daily for", "[PT]
+/// twice a week for"): the care is still the named person's.
+pub(super) fn repeated(gap: &str) -> Option<&str> {
+    const UNITS: [&str; 8] = [
+        "days ", "day ", "weeks ", "week ", "months ", "month ", "hours ", "hrs ",
+    ];
+    if let Some(rest) = after_any(gap, &["every "]) {
+        // "every 2 weeks", "every other day", "every week".
+        let count = rest
+            .split_once(' ')
+            .filter(|(n, _)| {
+                n.chars().all(|c| c.is_ascii_digit() || c == '-') && !n.is_empty()
+                    || ["other", "two", "three", "four", "six"]
+                        .iter()
+                        .any(|w| n.eq_ignore_ascii_case(w))
+            })
+            .map_or(rest, |(_, r)| r);
+        return after_any(count, &UNITS);
+    }
+    let (once, rest) =
+        after_any(gap, &["once ", "twice ", "three times "]).map_or((false, gap), |r| (true, r));
+    if once {
+        return after_any(
+            rest,
+            &["a day ", "a week ", "a month ", "daily ", "weekly "],
+        );
+    }
+    after_any(rest, &["daily ", "weekly ", "biweekly ", "monthly "])
 }
 
 /// `gap` after a value measured by the care before it ("[INR] 3.8 for",
@@ -596,6 +637,15 @@ mod tests {
         assert!(!care_for_a_name(" for the team. Ann Lee on "));
         assert_eq!(measured("7.2% for Ann Lee"), Some("for Ann Lee"));
         assert_eq!(measured("for Ann Lee"), None);
+        assert_eq!(repeated("every 2 weeks for Ann"), Some("for Ann"));
+        assert_eq!(repeated("every other day for Ann"), Some("for Ann"));
+        assert_eq!(repeated("twice a week for Ann"), Some("for Ann"));
+        assert_eq!(repeated("weekly for Ann"), Some("for Ann"));
+        assert_eq!(repeated("every 2 for Ann"), None);
+        assert_eq!(repeated("for Ann"), None);
+        assert!(care_for_a_name(" every 2 weeks for Ann Lee, starting "));
+        assert!(care_for_a_name("14 extraction done for Ann Lee "));
+        assert!(!care_for_a_name("14 extraction for Ann Lee "));
         assert_eq!(after_any("For Ann", &["for "]), Some("Ann"));
         assert!(possessive_then_a_thing("Jenna Holt's laptop"));
         assert!(!possessive_then_a_thing("Jenna Holt, laptop"));

@@ -1,6 +1,29 @@
 use crate::tests::scan_text;
 
 const CASES: &[(&str, bool)] = &[
+    // A standing order repeats care for its patient; a team's meetings
+    // repeat too.
+    (
+        "Standing order: INR every 2 weeks for Vusi Mahlangu, starting 12/07/2026, goal 2-3 on warfarin.",
+        true,
+    ),
+    (
+        "Standing order: supply delivery every 2 weeks for Vusi Mahlangu, starting 12/07/2026, gloves and gauze.",
+        false,
+    ),
+    (
+        "Team huddle every 2 weeks for Vusi Mahlangu, starting 12/07/2026, in the break room.",
+        false,
+    ),
+    // A numbered tooth and what was done there.
+    (
+        "Tooth #14 extraction done for Rafael Quispe 12/02/2026, gauze given, Rx amoxicillin.",
+        true,
+    ),
+    (
+        "Office #14 cleaning done for Rafael Quispe 12/02/2026, invoice attached, paid by check.",
+        false,
+    ),
     // A specimen's date is a test's when its sentence names the test.
     (
         "Pap result for Jacinta Mwangi, collected 11/18/2026: ASC-US, HPV positive. Needs colpo.",
