@@ -329,7 +329,8 @@ impl Sink<'_> {
 
     /// Adds a delimited table (CSV, TSV, spreadsheet rows) as written.
     pub fn push_table(&mut self, source: Source, text: &str) {
-        self.push(source, text, Profile::Full);
+        let tabs = table::Table::read(text).and_then(|t| t.tab_delimited());
+        self.push(source, tabs.as_deref().unwrap_or(text), Profile::Full);
         if let Some(s) = self.out.segments.last_mut() {
             s.table = true;
         }

@@ -61,6 +61,30 @@ impl<'a> Table<'a> {
         })
     }
 
+    /// The text with its delimiters written as tabs, when they are
+    /// semicolons or pipes (European spreadsheets export `;`, many
+    /// systems `|`): a name split over two cells ("Schneider;Lukas")
+    /// then reads as two words of one name, as it does in a TSV. Each
+    /// delimiter outside quotes is replaced byte for byte, so every
+    /// offset still points into the text as written.
+    pub fn tab_delimited(&self) -> Option<String> {
+        if !matches!(self.delim, b';' | b'|') {
+            return None;
+        }
+        let mut out = self.text.as_bytes().to_vec();
+        let mut quoted = false;
+        for b in &mut out {
+            match *b {
+                b'"' => quoted = !quoted,
+                b'\n' => quoted = false,
+                d if d == self.delim && !quoted => *b = b'\t',
+                _ => {}
+            }
+        }
+        // Only ASCII bytes were replaced by ASCII bytes.
+        String::from_utf8(out).ok()
+    }
+
     /// A column's label as words: `_` and `-` read as spaces.
     pub fn label(&self, col: usize) -> String {
         self.text[self.headers[col].clone()].replace(['_', '-'], " ")
@@ -182,6 +206,18 @@ mod tests {
         let mut cols = Vec::new();
         t.cells(|col, _| cols.push(col));
         assert_eq!(cols, [0, 1, 0, 1]);
+    }
+
+    #[test]
+    fn semicolons_and_pipes_become_tabs_outside_quotes() {
+        let text = "Last;First;Note\nLee;Ann;\"a;b\"\n";
+        let t = Table::read(text).unwrap();
+        let tabs = t.tab_delimited().unwrap();
+        assert_eq!(tabs, "Last\tFirst\tNote\nLee\tAnn\t\"a;b\"\n");
+        assert_eq!(tabs.len(), text.len());
+        assert!(Table::read("a,b\n1,2\n").unwrap().tab_delimited().is_none());
+        let pipes = Table::read("Last|First\nLee|Ann\n").unwrap();
+        assert_eq!(pipes.tab_delimited().unwrap(), "Last\tFirst\nLee\tAnn\n");
     }
 
     #[test]
