@@ -206,12 +206,18 @@ const NOT_NAMES: &[&str] = &[
     "diagnosis",
     "discharge",
     "do",
+    "doa",
     "dob",
+    "dod",
+    "doi",
+    "dol",
     "document",
     "documents",
     "dos",
     "dr",
     "due",
+    "edd",
+    "lmp",
     "dx",
     "east",
     "edt",
@@ -733,6 +739,15 @@ fn case_from(
     (first_lower && lower == rest).then_some(Case::Lower)
 }
 
+/// Whether a token's dot ends its sentence ("Follow-up. Colposcopy"),
+/// rather than an initial's, a title's, a suffix's or a short
+/// abbreviation's ("J.", "Mr.", "Jr.", "St."), which a name goes on after.
+fn ends_a_sentence(text: &str, t: &Token<'_>) -> bool {
+    text.as_bytes()[..t.end].ends_with(b".")
+        && t.word.chars().count() > 3
+        && !(t.kind.title || t.kind.provider_title || t.kind.suffix)
+}
+
 fn is_initial(t: &Token<'_>) -> bool {
     let mut chars = t.word.chars();
     chars.next().is_some_and(char::is_uppercase) && chars.next().is_none()
@@ -921,7 +936,7 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
             let gap = &text[prev.end..t.start];
             let spaces = gap.chars().all(|c| c == ' ' || c == '\t');
             let comma_gap = prev.comma && gap.trim() == "," && !gap.contains('\n');
-            if gap.len() > 3 || !(spaces || comma_gap) {
+            if gap.len() > 3 || !(spaces || comma_gap) || ends_a_sentence(text, &prev) {
                 break;
             }
             if comma_gap {
@@ -1393,6 +1408,17 @@ mod tests {
         let n = names(text);
         assert_eq!(n.len(), 1, "{text}: {n:?}");
         n[0].0.to_string()
+    }
+
+    /// A sentence's end parts two capitalised words; an initial's,
+    /// a title's or an abbreviation's dot does not.
+    #[test]
+    fn a_name_stops_at_the_end_of_a_sentence() {
+        let text = "Follow-up. Colposcopy for Anastasia Kowalczyk-Nowak";
+        let found: Vec<&str> = names(text).into_iter().map(|n| n.0).collect();
+        assert_eq!(found, ["Anastasia Kowalczyk-Nowak"]);
+        assert_eq!(one("Seen: Ann M. Lee today"), "Ann M. Lee");
+        assert_eq!(one("Seen: Mr. Ann Lee today"), "Mr. Ann Lee");
     }
 
     /// A name no list has is one only when no word of it is English, a

@@ -462,7 +462,10 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         {
             // (Care given to a name between them, "Flu shot given to Ann
             // Lee on 10/22/2026", is that name's, apposed or not.)
-            let for_name = h.end <= start && care_for_a_name(&t.text[h.end..start]);
+            // (Or by another care word nearer the name: "Colposcopy
+            // follow-up for Ann Lee on".)
+            let for_name = h.end <= start && care_for_a_name(&t.text[h.end..start])
+                || care_before(t, lo, start, care_for_a_name).is_some();
             return Role {
                 adjacent: !for_name,
                 for_name,

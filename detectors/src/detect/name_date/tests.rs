@@ -1,6 +1,25 @@
 use crate::tests::scan_text;
 
 const CASES: &[(&str, bool)] = &[
+    // Care of two words, the nearer one joined to the name.
+    (
+        "Colposcopy follow-up for Anastasia Kowalczyk-Nowak on 12/10/2026, abnormal Pap in October.",
+        true,
+    ),
+    (
+        "Vendor follow-up for Anastasia Kowalczyk-Nowak on 12/10/2026, about the phone system demo.",
+        false,
+    ),
+    // A chart's date labels in capitals are labels, not a name's part
+    // ("Freeman, DOI": Doi is a surname too).
+    (
+        "WC claim for Deshawn Freeman, DOI 10/14/2026, lumbar strain lifting boxes, PT 2x/wk.",
+        true,
+    ),
+    (
+        "Insurance claim for Deshawn Freeman, date of loss 10/14/2026, fender bender in the lot, adjuster coming.",
+        false,
+    ),
     // A standing order repeats care for its patient; a team's meetings
     // repeat too.
     (
