@@ -395,6 +395,7 @@ impl Engine {
                 hi: text.len(),
                 floor: self.floor(),
                 subject: subject.as_ref(),
+                year: detect::this_year(),
             };
             let bound = |t: &mut Text<'_>, si: usize| {
                 t.lo = segs[si].range.start;

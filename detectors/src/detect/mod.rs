@@ -80,6 +80,18 @@ pub struct Text<'a> {
     /// ("Re: Ann Lee"): the person a reply's care without a name is
     /// about ([`names::subject_name`]).
     pub subject: Option<&'a names::Name>,
+    /// This year, read from the clock once per scan (a date's age is
+    /// asked of nearly every date; the clock is a system call).
+    pub year: u32,
+}
+
+/// This year by the system clock (whole years since 1970, the average
+/// Gregorian year: a day's error at New Year is harmless here).
+pub fn this_year() -> u32 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    1970 + (now / 31_556_952) as u32
 }
 
 impl<'a> Text<'a> {

@@ -251,7 +251,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         // around, is a biography's, not a record's (a chart writes "DOB";
         // a newborn's date is recent).
         let story = w.get(..4).is_some_and(|b| b.eq_ignore_ascii_case("born"))
-            && years_past(date) >= 2
+            && years_past(t, date) >= 2
             && birthplace_after(&t.text[end..t.hi])
             && [Class::Clinical, Class::Visit]
                 .into_iter()
@@ -265,7 +265,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     // emergency contact form), so it weighs next to nothing unless care
     // is written around it (a refill, a medicine): the person must be
     // shown to be a patient.
-    if years_past(date) >= 10
+    if years_past(t, date) >= 10
         && let Some(w) = t.context(Class::Event, start, end, 16, 0)
         && w.eq_ignore_ascii_case("birthday")
         && let Some(at) = span_in(t.text, w)
@@ -457,7 +457,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         // day of a delivery or a meeting).
         // A named kind of visit vouches for a recent date too ("Transport
         // for Ann Lee 12/07/2026 to dialysis").
-        if (years_past(date) >= 2 || h.class == Class::Visit)
+        if (years_past(t, date) >= 2 || h.class == Class::Visit)
             && follows_a_word(&t.text[floor_boundary(t.text, start.saturating_sub(4))..start])
         {
             // (Care given to a name between them, "Flu shot given to Ann
@@ -591,12 +591,8 @@ fn possessive_care<'t>(t: &Text<'t>, name: &Name) -> Option<&'t str> {
 
 /// How many whole years before this year `date` is (0 for this year or a
 /// later one; a two-digit year is taken as the nearest past century).
-fn years_past(date: &Date) -> u32 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    // Whole years since 1970 (the average Gregorian year).
-    let this_year = 1970 + (now / 31_556_952) as u32;
+fn years_past(t: &Text<'_>, date: &Date) -> u32 {
+    let this_year = t.year;
     let year = match u32::from(date.year) {
         y if y >= 100 => y,
         y if 2000 + y <= this_year => 2000 + y,
