@@ -1,5 +1,5 @@
 //! Zip archives and the office formats built on them (DOCX, XLSX, PPTX,
-//! ODT/ODS), read within limits. An encrypted entry, a suspected zip bomb,
+//! ODT/ODS), and gzip data, read within limits. An encrypted entry, a suspected zip bomb,
 //! a broken archive or a member we cannot read is reported uninspectable.
 //! Members are read for what their bytes are, like MIME parts, and count
 //! against the message's limits: decompressed bytes, parts and time are
@@ -141,6 +141,84 @@ pub(super) fn read(
         Container::Document | Container::Presentation => m.office_text(w, &names, path, filename),
         Container::Spreadsheet => m.spreadsheet(w, &names, path, filename),
     }
+    w.archive_depth -= 1;
+}
+
+/// Reads gzip data (an attachment `.csv.gz`, a `.gz` log or export):
+/// one or more gzip members, inflated within the limits of an archive
+/// entry, then read for what the bytes are, as `path.1`. Broken data, a
+/// suspected bomb or more than the message may still inflate is
+/// uninspectable. (bzip2, xz, zstd, 7z and rar are not opened: each
+/// would be a decoder more for formats mail rarely carries.)
+pub(super) fn gunzip(
+    w: &mut Walker<'_, '_>,
+    bytes: &[u8],
+    path: &str,
+    filename: Option<&str>,
+    depth: usize,
+) {
+    let limits = &w.limits.archives;
+    if w.archive_depth >= limits.max_depth {
+        return w.sink.uninspectable(
+            path,
+            filename,
+            format!("archives nested deeper than {}", limits.max_depth),
+        );
+    }
+    let by_ratio = (bytes.len() as u64).saturating_mul(limits.max_ratio);
+    let cap = limits.max_entry_size.min(w.decompressed_left).min(by_ratio);
+    let mut out = Vec::new();
+    let read = flate2::read::MultiGzDecoder::new(bytes)
+        .take(cap + 1)
+        .read_to_end(&mut out);
+    if let Err(e) = read {
+        return w
+            .sink
+            .uninspectable(path, filename, format!("corrupt gzip data ({e})"));
+    }
+    if out.len() as u64 > cap {
+        let reason = if cap == by_ratio {
+            format!(
+                "compression ratio over {}:1 (bomb suspected)",
+                limits.max_ratio
+            )
+        } else {
+            "larger than the inspection limit".to_string()
+        };
+        return w.sink.uninspectable(path, filename, reason);
+    }
+    w.decompressed_left -= out.len() as u64;
+    // The inner file's name: the outer one without `.gz`.
+    let inner = filename.map(|f| {
+        let cut = |n: usize| f.get(..f.len() - n).unwrap_or(f);
+        let lower = f.to_ascii_lowercase();
+        if lower.ends_with(".tgz") {
+            format!("{}.tar", cut(4))
+        } else if lower.ends_with(".gzip") {
+            cut(5).to_string()
+        } else if lower.ends_with(".gz") {
+            cut(3).to_string()
+        } else {
+            f.to_string()
+        }
+    });
+    let ext = inner
+        .as_deref()
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let hint = Hint {
+        ctype: "",
+        ext,
+        charset: None,
+        flowed: false,
+    };
+    let member = format!("{path}.1");
+    if !w.count_leaf(&member) {
+        return;
+    }
+    w.archive_depth += 1;
+    w.content(&out, &hint, &member, inner.as_deref(), depth);
     w.archive_depth -= 1;
 }
 
@@ -533,6 +611,46 @@ mod tests {
         assert!(out.segments.iter().any(|s| s.table));
         assert!(all.contains("SSN 135-14-4832"));
         assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_is_read_for_what_it_holds() {
+        let out = run_named("labs.csv.gz", &gz(b"patient,dob\nAnn Lee,1/2/1960\n"));
+        assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+        // Read as the CSV it holds: a table, named without the `.gz`.
+        let table = out.segments.iter().find(|s| s.table).expect("a table");
+        assert!(out.text_of(table).contains("Ann Lee,1/2/1960"));
+        // Inside a zip, and a zip inside it.
+        let z = make_zip(&[("a.txt", b"SSN 135-14-4832")]);
+        let out = run_named("x.zip.gz", &gz(&z));
+        let all: String = out.segments.iter().map(|s| out.text_of(s)).collect();
+        assert!(all.contains("135-14-4832"), "{all}");
+    }
+
+    #[test]
+    fn broken_or_bombed_gzip_is_uninspectable() {
+        let bomb = gz(&vec![0u8; 8 << 20]);
+        let out = run_named("big.txt.gz", &bomb);
+        assert_eq!(out.uninspectable.len(), 1);
+        assert!(
+            out.uninspectable[0].reason.contains("bomb"),
+            "{:?}",
+            out.uninspectable
+        );
+        let mut cut = gz(b"patient,dob\nAnn Lee,1/2/1960\n");
+        cut.truncate(cut.len() - 12);
+        let out = run_named("labs.csv.gz", &cut);
+        assert_eq!(out.uninspectable.len(), 1, "{:?}", out.uninspectable);
+        assert!(out.uninspectable[0].reason.contains("gzip"));
+        // Other compressors stay unopened: uninspectable, never clean.
+        let out = run_named("a.bz2", b"BZh91AY&SY\x00\x00\x00");
+        assert_eq!(out.uninspectable.len(), 1);
     }
 
     #[test]

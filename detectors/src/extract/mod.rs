@@ -643,10 +643,13 @@ impl Walker<'_, '_> {
                 filename,
                 "legacy Office document (OLE2: .doc, .xls, .msg) cannot be read",
             ),
+            Sniffed::Compressed if bytes.starts_with(&[0x1F, 0x8B]) => {
+                archive::gunzip(self, bytes, path, filename, depth);
+            }
             Sniffed::Compressed => self.sink.uninspectable(
                 path,
                 filename,
-                "compressed data (gzip, 7z, rar...) is not opened",
+                "compressed data (bzip2, xz, zstd, 7z, rar) is not opened",
             ),
             // A detached S/MIME signature holds certificates and a signature,
             // not message text.

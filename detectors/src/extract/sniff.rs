@@ -33,7 +33,8 @@ pub enum Sniffed {
     Font,
     /// Legacy Office (OLE2 compound file: .doc, .xls, .msg).
     Ole,
-    /// gzip, bzip2, 7z, rar and other compressed data we do not open.
+    /// gzip (read by `archive::gunzip`), and bzip2, xz, zstd, 7z and rar,
+    /// which are not opened.
     Compressed,
     /// A CMS / PKCS#7 structure (S/MIME signature or encrypted message).
     Cms,
