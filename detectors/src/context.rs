@@ -178,7 +178,21 @@ const BUILTIN: &[(Class, &str)] = &[
          warfarin|coumadin|eliquis|apixaban|xarelto|rivaroxaban|metformin|lisinopril|losartan|amlodipine|\
          atorvastatin|simvastatin|levothyroxine|synthroid|prednisone|amoxicillin|azithromycin|doxycycline|\
          cephalexin|gabapentin|hydrocodone|oxycodone|tramadol|sertraline|escitalopram|fluoxetine|bupropion|\
-         trazodone|albuterol|inhaler|omeprazole|pantoprazole|furosemide|semaglutide|ozempic|methotrexate|\
+         trazodone|albuterol|inhaler|\
+         magnesium level|hemoglobin a1c|nexplanon|birth control|contraception|echocardiogram|ppd|\
+         quantiferon|hep b|syphilis|hpv|rsv|kidney infection|pyelonephritis|cystitis|diverticulitis|\
+         appendicitis|ibs|crohn's|celiac|thyroid nodule|goiter|prediabetes|hyperlipidemia|afib|a-fib|\
+         atrial fibrillation|chf|heart failure|emphysema|polysomnography|sonogram|iv fluids|gardasil|\
+         varicella|rotavirus|sports physical|dot physical|pre-op clearance|surgical clearance|\
+         staple removal|shave biopsy|punch biopsy|ingrown toenail|toenail removal|iud removal|\
+         iud insertion|nexplanon removal|tubal ligation|ectopic pregnancy|glucose tolerance test|\
+         amniocentesis|ostomy|colostomy|feeding tube|g-tube|nebulizer|crutches|chiropractic|\
+         acupuncture|psychiatry|suboxone|methadone|naloxone|narcan|overdose|alcohol use|substance use|\
+         smoking cessation|bariatric|lap band|gastric bypass|wegovy|mounjaro|zepbound|lantus|humalog|\
+         novolog|jardiance|farxiga|plavix|lipitor|crestor|medrol|augmentin|z-pack|zpak|keflex|cipro|\
+         bactrim|flagyl|diflucan|valtrex|tamiflu|paxlovid|zoloft|lexapro|prozac|wellbutrin|adderall|\
+         ritalin|xanax|ativan|klonopin|ambien|percocet|vicodin|oxycontin|lyrica|flexeril|mobic|\
+         meloxicam|ibuprofen|naproxen|tylenol|acetaminophen|omeprazole|pantoprazole|furosemide|semaglutide|ozempic|methotrexate|\
          tsh|free t4|cmp|bmp|lipid panel|psa|urinalysis|creatinine|egfr|hemoglobin|hgb|platelets|platelet count|\
          wbc|ferritin|troponin|d-dimer|bnp|hcg|lfts|liver panel|thyroid panel|urine culture|blood culture|\
          throat culture|vitamin d level|b12 level|iron panel|metabolic panel|blood count|\
