@@ -178,7 +178,7 @@ const BUILTIN: &[(Class, &str)] = &[
          warfarin|coumadin|eliquis|apixaban|xarelto|rivaroxaban|metformin|lisinopril|losartan|amlodipine|\
          atorvastatin|simvastatin|levothyroxine|synthroid|prednisone|amoxicillin|azithromycin|doxycycline|\
          cephalexin|gabapentin|hydrocodone|oxycodone|tramadol|sertraline|escitalopram|fluoxetine|bupropion|\
-         trazodone|albuterol|inhaler|\
+         trazodone|albuterol|inhaler|k|k+|na|cr|plt|bun|glu|cl|phos|\
          magnesium level|hemoglobin a1c|nexplanon|birth control|contraception|echocardiogram|ppd|\
          quantiferon|hep b|syphilis|hpv|rsv|kidney infection|pyelonephritis|cystitis|diverticulitis|\
          appendicitis|ibs|crohn's|celiac|thyroid nodule|goiter|prediabetes|hyperlipidemia|afib|a-fib|\
@@ -394,6 +394,9 @@ pub struct Context {
     /// Pattern index -> whether it is a unit of a dose or a lab value,
     /// which counts only after its number ("40mg", "40 mg"; not "MG").
     unit: Vec<bool>,
+    /// Pattern index -> whether it is a lab analyte's short form, which
+    /// counts only right before a value ([`ANALYTES`]).
+    analyte: Vec<bool>,
     /// Pattern index -> whether a hyphen after it makes another word
     /// ("knee-high", "shoulder-length").
     stem: Vec<bool>,
@@ -408,6 +411,11 @@ pub struct Context {
 /// Units of a dose or a lab value: care only after a number, with or
 /// without a space.
 const UNITS: &[&str] = &["mg", "mcg", "mg/dl", "mmol/l", "meq"];
+
+/// Lab analytes written in their short forms, care only right before
+/// their value ("Critical K 6.1", "Na 128", "Cr: 2.3"): alone, a letter
+/// or two is anything. (Not "Ca": a state before its ZIP code.)
+const ANALYTES: &[&str] = &["k", "k+", "na", "cr", "plt", "bun", "glu", "cl", "phos"];
 
 /// Parts of the body: with a hyphen after them they describe a thing.
 const STEMS: &[&str] = &["knee", "knees", "shoulder", "ankle", "wrist", "elbow"];
@@ -599,6 +607,10 @@ impl Context {
             .map(|w| w.chars().last().is_some_and(|c| c.is_alphanumeric()))
             .collect();
         let unit = words.iter().map(|w| UNITS.contains(&w.as_str())).collect();
+        let analyte = words
+            .iter()
+            .map(|w| ANALYTES.contains(&w.as_str()))
+            .collect();
         let stem = words.iter().map(|w| STEMS.contains(&w.as_str())).collect();
         // Standard semantics so that every overlapping match is reported:
         // "diagnosis codes" must still yield "diagnosis" when the longer
@@ -615,6 +627,7 @@ impl Context {
             classes,
             word_end,
             unit,
+            analyte,
             stem,
             plural,
             drug,
@@ -666,6 +679,9 @@ impl Context {
             } else {
                 s == 0 || !is_word(b[s - 1])
             };
+            if self.analyte[p] && !before_a_value(&b[s..e], &b[e..]) {
+                continue;
+            }
             let next = b.get(e).copied();
             let after_ok = match next {
                 Some(b'-') if self.stem[p] => false,
@@ -710,6 +726,24 @@ fn drug_start(b: &[u8], s: usize, e: usize) -> Option<usize> {
         .map_or(floor, |i| floor + i + 1);
     let bounded = start == 0 || !is_word(b[start - 1]);
     (s - start >= 3 && bounded && (start > floor || floor == 0)).then_some(start)
+}
+
+/// Whether `after` begins with a lab value: a number, perhaps after a
+/// blank, a colon or an equals sign ("K 6.1", "Na:128", "Cr = 2.3").
+/// Potassium's single letter needs the value's decimal point ("K 6.1",
+/// not "Locker K 6").
+fn before_a_value(word: &[u8], after: &[u8]) -> bool {
+    let mut rest = after;
+    for skip in [&b" "[..], b":=", b" "] {
+        if rest.first().is_some_and(|c| skip.contains(c)) {
+            rest = &rest[1..];
+        }
+    }
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    let decimal = digits > 0
+        && rest.get(digits) == Some(&b'.')
+        && rest.get(digits + 1).is_some_and(u8::is_ascii_digit);
+    digits > 0 && (decimal || !word[0].eq_ignore_ascii_case(&b'k'))
 }
 
 /// Whether `before` ends in a digit, perhaps then one space.
@@ -759,6 +793,24 @@ pub fn near(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lab analyte's short form is care only before its value.
+    #[test]
+    fn analytes_count_before_their_value() {
+        let c = Context::new(&[]).unwrap();
+        let clinical = |t: &str| {
+            c.hits(t)
+                .iter()
+                .filter(|h| h.class == Class::Clinical)
+                .map(|h| t[h.start..h.end].to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(clinical("Critical K 6.1 on Ann"), ["K"]);
+        assert_eq!(clinical("Na:128, Cr = 2.3, K+ 5.9"), ["Na", "Cr", "K+"]);
+        assert!(clinical("Plan K for the move; NA for now; see Cr. Lee").is_empty());
+        assert!(clinical("Locker K 6 is free; K 12 class").is_empty());
+        assert!(clinical("San Diego, CA 92101").is_empty());
+    }
 
     /// Every built-in class has a place of its own in [`Hits`].
     #[test]

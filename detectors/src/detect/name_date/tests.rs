@@ -1,6 +1,15 @@
 use crate::tests::scan_text;
 
 const CASES: &[(&str, bool)] = &[
+    // A lab value written as its analyte's short form.
+    (
+        "Critical K 6.1 on Teodoro Villanueva, collected 12/03/2026 14:20, Dr. Moss notified.",
+        true,
+    ),
+    (
+        "Locker K 6 assigned to Teodoro Villanueva, collected 12/03/2026 14:20, keys at the desk.",
+        false,
+    ),
     // Care of two words, the nearer one joined to the name.
     (
         "Colposcopy follow-up for Anastasia Kowalczyk-Nowak on 12/10/2026, abnormal Pap in October.",
