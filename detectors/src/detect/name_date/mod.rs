@@ -234,7 +234,60 @@ struct Role<'t> {
     subject: Option<usize>,
 }
 
+/// How far from a date every word that can give it a role lies (the
+/// widest window below is 80 bytes, by a word's end), with room to spare.
+const ROLE_REACH: usize = 96;
+
+/// The classes of every word that can give a date a role (and "birthday",
+/// an office word, right before it).
+const ROLE_CLASSES: [Class; 6] = [
+    Class::Birth,
+    Class::Service,
+    Class::ServiceWeak,
+    Class::Clinical,
+    Class::Visit,
+    Class::Diagnosis,
+];
+
+/// Whether to run every rule of [`date_role`] (a test comparing the
+/// quick look with them).
+#[cfg(test)]
+fn every_rule() -> bool {
+    tests::every_rule()
+}
+
+#[cfg(not(test))]
+fn every_rule() -> bool {
+    false
+}
+
 fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t> {
+    let none = Role {
+        weight: 0.0,
+        kind: "date",
+        word: None,
+        adjacent: false,
+        for_name: false,
+        subject: None,
+    };
+    // Most dates (a table's, a newsletter's) have no such word near:
+    // one look per class answers for every rule below.
+    let reach = start.saturating_sub(ROLE_REACH)..end + ROLE_REACH;
+    let any = ROLE_CLASSES.into_iter().any(|c| {
+        let hits = t.hits.of(c);
+        hits[hits.partition_point(|h| h.end < reach.start)..]
+            .first()
+            .is_some_and(|h| h.start <= reach.end)
+    }) || {
+        let events = t.hits.of(Class::Event);
+        events[events.partition_point(|h| h.end + ROLE_REACH < start)..]
+            .iter()
+            .take_while(|h| h.start <= start)
+            .any(|h| h.word(t.text).eq_ignore_ascii_case("birthday"))
+    };
+    if !any && !every_rule() {
+        return none;
+    }
     let role = |weight, kind, w: &'t str| Role {
         weight,
         kind,
@@ -482,14 +535,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
             ..role(0.25, kind, h.word(t.text))
         };
     }
-    Role {
-        weight: 0.0,
-        kind: "date",
-        word: None,
-        adjacent: false,
-        for_name: false,
-        subject: None,
-    }
+    none
 }
 
 /// Whether "scheduled" is followed, after the date and in its sentence,

@@ -1,5 +1,57 @@
 use crate::tests::scan_text;
 
+thread_local! {
+    /// Set by a test to run every rule of `date_role`, without the look
+    /// for a word within reach that lets most dates skip them.
+    static EVERY_RULE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread's test asked for every rule.
+pub(super) fn every_rule() -> bool {
+    EVERY_RULE.with(std::cell::Cell::get)
+}
+
+/// The look for a word within reach changes no finding, to the
+/// explanation: on the development corpus and on texts with a word of
+/// each class at every distance up to past the reach.
+#[test]
+fn skipping_dates_with_no_word_near_changes_nothing() {
+    let engine = crate::Engine::new(crate::Settings {
+        explain_below_threshold: true,
+        ..crate::Settings::default()
+    })
+    .unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/dev");
+    let mut inputs: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    for gap in (0..130).step_by(3) {
+        let pad = "lorem ipsum ".repeat(gap / 12) + &"x".repeat(gap % 12);
+        for body in [
+            format!("Ann Lee DOB {pad} 3/4/1965"),
+            format!("Ann Lee 3/4/1965 {pad} rash and fever"),
+            format!("rash {pad} for Ann Lee 11/30/2026"),
+            format!("Ann Lee seen {pad} 11/30/2026"),
+            format!("Ann Lee 11/30/2026 {pad} follow-up"),
+            format!("appointment {pad} Ann Lee 11/30/2026"),
+            format!("the 11/30/2026 {pad} claim for Ann Lee"),
+            format!("birthday {pad} 3/4/1965 Ann Lee"),
+            format!("Ann Lee colonoscopy {pad} 11/30/2026"),
+        ] {
+            inputs.push(format!("Subject: t\r\n\r\n{body}\r\n").into_bytes());
+        }
+    }
+    let show = |r: &crate::Report| format!("{:?} {:?}", r.categories, r.findings);
+    for raw in &inputs {
+        let quick = show(&engine.scan(raw));
+        EVERY_RULE.with(|f| f.set(true));
+        let full = show(&engine.scan(raw));
+        EVERY_RULE.with(|f| f.set(false));
+        assert_eq!(quick, full, "{}", String::from_utf8_lossy(raw));
+    }
+}
+
 const CASES: &[(&str, bool)] = &[
     // A lab value written as its analyte's short form.
     (
