@@ -93,6 +93,18 @@ fn kind_of(names: &[String]) -> Container {
     }
 }
 
+/// Whether one more archive would nest deeper than the limit (then the
+/// part is reported uninspectable).
+fn too_deep(w: &mut Walker<'_, '_>, path: &str, filename: Option<&str>) -> bool {
+    let max = w.limits.archives.max_depth;
+    if w.archive_depth < max {
+        return false;
+    }
+    let reason = format!("archives nested deeper than {max}");
+    w.sink.uninspectable(path, filename, reason);
+    true
+}
+
 /// Reads a zip container's text into the walker.
 pub(super) fn read(
     w: &mut Walker<'_, '_>,
@@ -102,14 +114,10 @@ pub(super) fn read(
     filename: Option<&str>,
     depth: usize,
 ) {
-    let limits = &w.limits.archives;
-    if w.archive_depth >= limits.max_depth {
-        return w.sink.uninspectable(
-            path,
-            filename,
-            format!("archives nested deeper than {}", limits.max_depth),
-        );
+    if too_deep(w, path, filename) {
+        return;
     }
+    let limits = &w.limits.archives;
     let mut zip = match zip::ZipArchive::new(Cursor::new(bytes)) {
         Ok(z) => z,
         Err(e) => {
@@ -157,14 +165,10 @@ pub(super) fn gunzip(
     filename: Option<&str>,
     depth: usize,
 ) {
-    let limits = &w.limits.archives;
-    if w.archive_depth >= limits.max_depth {
-        return w.sink.uninspectable(
-            path,
-            filename,
-            format!("archives nested deeper than {}", limits.max_depth),
-        );
+    if too_deep(w, path, filename) {
+        return;
     }
+    let limits = &w.limits.archives;
     let by_ratio = (bytes.len() as u64).saturating_mul(limits.max_ratio);
     let cap = limits.max_entry_size.min(w.decompressed_left).min(by_ratio);
     let mut out = Vec::new();
