@@ -638,6 +638,24 @@ mod tests {
     }
 
     #[test]
+    fn archives_nested_past_the_limit_are_uninspectable() {
+        // Three levels are read; a fourth, zip or gzip, is not.
+        let mut z = make_zip(&[("a.txt", b"SSN 135-14-4832")]);
+        for level in 0..3 {
+            z = if level % 2 == 0 {
+                gz(&z)
+            } else {
+                make_zip(&[("in.zip.gz", &z)])
+            };
+        }
+        let out = run_named("x.zip.gz", &z);
+        assert_eq!(out.uninspectable.len(), 1, "{:?}", out.uninspectable);
+        assert!(out.uninspectable[0].reason.contains("nested deeper than 3"));
+        let out = run_named("x.zip.gz", &gz(&make_zip(&[("a.txt", b"SSN 135-14-4832")])));
+        assert!(out.uninspectable.is_empty(), "{:?}", out.uninspectable);
+    }
+
+    #[test]
     fn broken_or_bombed_gzip_is_uninspectable() {
         let bomb = gz(&vec![0u8; 8 << 20]);
         let out = run_named("big.txt.gz", &bomb);
