@@ -178,7 +178,8 @@ const BUILTIN: &[(Class, &str)] = &[
          warfarin|coumadin|eliquis|apixaban|xarelto|rivaroxaban|metformin|lisinopril|losartan|amlodipine|\
          atorvastatin|simvastatin|levothyroxine|synthroid|prednisone|amoxicillin|azithromycin|doxycycline|\
          cephalexin|gabapentin|hydrocodone|oxycodone|tramadol|sertraline|escitalopram|fluoxetine|bupropion|\
-         trazodone|albuterol|inhaler|k|k+|na|cr|plt|bun|glu|cl|phos|\
+         trazodone|albuterol|inhaler|k|k+|na|cr|plt|bun|glu|cl|phos|bp|\
+         bp cuff|bp reading|bp readings|bp log|bp check|bp meds|bp medication|home bp|\
          magnesium level|hemoglobin a1c|nexplanon|birth control|contraception|echocardiogram|ppd|\
          quantiferon|hep b|syphilis|hpv|rsv|kidney infection|pyelonephritis|cystitis|diverticulitis|\
          appendicitis|ibs|crohn's|celiac|thyroid nodule|goiter|prediabetes|hyperlipidemia|afib|a-fib|\
@@ -413,9 +414,11 @@ pub struct Context {
 const UNITS: &[&str] = &["mg", "mcg", "mg/dl", "mmol/l", "meq"];
 
 /// Lab analytes written in their short forms, care only right before
-/// their value ("Critical K 6.1", "Na 128", "Cr: 2.3"): alone, a letter
-/// or two is anything. (Not "Ca": a state before its ZIP code.)
-const ANALYTES: &[&str] = &["k", "k+", "na", "cr", "plt", "bun", "glu", "cl", "phos"];
+/// their value ("Critical K 6.1", "Na 128", "Cr: 2.3", "BP 150/90"): alone,
+/// a letter or two is anything (BP is an oil company). (Not "Ca": a state before its ZIP code.)
+const ANALYTES: &[&str] = &[
+    "k", "k+", "na", "cr", "plt", "bun", "glu", "cl", "phos", "bp",
+];
 
 /// Parts of the body: with a hyphen after them they describe a thing.
 const STEMS: &[&str] = &["knee", "knees", "shoulder", "ankle", "wrist", "elbow"];
@@ -807,6 +810,11 @@ mod tests {
         };
         assert_eq!(clinical("Critical K 6.1 on Ann"), ["K"]);
         assert_eq!(clinical("Na:128, Cr = 2.3, K+ 5.9"), ["Na", "Cr", "K+"]);
+        assert_eq!(clinical("BP 150/90, her BP cuff"), ["BP", "BP cuff"]);
+        assert_eq!(
+            clinical("BP shares dropped; the BP station"),
+            Vec::<String>::new()
+        );
         assert!(clinical("Plan K for the move; NA for now; see Cr. Lee").is_empty());
         assert!(clinical("Locker K 6 is free; K 12 class").is_empty());
         assert!(clinical("San Diego, CA 92101").is_empty());

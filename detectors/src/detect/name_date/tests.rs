@@ -53,6 +53,15 @@ fn skipping_dates_with_no_word_near_changes_nothing() {
 }
 
 const CASES: &[(&str, bool)] = &[
+    // Blood pressure written short.
+    (
+        "Mrs. Folasade Oyelaran (3/30/58) left a VM, her BP cuff reads 170s at home. Can someone call her?",
+        true,
+    ),
+    (
+        "Mrs. Folasade Oyelaran (3/30/58) left a VM, her BP station card was declined at the pump. Can someone call her?",
+        false,
+    ),
     // A lab value written as its analyte's short form.
     (
         "Critical K 6.1 on Teodoro Villanueva, collected 12/03/2026 14:20, Dr. Moss notified.",
