@@ -294,8 +294,44 @@ fn named(name: &str) -> Option<char> {
         "reg" => '®',
         "trade" => '™',
         "bull" => '•',
-        _ => return None,
+        "szlig" => 'ß',
+        "aelig" => 'æ',
+        "AElig" => 'Æ',
+        "oelig" => 'œ',
+        "OElig" => 'Œ',
+        "oslash" => 'ø',
+        "Oslash" => 'Ø',
+        "eth" => 'ð',
+        "ETH" => 'Ð',
+        "thorn" => 'þ',
+        "THORN" => 'Þ',
+        _ => return accented(name),
     })
+}
+
+/// A letter with its accent, as HTML names it (`&iacute;`, `&Ntilde;`,
+/// `&scaron;`): editors and Outlook write names with diacritics this way,
+/// and "Luc&iacute;a" left as written parts the name at the `&`.
+fn accented(name: &str) -> Option<char> {
+    let mut chars = name.chars();
+    let base = chars.next().filter(char::is_ascii_alphabetic)?;
+    let mark = match chars.as_str() {
+        "grave" => '\u{300}',
+        "acute" => '\u{301}',
+        "circ" => '\u{302}',
+        "tilde" => '\u{303}',
+        "macr" => '\u{304}',
+        "breve" => '\u{306}',
+        "dot" => '\u{307}',
+        "uml" => '\u{308}',
+        "ring" => '\u{30A}',
+        "dblac" => '\u{30B}',
+        "caron" => '\u{30C}',
+        "cedil" => '\u{327}',
+        "ogon" => '\u{328}',
+        _ => return None,
+    };
+    unicode_normalization::char::compose(base, mark)
 }
 
 #[cfg(test)]
@@ -309,6 +345,15 @@ mod tests {
         );
         assert!(t.contains("SSN: 713-81-0297"), "{t:?}");
         assert!(t.contains("123-45-6789"), "{t:?}");
+        let t = to_text(
+            "<p>Luc&iacute;a N&uacute;&ntilde;ez, &Scaron;imon, &Aring;se, Stra&szlig;e</p>",
+        );
+        assert_eq!(t.trim(), "Lucía Núñez, Šimon, Åse, Straße");
+        // A name that is no letter's stays as written.
+        assert_eq!(
+            to_text("<p>&xacute; &qcirc;</p>").trim(),
+            "&xacute; &qcirc;"
+        );
     }
 
     #[test]
