@@ -1093,8 +1093,24 @@ fn run(text: &str, toks: &[Token<'_>], i: usize) -> Option<(Name, usize)> {
             .chain(&after)
             .filter(|&&k| k != listed_part)
             .all(|&k| unlisted_word(toks[k].word));
+    // Family name first with no comma, as file names and chart exports
+    // write it ("Bianchi Giulia", "NGUYEN LAN"): two words, the first a
+    // surname the lists have and the second a given name they have,
+    // neither in its usual place. A little less than the usual order: a
+    // firm's name is often written so too.
+    let surname_first = full == 2
+        && !reversed
+        && !lower
+        && !first_listed
+        && !last_listed
+        && is_last(toks[first_i].word)
+        && is_first(toks[last_i].word);
     let mut score: f32 = if lower { 0.05 } else { 0.15 };
     let mut why = Vec::new();
+    if surname_first {
+        score += 0.45;
+        why.push("surname then given name, both in lists");
+    }
     if first_listed {
         score += 0.35;
         why.push("first name in list");
@@ -1408,6 +1424,20 @@ mod tests {
         let n = names(text);
         assert_eq!(n.len(), 1, "{text}: {n:?}");
         n[0].0.to_string()
+    }
+
+    /// A family name first with no comma, both parts in the lists.
+    #[test]
+    fn a_surname_first_without_a_comma() {
+        let text = "referral Bianchi Giulia dob";
+        let n = find(text, 0, text.len());
+        assert_eq!(n.len(), 1);
+        assert_eq!(&text[n[0].start..n[0].end], "Bianchi Giulia");
+        assert!(n[0].why.contains("surname then given name"), "{}", n[0].why);
+        assert!(n[0].score > 0.5);
+        // The usual order is not read as reversed.
+        let text = "referral Giulia Bianchi dob";
+        assert!(!find(text, 0, text.len())[0].why.contains("surname then"));
     }
 
     /// A sentence's end parts two capitalised words; an initial's,

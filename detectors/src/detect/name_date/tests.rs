@@ -53,6 +53,15 @@ fn skipping_dates_with_no_word_near_changes_nothing() {
 }
 
 const CASES: &[(&str, bool)] = &[
+    // A family name first with no comma, as file names write it.
+    (
+        "Referral Bianchi Giulia dob 03.15.1949 for a sleep study.",
+        true,
+    ),
+    (
+        "Brochure proof Bianchi Giulia printed 03.15.2026, 200 copies for the lobby.",
+        false,
+    ),
     // Blood pressure written short.
     (
         "Mrs. Folasade Oyelaran (3/30/58) left a VM, her BP cuff reads 170s at home. Can someone call her?",
