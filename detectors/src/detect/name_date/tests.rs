@@ -53,6 +53,15 @@ fn skipping_dates_with_no_word_near_changes_nothing() {
 }
 
 const CASES: &[(&str, bool)] = &[
+    // An intake is scheduled; so is a team's outing.
+    (
+        "Therapy intake for Rosalind Mbeki scheduled 12/09/2026 at 4pm - PHQ-9 was 19 at screening, flag for the LCSW.",
+        true,
+    ),
+    (
+        "Team building for Rosalind Mbeki's group scheduled 12/09/2026 at 4pm - escape room, flag for the office manager.",
+        false,
+    ),
     // A family name first with no comma, as file names write it.
     (
         "Referral Bianchi Giulia dob 03.15.1949 for a sleep study.",
