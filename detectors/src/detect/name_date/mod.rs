@@ -79,7 +79,9 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
         && !(name.end <= start
             && (apposed_with(t.text, name.end..start, role.word)
                 || age_after(t.text, name.end)
-                    .is_some_and(|e| e <= start && apposed(&t.text[e..start]))))
+                    .is_some_and(|e| e <= start && apposed(&t.text[e..start]))
+                || care_between(t, name.end, start, years_past(t, &date) >= 2)))
+        && !(name.start >= end && entry_of(t, &name, end))
     {
         return None;
     }
@@ -510,8 +512,15 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         // day of a delivery or a meeting).
         // A named kind of visit vouches for a recent date too ("Transport
         // for Ann Lee 12/07/2026 to dialysis").
-        if (years_past(t, date) >= 2 || h.class == Class::Visit)
-            && follows_a_word(&t.text[floor_boundary(t.text, start.saturating_sub(4))..start])
+        // So does an entry the date heads, care after its colon ("Ann
+        // Lee, 12/03/2026: migraines 3x/week", "Triage 12/04/2026: Ann
+        // Lee, 34 wks pregnant"), as a chart's or a call log's lines read.
+        let line_start = t.text[t.lo..start]
+            .rfind('\n')
+            .map_or(t.lo, |i| t.lo + i + 1);
+        if (years_past(t, date) >= 2 || h.class == Class::Visit || heads_an_entry(t, end, h))
+            && (follows_a_word(&t.text[floor_boundary(t.text, start.saturating_sub(4))..start])
+                || t.text[line_start..start].trim().is_empty())
         {
             // (Care given to a name between them, "Flu shot given to Ann
             // Lee on 10/22/2026", is that name's, apposed or not.)
@@ -536,6 +545,131 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         };
     }
     none
+}
+
+/// Whether the date at `..end` heads an entry with the care `h` in it:
+/// a colon or a dash right after the date, then `h` in the same sentence
+/// and line ("12/03/2026: migraines, start propranolol"), and more care
+/// after it there: see [`entry_care`].
+fn heads_an_entry(t: &Text<'_>, end: usize, h: &Hit) -> bool {
+    let Some(gap) = t.text.get(end..h.start) else {
+        return false;
+    };
+    gap.trim_start_matches(' ')
+        .starts_with([':', '-', '\u{2013}', '\u{2014}'])
+        && !gap.contains(['\n', '.', ';', '?', '!'])
+        && entry_care(t, end)
+}
+
+/// Whether the rest of the line after `at` (up to its sentence's end)
+/// tells care, as an entry in a chart or a call log does: two care words
+/// at least ("fever and cough", "34 wks pregnant, bleeding"). One word
+/// after a name and a date is as often a rota's or a roster's line
+/// ("12/07/2026: Priya Shah - echo", "Covering 12/07: Ann Lee, vaccines").
+fn entry_care(t: &Text<'_>, at: usize) -> bool {
+    let after = &t.text[at..t.hi];
+    let end = at
+        + after
+            .find(['\n', '.', ';', '?', '!'])
+            .unwrap_or(after.len())
+            .min(120);
+    let mut spans: Vec<(usize, usize)> = [Class::Clinical, Class::Visit]
+        .into_iter()
+        .flat_map(|c| {
+            let hits = t.hits.of(c);
+            hits[hits.partition_point(|h| h.start < at)..]
+                .iter()
+                .take_while(move |h| h.end <= end)
+                .filter(|h| !names_a_thing(t.text, phrase_end(t, h), t.hi))
+                .map(|h| (h.start, h.end))
+        })
+        .collect();
+    spans.sort_unstable();
+    let mut words = 0;
+    let mut last_end = 0;
+    for (s, e) in spans {
+        if s >= last_end {
+            words += 1;
+            last_end = e;
+        }
+    }
+    words >= 2
+}
+
+/// Whether `name` opens the entry a date heads ("12/04/2026: Ann Lee, 34
+/// wks pregnant, decreased fetal movement"): only a colon or a dash
+/// between the date and the name, and care told after the name in its
+/// line ([`entry_care`]), set off from it as a chart sets off what
+/// follows a name (a comma, a dash, an age).
+fn entry_of(t: &Text<'_>, name: &Name, end: usize) -> bool {
+    let sep = t.text[end..name.start].trim_matches(' ');
+    if !matches!(sep, ":" | "-" | "\u{2013}" | "\u{2014}") {
+        return false;
+    }
+    t.text[name.end..t.hi]
+        .trim_start_matches(' ')
+        .starts_with([',', '-', '(', ':'])
+        && entry_care(t, name.end)
+}
+
+/// Words that may stand between a name and the care it is written with
+/// in a list's line ("Ann Lee last pap 06/11/2023").
+const CARE_QUALIFIERS: [&str; 9] = [
+    "last ",
+    "next ",
+    "latest ",
+    "recent ",
+    "most recent ",
+    "annual ",
+    "overdue ",
+    "due ",
+    "upcoming ",
+];
+
+/// Whether the gap between a name and a date is the care they are
+/// written with, as a recall list or a tracking sheet lines them up
+/// ("Ann Lee last pap 06/11/2023", "Ann Lee - colonoscopy done 3/4/2026"):
+/// perhaps a comma or a dash, perhaps a word such as "last", a care
+/// phrase that names no thing, then only a blank or "on", "from", "due",
+/// "done", "dated" before the date. A staff rota lines up the same words
+/// ("Tom Reed - echo 12/08/2026"): unless the date is years `past`, the
+/// line must say the care was had or is due (a word such as "last" or
+/// "next" before it, "done" or "due" after it).
+fn care_between(t: &Text<'_>, from: usize, start: usize, past: bool) -> bool {
+    let gap = &t.text[from..start];
+    if gap.contains(['\n', '.', ';', '?', '!']) {
+        return false;
+    }
+    let lead = gap.len() - gap.trim_start_matches([' ', ',', '-', ':']).len();
+    let rest = &gap[lead..];
+    let qualifier = CARE_QUALIFIERS
+        .iter()
+        .find(|q| {
+            rest.get(..q.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(q))
+        })
+        .map_or(0, |q| q.len());
+    let at = from + lead + qualifier;
+    [Class::Clinical, Class::Visit].into_iter().any(|c| {
+        let hits = t.hits.of(c);
+        hits[hits.partition_point(|h| h.start < at)..]
+            .iter()
+            .take_while(|h| h.start == at)
+            .any(|h| {
+                let end = phrase_end(t, h);
+                end <= start
+                    && !names_a_thing(t.text, end, t.hi)
+                    && match t.text[end..start]
+                        .trim_matches([' ', ',', '-', ':'])
+                        .to_ascii_lowercase()
+                        .as_str()
+                    {
+                        "" | "on" => past || qualifier > 0,
+                        "from" | "due" | "done" | "dated" => true,
+                        _ => false,
+                    }
+            })
+    })
 }
 
 /// Whether "scheduled" is followed, after the date and in its sentence,

@@ -38,6 +38,9 @@ fn skipping_dates_with_no_word_near_changes_nothing() {
             format!("the 11/30/2026 {pad} claim for Ann Lee"),
             format!("birthday {pad} 3/4/1965 Ann Lee"),
             format!("Ann Lee colonoscopy {pad} 11/30/2026"),
+            format!("Ann Lee, 11/30/2026: {pad} fever, cough"),
+            format!("11/30/2026: Ann Lee, {pad} fever, cough"),
+            format!("Ann Lee last {pad} pap 11/30/2023"),
         ] {
             inputs.push(format!("Subject: t\r\n\r\n{body}\r\n").into_bytes());
         }
@@ -53,6 +56,49 @@ fn skipping_dates_with_no_word_near_changes_nothing() {
 }
 
 const CASES: &[(&str, bool)] = &[
+    // A chart's or a call log's entry: a name and a date, then care after
+    // a colon; or a date, a colon, then a name and its care. A rota's or a
+    // roster's line has the same shape with one word of work in it.
+    (
+        "Nadia Obuya, 12/03/2026: migraines 3x/week, start propranolol 20 mg bid.",
+        true,
+    ),
+    (
+        "Nadia Obuya, 12/03/2026: presenting on migraines and asthma at the CME lunch.",
+        false,
+    ),
+    (
+        "Nurse line 12/04/2026: Tomas Okafor, 34 wks pregnant, decreased fetal movement, sent to L&D.",
+        true,
+    ),
+    (
+        "12/04/2026: Tomas Okafor, fever and cough, advised urgent care.",
+        true,
+    ),
+    ("12/07/2026: Tomas Okafor - echo", false),
+    ("Covering 12/07/2026: Tomas Okafor - vaccines", false),
+    (
+        "Staff meeting 12/04/2026: Tomas Okafor, flu shot and TB test coordinator.",
+        false,
+    ),
+    (
+        "Nadia Obuya, 12/03/2026: ordered more insulin syringes and gauze for the clinic",
+        false,
+    ),
+    // Care lined up between a name and a date in a recall list; a rota
+    // lines up work the same way, for days to come.
+    (
+        "Recall list: Nadia Obuya last pap 06/11/2023, overdue.",
+        true,
+    ),
+    ("Nadia Obuya next colonoscopy due 03/04/2027", true),
+    ("Nadia Obuya - colonoscopy done 11/02/2026", true),
+    (
+        "Echo lab rota:\nNadia Obuya - echo 12/07/2026\nTomas Okafor - echo 12/08/2026",
+        false,
+    ),
+    ("Nadia Obuya last flu shot clinic 10/03/2026", false),
+    ("Nadia Obuya annual review 3/4/2024", false),
     // An intake is scheduled; so is a team's outing.
     (
         "Therapy intake for Rosalind Mbeki scheduled 12/09/2026 at 4pm - PHQ-9 was 19 at screening, flag for the LCSW.",
