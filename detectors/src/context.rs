@@ -109,7 +109,7 @@ const BUILTIN: &[(Class, &str)] = &[
          hospitalization|hospitalisation|hospital stay|ed visit|er visit|examined|\
          went to the er|went to the ed|went to the emergency room|went to urgent care|taken to the er|\
          taken to the ed|taken to the emergency room|brought to the er|brought to the ed|seen in the er|\
-         seen in the ed",
+         seen in the ed|start of care|soc date|resumption of care",
     ),
     (
         Class::ServiceWeak,
@@ -212,7 +212,7 @@ const BUILTIN: &[(Class, &str)] = &[
          gerd|colitis|constipation|hemorrhoid|kidney disease|ckd|esrd|renal|hepatitis|hiv|chlamydia|\
          gonorrhea|herpes|lupus|fibromyalgia|obesity|blood pressure|thyroid|hypothyroidism|\
          hyperthyroidism|statin|chest tightness|right hip|left hip|her fall|his fall|after a fall|\
-         fall risk|falls risk|back strain|neck strain|muscle strain|\
+         fall risk|falls risk|back strain|neck strain|muscle strain|orif|hip surgery|hip fracture|hip pain|broken hip|\
          mg|mcg|mg/dl|mmol/l|meq|tid|t.i.d.|b.i.d.|qid|q.i.d.|qhs|prn|q4h|q6h|q8h|q12h|qod|q2wk|q2w|q4w",
     ),
     (
@@ -408,6 +408,9 @@ pub struct Context {
     /// Pattern index -> whether it is a drug-name stem, which ends a
     /// longer word rather than being one.
     drug: Vec<bool>,
+    /// The pattern index of "pt", which in capitals before a word in
+    /// lower case is physical therapy or part-time, not a patient.
+    pt: Option<usize>,
 }
 
 /// Units of a dose or a lab value: care only after a number, with or
@@ -581,6 +584,7 @@ impl Context {
                 add(w, *class);
             }
         }
+        let pt = words.iter().position(|w| w == "pt");
         let drug = words
             .iter()
             .map(|w| DRUG_STEMS.contains(&w.as_str()))
@@ -635,6 +639,7 @@ impl Context {
             stem,
             plural,
             drug,
+            pt,
         })
     }
 
@@ -684,6 +689,15 @@ impl Context {
                 s == 0 || !is_word(b[s - 1])
             };
             if self.analyte[p] && !before_a_value(&b[s..e], &b[e..]) {
+                continue;
+            }
+            // "PT progress:", "PT eval", "PT staff": physical therapy or
+            // part-time ("PT: Ann Lee", "Pt seen", "pt name" stay labels).
+            if Some(p) == self.pt
+                && &b[s..e] == b"PT"
+                && b.get(e) == Some(&b' ')
+                && b.get(e + 1).is_some_and(u8::is_ascii_lowercase)
+            {
                 continue;
             }
             let next = b.get(e).copied();
@@ -797,6 +811,20 @@ pub fn near(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// "PT" in capitals before a word in lower case is a kind of care or
+    /// of work, not a patient label.
+    #[test]
+    fn pt_in_capitals_before_a_word_is_no_patient() {
+        let c = Context::new(&[]).unwrap();
+        let patient = |t: &str| c.hits(t).iter().any(|h| h.class == Class::Patient);
+        assert!(!patient("PT progress: Ann Lee"));
+        assert!(!patient("PT staff meeting"));
+        assert!(patient("PT: Ann Lee"));
+        assert!(patient("PT Ann Lee"));
+        assert!(patient("pt seen today"));
+        assert!(patient("Pt name: Ann Lee"));
+    }
 
     /// A lab analyte's short form is care only before its value.
     #[test]

@@ -99,6 +99,7 @@ fn closest_name(t: &Text<'_>, start: usize, end: usize) -> Option<Name> {
         .into_iter()
         .filter(|n| !n.provider)
         .filter(|n| !n.greeting || (n.end <= start && speaks_to_the_reader(&t.text[n.end..start])))
+        .filter(|n| !care_in_a_name(t, n))
         .filter(|n| {
             n.end <= start
                 || (n.start >= end
@@ -112,6 +113,25 @@ fn closest_name(t: &Text<'_>, start: usize, end: usize) -> Option<Name> {
                 n.start - end
             }
         })
+}
+
+/// Whether `name`, written in lower case or a name by its shape alone
+/// (no list knows its given name and its surname),
+/// holds a word of care ("for knee pain", "back pain", "on Eliquis,
+/// DNR"): words the lists know as surnames, or a drug's name with a
+/// capital, read as the care they are. (A name a list knows in capitals,
+/// "Ann Pain", stays a name.)
+fn care_in_a_name(t: &Text<'_>, name: &Name) -> bool {
+    let text = &t.text[name.start..name.end];
+    (name.unlisted || name.score < 0.35 || !text.chars().any(char::is_uppercase))
+        && [Class::Clinical, Class::Visit, Class::ServiceWeak]
+            .into_iter()
+            .any(|c| {
+                let hits = t.hits.of(c);
+                hits[hits.partition_point(|h| h.end <= name.start)..]
+                    .first()
+                    .is_some_and(|h| h.start < name.end)
+            })
 }
 
 /// The finding for `name` with the date at `start..end`, if its score can
@@ -496,6 +516,17 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
             ..role(0.25, kind, h.word(t.text))
         };
     }
+    // Care the date is told by, right after it in its sentence
+    // ("transferred 12/04/2026 after hip ORIF", "off 12/03/2026-12/06/2026
+    // due to back strain", "booked 12/09/2026 for knee pain"): the date is
+    // the care's.
+    if let Some((kind, h)) = care_hits(t, end, sentence_end).find(|(_, h)| {
+        h.start >= end
+            && told_by(&t.text[end..h.start])
+            && !names_a_thing(t.text, phrase_end(t, h), t.hi)
+    }) {
+        return role(0.25, kind, h.word(t.text));
+    }
     if let Some((kind, h)) = care {
         if personal() {
             // Perhaps written for a name before the date ("Positive
@@ -669,6 +700,36 @@ fn care_between(t: &Text<'_>, from: usize, start: usize, past: bool) -> bool {
                         _ => false,
                     }
             })
+    })
+}
+
+/// Whether `gap`, between a date and a care word after it, says the date
+/// is the care's: "after", "following", "due to", "because of", "s/p",
+/// "for", perhaps then an article or a possessive ("after her", "for
+/// a"), and one word.
+fn told_by(gap: &str) -> bool {
+    const BY: [&str; 7] = [
+        "after ",
+        "following ",
+        "due to ",
+        "because of ",
+        "s/p ",
+        "status post ",
+        "for ",
+    ];
+    const THEN: [&str; 7] = ["a ", "an ", "the ", "her ", "his ", "their ", "my "];
+    let g = gap.trim_start_matches([' ', ',']).to_ascii_lowercase();
+    BY.iter().filter_map(|b| g.strip_prefix(b)).any(|rest| {
+        let rest = THEN
+            .iter()
+            .find_map(|w| rest.strip_prefix(w))
+            .unwrap_or(rest);
+        // Perhaps one word that qualifies the care ("after hip ORIF", "due
+        // to severe back pain").
+        rest.is_empty()
+            || rest
+                .strip_suffix(' ')
+                .is_some_and(|w| w.len() <= 12 && w.bytes().all(|c| c.is_ascii_lowercase()))
     })
 }
 

@@ -56,6 +56,42 @@ fn skipping_dates_with_no_word_near_changes_nothing() {
 }
 
 const CASES: &[(&str, bool)] = &[
+    // Care the date is told by, after it: "after", "due to", "for".
+    ("Tomas Okafor booked 12/09/2026 for knee pain.", true),
+    (
+        "SNF transfer: Tomas Okafor, 88, to Maplewood Rehab 12/04/2026 after hip ORIF, on Eliquis, DNR on file.",
+        true,
+    ),
+    (
+        "Tomas Okafor will cover 12/09/2026 for the vaccine drive.",
+        false,
+    ),
+    (
+        "Tomas Okafor left 12/09/2026 after our annual flu shot clinic.",
+        false,
+    ),
+    (
+        "Tomas Okafor retires 12/09/2026 after thirty years in nursing.",
+        false,
+    ),
+    (
+        "Tomas Okafor closed the office 12/09/2026 due to a flu outbreak among staff.",
+        false,
+    ),
+    // A home-health start of care is a date of service; "PT progress" is
+    // physical therapy's, not a patient label.
+    (
+        "Home health: start of care 12/01/2026 for Nadia Obuya, wound vac to sacral ulcer.",
+        true,
+    ),
+    (
+        "Home office: start of lease 12/01/2026 for Nadia Obuya, new desk to suite 210.",
+        false,
+    ),
+    (
+        "PT progress: Nadia Obuya met 3x since 11/10/2026 for the rooftop deck project.",
+        false,
+    ),
     // A chart's or a call log's entry: a name and a date, then care after
     // a colon; or a date, a colon, then a name and its care. A rota's or a
     // roster's line has the same shape with one word of work in it.
