@@ -212,7 +212,7 @@ const BUILTIN: &[(Class, &str)] = &[
          gerd|colitis|constipation|hemorrhoid|kidney disease|ckd|esrd|renal|hepatitis|hiv|chlamydia|\
          gonorrhea|herpes|lupus|fibromyalgia|obesity|blood pressure|thyroid|hypothyroidism|\
          hyperthyroidism|statin|chest tightness|right hip|left hip|her fall|his fall|after a fall|\
-         fall risk|falls risk|back strain|neck strain|muscle strain|orif|hip surgery|hip fracture|hip pain|broken hip|\
+         fall risk|falls risk|back strain|neck strain|muscle strain|dog bite|cat bite|animal bite|tick bite|spider bite|tetanus booster|tdap booster|orif|hip surgery|hip fracture|hip pain|broken hip|\
          mg|mcg|mg/dl|mmol/l|meq|tid|t.i.d.|b.i.d.|qid|q.i.d.|qhs|prn|q4h|q6h|q8h|q12h|qod|q2wk|q2w|q4w",
     ),
     (

@@ -80,7 +80,9 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
             && (apposed_with(t.text, name.end..start, role.word)
                 || age_after(t.text, name.end)
                     .is_some_and(|e| e <= start && apposed(&t.text[e..start]))
-                || care_between(t, name.end, start, years_past(t, &date) >= 2)))
+                || care_between(t, name.end, start, years_past(t, &date) >= 2)
+                || age_after(t.text, name.end)
+                    .is_some_and(|e| e <= start && care_between(t, e, start, true))))
         && !(name.start >= end && entry_of(t, &name, end))
     {
         return None;
@@ -661,7 +663,8 @@ const CARE_QUALIFIERS: [&str; 9] = [
 /// written with, as a recall list or a tracking sheet lines them up
 /// ("Ann Lee last pap 06/11/2023", "Ann Lee - colonoscopy done 3/4/2026"):
 /// perhaps a comma or a dash, perhaps a word such as "last", a care
-/// phrase that names no thing, then only a blank or "on", "from", "due",
+/// phrase (perhaps after one word of where: "ear recheck") that names no
+/// thing, then only a blank or "on", "from", "due",
 /// "done", "dated" before the date. A staff rota lines up the same words
 /// ("Tom Reed - echo 12/08/2026"): unless the date is years `past`, the
 /// line must say the care was had or is due (a word such as "last" or
@@ -681,11 +684,18 @@ fn care_between(t: &Text<'_>, from: usize, start: usize, past: bool) -> bool {
         })
         .map_or(0, |q| q.len());
     let at = from + lead + qualifier;
+    // Perhaps one word of where or what before the care ("ear recheck",
+    // "knee MRI").
+    let word = t.text[at..start]
+        .bytes()
+        .take_while(u8::is_ascii_lowercase)
+        .count();
+    let then = (word > 0 && t.text[at + word..].starts_with(' ')).then_some(at + word + 1);
     [Class::Clinical, Class::Visit].into_iter().any(|c| {
         let hits = t.hits.of(c);
         hits[hits.partition_point(|h| h.start < at)..]
             .iter()
-            .take_while(|h| h.start == at)
+            .take_while(|h| h.start == at || Some(h.start) == then)
             .any(|h| {
                 let end = phrase_end(t, h);
                 end <= start
@@ -1030,13 +1040,14 @@ fn office_life<'t>(t: &Text<'t>, lo: usize, hi: usize, role_word: Option<&str>) 
     })
 }
 
-/// Whether `h` is an order of care or a repair of the body ("CPAP
-/// order", "rotator cuff repair"): the word right after a care word is
-/// the care's paperwork or its procedure. So is a standing order (a
+/// Whether `h` is an order of care, a repair of the body or a course of
+/// a drug ("CPAP order", "rotator cuff repair", "amoxicillin course"):
+/// the word right after a care word is the care's paperwork, its
+/// procedure or its dosing. So is a standing order (a
 /// protocol for a test repeated, "Standing order: INR every 2 weeks").
 fn cares_order(t: &Text<'_>, h: &Hit) -> bool {
     let word = h.word(t.text);
-    if !["order", "orders", "repair"]
+    if !["order", "orders", "repair", "course"]
         .iter()
         .any(|w| word.eq_ignore_ascii_case(w))
     {

@@ -178,7 +178,15 @@ pub(super) fn follows_a_word(before: &str) -> bool {
 /// own ("will review", "is out") are as often office life; what is booked
 /// for a name is care only when a care word follows.
 pub(super) fn names_a_subject(text: &str) -> Option<usize> {
-    const VERBS: [&str; 33] = [
+    const VERBS: [&str; 41] = [
+        " was treated for ",
+        " was treated for a ",
+        " was treated for an ",
+        " is being treated for ",
+        " was seen for a ",
+        " was seen for an ",
+        " was admitted for ",
+        " was admitted with ",
         " is booked for ",
         " is booked for a ",
         " is booked for an ",

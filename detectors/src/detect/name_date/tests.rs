@@ -56,6 +56,24 @@ fn skipping_dates_with_no_word_near_changes_nothing() {
 }
 
 const CASES: &[(&str, bool)] = &[
+    // Care told of a name ("was treated for"); an age after the name and
+    // care between it and the date; a drug's course is care, not a class.
+    (
+        "Per the ER note, Tomas Okafor was treated for a dog bite to the left hand 12/02/2026, tetanus booster given.",
+        true,
+    ),
+    (
+        "Per the HR note, Tomas Okafor was thanked for covering the front desk 12/02/2026, gift card given.",
+        false,
+    ),
+    (
+        "Reminder for Thursday: Nadia Obuya, 5 yo, ear recheck 12/10/2026 9:40 after amoxicillin course.",
+        true,
+    ),
+    (
+        "Reminder for Thursday: Nadia Obuya, 5 years with the practice, lunch 12/10/2026 at 12:40 in the break room.",
+        false,
+    ),
     // Care the date is told by, after it: "after", "due to", "for".
     ("Tomas Okafor booked 12/09/2026 for knee pain.", true),
     (
