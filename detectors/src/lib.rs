@@ -422,7 +422,8 @@ impl Engine {
                         | Kind::DateCompact
                         | Kind::DateMonthFirst
                         | Kind::DateDayFirst
-                        | Kind::DateCompactMonth => {
+                        | Kind::DateCompactMonth
+                        | Kind::DateNoYear => {
                             if seg.profile == Profile::Identifiers {
                                 continue;
                             }

@@ -28,9 +28,12 @@ pub enum Kind {
     DateDayFirst,
     /// 04MAR1965, 4MAR65 (clinical systems)
     DateCompactMonth,
+    /// 12/4, 3/30: a month and a day, the year left to the reader (front
+    /// desk shorthand: "her biopsy results from 11/24").
+    DateNoYear,
 }
 
-const KINDS: [Kind; 10] = [
+const KINDS: [Kind; 11] = [
     Kind::Ssn,
     Kind::Icd,
     Kind::Mbi,
@@ -41,6 +44,7 @@ const KINDS: [Kind; 10] = [
     Kind::DateMonthFirst,
     Kind::DateDayFirst,
     Kind::DateCompactMonth,
+    Kind::DateNoYear,
 ];
 
 /// English month names and their abbreviations, and the Spanish ones
@@ -78,6 +82,9 @@ fn sources() -> Vec<String> {
         format!(
             r"{b}[0-9]{{1,2}}(?i-u:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[0-9]{{4}}|[0-9]{{2}}){b}"
         ),
+        // Last, so that a date with its year, which starts at the same
+        // place, wins.
+        format!(r"{b}(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01]){b}"),
     ]
 }
 
@@ -233,6 +240,10 @@ mod tests {
                 ],
             ),
             ("MBI 1EG4 TE5 MK73", vec![(Kind::Mbi, "1EG4 TE5 MK73")]),
+            (
+                "seen 12/4, 3/4/1965; 24/7",
+                vec![(Kind::DateNoYear, "12/4"), (Kind::DateNumeric, "3/4/1965")],
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(kinds(text), want, "{text}");

@@ -2,11 +2,12 @@
 
 use crate::patterns::Kind;
 
-/// A calendar date; the year may be two-digit.
+/// A calendar date; the year may be two-digit, or not written at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date {
-    /// Year as written (two-digit years are not expanded).
-    pub year: u16,
+    /// Year as written (two-digit years are not expanded); `None` when
+    /// the date has none ("12/4").
+    pub year: Option<u16>,
     /// 1-12
     pub month: u8,
     /// 1-31
@@ -77,10 +78,12 @@ fn month_in(word: &str, names: &[&str; 12], also: (&str, u8)) -> Option<u8> {
         .or_else(|| abbreviates(also.0).then_some(also.1))
 }
 
-fn days_in(month: u8, year: u16) -> u8 {
+fn days_in(month: u8, year: Option<u16>) -> u8 {
     match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
-            || year < 100 =>
+        2 if year.is_none_or(|year| {
+            year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
+                || year < 100
+        }) =>
         {
             29
         }
@@ -92,8 +95,21 @@ fn days_in(month: u8, year: u16) -> u8 {
 
 fn make(year: u16, month: u8, day: u8) -> Option<Date> {
     let year_ok = year < 100 || (1880..=2100).contains(&year);
-    (year_ok && (1..=12).contains(&month) && day >= 1 && day <= days_in(month, year))
-        .then_some(Date { year, month, day })
+    (year_ok && (1..=12).contains(&month) && day >= 1 && day <= days_in(month, Some(year)))
+        .then_some(Date {
+            year: Some(year),
+            month,
+            day,
+        })
+}
+
+/// A month and a day with no year (any day a year can have).
+fn month_day(month: u8, day: u8) -> Option<Date> {
+    ((1..=12).contains(&month) && day >= 1 && day <= days_in(month, None)).then_some(Date {
+        year: None,
+        month,
+        day,
+    })
 }
 
 /// Whether `word` is an English month name or an abbreviation of one.
@@ -172,6 +188,10 @@ pub fn parse(kind: Kind, s: &str) -> Option<Date> {
             let m = month_number(&d[letters..letters + 3])?;
             make(d[letters + 3..].parse().ok()?, m, day)
         }
+        Kind::DateNoYear => {
+            let [month, day] = *nums else { return None };
+            month_day(month as u8, day as u8)
+        }
         _ => None,
     }
 }
@@ -206,11 +226,28 @@ mod tests {
         }
     }
 
+    /// A month and a day alone: any day a year can have.
+    #[test]
+    fn no_year() {
+        let md = |m, d| {
+            Some(Date {
+                year: None,
+                month: m,
+                day: d,
+            })
+        };
+        assert_eq!(parse(DateNoYear, "12/4"), md(12, 4));
+        assert_eq!(parse(DateNoYear, "2/29"), md(2, 29));
+        assert_eq!(parse(DateNoYear, "2/30"), None);
+        assert_eq!(parse(DateNoYear, "13/4"), None);
+        assert_eq!(parse(DateNoYear, "4/0"), None);
+    }
+
     #[test]
     fn forms() {
         let d = |y, m, d| {
             Some(Date {
-                year: y,
+                year: Some(y),
                 month: m,
                 day: d,
             })

@@ -48,7 +48,16 @@ const EVENT_WINDOW: usize = 80;
 /// Scores a date candidate against the names around it.
 pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Match> {
     let date = dates::parse(kind, &t.text[start..end])?;
+    if date.year.is_none() && !a_day_of_the_year(t.text, start, end) {
+        return None;
+    }
     let role = date_role(t, &date, start, end);
+    // A month and a day with no year is as often a fraction or a ratio
+    // ("3/4 cup", "2/3 of the staff"): it is a date only where a word of
+    // birth, service or care says so, and a name is near.
+    if date.year.is_none() && role.weight < 0.25 {
+        return None;
+    }
     let patient_near = t
         .context(Class::Patient, start, end, NAME_BEFORE + 24, NAME_AFTER)
         .is_some()
@@ -63,6 +72,8 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
         closest_name(t, start, end)
     };
     let Some(name) = near else {
+        // (A date with no year goes only with a name near it.)
+        date.year?;
         if let Some(m) = about_the_subject(t, &date, &role, start, end) {
             return Some(m);
         }
@@ -88,6 +99,30 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
         return None;
     }
     found(t, &date, &role, &name, start, end)
+}
+
+/// Whether "12/4" at `start..end` stands as a date: not a part of a longer
+/// run of numbers ("1/2/3", "12/4/", "10/12-ish", "1 1/2 tabs", "3/4.5"),
+/// nor a share ("1/2 of", "3/4 cup", "2/3rds").
+fn a_day_of_the_year(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let before = &b[..start];
+    let after = &b[end..];
+    let number_before = matches!(before, [.., c] if c.is_ascii_digit() || matches!(c, b'/' | b'.' | b'-' | b'+' | b'$'))
+        || matches!(before, [.., d, b' '] if d.is_ascii_digit());
+    let number_after = matches!(after, [c, ..] if matches!(c, b'/' | b'-' | b'%' | b'.' | b':') && after.get(1).is_some_and(u8::is_ascii_digit))
+        || matches!(after, [b'/' | b'%' | b'x', ..]);
+    let share = {
+        let rest = text[end..].trim_start_matches(' ');
+        [
+            "of ", "cup", "tsp", "tbsp", "tab", "tablet", "inch", "in.", "mile", "rd", "th",
+        ]
+        .iter()
+        .any(|w| {
+            rest.len() >= w.len() && rest.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+        })
+    };
+    !number_before && !number_after && !share
 }
 
 /// The closest name on either side of the date that is not a provider's.
@@ -184,13 +219,22 @@ fn a_match(
         confidence,
         start: span.start,
         end: span.end,
-        value: format!(
-            "{}|{:04}-{:02}-{:02}",
-            name_text.to_lowercase(),
-            date.year,
-            date.month,
-            date.day
-        ),
+        value: match date.year {
+            Some(year) => format!(
+                "{}|{:04}-{:02}-{:02}",
+                name_text.to_lowercase(),
+                year,
+                date.month,
+                date.day
+            ),
+            // ISO 8601's form of a date with no year.
+            None => format!(
+                "{}|--{:02}-{:02}",
+                name_text.to_lowercase(),
+                date.month,
+                date.day
+            ),
+        },
         preview: format!("{} + {}", mask_initials(name_text), masked_date(date)),
         why,
     }
@@ -844,7 +888,10 @@ fn possessive_care<'t>(t: &Text<'t>, name: &Name) -> Option<&'t str> {
 /// later one; a two-digit year is taken as the nearest past century).
 fn years_past(t: &Text<'_>, date: &Date) -> u32 {
     let this_year = t.year;
-    let year = match u32::from(date.year) {
+    let Some(year) = date.year else {
+        return 0;
+    };
+    let year = match u32::from(year) {
         y if y >= 100 => y,
         y if 2000 + y <= this_year => 2000 + y,
         y => 1900 + y,
@@ -1085,9 +1132,9 @@ fn part_of_a_visit(t: &Text<'_>, h: &Hit) -> bool {
 }
 
 fn masked_date(d: &Date) -> &'static str {
-    if d.year >= 100 {
-        "**/**/****"
-    } else {
-        "**/**/**"
+    match d.year {
+        Some(y) if y >= 100 => "**/**/****",
+        Some(_) => "**/**/**",
+        None => "**/**",
     }
 }

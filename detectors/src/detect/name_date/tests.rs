@@ -56,6 +56,36 @@ fn skipping_dates_with_no_word_near_changes_nothing() {
 }
 
 const CASES: &[(&str, bool)] = &[
+    // A month and a day with no year, where care or birth says it is a
+    // date; a share, a score or a staff day stays clean.
+    ("Tomas Okafor seen 12/4 for a rash.", true),
+    ("Tomas Okafor DOB 3/4, asking about her labs.", true),
+    (
+        "Hi team, Mr. Okafor (Tomas) came by asking about his biopsy results from 11/24.",
+        true,
+    ),
+    ("Tomas Okafor ran 2/3 of the vaccine drive shifts.", false),
+    ("Tomas Okafor, the ultrasound tech, is off 12/4.", false),
+    (
+        "Tomas Okafor's mammogram lecture 12/4 at noon for the nursing students.",
+        false,
+    ),
+    (
+        "Give Tomas Okafor 1/2 tab of his lisinopril tonight.",
+        false,
+    ),
+    (
+        "Give Tomas Okafor 1/2 tab of his lisinopril from 12/4.",
+        true,
+    ),
+    (
+        "Tomas Okafor: 3/4 of the BP cuffs need new batteries.",
+        false,
+    ),
+    (
+        "Tomas Okafor scored 9/10 on the quiz about asthma care.",
+        false,
+    ),
     // Care told of a name ("was treated for"); an age after the name and
     // care between it and the date; a drug's course is care, not a class.
     (
