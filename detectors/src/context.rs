@@ -98,7 +98,7 @@ const BUILTIN: &[(Class, &str)] = &[
         Class::Birth,
         "dob|d.o.b|d.o.b.|date of birth|birth date|birthdate|born|born on|yob|my birthday is|my birthday:|\
          my bday is|fecha de nacimiento|fecha de nac|f. de nac.|data de nascimento|date de naissance|\
-         geburtsdatum",
+         geburtsdatum|geb.|geboren|née le|né le|nacido el|nacida el",
     ),
     (
         Class::Service,
