@@ -198,7 +198,8 @@ const BUILTIN: &[(Class, &str)] = &[
          wbc|ferritin|troponin|d-dimer|bnp|hcg|lfts|liver panel|thyroid panel|urine culture|blood culture|\
          throat culture|vitamin d level|b12 level|iron panel|metabolic panel|blood count|\
          anxiety|panic attack|panic attacks|ptsd|adhd|bipolar|schizophrenia|psychosis|insomnia|suicidal|\
-         suicidal ideation|self-harm|phq-9|phq9|gad-7|gad7|therapy note|psychotherapy|\
+         suicidal ideation|self-harm|phq-9|phq9|gad-7|gad7|therapy note|psychotherapy|office note|office notes|progress note|progress notes|\
+         clinic note|clinic notes|visit note|visit notes|chart notes|h&p|discharge summary|\
          knee|knees|shoulder|ankle|wrist|elbow|lumbar|cervical|spinal|rotator cuff|meniscus|meniscal|acl|\
          kidney stone|kidney stones|gallstone|gallstones|\
          tendon|ligament|tendonitis|tendinitis|bursitis|arthritis|osteoarthritis|sciatica|range of motion|\

@@ -402,7 +402,10 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
     }
     // Service words count only before the date ("seen on 3/4/2025",
     // "date of service: ..."): after it they start another sentence.
-    if let Some(w) = t.context(Class::Service, start, end, 60, 0) {
+    // (Not in a thing's name: "the discharge summary macros".)
+    if let Some(w) = t.context(Class::Service, start, end, 60, 0)
+        && !names_a_thing_at(t, Class::Service, w)
+    {
         return role(0.5, "dos", w);
     }
     // ...or after it in the same sentence ("March 3: Ann Lee was seen").
@@ -914,6 +917,19 @@ fn care_word<'h>(t: &Text<'h>, class: Class, lo: usize, hi: usize) -> Option<&'h
         .take_while(|h| h.start <= hi)
         .filter(|h| h.end >= lo && h.end <= hi)
         .find(|h| h.label.is_some() || !names_a_thing(t.text, phrase_end(t, h), t.hi))
+}
+
+/// Whether the word `w` of `class` (a slice of the text) begins a phrase
+/// that names a thing ("discharge summary macros").
+fn names_a_thing_at(t: &Text<'_>, class: Class, w: &str) -> bool {
+    let Some(r) = span_in(t.text, w) else {
+        return false;
+    };
+    let hits = t.hits.of(class);
+    hits[hits.partition_point(|h| h.start < r.start)..]
+        .iter()
+        .take_while(|h| h.start == r.start)
+        .any(|h| names_a_thing(t.text, phrase_end(t, h), t.hi))
 }
 
 /// Where the longest care phrase that starts with `h` ends: "flu" is a

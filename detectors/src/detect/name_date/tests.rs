@@ -56,6 +56,28 @@ fn skipping_dates_with_no_word_near_changes_nothing() {
 }
 
 const CASES: &[(&str, bool)] = &[
+    // A chart's notes are care; a template or macros for them, and a
+    // service word in a thing's name, are office work.
+    (
+        "Can you fax the last two office notes on Nadia Obuya (12/14/1944) to Dr. Patel's office?",
+        true,
+    ),
+    (
+        "Nadia Obuya (12/14/1984) wrote the office notes template for the new EHR.",
+        false,
+    ),
+    (
+        "Nadia Obuya built the discharge summary macros 12/14/2026.",
+        false,
+    ),
+    (
+        "Nadia Obuya fixed the admission form templates 12/01/2026.",
+        false,
+    ),
+    (
+        "Discharge summary for Nadia Obuya, admitted 11/27/2026 for pneumonia.",
+        true,
+    ),
     // A month and a day with no year, where care or birth says it is a
     // date; a share, a score or a staff day stays clean.
     ("Tomas Okafor seen 12/4 for a rash.", true),
