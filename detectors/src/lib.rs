@@ -423,7 +423,8 @@ impl Engine {
                         | Kind::DateMonthFirst
                         | Kind::DateDayFirst
                         | Kind::DateCompactMonth
-                        | Kind::DateNoYear => {
+                        | Kind::DateNoYear
+                        | Kind::DateMonthYear => {
                             if seg.profile == Profile::Identifiers {
                                 continue;
                             }

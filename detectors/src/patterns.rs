@@ -31,9 +31,11 @@ pub enum Kind {
     /// 12/4, 3/30: a month and a day, the year left to the reader (front
     /// desk shorthand: "her biopsy results from 11/24").
     DateNoYear,
+    /// 06/2024: a month of a year ("last seen 06/2024").
+    DateMonthYear,
 }
 
-const KINDS: [Kind; 11] = [
+const KINDS: [Kind; 12] = [
     Kind::Ssn,
     Kind::Icd,
     Kind::Mbi,
@@ -45,6 +47,7 @@ const KINDS: [Kind; 11] = [
     Kind::DateDayFirst,
     Kind::DateCompactMonth,
     Kind::DateNoYear,
+    Kind::DateMonthYear,
 ];
 
 /// English month names and their abbreviations, and the Spanish ones
@@ -85,6 +88,7 @@ fn sources() -> Vec<String> {
         // Last, so that a date with its year, which starts at the same
         // place, wins.
         format!(r"{b}(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01]){b}"),
+        format!(r"{b}(?:0?[1-9]|1[0-2])/(?:19|20)[0-9]{{2}}{b}"),
     ]
 }
 
@@ -241,8 +245,12 @@ mod tests {
             ),
             ("MBI 1EG4 TE5 MK73", vec![(Kind::Mbi, "1EG4 TE5 MK73")]),
             (
-                "seen 12/4, 3/4/1965; 24/7",
-                vec![(Kind::DateNoYear, "12/4"), (Kind::DateNumeric, "3/4/1965")],
+                "seen 12/4, 3/4/1965; 24/7; 06/2024, 13/2024",
+                vec![
+                    (Kind::DateNoYear, "12/4"),
+                    (Kind::DateNumeric, "3/4/1965"),
+                    (Kind::DateMonthYear, "06/2024"),
+                ],
             ),
         ];
         for (text, want) in cases {

@@ -2,7 +2,8 @@
 
 use crate::patterns::Kind;
 
-/// A calendar date; the year may be two-digit, or not written at all.
+/// A calendar date; the year may be two-digit, or not written at all; the
+/// day may be left out ("06/2024").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date {
     /// Year as written (two-digit years are not expanded); `None` when
@@ -10,8 +11,8 @@ pub struct Date {
     pub year: Option<u16>,
     /// 1-12
     pub month: u8,
-    /// 1-31
-    pub day: u8,
+    /// 1-31; `None` when the date names only a month of a year.
+    pub day: Option<u8>,
 }
 
 /// The month an English or Spanish month name (or abbreviation) names.
@@ -99,8 +100,17 @@ fn make(year: u16, month: u8, day: u8) -> Option<Date> {
         .then_some(Date {
             year: Some(year),
             month,
-            day,
+            day: Some(day),
         })
+}
+
+/// A month of a year with no day (a four-digit year).
+fn month_year(month: u8, year: u16) -> Option<Date> {
+    ((1880..=2100).contains(&year) && (1..=12).contains(&month)).then_some(Date {
+        year: Some(year),
+        month,
+        day: None,
+    })
 }
 
 /// A month and a day with no year (any day a year can have).
@@ -108,7 +118,7 @@ fn month_day(month: u8, day: u8) -> Option<Date> {
     ((1..=12).contains(&month) && day >= 1 && day <= days_in(month, None)).then_some(Date {
         year: None,
         month,
-        day,
+        day: Some(day),
     })
 }
 
@@ -192,6 +202,10 @@ pub fn parse(kind: Kind, s: &str) -> Option<Date> {
             let [month, day] = *nums else { return None };
             month_day(month as u8, day as u8)
         }
+        Kind::DateMonthYear => {
+            let [month, year] = *nums else { return None };
+            month_year(month as u8, year)
+        }
         _ => None,
     }
 }
@@ -233,7 +247,7 @@ mod tests {
             Some(Date {
                 year: None,
                 month: m,
-                day: d,
+                day: Some(d),
             })
         };
         assert_eq!(parse(DateNoYear, "12/4"), md(12, 4));
@@ -241,6 +255,16 @@ mod tests {
         assert_eq!(parse(DateNoYear, "2/30"), None);
         assert_eq!(parse(DateNoYear, "13/4"), None);
         assert_eq!(parse(DateNoYear, "4/0"), None);
+        let my = |m, y| {
+            Some(Date {
+                year: Some(y),
+                month: m,
+                day: None,
+            })
+        };
+        assert_eq!(parse(DateMonthYear, "06/2024"), my(6, 2024));
+        assert_eq!(parse(DateMonthYear, "6/1999"), my(6, 1999));
+        assert_eq!(parse(DateMonthYear, "13/2024"), None);
     }
 
     #[test]
@@ -249,7 +273,7 @@ mod tests {
             Some(Date {
                 year: Some(y),
                 month: m,
-                day: d,
+                day: Some(d),
             })
         };
         assert_eq!(parse(DateNumeric, "03/04/1965"), d(1965, 3, 4));

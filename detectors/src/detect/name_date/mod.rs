@@ -48,14 +48,16 @@ const EVENT_WINDOW: usize = 80;
 /// Scores a date candidate against the names around it.
 pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Match> {
     let date = dates::parse(kind, &t.text[start..end])?;
-    if date.year.is_none() && !a_day_of_the_year(t.text, start, end) {
+    // A month and a day with no year, or a month of a year, is as often a
+    // fraction, a ratio or an expiry ("3/4 cup", "2/3 of the staff", "exp
+    // 06/2027"): it is a date only where a word of birth, service or care
+    // says so, and a name is near.
+    let partial = date.year.is_none() || date.day.is_none();
+    if partial && !a_day_of_the_year(t.text, start, end) {
         return None;
     }
     let role = date_role(t, &date, start, end);
-    // A month and a day with no year is as often a fraction or a ratio
-    // ("3/4 cup", "2/3 of the staff"): it is a date only where a word of
-    // birth, service or care says so, and a name is near.
-    if date.year.is_none() && role.weight < 0.25 {
+    if partial && role.weight < 0.25 {
         return None;
     }
     let patient_near = t
@@ -72,8 +74,10 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
         closest_name(t, start, end)
     };
     let Some(name) = near else {
-        // (A date with no year goes only with a name near it.)
-        date.year?;
+        // (A date with no year or no day goes only with a name near it.)
+        if partial {
+            return None;
+        }
         if let Some(m) = about_the_subject(t, &date, &role, start, end) {
             return Some(m);
         }
@@ -219,21 +223,25 @@ fn a_match(
         confidence,
         start: span.start,
         end: span.end,
-        value: match date.year {
-            Some(year) => format!(
+        // ISO 8601's forms: a date, a date with no year, a month of a year.
+        value: match (date.year, date.day) {
+            (Some(year), Some(day)) => format!(
                 "{}|{:04}-{:02}-{:02}",
                 name_text.to_lowercase(),
                 year,
                 date.month,
-                date.day
+                day
             ),
-            // ISO 8601's form of a date with no year.
-            None => format!(
+            (None, Some(day)) => format!(
                 "{}|--{:02}-{:02}",
                 name_text.to_lowercase(),
                 date.month,
-                date.day
+                day
             ),
+            (Some(year), None) => {
+                format!("{}|{:04}-{:02}", name_text.to_lowercase(), year, date.month)
+            }
+            (None, None) => format!("{}|--{:02}", name_text.to_lowercase(), date.month),
         },
         preview: format!("{} + {}", mask_initials(name_text), masked_date(date)),
         why,
@@ -1148,9 +1156,10 @@ fn part_of_a_visit(t: &Text<'_>, h: &Hit) -> bool {
 }
 
 fn masked_date(d: &Date) -> &'static str {
-    match d.year {
-        Some(y) if y >= 100 => "**/**/****",
-        Some(_) => "**/**/**",
-        None => "**/**",
+    match (d.year, d.day) {
+        (Some(_), None) => "**/****",
+        (Some(y), _) if y >= 100 => "**/**/****",
+        (Some(_), _) => "**/**/**",
+        (None, _) => "**/**",
     }
 }

@@ -87,6 +87,18 @@ const CASES: &[(&str, bool)] = &[
         true,
     ),
     ("Tomas Okafor ran 2/3 of the vaccine drive shifts.", false),
+    (
+        "Refill denied for Tomas Okafor (last seen 06/2024) - needs an appointment before we renew the Adderall.",
+        true,
+    ),
+    (
+        "Access denied for Tomas Okafor (last login 06/2024) - needs a new password before we renew the EHR license.",
+        false,
+    ),
+    (
+        "Tomas Okafor, card on file exp 06/2027, for the lab coat order.",
+        false,
+    ),
     ("Tomas Okafor, the ultrasound tech, is off 12/4.", false),
     (
         "Tomas Okafor's mammogram lecture 12/4 at noon for the nursing students.",
