@@ -603,12 +603,17 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
         // So does an entry the date heads, care after its colon ("Ann
         // Lee, 12/03/2026: migraines 3x/week", "Triage 12/04/2026: Ann
         // Lee, 34 wks pregnant"), as a chart's or a call log's lines read.
-        let line_start = t.text[t.lo..start]
+        // (A line's start is looked for only a few bytes back: a long
+        // line must not be read again for every date in it.)
+        let near = floor_boundary(t.text, start.saturating_sub(16).max(t.lo));
+        let opens_a_line = t.text[near..start]
             .rfind('\n')
-            .map_or(t.lo, |i| t.lo + i + 1);
+            .map(|i| near + i + 1)
+            .or((near == t.lo).then_some(t.lo))
+            .is_some_and(|from| t.text[from..start].trim().is_empty());
         if (years_past(t, date) >= 2 || h.class == Class::Visit || heads_an_entry(t, end, h))
             && (follows_a_word(&t.text[floor_boundary(t.text, start.saturating_sub(4))..start])
-                || t.text[line_start..start].trim().is_empty())
+                || opens_a_line)
         {
             // (Care given to a name between them, "Flu shot given to Ann
             // Lee on 10/22/2026", is that name's, apposed or not.)
@@ -655,12 +660,11 @@ fn heads_an_entry(t: &Text<'_>, end: usize, h: &Hit) -> bool {
 /// after a name and a date is as often a rota's or a roster's line
 /// ("12/07/2026: Priya Shah - echo", "Covering 12/07: Ann Lee, vaccines").
 fn entry_care(t: &Text<'_>, at: usize) -> bool {
-    let after = &t.text[at..t.hi];
+    let after = &t.text[at..ceil_boundary(t.text, (at + 120).min(t.hi))];
     let end = at
         + after
             .find(['\n', '.', ';', '?', '!'])
-            .unwrap_or(after.len())
-            .min(120);
+            .unwrap_or(after.len());
     let mut spans: Vec<(usize, usize)> = [Class::Clinical, Class::Visit]
         .into_iter()
         .flat_map(|c| {

@@ -548,6 +548,10 @@ pub(super) fn span_in(text: &str, word: &str) -> Option<std::ops::Range<usize>> 
     (at + word.len() <= text.len()).then_some(at..at + word.len())
 }
 
+/// How far from its start a mail header line or a reply attribution
+/// writes its date, and how far past the date it may still run.
+const HEADER_REACH: usize = 256;
+
 /// Whether the date sits on a line that is about the mail itself: a
 /// reply attribution ("On Tue, Mar 3, 2026 ... wrote:") or a header line
 /// of a quoted or forwarded message ("Sent:", "Date:"). A "Date:" line is
@@ -555,8 +559,18 @@ pub(super) fn span_in(text: &str, word: &str) -> Option<std::ops::Range<usize>> 
 /// a form's "Date:" field heads a visit note as often.
 pub(super) fn mail_header_line(text: &str, at: usize) -> bool {
     let b = text.as_bytes();
-    let line_start = memchr::memrchr(b'\n', &b[..at]).map_or(0, |i| i + 1);
-    let line_end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i);
+    // Such a line writes its date near its start, and is short: only
+    // [`HEADER_REACH`] bytes on either side of the date are read (a long
+    // line is not read again for every date in it).
+    let reach = at.saturating_sub(HEADER_REACH);
+    let line_start = match memchr::memrchr(b'\n', &b[reach..at]) {
+        Some(i) => reach + i + 1,
+        None if reach == 0 => 0,
+        None => return false,
+    };
+    let far = ceil_boundary(text, (at + HEADER_REACH).min(b.len()));
+    let newline = memchr::memchr(b'\n', &b[at..far]).map(|i| at + i);
+    let line_end = newline.unwrap_or(far);
     let line = |s: usize, e: usize| text[s..e].trim_start_matches(['>', ' ', '\t']);
     let starts = |l: &str, p: &str| {
         l.len() >= p.len() && l.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
@@ -584,7 +598,8 @@ pub(super) fn mail_header_line(text: &str, at: usize) -> bool {
         let start = memchr::memrchr(b'\n', &b[..end]).map_or(0, |i| i + 1);
         line(start, end)
     });
-    let after = (line_end < b.len()).then(|| {
+    // (None when the line runs on past the reach, or ends the text.)
+    let after = newline.map(|line_end| {
         let start = line_end + 1;
         let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |i| start + i);
         line(start, end)

@@ -1082,3 +1082,17 @@ fn preview_hides_the_name_and_the_date() {
     assert_eq!(f.preview, "M**. J*** S****** + **/**/****");
     assert!(!f.why.contains("Stewart"));
 }
+
+/// A reply attribution is read near its date; a date deep in a long line
+/// does not read the line from its start (every date of a long line
+/// did, which made a line of many dates quadratic).
+#[test]
+fn a_header_line_is_read_only_near_its_date() {
+    use super::phrases::mail_header_line;
+    let attribution = "On Tue, Mar 3, 2026 at 9:14 AM Jane Doe <jane@x.example> wrote:";
+    assert!(mail_header_line(attribution, 8));
+    let long = format!("On {} 3/4/2026 wrote", "x ".repeat(300));
+    assert!(!mail_header_line(&long, long.find("3/4").unwrap()));
+    let header = "From: a@b.example\nDate: 3/4/2026\nSubject: x";
+    assert!(mail_header_line(header, header.find("3/4").unwrap()));
+}
