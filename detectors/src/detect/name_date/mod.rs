@@ -105,9 +105,9 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
     found(t, &date, &role, &name, start, end)
 }
 
-/// Whether "12/4" at `start..end` stands as a date: not a part of a longer
-/// run of numbers ("1/2/3", "12/4/", "10/12-ish", "1 1/2 tabs", "3/4.5"),
-/// nor a share ("1/2 of", "3/4 cup", "2/3rds").
+/// Whether "12/4" or "06/2024" at `start..end` stands as a date: not a
+/// part of a longer run of numbers ("1/2/3", "12/4/", "1 1/2 tabs",
+/// "3/4.5"), nor a share ("1/2 of", "3/4 cup", "2/3rds").
 fn a_day_of_the_year(text: &str, start: usize, end: usize) -> bool {
     let b = text.as_bytes();
     let before = &b[..start];
@@ -116,17 +116,19 @@ fn a_day_of_the_year(text: &str, start: usize, end: usize) -> bool {
         || matches!(before, [.., d, b' '] if d.is_ascii_digit());
     let number_after = matches!(after, [c, ..] if matches!(c, b'/' | b'-' | b'%' | b'.' | b':') && after.get(1).is_some_and(u8::is_ascii_digit))
         || matches!(after, [b'/' | b'%' | b'x', ..]);
-    let share = {
-        let rest = text[end..].trim_start_matches(' ');
-        [
-            "of ", "cup", "tsp", "tbsp", "tab", "tablet", "inch", "in.", "mile", "rd", "th",
-        ]
-        .iter()
-        .any(|w| {
-            rest.len() >= w.len() && rest.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
-        })
-    };
-    !number_before && !number_after && !share
+    // An ordinal's ending right after it ("2/3rds", "3/4th"), or a word
+    // of quantity after it, whole ("3/4 cup", "1/2 tabs"; not "12/4 then").
+    let ordinal = matches!(after, [b'r', b'd', ..] | [b't', b'h', ..]);
+    let rest = text[end..].trim_start_matches(' ');
+    let word = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .map_or(rest, |e| &rest[..e])
+        .to_ascii_lowercase();
+    let share = matches!(
+        word.strip_suffix('s').unwrap_or(&word),
+        "of" | "cup" | "tsp" | "tbsp" | "tab" | "tablet" | "pill" | "inch" | "in" | "mile" | "dose"
+    );
+    !number_before && !number_after && !ordinal && !share
 }
 
 /// The closest name on either side of the date that is not a provider's.

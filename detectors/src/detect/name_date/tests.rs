@@ -1083,6 +1083,27 @@ fn preview_hides_the_name_and_the_date() {
     assert!(!f.why.contains("Stewart"));
 }
 
+/// A month and a day stand as a date unless numbers or a share go with
+/// them; a word after them that only begins like one ("then", "the")
+/// does not make them a share.
+#[test]
+fn a_day_of_the_year_or_a_share() {
+    // The text, and the candidate in it.
+    let day = |t: &str, d: &str| {
+        let s = t.find(d).unwrap();
+        super::a_day_of_the_year(t, s, s + d.len())
+    };
+    assert!(day("seen 12/4 then referred", "12/4"));
+    assert!(day("seen 12/4 the rash was worse", "12/4"));
+    assert!(day("seen 12/4 for a rash", "12/4"));
+    assert!(day("last seen 06/2024 for diabetes", "06/2024"));
+    assert!(!day("take 1 1/2 tabs", "1/2"));
+    assert!(!day("add 3/4 cups of flour", "3/4"));
+    assert!(!day("ran 2/3 of the shifts", "2/3"));
+    assert!(!day("the 2/3rds rule", "2/3"));
+    assert!(!day("at 10/12/2026", "10/12"));
+}
+
 /// A reply attribution is read near its date; a date deep in a long line
 /// does not read the line from its start (every date of a long line
 /// did, which made a line of many dates quadratic).
