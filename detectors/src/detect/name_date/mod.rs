@@ -90,14 +90,15 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
     if mail_header_line(t.text, start) {
         return None;
     }
+    // (An age written after the name: "Ann Lee, 5 yo, ...".)
+    let aged = || age_after(t.text, name.end).filter(|&e| e <= start);
     if role.adjacent
         && !(name.end <= start
             && (apposed_with(t.text, name.end..start, role.word)
-                || age_after(t.text, name.end)
-                    .is_some_and(|e| e <= start && apposed(&t.text[e..start]))
                 || care_between(t, name.end, start, years_past(t, &date) >= 2)
-                || age_after(t.text, name.end)
-                    .is_some_and(|e| e <= start && care_between(t, e, start, true))))
+                || aged().is_some_and(|e| {
+                    apposed(&t.text[e..start]) || care_between(t, e, start, true)
+                })))
         && !(name.start >= end && entry_of(t, &name, end))
     {
         return None;
