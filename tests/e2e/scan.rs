@@ -150,3 +150,38 @@ fn check_config_names_an_invalid_rule() {
         "{err}"
     );
 }
+
+/// `phigate scan *.eml | head -1`: the reader leaves after a line; the scan
+/// stops as other Unix tools do, killed by SIGPIPE, and reports no
+/// "internal error" (it panicked on the failed write before).
+#[test]
+fn a_reader_that_leaves_early_is_no_internal_error() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    let files: Vec<_> = std::fs::read_dir(corpus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    assert!(files.len() > 50, "the dev corpus is there");
+    // Four times over: more output than a pipe holds, so the gateway is
+    // still printing when the reader leaves.
+    let mut child = Command::new(binary())
+        .arg("scan")
+        .args(files.iter().cycle().take(files.len() * 4))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty());
+    // Standard output is closed here, with most files still to print.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("internal error"), "stderr: {stderr}");
+    const SIGPIPE: i32 = 13; // on Linux
+    assert_eq!(out.status.signal(), Some(SIGPIPE), "{:?}", out.status);
+}

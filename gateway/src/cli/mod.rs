@@ -153,6 +153,9 @@ enum QueueCommand {
 pub fn main() -> ExitCode {
     quiet_panics();
     let cli = Cli::parse();
+    if cli.command.prints_only() {
+        reader_may_leave();
+    }
     let result = match cli.command {
         Command::Serve { config } => serve::serve(config.as_deref()),
         Command::CheckConfig { file } => return check::check_config(&file),
@@ -203,6 +206,32 @@ pub(crate) fn load(path: Option<&Path>) -> Result<Config> {
     match path {
         Some(p) => Config::load(p).map_err(|e| anyhow::anyhow!("invalid configuration:\n{e}")),
         None => Ok(Config::embedded_default()),
+    }
+}
+
+impl Command {
+    /// Whether the command only reads files and prints: no socket (the
+    /// gateway's SMTP and HTTP, the control socket) and no pipe into a
+    /// child, where a peer that goes away is an error to report, not a
+    /// reason to stop.
+    fn prints_only(&self) -> bool {
+        !matches!(
+            self,
+            Command::Serve { .. } | Command::Reload { .. } | Command::TlsReport { .. }
+        )
+    }
+}
+
+/// `phigate scan *.eml | head`: when the reader of standard output goes
+/// away, stop quietly as other Unix tools do. Rust ignores SIGPIPE, so the
+/// next `println!` would fail and panic, and the panic hook would report
+/// an "internal error" that is none.
+#[allow(unsafe_code)]
+fn reader_may_leave() {
+    // SAFETY: setting a signal's disposition to its default before any
+    // thread is started; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
