@@ -31,7 +31,11 @@ struct Args {
     limit: Duration,
 }
 
-fn args() -> Args {
+const USAGE: &str = "usage: relay-load [--addr HOST:PORT] [--messages N] [--sessions N] \
+[--size BYTES] [--corpus DIR] [--limit SECS]";
+
+/// The options, or what is wrong with them (printed with the usage).
+fn args() -> Result<Args, String> {
     let mut a = Args {
         addr: "127.0.0.1:2525".into(),
         messages: 1000,
@@ -40,25 +44,36 @@ fn args() -> Args {
         corpus: PathBuf::from("tests/corpus/dev"),
         limit: Duration::from_secs(600),
     };
+    fn number(k: &str, v: &str) -> Result<usize, String> {
+        v.parse()
+            .map_err(|_| format!("{k} takes a whole number, not {v:?}"))
+    }
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
-        let v = it.next().unwrap_or_else(|| panic!("{k} needs a value"));
+        let v = it.next().ok_or_else(|| format!("{k} needs a value"))?;
         match k.as_str() {
             "--addr" => a.addr = v,
-            "--messages" => a.messages = v.parse().expect("--messages N"),
-            "--sessions" => a.sessions = v.parse().expect("--sessions N"),
-            "--size" => a.size = v.parse().expect("--size BYTES"),
+            "--messages" => a.messages = number(&k, &v)?,
+            "--sessions" => a.sessions = number(&k, &v)?,
+            "--size" => a.size = number(&k, &v)?,
             "--corpus" => a.corpus = v.into(),
-            "--limit" => a.limit = Duration::from_secs(v.parse().expect("--limit SECS")),
-            other => panic!("unknown option {other}"),
+            "--limit" => a.limit = Duration::from_secs(number(&k, &v)? as u64),
+            other => return Err(format!("unknown option {other}")),
         }
     }
-    a
+    if a.messages == 0 || a.sessions == 0 {
+        return Err("--messages and --sessions must be at least 1".into());
+    }
+    Ok(a)
 }
 
 /// Bodies of the clean corpus messages (after their header block).
 fn clean_texts(dir: &std::path::Path) -> Vec<String> {
-    let labels = std::fs::read_to_string(dir.join("labels.jsonl")).expect("labels.jsonl");
+    let path = dir.join("labels.jsonl");
+    let labels = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        eprintln!("relay-load: {}: {e} (see --corpus)", path.display());
+        std::process::exit(2);
+    });
     let mut out = Vec::new();
     for line in labels.lines() {
         if !line.contains("\"phi\": false") {
@@ -199,7 +214,13 @@ async fn session(
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
-    let a = args();
+    let a = match args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("relay-load: {e}\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
     let texts = clean_texts(&a.corpus);
     // A few hundred distinct messages, reused round-robin.
     let wires: Arc<Vec<Vec<u8>>> = Arc::new(
