@@ -777,10 +777,11 @@ fn care_between(t: &Text<'_>, from: usize, start: usize, past: bool) -> bool {
 
 /// Whether `gap`, between a date and a care word after it, says the date
 /// is the care's: "after", "following", "due to", "because of", "s/p",
-/// "for", perhaps then an article or a possessive ("after her", "for
-/// a"), and one word.
+/// "for", "with" ("called 12/04 with chest tightness"), perhaps then an
+/// article or a possessive ("after her", "for a"), and one word; perhaps
+/// after the hour ("12/04 2am with").
 fn told_by(gap: &str) -> bool {
-    const BY: [&str; 7] = [
+    const BY: [&str; 8] = [
         "after ",
         "following ",
         "due to ",
@@ -788,9 +789,12 @@ fn told_by(gap: &str) -> bool {
         "s/p ",
         "status post ",
         "for ",
+        "with ",
     ];
     const THEN: [&str; 7] = ["a ", "an ", "the ", "her ", "his ", "their ", "my "];
     let g = gap.trim_start_matches([' ', ',']).to_ascii_lowercase();
+    // Perhaps the hour first ("called 12/04 2am with chest tightness").
+    let g = after_an_hour(&g).unwrap_or(&g);
     BY.iter().filter_map(|b| g.strip_prefix(b)).any(|rest| {
         let rest = THEN
             .iter()
@@ -803,6 +807,37 @@ fn told_by(gap: &str) -> bool {
                 .strip_suffix(' ')
                 .is_some_and(|w| w.len() <= 12 && w.bytes().all(|c| c.is_ascii_lowercase()))
     })
+}
+
+/// What follows an hour at the start of `g` (lower case), perhaps after
+/// "at": "2am ", "at 2:15 pm ", "0300 ", "at 14:30 ".
+fn after_an_hour(g: &str) -> Option<&str> {
+    let g = g.strip_prefix("at ").unwrap_or(g);
+    let digits = g.bytes().take_while(u8::is_ascii_digit).count();
+    let mut rest = &g[digits..];
+    let clock = match digits {
+        1 | 2 => {
+            if let Some(r) = rest.strip_prefix(':') {
+                let m = r.bytes().take_while(u8::is_ascii_digit).count();
+                if m != 2 {
+                    return None;
+                }
+                rest = &r[2..];
+            }
+            let r = rest.strip_prefix(' ').unwrap_or(rest);
+            match ["am", "pm", "a.m.", "p.m."].iter().find_map(|m| r.strip_prefix(m)) {
+                Some(r) => {
+                    rest = r;
+                    true
+                }
+                None => rest.len() < g.len() - digits,
+            }
+        }
+        // The 24-hour clock of a chart's entry ("0300").
+        4 => true,
+        _ => false,
+    };
+    (clock && rest.starts_with(' ')).then(|| &rest[1..])
 }
 
 /// Whether "scheduled" is followed, after the date and in its sentence,

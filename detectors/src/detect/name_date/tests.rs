@@ -138,8 +138,26 @@ const CASES: &[(&str, bool)] = &[
         "Reminder for Thursday: Nadia Obuya, 5 years with the practice, lunch 12/10/2026 at 12:40 in the break room.",
         false,
     ),
-    // Care the date is told by, after it: "after", "due to", "for".
+    // Care the date is told by, after it: "after", "due to", "for",
+    // "with", perhaps after the hour.
     ("Tomas Okafor booked 12/09/2026 for knee pain.", true),
+    (
+        "Overnight: Tomas Okafor called 12/04 2am with chest tightness, told to go to the ER.",
+        true,
+    ),
+    ("Tomas Okafor seen 12/04/2026 at 3:15 pm with a rash.", true),
+    (
+        "Overnight: Tomas Okafor called 12/04 2am with a question about the schedule.",
+        false,
+    ),
+    (
+        "Tomas Okafor met 12/04/2026 with the lab staff about the new analyzer.",
+        false,
+    ),
+    (
+        "Tomas Okafor joined 12/01/2026 with the surgery scheduling group.",
+        false,
+    ),
     (
         "SNF transfer: Tomas Okafor, 88, to Maplewood Rehab 12/04/2026 after hip ORIF, on Eliquis, DNR on file.",
         true,
