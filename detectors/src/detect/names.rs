@@ -93,10 +93,20 @@ fn key<'b>(word: &str, buf: &'b mut [u8; 40]) -> Option<&'b str> {
     (n > 0).then(|| std::str::from_utf8(&buf[..n]).expect("ASCII"))
 }
 
-/// Whether `word` is a given name in the lists.
+/// Whether `word` is a given name in the lists, or a hyphenated one whose
+/// every part is ("Jean-Luc", "Mary-Kate", and the romanized Korean
+/// "Dong-hyun", whose syllables the lists have as names of their own).
 pub fn is_first(word: &str) -> bool {
+    let l = &lists().first;
     let mut buf = [0u8; 40];
-    key(word, &mut buf).is_some_and(|k| listed(&lists().first, k))
+    if key(word, &mut buf).is_some_and(|k| listed(l, k)) {
+        return true;
+    }
+    word.contains('-')
+        && word.split('-').all(|p| {
+            let mut buf = [0u8; 40];
+            key(p, &mut buf).is_some_and(|k| k.len() >= 2 && listed(l, k))
+        })
 }
 
 /// Whether `word` is a surname in the lists (each part of a hyphenated
@@ -1378,6 +1388,17 @@ fn credential_after(text: &str, end: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A hyphenated given name is one when each of its parts is.
+    #[test]
+    fn hyphenated_given_names() {
+        for w in ["Jean-Luc", "Mary-Kate", "Dong-hyun", "Ji-Min"] {
+            assert!(is_first(w), "{w}");
+        }
+        for w in ["Dong-xqzv", "Will-call", "Drop-off"] {
+            assert!(!is_first(w), "{w}");
+        }
+    }
 
     /// The byte-counting path for ASCII words says what the Unicode one
     /// says, on every shape of word a name run asks about.

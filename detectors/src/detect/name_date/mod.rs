@@ -825,7 +825,10 @@ fn after_an_hour(g: &str) -> Option<&str> {
                 rest = &r[2..];
             }
             let r = rest.strip_prefix(' ').unwrap_or(rest);
-            match ["am", "pm", "a.m.", "p.m."].iter().find_map(|m| r.strip_prefix(m)) {
+            match ["am", "pm", "a.m.", "p.m."]
+                .iter()
+                .find_map(|m| r.strip_prefix(m))
+            {
                 Some(r) => {
                     rest = r;
                     true
