@@ -212,7 +212,7 @@ const BUILTIN: &[(Class, &str)] = &[
          neuropathy|hernia|gout|sinusitis|bronchitis|otitis|ear infection|pink eye|conjunctivitis|reflux|\
          gerd|colitis|constipation|hemorrhoid|kidney disease|ckd|esrd|renal|hepatitis|hiv|chlamydia|\
          gonorrhea|herpes|lupus|fibromyalgia|obesity|blood pressure|thyroid|hypothyroidism|\
-         hyperthyroidism|statin|chest tightness|right hip|left hip|her fall|his fall|after a fall|\
+         hyperthyroidism|statin|adverse reaction|allergic reaction|chest tightness|right hip|left hip|her fall|his fall|after a fall|\
          fall risk|falls risk|back strain|neck strain|muscle strain|dog bite|cat bite|animal bite|tick bite|spider bite|tetanus booster|tdap booster|orif|hip surgery|hip fracture|hip pain|broken hip|\
          mg|mcg|mg/dl|mmol/l|meq|tid|t.i.d.|b.i.d.|qid|q.i.d.|qhs|prn|q4h|q6h|q8h|q12h|qod|q2wk|q2w|q4w",
     ),
@@ -409,6 +409,9 @@ pub struct Context {
     /// Pattern index -> whether it is a drug-name stem, which ends a
     /// longer word rather than being one.
     drug: Vec<bool>,
+    /// Pattern index -> whether a list has it as a word of its own too
+    /// ("statin", the class, as well as the stem of "atorvastatin").
+    whole: Vec<bool>,
     /// The pattern index of "pt", which in capitals before a word in
     /// lower case is physical therapy or part-time, not a patient.
     pt: Option<usize>,
@@ -577,18 +580,33 @@ impl Context {
                 }
             }
         }
-        for w in DRUG_STEMS {
-            add(w, Class::Clinical);
-        }
         for (class, list) in custom {
             for w in list {
                 add(w, *class);
             }
         }
+        for w in DRUG_STEMS {
+            add(w, Class::Clinical);
+        }
         let pt = words.iter().position(|w| w == "pt");
         let drug = words
             .iter()
             .map(|w| DRUG_STEMS.contains(&w.as_str()))
+            .collect();
+        let in_a_list = |w: &str| {
+            let builtin = BUILTIN.iter().flat_map(|(_, list)| list.split('|'));
+            builtin
+                .map(str::trim)
+                .chain(
+                    custom
+                        .iter()
+                        .flat_map(|(_, l)| l.iter().map(String::as_str)),
+                )
+                .any(|x| x.eq_ignore_ascii_case(w))
+        };
+        let whole = words
+            .iter()
+            .map(|w| !DRUG_STEMS.contains(&w.as_str()) || in_a_list(w))
             .collect();
         let plural = words
             .iter()
@@ -640,6 +658,7 @@ impl Context {
             stem,
             plural,
             drug,
+            whole,
             pt,
         })
     }
@@ -681,8 +700,11 @@ impl Context {
                 if let Some(s) = drug_start(b, s, e) {
                     let e = e + plural_ending(&b[e..]).unwrap_or(0);
                     out.extend(hit(s, e, Class::Clinical));
+                    continue;
                 }
-                continue;
+                if !self.whole[p] {
+                    continue;
+                }
             }
             let before_ok = if self.unit[p] {
                 after_a_number(&b[..s])
@@ -1001,6 +1023,13 @@ mod tests {
         }
         // A hyphen or a space begins a word.
         assert_eq!(clinical(&c, "x-lisinopril"), ["lisinopril"]);
+        // A stem a list has as a word of its own counts alone too: the
+        // class of drugs, not only the end of one's name.
+        assert_eq!(clinical(&c, "the new statin"), ["statin"]);
+        assert_eq!(
+            clinical(&c, "on statins, atorvastatin"),
+            ["statins", "atorvastatin"]
+        );
     }
 
     #[test]

@@ -138,6 +138,15 @@ const CASES: &[(&str, bool)] = &[
         "Reminder for Thursday: Nadia Obuya, 5 years with the practice, lunch 12/10/2026 at 12:40 in the break room.",
         false,
     ),
+    // A class of drugs is care as much as a drug's name.
+    (
+        "Ms. Siobhan O'Callaghan, 3 January 1966, called about side effects from the new statin.",
+        true,
+    ),
+    (
+        "Ms. Siobhan O'Callaghan, 3 January 2026, called about side effects of the new phone system.",
+        false,
+    ),
     // Care the date is told by, after it: "after", "due to", "for",
     // "with", perhaps after the hour.
     ("Tomas Okafor booked 12/09/2026 for knee pain.", true),
