@@ -424,7 +424,8 @@ impl Engine {
                         | Kind::DateDayFirst
                         | Kind::DateCompactMonth
                         | Kind::DateNoYear
-                        | Kind::DateMonthYear => {
+                        | Kind::DateMonthYear
+                        | Kind::DateNameNoYear => {
                             if seg.profile == Profile::Identifiers {
                                 continue;
                             }

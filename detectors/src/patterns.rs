@@ -33,9 +33,13 @@ pub enum Kind {
     DateNoYear,
     /// 06/2024: a month of a year ("last seen 06/2024").
     DateMonthYear,
+    /// Dec 3, December 9th, 3 December, the 14th of May: a month by its
+    /// name and a day, the year left to the reader ("her colonoscopy on
+    /// December 9th").
+    DateNameNoYear,
 }
 
-const KINDS: [Kind; 12] = [
+const KINDS: [Kind; 13] = [
     Kind::Ssn,
     Kind::Icd,
     Kind::Mbi,
@@ -48,6 +52,7 @@ const KINDS: [Kind; 12] = [
     Kind::DateCompactMonth,
     Kind::DateNoYear,
     Kind::DateMonthYear,
+    Kind::DateNameNoYear,
 ];
 
 /// English month names and their abbreviations, and the Spanish ones
@@ -61,6 +66,7 @@ fn sources() -> Vec<String> {
     let b = r"(?-u:\b)";
     let mbi_a = "[AC-HJKMNP-RT-Y]";
     let mbi_an = "[AC-HJKMNP-RT-Y0-9]";
+    let day = "(?:0?[1-9]|[12][0-9]|3[01])";
     vec![
         format!(r"{b}[0-9]{{3}}{sep}[0-9]{{2}}{sep}[0-9]{{4}}{b}"),
         // ICD-10-CM in any case, with the dot or without, a blank allowed
@@ -89,8 +95,17 @@ fn sources() -> Vec<String> {
         // place, wins.
         format!(r"{b}(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01]){b}"),
         format!(r"{b}(?:0?[1-9]|1[0-2])/(?:19|20)[0-9]{{2}}{b}"),
+        // A month by its name and a day, no year: after the dates with
+        // one, which win where they start at the same place. Only whole
+        // names and their usual abbreviations ("Mar 5", not "market 5").
+        format!(
+            r"{b}(?:(?i-u:{MONTH_NAMES})\.?[ \t]{{1,2}}{day}(?i-u:st|nd|rd|th)?|{day}(?i-u:st|nd|rd|th)?(?:[ \t]{{1,2}}(?i-u:of))?[ \t]{{1,2}}(?i-u:{MONTH_NAMES})){b}"
+        ),
     ]
 }
+
+/// English month names whole and as usually abbreviated.
+const MONTH_NAMES: &str = "jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|september|oct|october|nov|november|dec|december";
 
 /// How far a match can reach from a digit in it, with room to spare.
 const MARGIN: usize = 48;
@@ -250,6 +265,16 @@ mod tests {
                     (Kind::DateNoYear, "12/4"),
                     (Kind::DateNumeric, "3/4/1965"),
                     (Kind::DateMonthYear, "06/2024"),
+                ],
+            ),
+            (
+                "seen Dec 3, on December 9th, the 14th of May, 3 Sept; Dec 3, 2026; market 5; 40 march",
+                vec![
+                    (Kind::DateNameNoYear, "Dec 3"),
+                    (Kind::DateNameNoYear, "December 9th"),
+                    (Kind::DateNameNoYear, "14th of May"),
+                    (Kind::DateNameNoYear, "3 Sept"),
+                    (Kind::DateMonthFirst, "Dec 3, 2026"),
                 ],
             ),
         ];

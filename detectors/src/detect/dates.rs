@@ -206,6 +206,11 @@ pub fn parse(kind: Kind, s: &str) -> Option<Date> {
             let [month, year] = *nums else { return None };
             month_year(month as u8, year)
         }
+        Kind::DateNameNoYear => {
+            let m = month_number(word()?)?;
+            let [day] = *nums else { return None };
+            month_day(m, day as u8)
+        }
         _ => None,
     }
 }
@@ -265,6 +270,16 @@ mod tests {
         assert_eq!(parse(DateMonthYear, "06/2024"), my(6, 2024));
         assert_eq!(parse(DateMonthYear, "6/1999"), my(6, 1999));
         assert_eq!(parse(DateMonthYear, "13/2024"), None);
+        let md = |m, d| {
+            Some(Date {
+                year: None,
+                month: m,
+                day: Some(d),
+            })
+        };
+        assert_eq!(parse(DateNameNoYear, "Dec. 3rd"), md(12, 3));
+        assert_eq!(parse(DateNameNoYear, "14th of May"), md(5, 14));
+        assert_eq!(parse(DateNameNoYear, "30 February"), None);
     }
 
     #[test]

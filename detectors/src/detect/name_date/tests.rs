@@ -138,6 +138,22 @@ const CASES: &[(&str, bool)] = &[
         "Reminder for Thursday: Nadia Obuya, 5 years with the practice, lunch 12/10/2026 at 12:40 in the break room.",
         false,
     ),
+    // A month by its name and a day, no year: a date where care says so.
+    (
+        "Reminder: Tomas Okafor has his colonoscopy on December 9th at 8am.",
+        true,
+    ),
+    ("Tomas Okafor (DOB March 4) called about his refill.", true),
+    ("Tomas Okafor was seen Dec 3 for a rash on his arms.", true),
+    (
+        "Reminder: Tomas Okafor has his team lunch on December 9th at noon.",
+        false,
+    ),
+    ("Tomas Okafor is out Dec 3 for a family wedding.", false),
+    (
+        "Tomas Okafor's birthday is March 4 - cake in the break room!",
+        false,
+    ),
     // A class of drugs is care as much as a drug's name.
     (
         "Ms. Siobhan O'Callaghan, 3 January 1966, called about side effects from the new statin.",
