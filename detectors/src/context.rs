@@ -230,7 +230,7 @@ const BUILTIN: &[(Class, &str)] = &[
          installation|employees|attestation|technician|engineer|installer|serviced by|calibration|service the|\
          servicing|will be out|be out of|out of the office|donated|donation|donating|lease|landlord|\
          walkthrough|walk-through|gala|keynote|interview|interviews|candidate|applicant|job|job posting|\
-         resume",
+         resume|on call|on-call|call schedule|call coverage|shift|shifts",
     ),
     (
         Class::Mrn,

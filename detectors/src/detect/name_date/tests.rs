@@ -154,6 +154,16 @@ const CASES: &[(&str, bool)] = &[
         "Tomas Okafor's birthday is March 4 - cake in the break room!",
         false,
     ),
+    // Who is on call, or works a shift, is staff.
+    (
+        "Maria Okafor was sent to L&D Dec 3 with contractions.",
+        true,
+    ),
+    ("Tomas Okafor is on call for L&D 12/03/2026.", false),
+    (
+        "Tomas Okafor works the night shift on the oncology floor 12/03/2026.",
+        false,
+    ),
     // A class of drugs is care as much as a drug's name.
     (
         "Ms. Siobhan O'Callaghan, 3 January 1966, called about side effects from the new statin.",
