@@ -270,13 +270,7 @@ mod tests {
         assert_eq!(parse(DateMonthYear, "06/2024"), my(6, 2024));
         assert_eq!(parse(DateMonthYear, "6/1999"), my(6, 1999));
         assert_eq!(parse(DateMonthYear, "13/2024"), None);
-        let md = |m, d| {
-            Some(Date {
-                year: None,
-                month: m,
-                day: Some(d),
-            })
-        };
+        // By the month's name.
         assert_eq!(parse(DateNameNoYear, "Dec. 3rd"), md(12, 3));
         assert_eq!(parse(DateNameNoYear, "14th of May"), md(5, 14));
         assert_eq!(parse(DateNameNoYear, "30 February"), None);
