@@ -203,7 +203,7 @@ const BUILTIN: &[(Class, &str)] = &[
          knee|knees|shoulder|ankle|wrist|elbow|lumbar|cervical|spinal|rotator cuff|meniscus|meniscal|acl|\
          kidney stone|kidney stones|gallstone|gallstones|\
          tendon|ligament|tendonitis|tendinitis|bursitis|arthritis|osteoarthritis|sciatica|range of motion|\
-         crown prep|root canal|tooth extraction|tooth #|teeth #|dental extraction|cavity|cavities|periodontal|wisdom teeth|\
+         crown prep|crown seat|crown delivery|root canal|prophy|scaling and root planing|perio maintenance|bitewings|fluoride varnish|dentures|partial denture|amalgam|composite filling|mod composite|core buildup|pulpotomy|occlusal guard|tooth extraction|tooth #|teeth #|dental extraction|cavity|cavities|periodontal|wisdom teeth|\
          molar|molars|wisdom tooth|toothache|broken tooth|cracked tooth|temp filling|temporary filling|\
          premedicate|pre-med|deltoid|cpap|bipap|sleep apnea|osa|pa approved|pa approval|pa denied|pa request|pa submitted|pa pending|pa required|\
          wart|mole|skin tag|eczema|psoriasis|acne|dermatitis|cellulitis|abscess|ulcer|pressure ulcer|\

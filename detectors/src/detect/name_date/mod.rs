@@ -644,7 +644,7 @@ fn date_role<'t>(t: &Text<'t>, date: &Date, start: usize, end: usize) -> Role<'t
 }
 
 /// Whether the date at `..end` heads an entry with the care `h` in it:
-/// a colon or a dash right after the date, then `h` in the same sentence
+/// a colon, a comma or a dash right after the date, then `h` in the same sentence
 /// and line ("12/03/2026: migraines, start propranolol"), and more care
 /// after it there: see [`entry_care`].
 fn heads_an_entry(t: &Text<'_>, end: usize, h: &Hit) -> bool {
@@ -652,7 +652,7 @@ fn heads_an_entry(t: &Text<'_>, end: usize, h: &Hit) -> bool {
         return false;
     };
     gap.trim_start_matches(' ')
-        .starts_with([':', '-', '\u{2013}', '\u{2014}'])
+        .starts_with([':', ',', '-', '\u{2013}', '\u{2014}'])
         && !gap.contains(['\n', '.', ';', '?', '!'])
         && entry_care(t, end)
 }

@@ -154,6 +154,32 @@ const CASES: &[(&str, bool)] = &[
         "Tomas Okafor's birthday is March 4 - cake in the break room!",
         false,
     ),
+    // A chart's line after a comma as after a colon; a dental chart's
+    // words are care.
+    (
+        "Dental: Marcus Bell, 12/03/2026, #30 MOD composite, next visit crown seat.",
+        true,
+    ),
+    (
+        "Marcus Bell 12/03/2026 - prophy and bitewings, recall in 6 months.",
+        true,
+    ),
+    (
+        "Ann Lee, 12/03/2026, fever and cough x3 days, rapid strep neg.",
+        true,
+    ),
+    (
+        "Facilities: Marcus Bell, 12/03/2026, room 30 paint touch-up, next visit carpet.",
+        false,
+    ),
+    (
+        "Marcus Bell is out 12/03/2026 for a deep cleaning of the break room carpets.",
+        false,
+    ),
+    (
+        "Priya Shah, 12/07/2026, flu shot clinic and vaccine drive.",
+        false,
+    ),
     // Who is on call, or works a shift, is staff.
     (
         "Maria Okafor was sent to L&D Dec 3 with contractions.",
