@@ -27,20 +27,21 @@ pub fn to_text(html: &str) -> String {
                 };
                 let tag = &html[i + 1..inner_end];
                 let (closing, name) = tag_name(tag);
+                let name = name.as_str();
                 i = end;
                 if !closing && (name == "script" || name == "style") {
                     let close = format!("</{name}");
                     i = find_ci(html, i, &close).unwrap_or(b.len());
                     continue;
                 }
-                table.tag(&mut out, closing, &name);
+                table.tag(&mut out, closing, name);
                 if !closing {
                     shown_attributes(tag, &mut out);
                 }
             }
             b'&' => {
-                let (s, used) = entity(&html[i..]);
-                table.push_str(&mut out, &s);
+                let (c, used) = entity(&html[i..]);
+                table.push_str(&mut out, c.encode_utf8(&mut [0; 4]));
                 i += used;
             }
             _ => {
@@ -191,8 +192,8 @@ fn shown_attributes(tag: &str, out: &mut String) {
             let mut k = 0;
             while let Some(amp) = value[k..].find('&').map(|a| k + a) {
                 out.push_str(&value[k..amp]);
-                let (text, used) = entity(&value[amp..]);
-                out.push_str(&text);
+                let (c, used) = entity(&value[amp..]);
+                out.push(c);
                 k = amp + used.max(1);
             }
             out.push_str(&value[k..]);
@@ -201,31 +202,60 @@ fn shown_attributes(tag: &str, out: &mut String) {
     }
 }
 
+/// Just past the `>` that ends the tag at `start` (one inside a quoted
+/// attribute value does not), or the end of the text.
 fn find_tag_end(b: &[u8], start: usize) -> usize {
-    let mut quote: Option<u8> = None;
-    for (k, &c) in b.iter().enumerate().skip(start + 1) {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"' | b'\'') => quote = Some(c),
-            (None, b'>') => return k + 1,
-            _ => {}
+    let mut k = start + 1;
+    while let Some(at) = memchr::memchr3(b'>', b'"', b'\'', b.get(k..).unwrap_or_default()) {
+        let at = k + at;
+        if b[at] == b'>' {
+            return at + 1;
+        }
+        match memchr::memchr(b[at], &b[at + 1..]) {
+            Some(close) => k = at + 1 + close + 1,
+            None => return b.len(),
         }
     }
     b.len()
 }
 
-fn tag_name(tag: &str) -> (bool, String) {
+/// A tag's name in lower case, held in place: a newsletter has a tag
+/// every few words, and every name this module acts on is short.
+struct TagName {
+    buf: [u8; TagName::MAX],
+    len: usize,
+}
+
+impl TagName {
+    /// The longest name acted on ("blockquote"); a longer one is kept as
+    /// none (an unknown tag, which is dropped).
+    const MAX: usize = 10;
+
+    fn as_str(&self) -> &str {
+        // Only ASCII letters and digits are ever copied in.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+fn tag_name(tag: &str) -> (bool, TagName) {
     let t = tag.trim_start();
     let (closing, t) = match t.strip_prefix('/') {
         Some(rest) => (true, rest),
         None => (false, t),
     };
-    let name: String = t
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    let len = t
+        .bytes()
+        .position(|c| !c.is_ascii_alphanumeric())
+        .unwrap_or(t.len());
+    let mut name = TagName {
+        buf: [0; TagName::MAX],
+        len: 0,
+    };
+    if len <= TagName::MAX {
+        name.buf[..len].copy_from_slice(&t.as_bytes()[..len]);
+        name.buf[..len].make_ascii_lowercase();
+        name.len = len;
+    }
     (closing, name)
 }
 
@@ -236,8 +266,9 @@ fn find_ci(h: &str, from: usize, needle: &str) -> Option<usize> {
         .find(|&k| hay[k..k + n.len()].eq_ignore_ascii_case(n))
 }
 
-/// Decodes one entity at the start of `s`; returns the text and bytes used.
-fn entity(s: &str) -> (String, usize) {
+/// Decodes one entity at the start of `s`; returns its character and the
+/// bytes used (an `&` that starts none is itself).
+fn entity(s: &str) -> (char, usize) {
     let end = s[1..]
         .find(|c: char| !c.is_ascii_alphanumeric() && c != '#')
         .map_or(s.len(), |e| e + 1);
@@ -260,8 +291,8 @@ fn entity(s: &str) -> (String, usize) {
         named(body)
     };
     match decoded {
-        Some(c) => (c.to_string(), used),
-        None => ("&".to_string(), 1),
+        Some(c) => (c, used),
+        None => ('&', 1),
     }
 }
 
@@ -427,5 +458,27 @@ mod tests {
         assert_eq!(to_text("text <htmK\u{fffd}"), "text ");
         assert_eq!(to_text("<b\u{e9}"), "");
         assert_eq!(to_text("a <b>x</b> c"), "a x c");
+    }
+
+    /// A `>` inside a quoted attribute value does not end its tag, in
+    /// either quote; a quote left open runs to the end of the text (and
+    /// a title's text in it is still read).
+    /// Names are matched in any case, and a name longer than any acted
+    /// on ("blockquotes") is no known tag.
+    #[test]
+    fn tag_ends_names_and_quotes() {
+        assert_eq!(
+            to_text("<a title=\"x>y\" href='it\"s>'>DOB</a> 1/2/1960"),
+            "\nx>y\nDOB 1/2/1960"
+        );
+        assert_eq!(
+            to_text("before<a title=\"open>never closed"),
+            "before\nopen>never closed\n"
+        );
+        assert_eq!(to_text("a<BR>b<Blockquote>c<blockquotes>d"), "a\nb\ncd");
+        assert_eq!(
+            to_text("<SCRIPT>x<p>y</Script>z&lt;&#x41;&bogus"),
+            "z<A&bogus"
+        );
     }
 }
