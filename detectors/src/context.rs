@@ -109,7 +109,7 @@ const BUILTIN: &[(Class, &str)] = &[
          hospitalization|hospitalisation|hospital stay|ed visit|er visit|examined|\
          went to the er|went to the ed|went to the emergency room|went to urgent care|taken to the er|\
          taken to the ed|taken to the emergency room|brought to the er|brought to the ed|seen in the er|\
-         seen in the ed|start of care|soc date|resumption of care",
+         seen in the ed|start of care|soc date|resumption of care|date of death|death date|time of death",
     ),
     (
         Class::ServiceWeak,
@@ -167,7 +167,7 @@ const BUILTIN: &[(Class, &str)] = &[
          receta médica|receta medica|medicamento|medicamentos|alergia|infección|infeccion|\
          chest pain|abdominal pain|back pain|pain|fever|cough|coughing|vomiting|nausea|diarrhea|dizziness|dizzy|\
          rash|bleeding|swelling|shortness of breath|headache|migraine|seizure|fracture|fractured|fractures|\
-         sprain|sprained|dislocated|wound|\
+         sprain|sprained|dislocated|wound|ambulance|\
          infection|infected|flu|influenza|covid|pneumonia|uti|cyst|lesion|tumor|cancer|diabetes|diabetic|\
          hypertension|asthma|copd|depression|dementia|stroke|concussion|pregnant|pregnancy|miscarriage|allergic|\
          allergy|allergies|injury|injured|fell|had a fall|symptom|symptoms|medication|medications|meds|\
@@ -400,6 +400,9 @@ pub struct Context {
     /// Pattern index -> whether it is a lab analyte's short form, which
     /// counts only right before a value ([`ANALYTES`]).
     analyte: Vec<bool>,
+    /// Pattern index -> the words after it that make it an idiom of
+    /// office life, not care ([`IDIOMS`]); empty for most.
+    idiom: Vec<&'static [&'static str]>,
     /// Pattern index -> whether a hyphen after it makes another word
     /// ("knee-high", "shoulder-length").
     stem: Vec<bool>,
@@ -420,6 +423,17 @@ pub struct Context {
 /// Units of a dose or a lab value: care only after a number, with or
 /// without a space.
 const UNITS: &[&str] = &["mg", "mcg", "mg/dl", "mmol/l", "meq"];
+
+/// Care words that, followed by one of these words, are an idiom of
+/// everyday life rather than care: "fell behind on the invoices", "fell
+/// short of", "a rash of complaints", "a stroke of luck", "fever pitch".
+/// (A custom rule's keyword counts all the same.)
+const IDIOMS: &[(&str, &[&str])] = &[
+    ("fell", &["behind", "short", "apart", "flat", "silent"]),
+    ("rash", &["of"]),
+    ("stroke", &["of"]),
+    ("fever", &["pitch"]),
+];
 
 /// Lab analytes written in their short forms, care only right before
 /// their value ("Critical K 6.1", "Na 128", "Cr: 2.3", "BP 150/90"): alone,
@@ -639,6 +653,15 @@ impl Context {
             .map(|w| ANALYTES.contains(&w.as_str()))
             .collect();
         let stem = words.iter().map(|w| STEMS.contains(&w.as_str())).collect();
+        let idiom = words
+            .iter()
+            .map(|w| {
+                IDIOMS
+                    .iter()
+                    .find(|(word, _)| word == w)
+                    .map_or(&[][..], |(_, after)| *after)
+            })
+            .collect();
         // Standard semantics so that every overlapping match is reported:
         // "diagnosis codes" must still yield "diagnosis" when the longer
         // "diagnosis code" fails the whole-word check. (A leftmost-longest
@@ -655,6 +678,7 @@ impl Context {
             word_end,
             unit,
             analyte,
+            idiom,
             stem,
             plural,
             drug,
@@ -729,8 +753,17 @@ impl Context {
                 Some(c) => !self.word_end[p] || !is_word(c),
                 None => true,
             };
+            // (In an idiom only a custom rule's keyword counts.)
+            let idiom = !self.idiom[p].is_empty() && next_word_in(&b[e..], self.idiom[p]);
+            let counts =
+                |c: &Class| !idiom || matches!(c, Class::Custom(_) | Class::CustomKeyword(_));
             if before_ok && after_ok {
-                out.extend(self.classes[p].iter().filter_map(|&c| hit(s, e, c)));
+                out.extend(
+                    self.classes[p]
+                        .iter()
+                        .filter(|c| counts(c))
+                        .filter_map(|&c| hit(s, e, c)),
+                );
             } else if before_ok
                 && !self.plural[p].is_empty()
                 && let Some(n) = plural_ending(&b[e..])
@@ -739,6 +772,18 @@ impl Context {
             }
         }
     }
+}
+
+/// Whether the word after the blanks at the start of `after` is one of
+/// `words` (in lower case), in any case.
+fn next_word_in(after: &[u8], words: &[&str]) -> bool {
+    let blanks = after.iter().take_while(|&&c| c == b' ').count();
+    let rest = &after[blanks..];
+    let len = rest.iter().take_while(|&&c| is_word(c)).count();
+    blanks > 0
+        && words
+            .iter()
+            .any(|w| rest[..len].eq_ignore_ascii_case(w.as_bytes()))
 }
 
 /// The length of a plural ending at the start of `after` ("s" or "es",
@@ -847,6 +892,27 @@ mod tests {
         assert!(patient("PT Ann Lee"));
         assert!(patient("pt seen today"));
         assert!(patient("Pt name: Ann Lee"));
+    }
+
+    /// A care word in an idiom of everyday life is no care; a custom
+    /// rule's keyword that is the same word still counts.
+    #[test]
+    fn idioms_are_no_care() {
+        let custom = [(Class::CustomKeyword(0), vec!["stroke".to_string()])];
+        let c = Context::new(&custom).unwrap();
+        let clinical = |t: &str| c.hits(t).iter().any(|h| h.class == Class::Clinical);
+        let keyword = |t: &str| c.hits(t).iter().any(|h| h.class == Class::CustomKeyword(0));
+        assert!(clinical("she fell on the ice"));
+        assert!(clinical("fell  at home"));
+        assert!(!clinical("we fell behind on billing"));
+        assert!(!clinical("the plan fell  Short"));
+        assert!(clinical("a rash on her arm"));
+        assert!(!clinical("a rash of complaints"));
+        assert!(clinical("stroke in 2019"));
+        assert!(!clinical("a stroke of luck"));
+        assert!(keyword("a stroke of luck"));
+        assert!(!clinical("at fever pitch"));
+        assert!(clinical("fever pitched at 102"));
     }
 
     /// A lab analyte's short form is care only before its value.

@@ -376,6 +376,8 @@ pub(super) fn names_a_thing(text: &str, at: usize, hi: usize) -> bool {
         "machines",
         "room",
         "rooms",
+        "bay",
+        "bays",
         "suite",
         "clinic",
         "clinics",

@@ -190,6 +190,33 @@ const CASES: &[(&str, bool)] = &[
         "Tomas Okafor works the night shift on the oncology floor 12/03/2026.",
         false,
     ),
+    // A fall is care; falling behind is not. A date of death is a
+    // record's date.
+    (
+        "Rosalind Tebbit called, she fell on 12/3 and her wrist is still swollen.",
+        true,
+    ),
+    (
+        "Rosalind Tebbit called, she fell behind on 12/3 invoices and wants an extension.",
+        false,
+    ),
+    (
+        "Walter Brennan's date of death, 11/30/2026, is on the certificate the family sent.",
+        true,
+    ),
+    (
+        "Walter Brennan's date of hire, 11/30/2026, is on the certificate the office sent.",
+        false,
+    ),
+    // Taken by ambulance is care; the ambulance bay is a place.
+    (
+        "Ruth Abernathy's daughter called: Ruth was taken to St. Luke's by ambulance last night (12/3).",
+        true,
+    ),
+    (
+        "Ruth Abernathy, our EMS liaison, toured the ambulance bay on 12/3 with the board.",
+        false,
+    ),
     // A class of drugs is care as much as a drug's name.
     (
         "Ms. Siobhan O'Callaghan, 3 January 1966, called about side effects from the new statin.",
