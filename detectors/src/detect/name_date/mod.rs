@@ -727,10 +727,27 @@ const CARE_QUALIFIERS: [&str; 9] = [
 /// perhaps a comma or a dash, perhaps a word such as "last", a care
 /// phrase (perhaps after one word of where: "ear recheck") that names no
 /// thing, then only a blank or "on", "from", "due",
-/// "done", "dated" before the date. A staff rota lines up the same words
+/// "done", "dated", "given" and the like before the date (a dose's
+/// number may come first: "MMR #2 given"). A staff rota lines up the same words
 /// ("Tom Reed - echo 12/08/2026"): unless the date is years `past`, the
 /// line must say the care was had or is due (a word such as "last" or
 /// "next" before it, "done" or "due" after it).
+/// `gap` without the number of a dose or a series that begins it ("#2
+/// given", "dose 2 given": the second MMR, the third shot of a series).
+fn dose_number(gap: &str) -> &str {
+    let rest = gap.strip_prefix('#').or_else(|| {
+        gap.get(..5)
+            .filter(|w| w.eq_ignore_ascii_case("dose "))
+            .map(|_| &gap[5..])
+    });
+    match rest {
+        Some(r) if r.starts_with(|c: char| c.is_ascii_digit()) => r
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start(),
+        _ => gap,
+    }
+}
+
 fn care_between(t: &Text<'_>, from: usize, start: usize, past: bool) -> bool {
     let gap = &t.text[from..start];
     if gap.contains(['\n', '.', ';', '?', '!']) {
@@ -762,13 +779,13 @@ fn care_between(t: &Text<'_>, from: usize, start: usize, past: bool) -> bool {
                 let end = phrase_end(t, h);
                 end <= start
                     && !names_a_thing(t.text, end, t.hi)
-                    && match t.text[end..start]
-                        .trim_matches([' ', ',', '-', ':'])
+                    && match dose_number(t.text[end..start].trim_matches([' ', ',', '-', ':']))
                         .to_ascii_lowercase()
-                        .as_str()
+                        .trim_end_matches(" on")
                     {
                         "" | "on" => past || qualifier > 0,
-                        "from" | "due" | "done" | "dated" => true,
+                        "from" | "due" | "done" | "dated" | "given" | "administered"
+                        | "completed" | "performed" | "received" => true,
                         _ => false,
                     }
             })

@@ -208,6 +208,19 @@ const CASES: &[(&str, bool)] = &[
         "Walter Brennan's date of hire, 11/30/2026, is on the certificate the office sent.",
         false,
     ),
+    // A dose given on a date is the care's date, its number or not.
+    (
+        "Vaccine record for Anaya Desai: MMR #2 given 12/02/2026, lot K8891, left arm.",
+        true,
+    ),
+    (
+        "Anaya Desai - Shingrix dose 2 administered on 12/02/2026.",
+        true,
+    ),
+    (
+        "Gift record for Anaya Desai: donation #2 given 12/02/2026, receipt K8891, annual fund.",
+        false,
+    ),
     // Taken by ambulance is care; the ambulance bay is a place.
     (
         "Ruth Abernathy's daughter called: Ruth was taken to St. Luke's by ambulance last night (12/3).",
