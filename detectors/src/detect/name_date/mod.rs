@@ -138,17 +138,31 @@ fn a_day_of_the_year(text: &str, start: usize, end: usize) -> bool {
 /// signature as anything about the date.
 fn closest_name(t: &Text<'_>, start: usize, end: usize) -> Option<Name> {
     let lo = floor_boundary(t.text, start.saturating_sub(NAME_BEFORE).max(t.lo));
-    let hi = ceil_boundary(t.text, (end + NAME_AFTER).min(t.hi));
+    let near = ceil_boundary(t.text, (end + NAME_AFTER).min(t.hi));
+    // A name labelled as the patient's may be further after the date, a
+    // table's header row or a form's other fields between ("Schedule for
+    // 12/07/2026", then "Time | Patient | Reason", then "Patient: Ann
+    // Lee"): only such a name, as far as names reach before a date.
+    let labelled = |n: &Name| t.context(Class::Patient, n.start, n.end, 24, 0).is_some();
+    let far = ceil_boundary(t.text, (end + NAME_BEFORE).min(t.hi));
+    let patients = t.hits.of(Class::Patient);
+    let hi = if patients[patients.partition_point(|h| h.start < end)..]
+        .first()
+        .is_some_and(|h| h.start < far)
+    {
+        far
+    } else {
+        near
+    };
     names::find(t.text, lo, hi)
         .into_iter()
+        .filter(|n| n.start < near || labelled(n))
         .filter(|n| !n.provider)
         .filter(|n| !n.greeting || (n.end <= start && speaks_to_the_reader(&t.text[n.end..start])))
         .filter(|n| !care_in_a_name(t, n))
         .filter(|n| {
             n.end <= start
-                || (n.start >= end
-                    && (!t.text[end..n.start].contains('\n')
-                        || t.context(Class::Patient, n.start, n.end, 24, 0).is_some()))
+                || (n.start >= end && (!t.text[end..n.start].contains('\n') || labelled(n)))
         })
         .min_by_key(|n| {
             if n.end <= start {

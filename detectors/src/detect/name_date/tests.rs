@@ -208,6 +208,16 @@ const CASES: &[(&str, bool)] = &[
         "Walter Brennan's date of hire, 11/30/2026, is on the certificate the office sent.",
         false,
     ),
+    // A name labelled as the patient's, further after the date than an
+    // unlabelled one may be: an HTML schedule's header row between.
+    (
+        "Schedule for 12/07/2026\n\n \t Time \t Patient \t Reason\n\n \t \nTime: 9:00 \t \nPatient: Greta Lindqvist \t \nReason: Annual physical\n",
+        true,
+    ),
+    (
+        "Schedule for 12/07/2026\n\n \t Time \t Staff \t Task\n\n \t \nTime: 9:00 \t \nStaff: Greta Lindqvist \t \nTask: Annual review\n",
+        false,
+    ),
     // A dose given on a date is the care's date, its number or not.
     (
         "Vaccine record for Anaya Desai: MMR #2 given 12/02/2026, lot K8891, left arm.",
