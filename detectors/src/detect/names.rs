@@ -182,7 +182,6 @@ const NOT_NAMES: &[&str] = &[
     "below",
     "beneficiary",
     "best",
-    "bill",
     "billing",
     "birth",
     "birthdate",

@@ -90,12 +90,26 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
     if mail_header_line(t.text, start) {
         return None;
     }
-    // (An age written after the name: "Ann Lee, 5 yo, ...".)
-    let aged = || age_after(t.text, name.end).filter(|&e| e <= start);
+    // (A given name after the name, in parentheses: a preferred name,
+    // "Bill Thompson (William) 2/2/1950", or a surname's given name,
+    // "Mrs. Oyelaran (Folasade, 3/30/58)". An age written after the
+    // name: "Ann Lee, 5 yo, ...".)
+    let given = given_in_parentheses(t.text, name.end, start);
+    let name_end = given.unwrap_or(name.end);
+    // (The given name is more evidence that the words are a person's.)
+    let name = match given {
+        Some(_) => Name {
+            score: (name.score + 0.2).min(1.0),
+            why: format!("{}, given name in parentheses", name.why),
+            ..name
+        },
+        None => name,
+    };
+    let aged = || age_after(t.text, name_end).filter(|&e| e <= start);
     if role.adjacent
-        && !(name.end <= start
-            && (apposed_with(t.text, name.end..start, role.word)
-                || care_between(t, name.end, start, years_past(t, &date) >= 2)
+        && !(name_end <= start
+            && (apposed_with(t.text, name_end..start, role.word)
+                || care_between(t, name_end, start, years_past(t, &date) >= 2)
                 || aged().is_some_and(|e| {
                     apposed(&t.text[e..start]) || care_between(t, e, start, true)
                 })))
@@ -104,6 +118,28 @@ pub fn detect(t: &Text<'_>, kind: Kind, start: usize, end: usize) -> Option<Matc
         return None;
     }
     found(t, &date, &role, &name, start, end)
+}
+
+/// Where a given name in parentheses right after a name at `at` ends
+/// (before `start`): past its ")", or past its comma when what follows is
+/// inside them ("Oyelaran (Folasade, 3/30/58)"). Only a name the lists
+/// know as a given name, with a capital.
+fn given_in_parentheses(text: &str, at: usize, start: usize) -> Option<usize> {
+    let gap = text.get(at..start)?;
+    let open = gap.len() - gap.trim_start_matches(' ').len();
+    let rest = gap[open..].strip_prefix('(')?;
+    let len = rest
+        .find(|c: char| !(c.is_alphabetic() || c == '-' || c == '\''))
+        .unwrap_or(rest.len());
+    let word = &rest[..len];
+    if !word.starts_with(char::is_uppercase) || !names::is_first(word) {
+        return None;
+    }
+    let after = at + open + 1 + len;
+    match text[after..start].bytes().next()? {
+        b')' | b',' => Some(after + 1),
+        _ => None,
+    }
 }
 
 /// Whether "12/4" or "06/2024" at `start..end` stands as a date: not a

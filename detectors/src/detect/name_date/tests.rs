@@ -208,6 +208,26 @@ const CASES: &[(&str, bool)] = &[
         "Walter Brennan's date of hire, 11/30/2026, is on the certificate the office sent.",
         false,
     ),
+    // A given name in parentheses after the name: a preferred name, or
+    // the given name of a title and a surname. "Bill" is a given name
+    // when a surname follows.
+    (
+        "Bill Thompson (William) 2/2/1950 - BP recheck, meds adjusted.",
+        true,
+    ),
+    (
+        "Mrs. Oyelaran (Folasade, 3/30/58) called about her mammogram results.",
+        true,
+    ),
+    (
+        "Mrs. Oyelaran (Folasade, 3/30/58) called about her parking pass.",
+        false,
+    ),
+    (
+        "Bill Thompson (William) 2/2/1950 - retirement party, cake ordered.",
+        false,
+    ),
+    ("Bill Date 12/01/2026 - statement, balance due.", false),
     // A name labelled as the patient's, further after the date than an
     // unlabelled one may be: an HTML schedule's header row between.
     (
