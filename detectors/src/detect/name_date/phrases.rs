@@ -221,23 +221,50 @@ pub(super) fn names_a_subject(text: &str) -> Option<usize> {
         " her ",
         " his ",
     ];
-    VERBS.iter().find_map(|v| {
-        let at = text.len().checked_sub(v.len())?;
-        (text.ends_with(v) && {
-            let mut words = text[..at].rsplit(' ');
-            let capital = |w: Option<&str>| {
-                w.is_some_and(|w| {
-                    let mut c = w.chars();
-                    c.next().is_some_and(char::is_uppercase)
-                        && c.next().is_some_and(char::is_lowercase)
-                        && w.chars()
-                            .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
-                })
-            };
-            capital(words.next()) && capital(words.next())
-        })
-        .then_some(at)
-    })
+    // Or a verb that gives the person a thing, then its article or
+    // owner ("Ann Lee has a ", "Ann Lee needs her ", "Ann Lee is getting
+    // an "): the care word after it is the thing.
+    const GIVES: [&str; 13] = [
+        " has ",
+        " needs ",
+        " gets ",
+        " got ",
+        " is getting ",
+        " will have ",
+        " will get ",
+        " is having ",
+        " was having ",
+        " came in for ",
+        " is coming in for ",
+        " is in for ",
+        " was in for ",
+    ];
+    let verb = VERBS
+        .iter()
+        .find_map(|v| text.ends_with(v).then(|| text.len() - v.len()));
+    let gives = || {
+        let rest = ["a ", "an ", "her ", "his ", "their "]
+            .iter()
+            .find_map(|d| text.strip_suffix(d))?;
+        GIVES
+            .iter()
+            .find_map(|v| rest.ends_with(v).then(|| rest.len() - v.len()))
+    };
+    let after_a_name = |at: &usize| {
+        let mut words = text[..*at].rsplit(' ');
+        let capital = |w: Option<&str>| {
+            w.is_some_and(|w| {
+                let mut c = w.chars();
+                c.next().is_some_and(char::is_uppercase)
+                    && c.next().is_some_and(char::is_lowercase)
+                    && w.chars()
+                        .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+            })
+        };
+        capital(words.next()) && capital(words.next())
+    };
+    verb.filter(after_a_name)
+        .or_else(|| gives().filter(after_a_name))
 }
 
 /// The words that join care to the person it was written for ("results
@@ -701,6 +728,21 @@ mod tests {
         assert!(!speaks_to_the_reader("thank you for coming"));
         assert!(birthplace_after(", in Lagos"));
         assert!(!birthplace_after(" in the clinic"));
+    }
+
+    /// The full name a verb makes the subject of the care after it.
+    #[test]
+    fn a_name_as_the_subject_of_care() {
+        assert_eq!(names_a_subject("Chloe Martin was "), Some(12));
+        assert_eq!(names_a_subject("so Ann Lee has her "), Some(10));
+        assert_eq!(names_a_subject("Ann Lee has a "), Some(7));
+        assert_eq!(names_a_subject("Ann Lee needs her "), Some(7));
+        assert_eq!(names_a_subject("Ann Lee is getting an "), Some(7));
+        assert_eq!(names_a_subject("tell Ann Lee her "), Some(12));
+        // Not a name's: one word, lower case, or no article after "has".
+        assert_eq!(names_a_subject("Lee has a "), None);
+        assert_eq!(names_a_subject("the team has a "), None);
+        assert_eq!(names_a_subject("Ann Lee has "), None);
     }
 
     #[test]

@@ -208,6 +208,17 @@ const CASES: &[(&str, bool)] = &[
         "Walter Brennan's date of hire, 11/30/2026, is on the certificate the office sent.",
         false,
     ),
+    // What a name has, needs or gets, when it is care, is the name's.
+    ("Ann Lee has a colonoscopy on 12/9/2026.", true),
+    (
+        "Maya Thompson has a speech therapy eval on 12/9/2026.",
+        true,
+    ),
+    ("Ann Lee needs her flu shot before 12/9/2026.", true),
+    ("Ann Lee is getting an MRI on 12/9.", true),
+    ("Ann Lee has a meeting on 12/9/2026.", false),
+    ("Ann Lee needs a parking pass before 12/9/2026.", false),
+    ("Ann Lee is getting an award on 12/9.", false),
     // A given name in parentheses after the name: a preferred name, or
     // the given name of a title and a surname. "Bill" is a given name
     // when a surname follows.
