@@ -107,8 +107,14 @@ fn sources() -> Vec<String> {
 /// English month names whole and as usually abbreviated.
 const MONTH_NAMES: &str = "jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|september|oct|october|nov|november|dec|december";
 
-/// How far a match can reach from a digit in it, with room to spare.
-const MARGIN: usize = 48;
+/// How far a match can begin before its first digit: a month's name,
+/// its period and blanks ("September  4, 1965", 15 bytes), with room.
+const LEAD: usize = 16;
+/// How far a match can end after its last digit ("4th of  September",
+/// 17 bytes), and how far apart two digits of one match can be, less
+/// [`LEAD`] (a day and its year: "4th  of March, del 1965", under 40
+/// bytes), with room.
+const TRAIL: usize = 28;
 
 /// The compiled patterns.
 #[derive(Debug)]
@@ -143,13 +149,14 @@ impl Patterns {
     /// Every candidate in `text`, in order.
     ///
     /// Every pattern has a digit, and a match reaches at most a month name
-    /// and some blanks (well under [`MARGIN`] bytes) beyond its first and
-    /// last digits; so only the stretches around digits are searched, each
+    /// and some blanks beyond its first and last digits ([`LEAD`],
+    /// [`TRAIL`]); so only the stretches around digits are searched, each
     /// as a span of the whole text (word boundaries at a span's edge see
-    /// the text beyond it). Prose with few numbers is then mostly skipped.
+    /// the text beyond it). Prose with few numbers is then mostly skipped,
+    /// and prose with a number every sentence is read in short stretches.
     pub fn candidates(&self, text: &str) -> Vec<Candidate> {
         let mut out = Vec::new();
-        for span in crate::stretch::around_digits(text, MARGIN, MARGIN) {
+        for span in crate::stretch::around_digits(text, LEAD, TRAIL) {
             let input = regex_automata::Input::new(text).span(span);
             out.extend(self.re.find_iter(input).map(|m| Candidate {
                 kind: KINDS[m.pattern().as_usize()],
@@ -194,10 +201,14 @@ mod tests {
             })
             .collect();
         assert!(texts.len() > 100);
-        for gap in [0, 1, 40, 47, 48, 49, 95, 96, 97, 200] {
+        for gap in [0, 1, 8, 14, 15, 16, 17, 27, 28, 29, 40, 43, 44, 45, 200] {
             let pad = "x ".repeat(gap / 2) + if gap % 2 == 1 { "é" } else { "" };
             texts.push(format!(
                 "September{pad}4, 1965 and 4th{pad}of March 1965; E11.9{pad}123-45-6789{pad}1EG4-TE5-MK73"
+            ));
+            // Matches that reach as far from their digits as any can.
+            texts.push(format!(
+                "{pad}Septiembre.\t\r\n4, 1965{pad}4th\t\t\t\t\t\t\t\tof - septiembres., - del \t\t'65{pad}14th \tof \tSeptember{pad}A1B . ABCD{pad}September. 9th"
             ));
         }
         for t in &texts {
