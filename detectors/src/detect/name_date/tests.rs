@@ -208,6 +208,20 @@ const CASES: &[(&str, bool)] = &[
         "Walter Brennan's date of hire, 11/30/2026, is on the certificate the office sent.",
         false,
     ),
+    // A primary care provider, diabetic supplies: care.
+    (
+        "Wanda Kowalski (11/5/1947): daughter wants to switch her PCP to Dr. Greene, ok?",
+        true,
+    ),
+    (
+        "Reggie Okafor brought in his sharps container 12/3; we gave him a new one and his pen needles.",
+        true,
+    ),
+    (
+        "Wanda Kowalski (11/5/1947): daughter wants to switch her plan to Verizon, ok?",
+        false,
+    ),
+    ("Please welcome Ann Lee, PCP, who joins us 1/5/2027.", false),
     // What a name has, needs or gets, when it is care, is the name's.
     ("Ann Lee has a colonoscopy on 12/9/2026.", true),
     (
