@@ -168,7 +168,10 @@ const BUILTIN: &[(Class, &str)] = &[
          chest pain|abdominal pain|back pain|pain|fever|cough|coughing|vomiting|nausea|diarrhea|dizziness|dizzy|\
          rash|bleeding|swelling|shortness of breath|headache|migraine|seizure|fracture|fractured|fractures|\
          sprain|sprained|dislocated|wound|ambulance|pcp|pen needles|test strips|lancets|glucometer|\
-         glucose meter|cgm|dexcom|insulin pump|insulin pen|\
+         glucose meter|cgm|dexcom|insulin pump|insulin pen|blood sugar|blood sugars|sugars|\
+         urine sample|stool sample|urine specimen|breastfeeding|breast feeding|lactation|\
+         sudafed|pseudoephedrine|benadryl|diphenhydramine|claritin|loratadine|zyrtec|cetirizine|\
+         mucinex|advil|motrin|aleve|imodium|\
          infection|infected|flu|influenza|covid|pneumonia|uti|cyst|lesion|tumor|cancer|diabetes|diabetic|\
          hypertension|asthma|copd|depression|dementia|stroke|concussion|pregnant|pregnancy|miscarriage|allergic|\
          allergy|allergies|injury|injured|fell|had a fall|symptom|symptoms|medication|medications|meds|\

@@ -222,6 +222,23 @@ const CASES: &[(&str, bool)] = &[
         false,
     ),
     ("Please welcome Ann Lee, PCP, who joins us 1/5/2027.", false),
+    // Blood sugars, and medicines bought over the counter, are care.
+    (
+        "Can Dr. Shah see Lakshmi Iyer tomorrow? Her sugars have been running in the 300s since 12/1.",
+        true,
+    ),
+    (
+        "Marisa Conti, 2/14/1988, asking whether she can take Sudafed while breastfeeding.",
+        true,
+    ),
+    (
+        "Can Dr. Shah see Lakshmi Iyer tomorrow? Her sales have been running in the 300s since 12/1.",
+        false,
+    ),
+    (
+        "Marisa Conti, 2/14/1988, asking whether she can take Friday off while the kids are home.",
+        false,
+    ),
     // What a name has, needs or gets, when it is care, is the name's.
     ("Ann Lee has a colonoscopy on 12/9/2026.", true),
     (
