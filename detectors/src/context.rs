@@ -109,7 +109,8 @@ const BUILTIN: &[(Class, &str)] = &[
          hospitalization|hospitalisation|hospital stay|ed visit|er visit|examined|\
          went to the er|went to the ed|went to the emergency room|went to urgent care|taken to the er|\
          taken to the ed|taken to the emergency room|brought to the er|brought to the ed|seen in the er|\
-         seen in the ed|start of care|soc date|resumption of care|date of death|death date|time of death",
+         seen in the ed|start of care|soc date|resumption of care|date of death|death date|time of death|\
+         superbill|super bill|charge ticket",
     ),
     (
         Class::ServiceWeak,

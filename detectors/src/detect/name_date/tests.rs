@@ -222,6 +222,15 @@ const CASES: &[(&str, bool)] = &[
         false,
     ),
     ("Please welcome Ann Lee, PCP, who joins us 1/5/2027.", false),
+    // A superbill is a visit's.
+    (
+        "Superbill for Ethan Caldwell 12/2: 99213, 87880 (rapid strep).",
+        true,
+    ),
+    (
+        "Receipt for Ethan Caldwell 12/2: lunch, parking (garage B).",
+        false,
+    ),
     // Blood sugars, and medicines bought over the counter, are care.
     (
         "Can Dr. Shah see Lakshmi Iyer tomorrow? Her sugars have been running in the 300s since 12/1.",
