@@ -117,6 +117,14 @@ pub(super) fn age_after(text: &str, at: usize) -> Option<usize> {
         return None;
     }
     let rest = &rest[lead..];
+    // "(age 4)", "aged 67": the word says it is an age; a unit may follow.
+    let said = ["age ", "aged ", "age: "].iter().find_map(|w| {
+        rest.get(..w.len())
+            .filter(|h| h.eq_ignore_ascii_case(w))
+            .map(|_| w.len())
+    });
+    let lead = lead + said.unwrap_or(0);
+    let rest = &rest[said.unwrap_or(0)..];
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     if !(1..=3).contains(&digits) {
         return None;
@@ -137,6 +145,10 @@ pub(super) fn age_after(text: &str, at: usize) -> Option<usize> {
                         && !spaced[u.len()..].starts_with(|c: char| c.is_alphanumeric())
                 })
                 .map(|u| unit.len() - spaced.len() + u.len())
+        })
+        // (After the word, the unit may be left out: "(age 4)".)
+        .or_else(|| {
+            (said.is_some() && !unit.starts_with(|c: char| c.is_alphanumeric())).then_some(0)
         })?;
     let end = at + lead + digits + len;
     let close = text[end..].starts_with([')', ',']);
@@ -263,8 +275,18 @@ pub(super) fn names_a_subject(text: &str) -> Option<usize> {
         };
         capital(words.next()) && capital(words.next())
     };
-    verb.filter(after_a_name)
-        .or_else(|| gives().filter(after_a_name))
+    // (Perhaps an age or a note in parentheses after the name: "Maya
+    // Thompson (age 4) has a ".)
+    let past_parentheses = |at: usize| {
+        let before = &text[..at];
+        before
+            .strip_suffix(')')
+            .and_then(|b| b.rfind('(').filter(|&o| at - o <= 20))
+            .map_or(at, |o| text[..o].trim_end_matches(' ').len())
+    };
+    verb.map(past_parentheses)
+        .filter(after_a_name)
+        .or_else(|| gives().map(past_parentheses).filter(after_a_name))
 }
 
 /// The words that join care to the person it was written for ("results
@@ -684,6 +706,15 @@ mod tests {
             ("Ann Lee, 34 items", None),
             ("Ann Lee, 1204 Main St", None),
             ("Ann Lee (MD) seen", None),
+            ("Ann Lee (age 4) seen", Some(" (age 4)")),
+            ("Ann Lee, aged 67, seen", Some(", aged 67,")),
+            (
+                "Ann Lee, aged 67 years old, seen",
+                Some(", aged 67 years old,"),
+            ),
+            ("Ann Lee, Age: 9, seen", Some(", Age: 9,")),
+            ("Ann Lee, age 4B seen", None),
+            ("Ann Lee, agenda 4 seen", None),
         ] {
             let at = "Ann Lee".len();
             assert_eq!(age_after(text, at).map(|e| &text[at..e]), age, "{text}");
@@ -739,6 +770,8 @@ mod tests {
         assert_eq!(names_a_subject("Ann Lee needs her "), Some(7));
         assert_eq!(names_a_subject("Ann Lee is getting an "), Some(7));
         assert_eq!(names_a_subject("tell Ann Lee her "), Some(12));
+        assert_eq!(names_a_subject("Maya Thompson (age 4) has a "), Some(13));
+        assert_eq!(names_a_subject("the team (all 4) has a "), None);
         // Not a name's: one word, lower case, or no article after "has".
         assert_eq!(names_a_subject("Lee has a "), None);
         assert_eq!(names_a_subject("the team has a "), None);

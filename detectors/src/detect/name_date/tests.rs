@@ -222,6 +222,12 @@ const CASES: &[(&str, bool)] = &[
         false,
     ),
     ("Please welcome Ann Lee, PCP, who joins us 1/5/2027.", false),
+    // An age in words after a name, as a chart writes it.
+    (
+        "Maya Thompson (age 4) has a speech therapy eval on 12/9/2026.",
+        true,
+    ),
+    ("Maya Thompson (age 4) has a recital on 12/9/2026.", false),
     // A superbill is a visit's.
     (
         "Superbill for Ethan Caldwell 12/2: 99213, 87880 (rapid strep).",
