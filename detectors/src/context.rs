@@ -224,7 +224,7 @@ const BUILTIN: &[(Class, &str)] = &[
     (
         Class::Event,
         "team building|team-building|escape room|team outing|team lunch|offsite|off-site|happy hour|\
-         staff retreat|all-hands|town hall|bowling|karaoke|birthday|birthdays|anniversary|celebrate|celebrates|celebrating|celebration|party|welcome|welcoming|\
+         staff retreat|all-hands|town hall|site visit|site visits|sales visit|rep visit|bowling|karaoke|birthday|birthdays|anniversary|celebrate|celebrates|celebrating|celebration|party|welcome|welcoming|\
          retirement|retiring|retire|webinar|training|meeting|meetings|conference|seminar|lunch|luncheon|demo|vendor|\
          rep|sales|quote|pricing|order|invoice|shipment|shipped|ships|delivery|hire|hired|hiring|starts|start date|\
          badge|pto|vacation|holiday|out of office|payroll|employee|staff|newsletter|spotlight|register|registration|\

@@ -161,10 +161,26 @@ fn a_day_of_the_year(text: &str, start: usize, end: usize) -> bool {
         .find(|c: char| !c.is_ascii_alphabetic())
         .map_or(rest, |e| &rest[..e])
         .to_ascii_lowercase();
-    let share = matches!(
-        word.strip_suffix('s').unwrap_or(&word),
-        "of" | "cup" | "tsp" | "tbsp" | "tab" | "tablet" | "pill" | "inch" | "in" | "mile" | "dose"
-    );
+    // (A share is a fraction: "3/4 cup", "1/2 tab", "2/3 of"; "12/1
+    // dose" is the dose of December 1st.)
+    let fraction = text[start..end]
+        .split_once('/')
+        .and_then(|(n, d)| Some((n.parse::<u32>().ok()?, d.parse::<u32>().ok()?)))
+        .is_some_and(|(n, d)| n < d && d <= 16);
+    let share = fraction
+        && matches!(
+            word.strip_suffix('s').unwrap_or(&word),
+            "of" | "cup"
+                | "tsp"
+                | "tbsp"
+                | "tab"
+                | "tablet"
+                | "pill"
+                | "inch"
+                | "in"
+                | "mile"
+                | "dose"
+        );
     !number_before && !number_after && !ordinal && !share
 }
 

@@ -222,6 +222,24 @@ const CASES: &[(&str, bool)] = &[
         false,
     ),
     ("Please welcome Ann Lee, PCP, who joins us 1/5/2027.", false),
+    // A site visit is a building's, an ED visit a patient's.
+    (
+        "Hospital follow-up needed: Arjun Mehta, ED visit 12/2 for syncope.",
+        true,
+    ),
+    (
+        "Building follow-up needed: Arjun Mehta, site visit 12/2 for the roof.",
+        false,
+    ),
+    // A dose on a day ("the 12/1 dose"), not a share of one.
+    (
+        "Forwarding for Rafael Mendes. He says the 12/1 dose of amoxicillin gave him hives.",
+        true,
+    ),
+    (
+        "Forwarding for Rafael Mendes. He says the 12/1 batch of brochures gave him trouble.",
+        false,
+    ),
     // An age in words after a name, as a chart writes it.
     (
         "Maya Thompson (age 4) has a speech therapy eval on 12/9/2026.",
@@ -1307,6 +1325,10 @@ fn a_day_of_the_year_or_a_share() {
     assert!(!day("add 3/4 cups of flour", "3/4"));
     assert!(!day("ran 2/3 of the shifts", "2/3"));
     assert!(!day("the 2/3rds rule", "2/3"));
+    // A share is a fraction; a dose on a day is not one.
+    assert!(!day("give 1/2 dose tonight", "1/2"));
+    assert!(day("the 12/1 dose gave him hives", "12/1"));
+    assert!(day("her 11/28 tablets ran out", "11/28"));
     assert!(!day("at 10/12/2026", "10/12"));
 }
 
