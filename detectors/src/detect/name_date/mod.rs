@@ -198,9 +198,13 @@ fn closest_name(t: &Text<'_>, start: usize, end: usize) -> Option<Name> {
     let labelled = |n: &Name| t.context(Class::Patient, n.start, n.end, 24, 0).is_some();
     let far = ceil_boundary(t.text, (end + NAME_BEFORE).min(t.hi));
     let patients = t.hits.of(Class::Patient);
-    let hi = if patients[patients.partition_point(|h| h.start < end)..]
-        .first()
-        .is_some_and(|h| h.start < far)
+    // (Only where a label could stand before a name that begins past
+    // the near reach: a name search is the dearest look of all.)
+    let from = near.saturating_sub(24).max(end);
+    let hi = if patients[patients.partition_point(|h| h.end < from)..]
+        .iter()
+        .take_while(|h| h.start < far)
+        .any(|h| h.end >= from)
     {
         far
     } else {
