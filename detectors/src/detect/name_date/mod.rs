@@ -791,17 +791,6 @@ const CARE_QUALIFIERS: [&str; 9] = [
     "upcoming ",
 ];
 
-/// Whether the gap between a name and a date is the care they are
-/// written with, as a recall list or a tracking sheet lines them up
-/// ("Ann Lee last pap 06/11/2023", "Ann Lee - colonoscopy done 3/4/2026"):
-/// perhaps a comma or a dash, perhaps a word such as "last", a care
-/// phrase (perhaps after one word of where: "ear recheck") that names no
-/// thing, then only a blank or "on", "from", "due",
-/// "done", "dated", "given" and the like before the date (a dose's
-/// number may come first: "MMR #2 given"). A staff rota lines up the same words
-/// ("Tom Reed - echo 12/08/2026"): unless the date is years `past`, the
-/// line must say the care was had or is due (a word such as "last" or
-/// "next" before it, "done" or "due" after it).
 /// `gap` without the number of a dose or a series that begins it ("#2
 /// given", "dose 2 given": the second MMR, the third shot of a series).
 fn dose_number(gap: &str) -> &str {
@@ -818,6 +807,17 @@ fn dose_number(gap: &str) -> &str {
     }
 }
 
+/// Whether the gap between a name and a date is the care they are
+/// written with, as a recall list or a tracking sheet lines them up
+/// ("Ann Lee last pap 06/11/2023", "Ann Lee - colonoscopy done 3/4/2026"):
+/// perhaps a comma or a dash, perhaps a word such as "last", a care
+/// phrase (perhaps after one word of where: "ear recheck") that names no
+/// thing, then only a blank or "on", "from", "due",
+/// "done", "dated", "given" and the like before the date (a dose's
+/// number may come first: "MMR #2 given"). A staff rota lines up the same words
+/// ("Tom Reed - echo 12/08/2026"): unless the date is years `past`, the
+/// line must say the care was had or is due (a word such as "last" or
+/// "next" before it, "done" or "due" after it).
 fn care_between(t: &Text<'_>, from: usize, start: usize, past: bool) -> bool {
     let gap = &t.text[from..start];
     if gap.contains(['\n', '.', ';', '?', '!']) {
