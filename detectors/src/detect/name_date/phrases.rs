@@ -184,59 +184,34 @@ pub(super) fn follows_a_word(before: &str) -> bool {
 
 /// Where the full name (two capitalised words) ends, if `text` ends in
 /// one and then a verb in the past ("Chloe Martin was ", "Ann Lee has been
-/// "), or one that gives the person the care ("Ann Lee has her ", "Ann Lee
-/// underwent ", "Ann Lee is booked for a "), or one told of it as hers
+/// "), or one that gives the person the care ("Ann Lee underwent ", "Ann
+/// Lee is booked for a ", "Ann Lee has her "), or one told of it as hers
 /// ("tell Ann Lee her ", "remind Ann Lee his "). Plans and schedules on their
 /// own ("will review", "is out") are as often office life; what is booked
 /// for a name is care only when a care word follows.
 pub(super) fn names_a_subject(text: &str) -> Option<usize> {
-    const VERBS: [&str; 41] = [
+    // Right before the care word.
+    const BARE: [&str; 4] = [" was ", " has been ", " her ", " his "];
+    // Before the care word or its article or owner ("had a ", "is booked
+    // for her ").
+    const CARE_GIVEN: [&str; 13] = [
         " was treated for ",
-        " was treated for a ",
-        " was treated for an ",
         " is being treated for ",
-        " was seen for a ",
-        " was seen for an ",
+        " was seen for ",
         " was admitted for ",
         " was admitted with ",
         " is booked for ",
-        " is booked for a ",
-        " is booked for an ",
-        " is booked for her ",
-        " is booked for his ",
         " was booked for ",
-        " was booked for a ",
-        " was booked for an ",
         " is scheduled for ",
-        " is scheduled for a ",
-        " is scheduled for an ",
-        " is scheduled for her ",
-        " is scheduled for his ",
         " is due for ",
-        " is due for a ",
-        " is due for an ",
-        " is due for her ",
-        " is due for his ",
-        " was seen for ",
-        " was ",
-        " has been ",
         " had ",
-        " had her ",
-        " had his ",
-        " had a ",
-        " had an ",
-        " has her ",
-        " has his ",
         " underwent ",
         " is having ",
         " was having ",
-        " her ",
-        " his ",
     ];
-    // Or a verb that gives the person a thing, then its article or
-    // owner ("Ann Lee has a ", "Ann Lee needs her ", "Ann Lee is getting
-    // an "): the care word after it is the thing.
-    const GIVES: [&str; 13] = [
+    // Only before an article or an owner: "Ann Lee has a ", "needs her "
+    // ("Ann Lee has " is as often "has questions about").
+    const THING_GIVEN: [&str; 11] = [
         " has ",
         " needs ",
         " gets ",
@@ -244,23 +219,23 @@ pub(super) fn names_a_subject(text: &str) -> Option<usize> {
         " is getting ",
         " will have ",
         " will get ",
-        " is having ",
-        " was having ",
         " came in for ",
         " is coming in for ",
         " is in for ",
         " was in for ",
     ];
-    let verb = VERBS
+    let ending = |text: &str, verbs: &[&str]| {
+        verbs
+            .iter()
+            .find_map(|v| text.ends_with(v).then(|| text.len() - v.len()))
+    };
+    let article = ["a ", "an ", "her ", "his ", "their "]
         .iter()
-        .find_map(|v| text.ends_with(v).then(|| text.len() - v.len()));
-    let gives = || {
-        let rest = ["a ", "an ", "her ", "his ", "their "]
-            .iter()
-            .find_map(|d| text.strip_suffix(d))?;
-        GIVES
-            .iter()
-            .find_map(|v| rest.ends_with(v).then(|| rest.len() - v.len()))
+        .find_map(|d| text.strip_suffix(d));
+    let verb = ending(text, &BARE).or_else(|| ending(text, &CARE_GIVEN));
+    let given = || {
+        let rest = article?;
+        ending(rest, &CARE_GIVEN).or_else(|| ending(rest, &THING_GIVEN))
     };
     let after_a_name = |at: &usize| {
         let mut words = text[..*at].rsplit(' ');
@@ -286,7 +261,7 @@ pub(super) fn names_a_subject(text: &str) -> Option<usize> {
     };
     verb.map(past_parentheses)
         .filter(after_a_name)
-        .or_else(|| gives().map(past_parentheses).filter(after_a_name))
+        .or_else(|| given().map(past_parentheses).filter(after_a_name))
 }
 
 /// The words that join care to the person it was written for ("results
